@@ -1,0 +1,283 @@
+"""The `sanctum` command line: every core operation, with `--json` for scripts.
+
+Errors are turned into words here, in one place: a typed core exception becomes one line on
+stderr and a non-zero exit code. `--json` prints exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .core import errors
+from .core.vault import Vault, default_vault_path
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+log = logging.getLogger("sanctum")
+
+
+class CliError(Exception):
+    """A problem with how the command was called (not a core failure)."""
+
+
+def _common_options(sub: bool) -> argparse.ArgumentParser:
+    # Options are accepted before or after the subcommand; on the subcommand parser they
+    # default to SUPPRESS so they don't overwrite a value given before it.
+    default = argparse.SUPPRESS if sub else None
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--vault", type=Path, default=default,
+                        help="vault folder (default: $SANCTUM_VAULT, else the platform data folder)")
+    parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS if sub else False,
+                        help="print one JSON document on stdout")
+    parent.add_argument("--totp", metavar="CODE", default=default, help="authenticator code")
+    parent.add_argument("--recovery-code", metavar="CODE", default=default,
+                        help="a one-time recovery code instead of an authenticator code")
+    parent.add_argument("--recovery-key", action="store_true", default=argparse.SUPPRESS if sub else False,
+                        help="unlock with the recovery key ($SANCTUM_RECOVERY_KEY or prompt) instead of "
+                             "passphrase and code")
+    parent.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS if sub else False)
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sanctum",
+        description="Sanctum keeps private photos in an encrypted vault. Run without arguments "
+                    "to open the app.",
+        parents=[_common_options(sub=False)],
+        epilog="The passphrase is read from $SANCTUM_PASSPHRASE, else asked for.",
+    )
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = [_common_options(sub=True)]
+
+    p = subs.add_parser("init", parents=common, help="create a vault (shows the recovery key once)")
+    p.add_argument("--no-totp", action="store_true", help="do not enroll an authenticator app")
+
+    p = subs.add_parser("import", parents=common, help="import photos from files and folders")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+    p = subs.add_parser("list", parents=common, help="list photos")
+    p.add_argument("--after", type=_parse_date, help="taken on or after this date (YYYY-MM-DD)")
+    p.add_argument("--before", type=_parse_date, help="taken before this date (YYYY-MM-DD)")
+
+    p = subs.add_parser("export", parents=common, help="write originals, bit-exact, to a folder")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+
+    p = subs.add_parser("delete", parents=common, help="delete photos (their keys are destroyed)")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID")
+
+    subs.add_parser("passwd", parents=common,
+                    help="set a new passphrase (after unlocking, e.g. with --recovery-key)")
+    return parser
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+# --- secrets from the environment or the terminal ---------------------------------------------
+
+
+def _secret(env_name: str, prompt: str, confirm: bool = False) -> str:
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise CliError(f"No terminal to ask for it: set ${env_name}.")
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat it: ") != value:
+        raise CliError("The two entries differ.")
+    return value
+
+
+def _unlock(args: argparse.Namespace) -> Vault:
+    path = args.vault or default_vault_path()
+    if args.recovery_key:
+        return Vault.recover(path, _secret("SANCTUM_RECOVERY_KEY", "Recovery key: "))
+    passphrase = _secret("SANCTUM_PASSPHRASE", "Passphrase: ")
+    try:
+        return Vault.unlock(path, passphrase, totp_code=args.totp, recovery_code=args.recovery_code)
+    except errors.TotpRequired:
+        if not sys.stdin.isatty():
+            raise errors.TotpRequired(
+                "This vault needs a code from your authenticator app: pass --totp CODE "
+                "(or --recovery-code CODE)."
+            ) from None
+        code = input("Authenticator code: ").strip()
+        return Vault.unlock(path, passphrase, totp_code=code)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = args.vault or default_vault_path()
+    passphrase = _secret("SANCTUM_PASSPHRASE", "New passphrase: ", confirm=True)
+    vault, created = Vault.create(path, passphrase, enable_totp=not args.no_totp)
+    vault.lock()
+    if args.json:
+        _print_json({
+            "vault": str(path),
+            "recovery_key": created.recovery_key,
+            "recovery_codes": created.recovery_codes,
+            "totp_uri": created.totp.uri if created.totp else None,
+        })
+        return EXIT_OK
+    print(f"Vault created at {path}\n")
+    print("RECOVERY KEY — shown only now. Write it down and keep it somewhere safe and offline.")
+    print("It opens the vault if you forget your passphrase and lose your phone:\n")
+    print(f"    {created.recovery_key}\n")
+    if created.totp:
+        print("Scan this with your authenticator app (or enter the link below by hand):\n")
+        print(created.totp.terminal_qr())
+        print(f"    {created.totp.uri}\n")
+        print("One-time recovery codes, each usable once instead of an authenticator code:\n")
+        for code in created.recovery_codes:
+            print(f"    {code}")
+        print()
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        bar = _progress_bar(args, "Importing", "photo")
+        try:
+            report = vault.import_paths(args.paths, progress=bar.update_to)
+        finally:
+            bar.close()
+    if args.json:
+        _print_json(report.to_json())
+        return EXIT_OK
+    print(f"Imported {len(report.imported)} photo(s); {len(report.duplicates)} already in the vault; "
+          f"{len(report.errors)} could not be imported.")
+    for problem in report.errors:
+        print(f"  {problem.path}: {problem.reason}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        photos = vault.list_photos(after=args.after, before=args.before)
+    if args.json:
+        _print_json({"photos": [p.to_json() for p in photos]})
+        return EXIT_OK
+    if not photos:
+        print("No photos.")
+    for p in photos:
+        print(f"{p.id:>6}  {p.taken_at:%Y-%m-%d %H:%M}  {p.width}×{p.height:<6} {p.filename}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        bar = _progress_bar(args, "Exporting", "photo")
+        try:
+            report = vault.export(args.ids, args.out, progress=bar.update_to)
+        finally:
+            bar.close()
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        for item in report.exported:
+            print(item.path)
+    for problem in report.errors:
+        print(f"sanctum: photo {problem.path} not exported: {problem.reason}", file=sys.stderr)
+    return EXIT_ERROR if report.errors else EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        deleted = vault.delete(args.ids)
+    if args.json:
+        _print_json({"deleted": deleted})
+    else:
+        print(f"Deleted {len(deleted)} photo(s).")
+    return EXIT_OK
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        new = _secret("SANCTUM_NEW_PASSPHRASE", "New passphrase: ", confirm=True)
+        vault.change_passphrase(new)
+    if args.json:
+        _print_json({"changed": True})
+    else:
+        print("Passphrase changed.")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "import": cmd_import,
+    "list": cmd_list,
+    "export": cmd_export,
+    "delete": cmd_delete,
+    "passwd": cmd_passwd,
+}
+
+
+# --- output helpers -------------------------------------------------------------------------------
+
+
+def _print_json(document: dict) -> None:
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+class _Bar:
+    """tqdm on a terminal, nothing otherwise (scripts and --json get clean output)."""
+
+    def __init__(self, bar):
+        self._bar = bar
+
+    def update_to(self, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.n = done
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _progress_bar(args: argparse.Namespace, label: str, unit: str) -> _Bar:
+    if args.json or not sys.stderr.isatty():
+        return _Bar(None)
+    from tqdm import tqdm
+
+    return _Bar(tqdm(desc=label, unit=unit, file=sys.stderr, leave=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except errors.SanctumError as exc:
+        print(f"sanctum: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except CliError as exc:
+        print(f"sanctum: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sanctum: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,123 @@
+"""Encrypted blob store: one file per blob under `blobs/xx/`, written atomically.
+
+Blob names are random, not content hashes: a content-addressed name (e.g. SHA-256 of the
+photo) would let anyone holding a copy of a photo confirm it is in the vault by its file name.
+Duplicates are recognised through the SHA-256 kept in the encrypted DB instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from . import crypto
+from .errors import AuthenticationFailed
+
+log = logging.getLogger(__name__)
+
+_TMP_SUFFIX = ".part"
+
+
+class BlobStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.tmp_dir = root / "tmp"
+
+    def ensure(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(exist_ok=True)
+
+    @staticmethod
+    def new_name() -> str:
+        return secrets.token_hex(16)
+
+    def path_of(self, name: str) -> Path:
+        if len(name) != 32 or any(c not in "0123456789abcdef" for c in name):
+            raise ValueError("bad blob name")
+        return self.root / name[:2] / name
+
+    def write(self, name: str, file_key: bytes, plaintext: bytes) -> int:
+        """Encrypt and store; the blob appears under its name complete or not at all."""
+        final = self.path_of(name)
+        tmp = self.tmp_dir / (name + _TMP_SUFFIX)
+        written = 0
+        try:
+            with open(tmp, "wb") as out:
+                for piece in crypto.encrypt_chunks(file_key, plaintext):
+                    out.write(piece)
+                    written += len(piece)
+                out.flush()
+                os.fsync(out.fileno())
+            final.parent.mkdir(exist_ok=True)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return written
+
+    def open_stream(self, name: str, file_key: bytes) -> Iterator[bytes]:
+        """Authenticated plaintext chunks of a blob (see crypto.decrypt_stream)."""
+        try:
+            handle = open(self.path_of(name), "rb")
+        except FileNotFoundError:
+            # A missing blob is reported like a damaged one: the photo cannot be authenticated.
+            raise AuthenticationFailed("The encrypted file of this photo is missing.") from None
+        with handle:
+            yield from crypto.decrypt_stream(file_key, handle)
+
+    def read(self, name: str, file_key: bytes) -> bytes:
+        return b"".join(self.open_stream(name, file_key))
+
+    def delete(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            path = self.path_of(name)
+            _overwrite(path)
+            path.unlink()
+
+    def names_on_disk(self) -> Iterable[str]:
+        for sub in self.root.iterdir():
+            if sub.is_dir() and len(sub.name) == 2 and sub != self.tmp_dir:
+                for f in sub.iterdir():
+                    if len(f.name) == 32:
+                        yield f.name
+
+    def clean_temporary(self) -> int:
+        """Remove half-written blobs left by a crash."""
+        removed = 0
+        for f in self.tmp_dir.glob("*" + _TMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                f.unlink()
+                removed += 1
+        return removed
+
+
+def _overwrite(path: Path) -> None:
+    # Best effort only: on SSDs and copy-on-write file systems old blocks may survive. The
+    # blob is ciphertext anyway and its key (in the DB row) is destroyed; this just avoids
+    # leaving it around longer than needed.
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as f:
+            f.write(b"\0" * size)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.EACCES, errno.EROFS, errno.ENOSPC):
+            raise
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,161 @@
+"""The vault database: peewee models on SQLCipher, schema version and migrations.
+
+One `DatabaseProxy` is bound to every model; `open_database` initialises it for one vault,
+so tests inject a temporary vault simply by opening one. Each thread gets its own SQLCipher
+connection (peewee's default), keyed with the same raw 256-bit key.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import (
+    BlobField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+from .errors import AuthenticationFailed, UnsupportedVaultVersion
+
+log = logging.getLogger(__name__)
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Setting(BaseModel):
+    """Small key/value facts: the schema version, TOTP state, preferences."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class Photo(BaseModel):
+    image_uid = CharField(index=True)
+    sha256 = CharField(unique=True)  # of the original bytes: how duplicates are recognised
+    filename = TextField()
+    mime = CharField()
+    size_bytes = IntegerField()
+    width = IntegerField()
+    height = IntegerField()
+    taken_at = DateTimeField(index=True)
+    taken_at_source = CharField()  # "exif" or "file": tells the user how far to trust the date
+    imported_at = DateTimeField(index=True)
+
+
+class Blob(BaseModel):
+    """An encrypted file under blobs/: the original or a thumbnail of a photo.
+
+    `wrapped_key` is the only copy of the blob's key (wrapped to the vault's X25519 key):
+    deleting this row makes the blob file undecryptable even before the file is gone.
+    """
+
+    name = CharField(unique=True)  # random, so file names say nothing about the content
+    photo = ForeignKeyField(Photo, backref="blobs", on_delete="CASCADE")
+    kind = CharField()  # "original", "thumb_small", "thumb_large"
+    wrapped_key = BlobField()
+    size_bytes = IntegerField()
+
+    class Meta:
+        indexes = ((("photo", "kind"), True),)
+
+
+class RecoveryCode(BaseModel):
+    """One-time codes that stand in for an authenticator code; stored as keyed hashes."""
+
+    code_hash = CharField(unique=True)
+    used_at = DateTimeField(null=True)
+
+
+MODELS = [Setting, Photo, Blob, RecoveryCode]
+SCHEMA_VERSION_KEY = "schema_version"
+
+
+def _migrate_to_1(db: SqlCipherDatabase) -> None:
+    db.create_tables(MODELS)
+
+
+# Each step takes the schema from version N-1 to N inside one transaction. New steps are only
+# ever appended: a vault made by any earlier release can walk the chain to the current one.
+MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {1: _migrate_to_1}
+CURRENT_SCHEMA = max(MIGRATIONS)
+
+
+def raw_key_pragma(key: bytes) -> str:
+    # SQLCipher's raw-key syntax: the key is used directly, skipping its own PBKDF2, since the
+    # key already comes from Argon2id + HKDF.
+    return f"x'{key.hex()}'"
+
+
+def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
+    """Open (creating if needed) and migrate the vault DB; binds the model proxy to it."""
+    db = SqlCipherDatabase(
+        str(path),
+        passphrase=raw_key_pragma(key),
+        check_same_thread=False,
+        pragmas={
+            "cipher_memory_security": "ON",
+            "journal_mode": "wal",
+            "synchronous": "normal",  # WAL + NORMAL: durable at checkpoints, never corrupt
+            "foreign_keys": 1,
+            "secure_delete": "ON",  # deleted rows (wrapped keys) are overwritten, not just unlinked
+            "busy_timeout": 10_000,
+        },
+    )
+    try:
+        db.connect()
+        # A wrong key only shows when a page is read; this read makes it show here.
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except Exception as exc:  # sqlcipher3.DatabaseError: "file is not a database"
+        db.close()
+        log.debug("vault DB did not open: %s", type(exc).__name__)
+        raise AuthenticationFailed("The vault database could not be decrypted.") from None
+    database.initialize(db)
+    migrate(db, path)
+    return db
+
+
+def schema_version(db: SqlCipherDatabase) -> int:
+    if not Setting.table_exists():
+        return 0
+    row = Setting.get_or_none(Setting.key == SCHEMA_VERSION_KEY)
+    return int(row.value) if row else 0
+
+
+def migrate(db: SqlCipherDatabase, path: Path) -> None:
+    version = schema_version(db)
+    if version > CURRENT_SCHEMA:
+        raise UnsupportedVaultVersion()
+    if version == CURRENT_SCHEMA:
+        return
+    if version > 0:
+        # Back up the (still encrypted) DB before changing its shape.
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(path, path.with_name(f"{path.name}.before-v{version + 1}.bak"))
+    for step in range(version + 1, CURRENT_SCHEMA + 1):
+        with db.atomic():
+            MIGRATIONS[step](db)
+            Setting.replace(key=SCHEMA_VERSION_KEY, value=str(step)).execute()
+        log.info("vault schema migrated to version %d", step)
+
+
+def get_setting(key: str, default: str | None = None) -> str | None:
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row else default
+
+
+def put_setting(key: str, value: str) -> None:
+    Setting.replace(key=key, value=value).execute()

@@ -1,0 +1,115 @@
+"""Typed exceptions raised by the core.
+
+The core never formats messages for a particular front end; each exception carries a
+plain-language default message, and the CLI and the GUI turn them into words in one place
+each (`app/cli.py` and `app/ui/errors.py`).
+"""
+
+from __future__ import annotations
+
+
+class SanctumError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+    default_message = "Something went wrong."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.default_message)
+
+
+# --- opening the vault -------------------------------------------------------------------
+
+
+class VaultNotFound(SanctumError):
+    default_message = "There is no Sanctum vault at this location."
+
+
+class NotAVault(SanctumError):
+    default_message = "This folder is not a Sanctum vault, or its header is damaged."
+
+
+class VaultExists(SanctumError):
+    default_message = "A vault already exists here."
+
+
+class VaultBusy(SanctumError):
+    default_message = "The vault is open in another Sanctum window or command."
+
+
+class VaultLocked(SanctumError):
+    default_message = "The vault is locked. Unlock it first."
+
+
+class UnsupportedVaultVersion(SanctumError):
+    default_message = "This vault was made by a newer version of Sanctum."
+
+
+class WrongPassphrase(SanctumError):
+    default_message = "Wrong passphrase."
+
+
+class WrongRecoveryKey(SanctumError):
+    default_message = "That recovery key does not open this vault."
+
+
+class TotpRequired(SanctumError):
+    default_message = "This vault needs a code from your authenticator app."
+
+
+class WrongTotp(SanctumError):
+    default_message = "Wrong authenticator code."
+
+
+class TotpReused(SanctumError):
+    default_message = "That authenticator code was already used. Wait for the next one."
+
+
+class LockedOut(SanctumError):
+    """Too many failed attempts: unlocking is refused until `retry_at` (epoch seconds)."""
+
+    def __init__(self, retry_at: float, seconds_left: float):
+        self.retry_at = retry_at
+        self.seconds_left = seconds_left
+        super().__init__(
+            f"Too many failed attempts. Try again in {int(seconds_left + 0.999)} seconds."
+        )
+
+
+class WeakPassphrase(SanctumError):
+    default_message = "The passphrase is too short: use at least 8 characters."
+
+
+# --- integrity ----------------------------------------------------------------------------
+
+
+class AuthenticationFailed(SanctumError):
+    """Encrypted data failed authentication.
+
+    Deliberately opaque: a flipped byte, a truncated file, a swapped blob and a wrong key all
+    look the same, so the error tells an attacker nothing about which check failed.
+    """
+
+    default_message = "Encrypted data failed its integrity check (damaged or tampered)."
+
+
+# --- photos ---------------------------------------------------------------------------------
+
+
+class UnsupportedImage(SanctumError):
+    default_message = "Not a supported image."
+
+
+class ImageTooLarge(UnsupportedImage):
+    default_message = "The image is too large to import safely."
+
+
+class PhotoNotFound(SanctumError):
+    default_message = "No photo with that id in this vault."
+
+
+class ExportError(SanctumError):
+    default_message = "The photo could not be written to the destination."
+
+
+class Cancelled(SanctumError):
+    default_message = "Cancelled."

@@ -1,0 +1,234 @@
+"""Reading photos safely: type sniffing, limits, one decode, thumbnails, capture date.
+
+Everything here works on bytes in memory, so no decoded pixels ever touch the disk.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .errors import ImageTooLarge, UnsupportedImage
+
+try:  # HEIC/HEIF is what phones produce
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_AVAILABLE = True
+except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+    HEIF_AVAILABLE = False
+
+# A 200-megapixel panorama is plausible; a 2.5-gigapixel "photo" is a decompression bomb.
+MAX_PIXELS = 200_000_000
+MAX_FILE_BYTES = 512 * 1024 * 1024
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half a photo
+
+THUMB_SIZES = {"thumb_small": 320, "thumb_large": 1280}
+THUMB_QUALITY = 85
+
+MIME_BY_KIND = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "tiff": "image/tiff",
+    "bmp": "image/bmp",
+    "heic": "image/heic",
+    "heif": "image/heif",
+    "avif": "image/avif",
+}
+
+_HEIF_BRANDS = {
+    b"heic": "heic", b"heix": "heic", b"hevc": "heic", b"heim": "heic", b"heis": "heic",
+    b"hevm": "heic", b"hevs": "heic", b"mif1": "heif", b"msf1": "heif", b"avif": "avif",
+}
+
+
+def sniff_kind(head: bytes) -> str | None:
+    """The image type from the first bytes of a file; file names are never trusted."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head[:2] == b"BM" and len(head) >= 26:
+        return "bmp"
+    if head[4:8] == b"ftyp":
+        brand = _HEIF_BRANDS.get(head[8:12])
+        if brand:
+            return brand
+    return None
+
+
+def describe_unknown(head: bytes) -> str:
+    """A reason a person understands for a file that is not a supported image."""
+    if not head:
+        return "the file is empty"
+    stripped = head.lstrip().lower()
+    if stripped.startswith((b"<!doctype html", b"<html")):
+        return "the file is a web page (HTML), not an image"
+    if stripped.startswith(b"%pdf"):
+        return "the file is a PDF, not an image"
+    if head.startswith(b"PK\x03\x04"):
+        return "the file is a ZIP archive, not an image"
+    return "the file is not a supported image (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC)"
+
+
+@dataclass
+class DecodedPhoto:
+    kind: str
+    mime: str
+    width: int  # as stored, before EXIF orientation
+    height: int
+    pixels: Image.Image  # full size, RGB or RGBA, not yet oriented
+    oriented: Image.Image  # displayed orientation (EXIF honoured), for thumbnails
+    exif_taken_at: datetime | None
+
+
+def decode(data: bytes) -> DecodedPhoto:
+    """Validate and decode image bytes once, at full size.
+
+    Raises UnsupportedImage (with a reason) for anything that is not a sound image:
+    wrong type, truncated data, bombs, oversized metadata chunks.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    kind = sniff_kind(data[:32])
+    if kind is None:
+        raise UnsupportedImage(describe_unknown(data[:64]))
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; treat it as fatal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width <= 0 or height <= 0:
+                raise UnsupportedImage("the image declares no pixels")
+            if width * height > MAX_PIXELS:
+                raise ImageTooLarge(
+                    f"the image declares {width:,} × {height:,} pixels, more than the "
+                    f"{MAX_PIXELS // 1_000_000} megapixel limit (a decompression bomb?)"
+                )
+            exif_taken_at = _exif_taken_at(image)
+            image.load()
+    except (ImageTooLarge, UnsupportedImage):
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge("the image declares too many pixels (a decompression bomb?)") from None
+    except UnidentifiedImageError:
+        raise UnsupportedImage(f"the file looks like {kind.upper()} but cannot be read") from None
+    except OSError as exc:
+        raise UnsupportedImage(_reason_from_pillow(kind, exc)) from None
+    except (ValueError, SyntaxError, EOFError, struct.error, IndexError, MemoryError) as exc:
+        # Pillow raises ValueError for an oversized text chunk ("Decompressed Data Too Large"),
+        # SyntaxError for malformed headers, struct.error / IndexError for short fields.
+        raise UnsupportedImage(_reason_from_pillow(kind, exc)) from None
+
+    pixels = _to_rgb(image)
+    try:
+        oriented = _orient(pixels, int(image.getexif().get(0x0112, 1)))
+    except Exception:  # a broken orientation tag must not lose the photo
+        oriented = pixels
+    return DecodedPhoto(kind, MIME_BY_KIND[kind], width, height, pixels, oriented, exif_taken_at)
+
+
+def _reason_from_pillow(kind: str, exc: BaseException) -> str:
+    text = str(exc)
+    if "truncated" in text or isinstance(exc, EOFError):
+        return f"the {kind.upper()} file is truncated (incomplete download or copy?)"
+    if "Decompressed Data Too Large" in text or "too large" in text.lower():
+        return f"the {kind.upper()} file has an oversized metadata chunk (refused for safety)"
+    return f"the {kind.upper()} file is damaged and cannot be decoded"
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode in ("LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits before converting (Pillow would clip otherwise)
+        return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+_ORIENT_OPS = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+
+def _orient(image: Image.Image, orientation: int) -> Image.Image:
+    for op in _ORIENT_OPS.get(orientation, ()):
+        image = image.transpose(op)
+    return image
+
+
+def _exif_taken_at(image: Image.Image) -> datetime | None:
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(0x8769)  # Exif IFD: DateTimeOriginal lives here
+        for value in (sub.get(0x9003), sub.get(0x9004), exif.get(0x0132)):
+            parsed = parse_exif_datetime(value)
+            if parsed:
+                return parsed
+    except Exception:  # malformed EXIF is common and never a reason to refuse a photo
+        return None
+    return None
+
+
+def parse_exif_datetime(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip().rstrip("\x00")
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M"):
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return parsed if 1900 < parsed.year < 2200 else None
+    return None
+
+
+def _shrink(image: Image.Image, long_side: int) -> Image.Image:
+    # Box-reduce by an integer factor first (cheap), then a high-quality resample of the rest.
+    factor = max(image.width, image.height) // (long_side * 2)
+    if factor >= 2:
+        image = image.reduce(factor)
+    if max(image.width, image.height) > long_side:
+        image = image.copy()
+        image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+    if image.mode == "RGBA":
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    return image
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=THUMB_QUALITY)
+    return out.getvalue()
+
+
+def make_thumbnails(oriented: Image.Image) -> dict[str, bytes]:
+    """Both thumbnail sizes as JPEG bytes in memory; the small one is made from the large one."""
+    large = _shrink(oriented, THUMB_SIZES["thumb_large"])
+    small = _shrink(large, THUMB_SIZES["thumb_small"])
+    return {"thumb_large": _jpeg(large), "thumb_small": _jpeg(small)}

@@ -1,0 +1,886 @@
+"""The Vault facade: create, unlock, lock, import, list, read, export, delete.
+
+A vault is a folder:
+
+    vault.json          header: KDF parameters, sealed master secret (passphrase and recovery
+                        key), public key, sealed private key. No photo data, no names.
+    vault.db            SQLCipher database (photos, blob keys, TOTP state), keyed from the master
+    vault.db-wal        its write-ahead log (encrypted too)
+    blobs/xx/<name>     encrypted originals and thumbnails, random names
+    blobs/tmp/          blobs being written; emptied at every unlock
+    auth-state.json     failed-attempt counter for the back-off (no secrets)
+    vault.lock          held while the vault is open, so two processes never write at once
+
+Core code only: no Qt. Long operations take `progress(done, total)` and a cancel `Event`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import filelock
+import peewee
+
+from . import auth, crypto, db, imaging
+from .blobs import BlobStore
+from .db import Blob, Photo, RecoveryCode
+from .errors import (
+    AuthenticationFailed,
+    Cancelled,
+    ExportError,
+    NotAVault,
+    PhotoNotFound,
+    SanctumError,
+    TotpRequired,
+    UnsupportedImage,
+    UnsupportedVaultVersion,
+    VaultBusy,
+    VaultExists,
+    VaultLocked,
+    VaultNotFound,
+    WeakPassphrase,
+    WrongPassphrase,
+    WrongRecoveryKey,
+    WrongTotp,
+)
+
+log = logging.getLogger(__name__)
+
+HEADER_NAME = "vault.json"
+DB_NAME = "vault.db"
+BLOBS_DIR = "blobs"
+AUTH_STATE_NAME = "auth-state.json"
+LOCK_NAME = "vault.lock"
+FORMAT_NAME = "sanctum-vault"
+FORMAT_VERSION = 1
+MIN_PASSPHRASE_LENGTH = 8
+
+_PURPOSE_MASTER_PASSPHRASE = "sanctum master secret, passphrase v1"
+_PURPOSE_MASTER_RECOVERY = "sanctum master secret, recovery key v1"
+_PURPOSE_PRIVATE_KEY = "sanctum x25519 private key v1"
+
+_TOTP_SECRET = "totp_secret"
+_TOTP_LAST_STEP = "totp_last_step"
+
+Progress = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
+# --- results crossing thread boundaries are plain dataclasses -----------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    filename: str
+    sha256: str
+    image_uid: str
+    mime: str
+    size_bytes: int
+    width: int
+    height: int
+    taken_at: datetime
+    taken_at_source: str
+    imported_at: datetime
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "image_uid": self.image_uid,
+            "mime": self.mime,
+            "size_bytes": self.size_bytes,
+            "taken_at": self.taken_at.isoformat(timespec="seconds"),
+            "taken_at_source": self.taken_at_source,
+            "imported_at": self.imported_at.isoformat(timespec="seconds"),
+            "width": self.width,
+            "height": self.height,
+            "tags": [],
+            "people": [],
+        }
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    path: str
+    photo_id: int
+
+
+@dataclass
+class ImportReport:
+    imported: list[int] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)
+    cancelled: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "imported": self.imported,
+            "duplicates": [{"path": d.path, "photo_id": d.photo_id} for d in self.duplicates],
+            "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "cancelled": self.cancelled,
+        }
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    photo_id: int
+    path: str
+
+
+@dataclass
+class ExportReport:
+    exported: list[ExportedFile] = field(default_factory=list)
+    errors: list[FileProblem] = field(default_factory=list)  # path holds the photo id
+    cancelled: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "exported": [{"photo_id": e.photo_id, "path": e.path} for e in self.exported],
+            "errors": [{"photo_id": int(e.path), "reason": e.reason} for e in self.errors],
+            "cancelled": self.cancelled,
+        }
+
+
+@dataclass(frozen=True)
+class VaultCreated:
+    """What the user must see once at creation and never again."""
+
+    recovery_key: str
+    recovery_codes: list[str]
+    totp: auth.TotpEnrollment | None
+
+
+@dataclass(frozen=True)
+class VaultStatus:
+    """What can be known about a vault folder without any secret."""
+
+    path: Path
+    exists: bool
+    totp_hint: bool  # whether the unlock screen should ask for a code (enforced from the DB)
+
+
+@dataclass
+class _PreparedPhoto:
+    """Everything computed off the DB thread for one file, ready for a short transaction."""
+
+    path: Path
+    sha256: str
+    photo_fields: dict
+    blobs: list[tuple[str, str, bytes, int]]  # (kind, name, wrapped key, stored size)
+
+
+class Vault:
+    """An unlocked vault. Obtain one with `Vault.create`, `Vault.unlock` or `Vault.recover`."""
+
+    def __init__(self, path: Path, header: dict, master: bytes, *, lock: filelock.BaseFileLock):
+        self.path = path
+        self._header = header
+        self._master: bytes | None = master
+        self._private_key: bytes | None = crypto.unseal(
+            crypto.hkdf(master, "sanctum private key seal v1"),
+            crypto.b64d(header["sealed_private_key"]),
+            _PURPOSE_PRIVATE_KEY,
+        )
+        self._public_key = crypto.b64d(header["public_key"])
+        self._uid_key = crypto.hkdf(master, "sanctum image uid v1")
+        self._lock = lock
+        self.blobs = BlobStore(path / BLOBS_DIR)
+        self._db: peewee.Database | None = None
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    @staticmethod
+    def status(path: Path) -> VaultStatus:
+        path = Path(path)
+        try:
+            header = _read_header(path)
+        except (VaultNotFound, NotAVault, UnsupportedVaultVersion):
+            return VaultStatus(path, False, False)
+        return VaultStatus(path, True, bool(header.get("totp_hint")))
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        enable_totp: bool = True,
+        kdf: crypto.KdfParams | None = None,
+    ) -> tuple[Vault, VaultCreated]:
+        path = Path(path)
+        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+            raise WeakPassphrase()
+        if (path / HEADER_NAME).exists():
+            raise VaultExists()
+        if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".")):
+            raise VaultExists("This folder is not empty; choose an empty or new folder for the vault.")
+        path.mkdir(parents=True, exist_ok=True)
+        kdf = kdf or crypto.KdfParams.new()
+        master = os.urandom(crypto.KEY_BYTES)
+        recovery_raw = crypto.new_recovery_key()
+        recovery_salt = os.urandom(16)
+        private, public = crypto.new_keypair()
+        header = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "created_at": _utcnow().isoformat(timespec="seconds"),
+            "kdf": kdf.to_json(),
+            "sealed_master_passphrase": crypto.b64e(
+                crypto.seal(crypto.derive_passphrase_key(passphrase, kdf), master, _PURPOSE_MASTER_PASSPHRASE)
+            ),
+            "recovery_salt": crypto.b64e(recovery_salt),
+            "sealed_master_recovery": crypto.b64e(
+                crypto.seal(_recovery_kek(recovery_raw, recovery_salt), master, _PURPOSE_MASTER_RECOVERY)
+            ),
+            "public_key": crypto.b64e(public),
+            "sealed_private_key": crypto.b64e(
+                crypto.seal(crypto.hkdf(master, "sanctum private key seal v1"), private, _PURPOSE_PRIVATE_KEY)
+            ),
+            "totp_hint": enable_totp,
+        }
+        _write_header(path, header)
+        vault = cls._open(path, header, master)
+        codes = auth.new_recovery_codes()
+        enrollment = auth.new_totp() if enable_totp else None
+        with db.database.atomic():
+            if enrollment:
+                db.put_setting(_TOTP_SECRET, enrollment.secret)
+                db.put_setting(_TOTP_LAST_STEP, "-1")
+            code_key = vault._recovery_code_key()
+            for code in codes:
+                RecoveryCode.create(code_hash=auth.hash_recovery_code(code_key, code))
+        return vault, VaultCreated(crypto.format_recovery_key(recovery_raw), codes, enrollment)
+
+    @classmethod
+    def unlock(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        totp_code: str | None = None,
+        recovery_code: str | None = None,
+        clock: auth.Clock = time.time,
+    ) -> Vault:
+        """Passphrase first (it decrypts), then the second factor (it gates)."""
+        path = Path(path)
+        header = _read_header(path)
+        gate = auth.BackoffGate(path / AUTH_STATE_NAME, clock)
+        gate.check()
+        kdf = crypto.KdfParams.from_json(header["kdf"])
+        try:
+            master = crypto.unseal(
+                crypto.derive_passphrase_key(passphrase, kdf),
+                crypto.b64d(header["sealed_master_passphrase"]),
+                _PURPOSE_MASTER_PASSPHRASE,
+            )
+        except AuthenticationFailed:
+            gate.record_failure()
+            raise WrongPassphrase() from None
+        vault = cls._open(path, header, master)
+        try:
+            vault._check_second_factor(totp_code, recovery_code, clock())
+        except BaseException as exc:
+            if isinstance(exc, SanctumError) and not isinstance(exc, TotpRequired):
+                gate.record_failure()
+            vault.lock()
+            raise
+        gate.record_success()
+        return vault
+
+    @classmethod
+    def recover(cls, path: Path, recovery_key: str) -> Vault:
+        """Open with the recovery key alone (lost passphrase and phone). Set a new passphrase next."""
+        path = Path(path)
+        header = _read_header(path)
+        gate = auth.BackoffGate(path / AUTH_STATE_NAME)
+        gate.check()
+        raw = crypto.parse_recovery_key(recovery_key)
+        try:
+            master = crypto.unseal(
+                _recovery_kek(raw, crypto.b64d(header["recovery_salt"])),
+                crypto.b64d(header["sealed_master_recovery"]),
+                _PURPOSE_MASTER_RECOVERY,
+            )
+        except AuthenticationFailed:
+            gate.record_failure()
+            raise WrongRecoveryKey() from None
+        gate.record_success()
+        return cls._open(path, header, master)
+
+    @classmethod
+    def _open(cls, path: Path, header: dict, master: bytes) -> Vault:
+        lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise VaultBusy() from None
+        try:
+            vault = cls(path, header, master, lock=lock)
+            vault.blobs.ensure()
+            vault._db = db.open_database(path / DB_NAME, crypto.hkdf(master, "sanctum sqlcipher key v1"))
+            vault._collect_garbage()
+        except BaseException:
+            lock.release()
+            raise
+        return vault
+
+    def lock(self) -> None:
+        """Close the DB and drop the keys. Python cannot wipe memory; dropping references is
+        the best it offers (the threat model says so)."""
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            self._db = None
+        self._master = None
+        self._private_key = None
+        self._uid_key = b""
+        if self._lock.is_locked:
+            self._lock.release()
+
+    @property
+    def is_open(self) -> bool:
+        return self._master is not None
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock()
+
+    def _require_open(self) -> None:
+        if self._master is None:
+            raise VaultLocked()
+
+    def _recovery_code_key(self) -> bytes:
+        self._require_open()
+        return crypto.hkdf(self._master, "sanctum recovery codes v1")
+
+    def _check_second_factor(self, totp_code: str | None, recovery_code: str | None, now: float) -> None:
+        secret = db.get_setting(_TOTP_SECRET)
+        if secret is None:
+            return
+        if recovery_code:
+            code_hash = auth.hash_recovery_code(self._recovery_code_key(), recovery_code)
+            updated = (
+                RecoveryCode.update(used_at=_utcnow())
+                .where((RecoveryCode.code_hash == code_hash) & RecoveryCode.used_at.is_null())
+                .execute()
+            )
+            if updated != 1:
+                raise WrongTotp("That recovery code is wrong or was already used.")
+            return
+        if not totp_code:
+            raise TotpRequired()
+        last_step = int(db.get_setting(_TOTP_LAST_STEP, "-1"))
+        step = auth.check_totp(secret, totp_code, last_step, now)
+        db.put_setting(_TOTP_LAST_STEP, str(step))
+
+    def change_passphrase(self, new_passphrase: str, kdf: crypto.KdfParams | None = None) -> None:
+        self._require_open()
+        if len(new_passphrase) < MIN_PASSPHRASE_LENGTH:
+            raise WeakPassphrase()
+        kdf = kdf or crypto.KdfParams.new()
+        header = dict(self._header)
+        header["kdf"] = kdf.to_json()
+        header["sealed_master_passphrase"] = crypto.b64e(
+            crypto.seal(crypto.derive_passphrase_key(new_passphrase, kdf), self._master, _PURPOSE_MASTER_PASSPHRASE)
+        )
+        _write_header(self.path, header)
+        self._header = header
+
+    def remaining_recovery_codes(self) -> int:
+        self._require_open()
+        return RecoveryCode.select().where(RecoveryCode.used_at.is_null()).count()
+
+    def release_thread_connection(self) -> None:
+        """Close this thread's DB connection (worker threads call this when a job ends)."""
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
+
+    # --- consistency -------------------------------------------------------------------------
+
+    def _collect_garbage(self) -> None:
+        """Remove what an interrupted import or delete left behind.
+
+        Blobs are written before their DB rows and deleted after them, so a crash can only
+        leave blob files without rows, never rows without blobs. Those files are unreadable
+        anyway (their keys were never committed, or are already destroyed).
+        """
+        removed_tmp = self.blobs.clean_temporary()
+        referenced = {name for (name,) in Blob.select(Blob.name).tuples()}
+        orphans = [name for name in self.blobs.names_on_disk() if name not in referenced]
+        for name in orphans:
+            self.blobs.delete(name)
+        if removed_tmp or orphans:
+            log.info("cleaned %d partial and %d orphaned blobs", removed_tmp, len(orphans))
+
+    def check_consistency(self) -> list[str]:
+        """Problems found between DB rows and blob files (empty when consistent)."""
+        self._require_open()
+        problems = []
+        on_disk = set(self.blobs.names_on_disk())
+        for name, photo_id in Blob.select(Blob.name, Blob.photo).tuples():
+            if name not in on_disk:
+                problems.append(f"photo {photo_id}: blob {name} missing")
+        referenced = {name for (name,) in Blob.select(Blob.name).tuples()}
+        problems += [f"blob {name} has no row" for name in on_disk - referenced]
+        for photo_id, count in (
+            Photo.select(Photo.id, peewee.fn.COUNT(Blob.id)).join(Blob, peewee.JOIN.LEFT_OUTER)
+            .group_by(Photo.id).tuples()
+        ):
+            if count != 3:
+                problems.append(f"photo {photo_id}: {count} blobs instead of 3")
+        return problems
+
+    # --- import ------------------------------------------------------------------------------
+
+    def import_paths(
+        self,
+        paths: Iterable[str | Path],
+        progress: Progress = _no_progress,
+        cancel: threading.Event | None = None,
+        workers: int | None = None,
+        on_imported: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Import files and folders (recursively). Bad files are reported, never fatal.
+
+        Decoding and encryption run on a small thread pool (Pillow, hashlib and AES release
+        the GIL); each photo is then committed in its own short transaction on this thread.
+        """
+        self._require_open()
+        cancel = cancel or threading.Event()
+        report = ImportReport()
+        files = expand_paths(paths, report.errors)
+        total = len(files)
+        progress(0, total)
+        workers = workers or min(2, os.cpu_count() or 1)
+        done = 0
+        # Bounded look-ahead: at most a few decoded photos in memory at once.
+        max_in_flight = workers + 1
+        pending: dict[Future, Path] = {}
+        queue = iter(files)
+        known = {sha for (sha,) in Photo.select(Photo.sha256).tuples()}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanctum-import") as pool:
+            try:
+                while True:
+                    while len(pending) < max_in_flight and not cancel.is_set():
+                        path = next(queue, None)
+                        if path is None:
+                            break
+                        pending[pool.submit(self._prepare_photo, path, known)] = path
+                    if not pending:
+                        break
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        path = pending.pop(future)
+                        self._finish_import(path, future, report, on_imported)
+                        done += 1
+                        progress(done, total)
+            finally:
+                for future in pending:
+                    future.cancel()
+                # Prepared photos whose commit will never happen must not leave blobs behind.
+                for future, path in pending.items():
+                    if not future.cancelled():
+                        self._finish_import(path, future, report, on_imported, discard=True)
+        report.cancelled = cancel.is_set() and done < total
+        return report
+
+    def import_file(self, path: str | Path) -> ImportReport:
+        return self.import_paths([path], workers=1)
+
+    def _finish_import(
+        self,
+        path: Path,
+        future: Future,
+        report: ImportReport,
+        on_imported: Callable[[int], None] | None,
+        discard: bool = False,
+    ) -> None:
+        try:
+            prepared = future.result()
+        except _DuplicateFound as dup:
+            report.duplicates.append(Duplicate(str(path), self._photo_id_by_sha(dup.sha256) or 0))
+            return
+        except (UnsupportedImage, OSError) as exc:
+            report.errors.append(FileProblem(str(path), _reason(exc)))
+            return
+        if discard:
+            self._discard_blobs(prepared)
+            return
+        try:
+            photo_id = self._commit_photo(prepared)
+        except _DuplicateFound as dup:
+            report.duplicates.append(Duplicate(str(path), self._photo_id_by_sha(dup.sha256) or 0))
+            return
+        except Exception as exc:
+            report.errors.append(FileProblem(str(path), _reason(exc)))
+            return
+        report.imported.append(photo_id)
+        if on_imported:
+            on_imported(photo_id)
+
+    def _prepare_photo(self, path: Path, known_sha256: set[str]) -> _PreparedPhoto:
+        """Read, validate, decode, fingerprint and encrypt one file (runs on a pool thread).
+
+        Touches no DB: the pool threads never open a database connection of their own.
+        """
+        data = path.read_bytes()
+        stat = path.stat()
+        sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 in known_sha256:
+            raise _DuplicateFound(sha256)
+        decoded = imaging.decode(data)
+        # Keyed hash of the decoded pixels: the same picture re-encoded losslessly keeps
+        # its id, and nobody without the vault key can compute or forge it.
+        image_uid = crypto.keyed_digest(
+            self._uid_key,
+            f"{decoded.pixels.mode}:{decoded.width}x{decoded.height}".encode(),
+            decoded.pixels.tobytes(),
+        ).hex()[:32]
+        thumbnails = imaging.make_thumbnails(decoded.oriented)
+        if decoded.exif_taken_at:
+            taken_at, taken_source = decoded.exif_taken_at, "exif"
+        else:
+            taken_at, taken_source = datetime.fromtimestamp(stat.st_mtime), "file"
+        fields = {
+            "image_uid": image_uid,
+            "sha256": sha256,
+            "filename": path.name,
+            "mime": decoded.mime,
+            "size_bytes": len(data),
+            "width": decoded.oriented.width,  # as displayed, EXIF orientation applied
+            "height": decoded.oriented.height,
+            "taken_at": taken_at,
+            "taken_at_source": taken_source,
+        }
+        del decoded
+        prepared = _PreparedPhoto(path, sha256, fields, [])
+        try:
+            for kind, content in (("original", data), *thumbnails.items()):
+                prepared.blobs.append(self._store_blob(kind, content))
+        except BaseException:
+            self._discard_blobs(prepared)
+            raise
+        return prepared
+
+    def _store_blob(self, kind: str, content: bytes) -> tuple[str, str, bytes, int]:
+        file_key = crypto.new_file_key()
+        name = self.blobs.new_name()
+        size = self.blobs.write(name, file_key, content)
+        return kind, name, crypto.wrap_key(self._public_key, file_key), size
+
+    def _discard_blobs(self, prepared: _PreparedPhoto) -> None:
+        for _, name, _, _ in prepared.blobs:
+            self.blobs.delete(name)
+
+    def _commit_photo(self, prepared: _PreparedPhoto) -> int:
+        try:
+            with db.database.atomic():
+                photo = Photo.create(imported_at=_utcnow_naive(), **prepared.photo_fields)
+                for kind, name, wrapped, size in prepared.blobs:
+                    Blob.create(name=name, photo=photo, kind=kind, wrapped_key=wrapped, size_bytes=size)
+        except peewee.IntegrityError:
+            self._discard_blobs(prepared)
+            if self._photo_id_by_sha(prepared.sha256) is not None:  # same bytes twice in a batch
+                raise _DuplicateFound(prepared.sha256) from None
+            raise
+        except BaseException:
+            self._discard_blobs(prepared)
+            raise
+        return photo.id
+
+    def _photo_id_by_sha(self, sha256: str) -> int | None:
+        row = Photo.select(Photo.id).where(Photo.sha256 == sha256).tuples().first()
+        return row[0] if row else None
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def list_photos(
+        self,
+        *,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        ids: Sequence[int] | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[PhotoInfo]:
+        self._require_open()
+        query = Photo.select()
+        if after is not None:
+            query = query.where(Photo.taken_at >= after)
+        if before is not None:
+            query = query.where(Photo.taken_at < before)
+        if ids is not None:
+            query = query.where(Photo.id.in_(list(ids)))
+        order = (Photo.taken_at.desc(), Photo.id.desc()) if newest_first else (Photo.taken_at, Photo.id)
+        query = query.order_by(*order)
+        if limit:
+            query = query.limit(limit)
+        return [_photo_info(p) for p in query]
+
+    def photo(self, photo_id: int) -> PhotoInfo:
+        self._require_open()
+        row = Photo.get_or_none(Photo.id == photo_id)
+        if row is None:
+            raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
+        return _photo_info(row)
+
+    def count(self) -> int:
+        self._require_open()
+        return Photo.select().count()
+
+    def _blob_row(self, photo_id: int, kind: str) -> Blob:
+        self._require_open()
+        row = Blob.get_or_none((Blob.photo == photo_id) & (Blob.kind == kind))
+        if row is None:
+            if Photo.get_or_none(Photo.id == photo_id) is None:
+                raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
+            raise AuthenticationFailed("A stored part of this photo is missing.")
+        return row
+
+    def _stream(self, photo_id: int, kind: str) -> Iterator[bytes]:
+        row = self._blob_row(photo_id, kind)
+        file_key = crypto.unwrap_key(self._private_key, bytes(row.wrapped_key))
+        return self.blobs.open_stream(row.name, file_key)
+
+    def read_original(self, photo_id: int) -> bytes:
+        """The original bytes, bit-exact, in memory; only after every chunk authenticated."""
+        return b"".join(self._stream(photo_id, "original"))
+
+    def read_thumbnail(self, photo_id: int, size: str = "small") -> bytes:
+        return b"".join(self._stream(photo_id, f"thumb_{size}"))
+
+    # --- export and delete -------------------------------------------------------------------
+
+    def export(
+        self,
+        photo_ids: Sequence[int],
+        out_dir: str | Path,
+        progress: Progress = _no_progress,
+        cancel: threading.Event | None = None,
+    ) -> ExportReport:
+        """Write originals, bit-exact, into `out_dir`. Existing files are never overwritten."""
+        self._require_open()
+        out_dir = Path(out_dir)
+        report = ExportReport()
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"Cannot create {out_dir}: {_os_reason(exc)}") from None
+        total = len(photo_ids)
+        progress(0, total)
+        for done, photo_id in enumerate(photo_ids, 1):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            try:
+                report.exported.append(ExportedFile(photo_id, str(self._export_one(photo_id, out_dir))))
+            except (SanctumError, OSError) as exc:
+                report.errors.append(FileProblem(str(photo_id), _reason(exc)))
+            progress(done, total)
+        return report
+
+    def _export_one(self, photo_id: int, out_dir: Path) -> Path:
+        info = self.photo(photo_id)
+        target = _free_name(out_dir, _safe_filename(info.filename, photo_id))
+        tmp = out_dir / f".{target.name}.sanctum-part"
+        try:
+            with open(tmp, "xb") as out:
+                for chunk in self._stream(photo_id, "original"):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if target.exists():  # appeared meanwhile: pick another name, never overwrite
+                target = _free_name(out_dir, target.name)
+            os.replace(tmp, target)
+        except BaseException:
+            # A partial file would look like a photo; a failed export leaves nothing behind.
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return target
+
+    def delete(self, photo_ids: Sequence[int]) -> list[int]:
+        """Delete photos: rows (with the wrapped keys) first, then the blob files."""
+        self._require_open()
+        deleted = []
+        for photo_id in photo_ids:
+            with db.database.atomic():
+                names = [name for (name,) in Blob.select(Blob.name).where(Blob.photo == photo_id).tuples()]
+                Blob.delete().where(Blob.photo == photo_id).execute()
+                if Photo.delete().where(Photo.id == photo_id).execute() == 0:
+                    raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
+            for name in names:
+                self.blobs.delete(name)
+            deleted.append(photo_id)
+        if deleted:
+            # Push the WAL into the main file so freed pages (zeroed by secure_delete) replace
+            # the old ones; otherwise the WAL could hold the deleted wrapped keys for a while.
+            db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
+
+
+class _DuplicateFound(Exception):
+    def __init__(self, sha256: str):
+        super().__init__(sha256)
+        self.sha256 = sha256
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def default_vault_path() -> Path:
+    env = os.environ.get("SANCTUM_VAULT")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Sanctum", appauthor=False)) / "vault"
+
+
+def expand_paths(paths: Iterable[str | Path], errors: list[FileProblem]) -> list[Path]:
+    """Files as given, folders walked recursively in a stable order; hidden files skipped."""
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if not name.startswith("."):
+                        _add_unique(Path(root) / name, files, seen)
+        elif path.is_file():
+            _add_unique(path, files, seen)
+        elif path.exists():
+            errors.append(FileProblem(str(path), "not a regular file"))
+        else:
+            errors.append(FileProblem(str(path), "no such file or folder"))
+    return files
+
+
+def _add_unique(path: Path, files: list[Path], seen: set[Path]) -> None:
+    key = path.resolve()
+    if key not in seen:
+        seen.add(key)
+        files.append(path)
+
+
+def _photo_info(p: Photo) -> PhotoInfo:
+    return PhotoInfo(
+        id=p.id,
+        filename=p.filename,
+        sha256=p.sha256,
+        image_uid=p.image_uid,
+        mime=p.mime,
+        size_bytes=p.size_bytes,
+        width=p.width,
+        height=p.height,
+        taken_at=_as_datetime(p.taken_at),
+        taken_at_source=p.taken_at_source,
+        imported_at=_as_datetime(p.imported_at),
+    )
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utcnow_naive() -> datetime:
+    return datetime.now()
+
+
+def _recovery_kek(raw: bytes, salt: bytes) -> bytes:
+    # The recovery key is 256 random bits: no slow KDF is needed to make guessing it hopeless.
+    return crypto.hkdf(raw, "sanctum recovery key v1", salt=salt)
+
+
+def _read_header(path: Path) -> dict:
+    header_path = path / HEADER_NAME
+    if not path.exists():
+        raise VaultNotFound(f"There is no Sanctum vault at {path}.")
+    if not header_path.exists():
+        if path.is_dir() and not any(path.iterdir()):
+            raise VaultNotFound(f"There is no Sanctum vault at {path}.")
+        raise NotAVault(f"{path} is not a Sanctum vault (no {HEADER_NAME}).")
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+        if header.get("format") != FORMAT_NAME:
+            raise ValueError
+        for key in ("kdf", "sealed_master_passphrase", "sealed_master_recovery", "public_key", "sealed_private_key"):
+            header[key]  # noqa: B018 - presence check
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise NotAVault(f"{path} is not a Sanctum vault, or its header is damaged.") from None
+    if int(header.get("version", 0)) > FORMAT_VERSION:
+        raise UnsupportedVaultVersion()
+    return header
+
+
+def _write_header(path: Path, header: dict) -> None:
+    tmp = path / (HEADER_NAME + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(header, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path / HEADER_NAME)
+
+
+def _safe_filename(name: str, photo_id: int) -> str:
+    base = Path(name).name.strip().lstrip(".")
+    return base or f"photo-{photo_id}"
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
+
+
+def _os_reason(exc: OSError) -> str:
+    return {
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the destination is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOENT: "the file or folder does not exist",
+        errno.EDQUOT: "the disk quota is exceeded",
+    }.get(exc.errno, exc.strerror or str(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return _os_reason(exc)
+    return str(exc)

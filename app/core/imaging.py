@@ -6,6 +6,7 @@ Everything here works on bytes in memory, so no decoded pixels ever touch the di
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -124,8 +125,14 @@ def decode(data: bytes) -> DecodedPhoto:
             image.load()
     except (ImageTooLarge, UnsupportedImage):
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge("the image declares too many pixels (a decompression bomb?)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses far-too-large images inside open(), before we see the size.
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        amount = f"{int(declared.group(1)):,} pixels" if declared else "too many pixels"
+        raise ImageTooLarge(
+            f"the image declares {amount}, more than the {MAX_PIXELS // 1_000_000} megapixel "
+            "limit (a decompression bomb?)"
+        ) from None
     except UnidentifiedImageError:
         raise UnsupportedImage(f"the file looks like {kind.upper()} but cannot be read") from None
     except OSError as exc:

@@ -1,0 +1,106 @@
+"""The CLI contract, run as a user would: a real `sanctum` process per command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pyotp
+import pytest
+
+from .conftest import PASSPHRASE, PHOTOS
+
+
+def sanctum(*args: str, vault: Path, env_extra: dict | None = None, check: bool = True):
+    env = {**os.environ, "SANCTUM_PASSPHRASE": PASSPHRASE, "SANCTUM_VAULT": str(vault), **(env_extra or {})}
+    result = subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env,
+                            timeout=120, stdin=subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise AssertionError(f"sanctum {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def cli_vault(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "vault"
+    out = json.loads(sanctum("init", "--no-totp", "--json", vault=path).stdout)
+    assert out["totp_uri"] is None and len(out["recovery_key"]) > 50
+    return path
+
+
+def test_import_list_export_delete(cli_vault, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"definitely not a jpeg")
+    imported = json.loads(sanctum("import", str(PHOTOS), str(bad), "--json", vault=cli_vault).stdout)
+    assert len(imported["imported"]) == len(list(PHOTOS.iterdir()))
+    assert imported["duplicates"] == []
+    assert imported["errors"] == [{"path": str(bad), "reason": imported["errors"][0]["reason"]}]
+
+    again = json.loads(sanctum("import", str(PHOTOS / "dog.jpg"), "--json", vault=cli_vault).stdout)
+    assert again["imported"] == [] and len(again["duplicates"]) == 1
+
+    listed = json.loads(sanctum("list", "--json", vault=cli_vault).stdout)["photos"]
+    assert {p["id"] for p in listed} == set(imported["imported"])
+    for photo in listed:
+        assert {"id", "filename", "sha256", "taken_at", "width", "height", "tags", "people"} <= photo.keys()
+        assert photo["tags"] == [] and photo["people"] == []
+    dog = next(p for p in listed if p["filename"] == "dog.jpg")
+    assert (dog["width"], dog["height"]) == (768, 576)
+
+    filtered = json.loads(sanctum("list", "--after", "2014-01-01", "--before", "2015-01-01", "--json",
+                                  vault=cli_vault).stdout)["photos"]
+    assert [p["filename"] for p in filtered] == ["dog.jpg"]
+
+    out = tmp_path / "out"
+    sanctum("export", str(dog["id"]), "--out", str(out), vault=cli_vault)
+    assert (out / "dog.jpg").read_bytes() == (PHOTOS / "dog.jpg").read_bytes()
+
+    deleted = json.loads(sanctum("delete", str(dog["id"]), "--json", vault=cli_vault).stdout)
+    assert deleted == {"deleted": [dog["id"]]}
+    missing = sanctum("export", str(dog["id"]), "--out", str(out), vault=cli_vault, check=False)
+    assert missing.returncode == 1 and "No photo with id" in missing.stderr
+
+
+def test_errors_are_one_line_and_non_zero(cli_vault, tmp_path):
+    wrong = sanctum("list", vault=cli_vault, env_extra={"SANCTUM_PASSPHRASE": "wrong passphrase"}, check=False)
+    assert wrong.returncode == 1 and wrong.stderr.strip() == "sanctum: Wrong passphrase."
+    assert wrong.stdout == ""
+    not_vault = sanctum("list", vault=tmp_path, check=False)
+    (tmp_path / "x.txt").write_text("x")
+    not_vault = sanctum("list", vault=tmp_path, check=False)
+    assert not_vault.returncode == 1 and "not a Sanctum vault" in not_vault.stderr
+    no_pass = sanctum("list", vault=cli_vault, env_extra={"SANCTUM_PASSPHRASE": ""}, check=False)
+    assert no_pass.returncode == 2 and "SANCTUM_PASSPHRASE" in no_pass.stderr
+
+
+def test_init_with_totp_then_codes(tmp_path):
+    vault = tmp_path / "vault"
+    shown = sanctum("init", vault=vault)
+    assert "RECOVERY KEY" in shown.stdout and "otpauth://totp/" in shown.stdout
+    assert "█" in shown.stdout or "▀" in shown.stdout  # the QR code
+    uri = next(word for word in shown.stdout.split() if word.startswith("otpauth://"))
+    secret = parse_qs(urlparse(uri).query)["secret"][0]
+    needs_code = sanctum("list", vault=vault, check=False)
+    assert needs_code.returncode == 1 and "--totp" in needs_code.stderr
+    code = pyotp.TOTP(secret).now()
+    assert sanctum("list", "--json", "--totp", code, vault=vault).returncode == 0
+    reused = sanctum("list", "--totp", code, vault=vault, check=False)
+    assert reused.returncode == 1 and "already used" in reused.stderr
+    # the next step's code is accepted (±1 step), so scripts need not wait 30 s
+    later = pyotp.TOTP(secret).at(time.time() + 30)
+    assert sanctum("list", "--totp", later, vault=vault).returncode == 0
+
+
+def test_recovery_key_then_new_passphrase(tmp_path):
+    vault = tmp_path / "vault"
+    key = json.loads(sanctum("init", "--no-totp", "--json", vault=vault).stdout)["recovery_key"]
+    changed = sanctum("passwd", "--recovery-key", vault=vault,
+                      env_extra={"SANCTUM_RECOVERY_KEY": key, "SANCTUM_NEW_PASSPHRASE": "another long passphrase"})
+    assert "Passphrase changed" in changed.stdout
+    assert sanctum("list", vault=vault, check=False).returncode == 1
+    assert sanctum("list", vault=vault, env_extra={"SANCTUM_PASSPHRASE": "another long passphrase"}).returncode == 0

@@ -1,0 +1,64 @@
+"""An import killed with SIGKILL at random moments leaves a vault that opens, is consistent,
+and finishes the import when run again."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image
+
+from app.core.vault import Vault
+
+from .conftest import PASSPHRASE, PHOTOS, encode, fast_kdf
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+
+
+@pytest.fixture
+def many_photos(tmp_path):
+    """36 distinct real-photo JPEGs of 6 megapixels, so an import takes several seconds."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    sources = [Image.open(p).convert("RGB") for p in sorted(PHOTOS.iterdir())]
+    for i in range(36):
+        image = sources[i % len(sources)].resize((3000, 2000)).rotate(i, expand=False)
+        (folder / f"photo-{i:02d}.jpg").write_bytes(encode(image, "JPEG", quality=90))
+    return folder
+
+
+def test_sigkill_during_import_leaves_consistent_vault(vault_path, many_photos):
+    vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=False, kdf=fast_kdf())
+    vault.lock()
+    env = {**os.environ, "SANCTUM_PASSPHRASE": PASSPHRASE}
+    command = [sys.executable, "-m", "app", "import", str(many_photos), "--vault", str(vault_path), "--json"]
+    rng = random.Random(20261122)
+    kills = 0
+    partial_counts = set()
+    for _ in range(10):
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 1.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+        with Vault.unlock(vault_path, PASSPHRASE) as reopened:
+            assert reopened.check_consistency() == []
+            partial_counts.add(reopened.count())
+            for photo in reopened.list_photos():
+                assert reopened.read_thumbnail(photo.id)  # every committed row is complete
+    assert kills >= 3, "the import finished too fast to be interrupted"
+    assert any(0 < n < 36 for n in partial_counts), f"no kill landed mid-import: {partial_counts}"
+    with Vault.unlock(vault_path, PASSPHRASE) as reopened:
+        report = reopened.import_paths([many_photos])
+        assert report.errors == []
+        assert len(report.imported) + len(report.duplicates) == 36
+        assert reopened.count() == 36
+        assert reopened.check_consistency() == []
+        for photo in reopened.list_photos():
+            assert reopened.read_original(photo.id) == (many_photos / photo.filename).read_bytes()

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .errors import ImageTooLarge, UnsupportedImage
 
@@ -90,15 +90,26 @@ def describe_unknown(head: bytes) -> str:
 class DecodedPhoto:
     kind: str
     mime: str
-    width: int  # as stored, before EXIF orientation
+    width: int  # full size as stored, before EXIF orientation
     height: int
-    pixels: Image.Image  # full size, RGB or RGBA, not yet oriented
+    pixels: Image.Image  # RGB or RGBA, not yet oriented; reduced when decode() was asked to
+    reduced: bool
     oriented: Image.Image  # displayed orientation (EXIF honoured), for thumbnails
     exif_taken_at: datetime | None
 
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Full-size width and height as displayed (EXIF orientation applied)."""
+        swapped = self.oriented.size != self.pixels.size and self.oriented.size == self.pixels.size[::-1]
+        return (self.height, self.width) if swapped else (self.width, self.height)
 
-def decode(data: bytes) -> DecodedPhoto:
-    """Validate and decode image bytes once, at full size.
+
+def decode(data: bytes, min_long_side: int | None = None) -> DecodedPhoto:
+    """Validate and decode image bytes once.
+
+    With `min_long_side`, a JPEG is decoded with libjpeg's DCT scaling (1/2, 1/4, 1/8) to the
+    smallest size whose long side is still at least that: 4x to 16x less work for a camera
+    photo, and all that thumbnails need. Other formats are decoded at full size.
 
     Raises UnsupportedImage (with a reason) for anything that is not a sound image:
     wrong type, truncated data, bombs, oversized metadata chunks.
@@ -122,6 +133,9 @@ def decode(data: bytes) -> DecodedPhoto:
                     f"{MAX_PIXELS // 1_000_000} megapixel limit (a decompression bomb?)"
                 )
             exif_taken_at = _exif_taken_at(image)
+            if min_long_side and kind == "jpeg" and max(width, height) > min_long_side:
+                scale = min_long_side / max(width, height)
+                image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             image.load()
     except (ImageTooLarge, UnsupportedImage):
         raise
@@ -147,7 +161,8 @@ def decode(data: bytes) -> DecodedPhoto:
         oriented = _orient(pixels, int(image.getexif().get(0x0112, 1)))
     except Exception:  # a broken orientation tag must not lose the photo
         oriented = pixels
-    return DecodedPhoto(kind, MIME_BY_KIND[kind], width, height, pixels, oriented, exif_taken_at)
+    reduced = pixels.size != (width, height)
+    return DecodedPhoto(kind, MIME_BY_KIND[kind], width, height, pixels, reduced, oriented, exif_taken_at)
 
 
 def _reason_from_pillow(kind: str, exc: BaseException) -> str:

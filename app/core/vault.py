@@ -38,7 +38,6 @@ from .blobs import BlobStore
 from .db import Blob, Photo, RecoveryCode
 from .errors import (
     AuthenticationFailed,
-    Cancelled,
     ExportError,
     NotAVault,
     PhotoNotFound,
@@ -554,14 +553,10 @@ class Vault:
         sha256 = hashlib.sha256(data).hexdigest()
         if sha256 in known_sha256:
             raise _DuplicateFound(sha256)
-        decoded = imaging.decode(data)
-        # Keyed hash of the decoded pixels: the same picture re-encoded losslessly keeps
-        # its id, and nobody without the vault key can compute or forge it.
-        image_uid = crypto.keyed_digest(
-            self._uid_key,
-            f"{decoded.pixels.mode}:{decoded.width}x{decoded.height}".encode(),
-            decoded.pixels.tobytes(),
-        ).hex()[:32]
+        decoded = imaging.decode(data, min_long_side=imaging.THUMB_SIZES["thumb_large"])
+        # Keyed hash of the decoded pixels (see image_uid_of): nobody without the vault key can
+        # compute or forge it, and the same picture stored again gets the same id.
+        image_uid = image_uid_of(self._uid_key, decoded)
         thumbnails = imaging.make_thumbnails(decoded.oriented)
         if decoded.exif_taken_at:
             taken_at, taken_source = decoded.exif_taken_at, "exif"
@@ -573,8 +568,8 @@ class Vault:
             "filename": path.name,
             "mime": decoded.mime,
             "size_bytes": len(data),
-            "width": decoded.oriented.width,  # as displayed, EXIF orientation applied
-            "height": decoded.oriented.height,
+            "width": decoded.display_size[0],  # full size as displayed
+            "height": decoded.display_size[1],
             "taken_at": taken_at,
             "taken_at_source": taken_source,
         }
@@ -782,6 +777,23 @@ def expand_paths(paths: Iterable[str | Path], errors: list[FileProblem]) -> list
         else:
             errors.append(FileProblem(str(path), "no such file or folder"))
     return files
+
+
+def image_uid_of(uid_key: bytes, decoded: imaging.DecodedPhoto) -> str:
+    """HMAC-SHA256 (vault key) over the decoded pixels, as 128 bits of hex.
+
+    The pixels are those of the import decode: full size for lossless formats, libjpeg's
+    DCT-scaled decode for JPEG (a function of the JPEG's coefficients, so lossless JPEG
+    re-encodes and metadata edits keep the id). Hashing a full 12 MP decode instead would
+    cost more than the rest of the import put together.
+    """
+    digest = crypto.keyed_digest(
+        uid_key,
+        b"sanctum image uid v1",
+        f"{decoded.pixels.mode}:{decoded.width}x{decoded.height}:{decoded.pixels.size}".encode(),
+        decoded.pixels.tobytes(),
+    )
+    return digest.hex()[:32]
 
 
 def _add_unique(path: Path, files: list[Path], seen: set[Path]) -> None:

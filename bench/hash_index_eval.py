@@ -10,7 +10,7 @@ Prints two tables measured in this run (and optionally writes them as Markdown):
 
 Usage:
     python bench/hash_index_eval.py [--entries 100000] [--queries 200]
-                                    [--write docs/benchmarks-hashing.md]
+                                    [--write FILE]  (paste the table into docs/benchmarks.md)
 
 Reads the reference images from ../shared/data/neardup/pdq when present (the full set),
 else from tests/data/pdq (the copied subset).

@@ -76,6 +76,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = subs.add_parser("delete", parents=common, help="delete photos (their keys are destroyed)")
     p.add_argument("ids", nargs="+", type=int, metavar="ID")
 
+    p = subs.add_parser("share", parents=common, help="write a protected copy of a photo for someone")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("--recipient", required=True, metavar="NAME", help="who gets this copy")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file (.jpg, .png or .webp)")
+    p.add_argument("--platform", metavar="P", help="where it is shared (e.g. WhatsApp)")
+    p.add_argument("--keep-location", action="store_true", help="keep GPS position in the copy")
+    p.add_argument("--max-size", type=int, metavar="PX", help="shrink so the long side is at most PX")
+
+    p = subs.add_parser("shares", parents=common, help="list protected copies and who got them")
+    p.add_argument("--photo", type=int, metavar="ID", help="only shares of this photo")
+
+    p = subs.add_parser("inspect", parents=common,
+                        help="read the IDs, watermark and signature of a copy (yours or one found online)")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--pubkey", type=Path, metavar="PEM",
+                   help="check the signature with this public key only, without a vault")
+
+    p = subs.add_parser("pubkey", parents=common, help="print the vault's public signing key (PEM)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write it to a file instead")
+
+    subs.add_parser("index", parents=common, help="compute missing fingerprints of vault photos")
+
     subs.add_parser("passwd", parents=common,
                     help="set a new passphrase (after unlocking, e.g. with --recovery-key)")
     return parser
@@ -219,7 +241,119 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_share(args: argparse.Namespace) -> int:
+    from .core import sharing  # loads the image-processing stack only when needed
+
+    suffix = args.out.suffix.lower()
+    if suffix not in sharing.OUTPUT_FORMATS:
+        raise CliError("The output file must end in .jpg, .png or .webp.")
+    options = sharing.ShareOptions(
+        recipient=args.recipient,
+        platform=args.platform,
+        output_format=sharing.OUTPUT_FORMATS[suffix],
+        strip_location=not args.keep_location,
+        max_long_side=args.max_size,
+    )
+    with _unlock(args) as vault:
+        outcome = vault.share(args.id, args.out, options)
+    if args.json:
+        _print_json({"share_id": outcome.share.share_id, "photo_id": outcome.share.photo_id, "out": outcome.out,
+                     "recipient": outcome.share.recipient, "platform": outcome.share.platform,
+                     "embedded": list(outcome.embedded), "removed": list(outcome.removed)})
+        return EXIT_OK
+    print(f"Protected copy for {outcome.share.recipient}: {outcome.out}")
+    print(f"Share ID {outcome.share.share_id}. It carries:")
+    for line in outcome.embedded:
+        print(f"  + {line}")
+    print("Removed:")
+    for line in outcome.removed:
+        print(f"  - {line}")
+    return EXIT_OK
+
+
+def cmd_shares(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        shares = vault.list_shares(args.photo)
+    if args.json:
+        _print_json({"shares": [s.to_json() for s in shares]})
+        return EXIT_OK
+    if not shares:
+        print("No shares yet.")
+    for s in shares:
+        photo = f"photo {s.photo_id}" if s.photo_id is not None else "deleted photo"
+        print(f"{s.share_id}  {s.created_at:%Y-%m-%d %H:%M}  {photo:<14} {s.recipient}"
+              + (f" ({s.platform})" if s.platform else ""))
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .core import fingerprint, sharing  # loads the image-processing stack only when needed
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"Cannot read {args.file}: {exc.strerror}") from None
+    if args.pubkey:
+        report = sharing.inspect_image(data, public_key=fingerprint.load_public_key(args.pubkey.read_bytes()))
+        share = None
+    else:
+        with _unlock(args) as vault:
+            report, share = vault.inspect(data)
+    if args.json:
+        _print_json({**report.to_json(), "share": share.to_json() if share else None})
+        return EXIT_OK
+    print(f"{args.file}: {report.width}×{report.height}")
+    if report.metadata:
+        ids = report.metadata.ids
+        print(f"  metadata: share {ids.share_id}, signed {ids.signed_at} (in {', '.join(report.metadata.sources)})")
+    else:
+        print("  metadata: no Sanctum IDs")
+    if not args.pubkey:
+        found = report.watermark_share_id
+        print(f"  watermark: share {found} (confidence {report.watermark_confidence})" if found
+              else "  watermark: none found")
+        print(f"  fragile mark: {report.fragile}")
+    print(f"  signature: {report.signature}")
+    if share:
+        print(f"  this is the copy given to {share.recipient}"
+              + (f" on {share.platform}" if share.platform else "") + f" on {share.created_at:%Y-%m-%d}")
+    return EXIT_OK
+
+
+def cmd_pubkey(args: argparse.Namespace) -> int:
+    from .core import fingerprint  # loads the image-processing stack only when needed
+
+    with _unlock(args) as vault:
+        pem = fingerprint.public_key_pem(vault.signing_public_key())
+    if args.out:
+        args.out.write_text(pem)
+    if args.json:
+        _print_json({"public_key_pem": pem, "out": str(args.out) if args.out else None})
+    elif not args.out:
+        print(pem, end="")
+    return EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        bar = _progress_bar(args, "Indexing", "photo")
+        try:
+            count = vault.index_fingerprints(progress=bar.update_to)
+        finally:
+            bar.close()
+    if args.json:
+        _print_json({"fingerprinted": count})
+    else:
+        print(f"Fingerprinted {count} photo(s).")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "share": cmd_share,
+    "shares": cmd_shares,
+    "inspect": cmd_inspect,
+    "pubkey": cmd_pubkey,
+    "index": cmd_index,
     "init": cmd_init,
     "import": cmd_import,
     "list": cmd_list,

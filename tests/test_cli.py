@@ -104,3 +104,27 @@ def test_recovery_key_then_new_passphrase(tmp_path):
     assert "Passphrase changed" in changed.stdout
     assert sanctum("list", vault=vault, check=False).returncode == 1
     assert sanctum("list", vault=vault, env_extra={"SANCTUM_PASSPHRASE": "another long passphrase"}).returncode == 0
+
+
+def test_share_inspect_pubkey(cli_vault, tmp_path):
+    imported = json.loads(sanctum("import", str(PHOTOS / "horses.jpg"), "--json", vault=cli_vault).stdout)
+    photo_id = (imported["imported"] or [imported["duplicates"][0]["photo_id"]])[0]
+    out = tmp_path / "for-ana.jpg"
+    shared = json.loads(sanctum("share", str(photo_id), "--recipient", "Ana", "--platform", "Signal",
+                                "--out", str(out), "--json", vault=cli_vault).stdout)
+    assert {"share_id", "photo_id", "out"} <= shared.keys() and shared["photo_id"] == photo_id
+    assert Path(shared["out"]) == out and out.exists()
+
+    inspected = json.loads(sanctum("inspect", str(out), "--json", vault=cli_vault).stdout)
+    assert inspected["share_id"] == shared["share_id"]
+    assert inspected["watermark"]["share_id"] == shared["share_id"]
+    assert inspected["signature"] == "valid"
+    assert inspected["share"]["recipient"] == "Ana"
+
+    pem = tmp_path / "sanctum.pub"
+    sanctum("pubkey", "--out", str(pem), vault=cli_vault)
+    third_party = json.loads(sanctum("inspect", str(out), "--pubkey", str(pem), "--json", vault=tmp_path / "none").stdout)
+    assert third_party["signature"] == "valid" and third_party["share"] is None
+
+    listed = json.loads(sanctum("shares", "--json", vault=cli_vault).stdout)["shares"]
+    assert any(s["share_id"] == shared["share_id"] and s["recipient"] == "Ana" for s in listed)

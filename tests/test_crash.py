@@ -32,6 +32,10 @@ def many_photos(tmp_path):
     return folder
 
 
+def _blob_files(vault_path) -> int:
+    return sum(len(files) for _, _, files in os.walk(vault_path / "blobs"))
+
+
 def test_sigkill_during_import_leaves_consistent_vault(vault_path, many_photos):
     vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=False, kdf=fast_kdf())
     vault.lock()
@@ -40,9 +44,18 @@ def test_sigkill_during_import_leaves_consistent_vault(vault_path, many_photos):
     rng = random.Random(20261122)
     kills = 0
     partial_counts = set()
-    for _ in range(10):
+    for _ in range(8):
+        # Kill when the import has written a random number of new blob files (partial ones
+        # included): random moments tied to real progress, not to how loaded the machine is.
+        before = _blob_files(vault_path)
+        target = before + rng.randint(1, 40)
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.5))
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            if _blob_files(vault_path) >= target:
+                time.sleep(rng.uniform(0, 0.05))
+                break
+            time.sleep(0.005)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

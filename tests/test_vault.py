@@ -412,20 +412,38 @@ def test_no_plaintext_on_disk(vault, photo_dir, format_samples):
 
 
 def test_migration_chain_runs_with_backup(vault, monkeypatch):
-    assert db.schema_version(db.database.obj) == db.CURRENT_SCHEMA == 1
+    current = db.CURRENT_SCHEMA
+    assert db.schema_version(db.database.obj) == current
     vault.lock()
     applied = []
 
     def add_note_table(database):
         database.execute_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT)")
-        applied.append(2)
+        applied.append(current + 1)
 
-    monkeypatch.setitem(db.MIGRATIONS, 2, add_note_table)
-    monkeypatch.setattr(db, "CURRENT_SCHEMA", 2)
+    monkeypatch.setitem(db.MIGRATIONS, current + 1, add_note_table)
+    monkeypatch.setattr(db, "CURRENT_SCHEMA", current + 1)
     with Vault.unlock(vault.path, PASSPHRASE):
-        assert applied == [2]
-        assert db.schema_version(db.database.obj) == 2
+        assert applied == [current + 1]
+        assert db.schema_version(db.database.obj) == current + 1
         db.database.execute_sql("INSERT INTO note (text) VALUES ('ok')")
-    assert (vault.path / "vault.db.before-v2.bak").exists()
+    assert (vault.path / f"vault.db.before-v{current + 1}.bak").exists()
     with Vault.unlock(vault.path, PASSPHRASE):  # already migrated: not run twice
-        assert applied == [2]
+        assert applied == [current + 1]
+
+
+def test_version_1_vault_upgrades_and_gets_fingerprints(vault, photo_dir):
+    """A vault as version 1 left it (no fingerprint or share tables) opens, migrates, and
+    fills in the fingerprints of its photos."""
+    ids = vault.import_paths([photo_dir]).imported
+    db.database.execute_sql("DROP TABLE share")
+    db.database.execute_sql("DROP TABLE photofingerprint")
+    db.put_setting(db.SCHEMA_VERSION_KEY, "1")
+    vault.lock()
+    with Vault.unlock(vault.path, PASSPHRASE) as upgraded:
+        assert db.schema_version(db.database.obj) == db.CURRENT_SCHEMA
+        assert upgraded.fingerprint_of(ids[0]) is None
+        assert upgraded.index_fingerprints() == len(ids)
+        assert all(upgraded.fingerprint_of(i) is not None for i in ids)
+        assert upgraded.index_fingerprints() == 0
+    assert (vault.path / "vault.db.before-v2.bak").exists()

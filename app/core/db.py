@@ -80,17 +80,53 @@ class RecoveryCode(BaseModel):
     used_at = DateTimeField(null=True)
 
 
-MODELS = [Setting, Photo, Blob, RecoveryCode]
+class PhotoFingerprint(BaseModel):
+    """Perceptual fingerprints of a vault photo (upright), for finding altered copies."""
+
+    photo = ForeignKeyField(Photo, unique=True, backref="fingerprints", on_delete="CASCADE")
+    pdq = BlobField()
+    pdq_quality = IntegerField()
+    phash = BlobField()
+    dhash = BlobField()
+
+
+class Share(BaseModel):
+    """One protected copy given to someone. Kept when the photo is deleted: it is the record
+    of who received which copy."""
+
+    share_id = CharField(unique=True)
+    photo = ForeignKeyField(Photo, null=True, backref="shares", on_delete="SET NULL")
+    image_uid = CharField()
+    recipient = TextField()
+    platform = TextField(null=True)
+    created_at = DateTimeField(index=True)
+    options = TextField()  # JSON: format, quality, what was stripped
+    pixel_sha256 = CharField()
+    width = IntegerField()
+    height = IntegerField()
+    pdq = BlobField()
+    pdq_quality = IntegerField()
+    phash = BlobField()
+    dhash = BlobField()
+
+
+MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share]
 SCHEMA_VERSION_KEY = "schema_version"
-
-
-def _migrate_to_1(db: SqlCipherDatabase) -> None:
-    db.create_tables(MODELS)
 
 
 # Each step takes the schema from version N-1 to N inside one transaction. New steps are only
 # ever appended: a vault made by any earlier release can walk the chain to the current one.
-MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {1: _migrate_to_1}
+# Steps name their tables explicitly, so later changes to a model don't rewrite history.
+def _migrate_to_1(db: SqlCipherDatabase) -> None:
+    db.create_tables([Setting, Photo, Blob, RecoveryCode])
+
+
+def _migrate_to_2(db: SqlCipherDatabase) -> None:
+    # Photos imported before version 2 get their fingerprints from Vault.index_fingerprints.
+    db.create_tables([PhotoFingerprint, Share])
+
+
+MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 CURRENT_SCHEMA = max(MIGRATIONS)
 
 

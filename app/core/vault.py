@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import logging
 import os
@@ -29,13 +30,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 import peewee
 
-from . import auth, crypto, db, imaging
+if TYPE_CHECKING:
+    from . import sharing
+
+from . import auth, crypto, db, fingerprint, imaging
 from .blobs import BlobStore
-from .db import Blob, Photo, RecoveryCode
+from .db import Blob, Photo, PhotoFingerprint, RecoveryCode, Share
 from .errors import (
     AuthenticationFailed,
     ExportError,
@@ -71,6 +76,7 @@ _PURPOSE_MASTER_RECOVERY = "sanctum master secret, recovery key v1"
 _PURPOSE_PRIVATE_KEY = "sanctum x25519 private key v1"
 
 _TOTP_SECRET = "totp_secret"
+_SIGNING_KEY = "ed25519_private"
 _TOTP_LAST_STEP = "totp_last_step"
 
 Progress = Callable[[int, int], None]
@@ -181,6 +187,38 @@ class VaultStatus:
     totp_hint: bool  # whether the unlock screen should ask for a code (enforced from the DB)
 
 
+@dataclass(frozen=True)
+class ShareInfo:
+    share_id: str
+    photo_id: int | None  # None once the photo was deleted; the record stays
+    recipient: str
+    platform: str | None
+    created_at: datetime
+    width: int
+    height: int
+    options: dict
+
+    def to_json(self) -> dict:
+        return {
+            "share_id": self.share_id,
+            "photo_id": self.photo_id,
+            "recipient": self.recipient,
+            "platform": self.platform,
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+            "width": self.width,
+            "height": self.height,
+            "options": self.options,
+        }
+
+
+@dataclass(frozen=True)
+class ShareOutcome:
+    share: ShareInfo
+    out: str
+    embedded: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
 @dataclass
 class _PreparedPhoto:
     """Everything computed off the DB thread for one file, ready for a short transaction."""
@@ -188,6 +226,7 @@ class _PreparedPhoto:
     path: Path
     sha256: str
     photo_fields: dict
+    fingerprint: fingerprint.PerceptualFingerprint
     blobs: list[tuple[str, str, bytes, int]]  # (kind, name, wrapped key, stored size)
 
 
@@ -331,7 +370,8 @@ class Vault:
 
     @classmethod
     def _open(cls, path: Path, header: dict, master: bytes) -> Vault:
-        lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0)
+        # Not thread-local: the GUI unlocks on a worker thread and locks on the UI thread.
+        lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0, thread_local=False)
         try:
             lock.acquire()
         except filelock.Timeout:
@@ -558,6 +598,7 @@ class Vault:
         # compute or forge it, and the same picture stored again gets the same id.
         image_uid = image_uid_of(self._uid_key, decoded)
         thumbnails = imaging.make_thumbnails(decoded.oriented)
+        prints = fingerprint.perceptual_fingerprint(decoded.oriented)
         if decoded.exif_taken_at:
             taken_at, taken_source = decoded.exif_taken_at, "exif"
         else:
@@ -574,7 +615,7 @@ class Vault:
             "taken_at_source": taken_source,
         }
         del decoded
-        prepared = _PreparedPhoto(path, sha256, fields, [])
+        prepared = _PreparedPhoto(path, sha256, fields, prints, [])
         try:
             for kind, content in (("original", data), *thumbnails.items()):
                 prepared.blobs.append(self._store_blob(kind, content))
@@ -599,6 +640,7 @@ class Vault:
                 photo = Photo.create(imported_at=_utcnow_naive(), **prepared.photo_fields)
                 for kind, name, wrapped, size in prepared.blobs:
                     Blob.create(name=name, photo=photo, kind=kind, wrapped_key=wrapped, size_bytes=size)
+                _save_fingerprint(photo.id, prepared.fingerprint)
         except peewee.IntegrityError:
             self._discard_blobs(prepared)
             if self._photo_id_by_sha(prepared.sha256) is not None:  # same bytes twice in a batch
@@ -740,6 +782,130 @@ class Vault:
         return deleted
 
 
+    # --- protected copies ------------------------------------------------------------------
+
+    def share_keys(self) -> sharing.ShareKeys:
+        from . import sharing  # the watermark's numeric stack loads only when sharing is used
+
+        self._require_open()
+        return sharing.ShareKeys(
+            watermark=crypto.hkdf(self._master, "sanctum robust watermark v1"),
+            fragile=crypto.hkdf(self._master, "sanctum fragile watermark v1"),
+            mac=crypto.hkdf(self._master, "sanctum share hmac v1"),
+            signing_private=self._signing_key(),
+        )
+
+    def _signing_key(self) -> bytes:
+        # Created on first use and kept in the encrypted DB, so vaults made before sharing
+        # existed get one too.
+        stored = db.get_setting(_SIGNING_KEY)
+        if stored is None:
+            with db.database.atomic():
+                stored = db.get_setting(_SIGNING_KEY)
+                if stored is None:
+                    stored = crypto.b64e(fingerprint.new_signing_key())
+                    db.put_setting(_SIGNING_KEY, stored)
+        return crypto.b64d(stored)
+
+    def signing_public_key(self) -> bytes:
+        return fingerprint.public_key_of(self._signing_key())
+
+    def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions) -> ShareOutcome:
+        """Write a protected copy of a photo and record who it is for.
+
+        The record is committed before the file appears: a copy that exists always has a
+        record, so a leaked copy can always be traced. A failed write removes the record.
+        """
+        from . import sharing
+
+        self._require_open()
+        out_path = Path(out_path)
+        info = self.photo(photo_id)
+        original = self.read_original(photo_id)
+        keys = self.share_keys()
+        with db.database.atomic():
+            taken = {sid for (sid,) in Share.select(Share.share_id).tuples()}
+        share_int = fingerprint.new_share_id()
+        while fingerprint.format_share_id(share_int) in taken:
+            share_int = fingerprint.new_share_id()
+        copy = sharing.make_protected_copy(
+            original, image_uid=info.image_uid, share_id=share_int, keys=keys, options=options
+        )
+        options_json = {**options.to_json(), "removed": list(copy.removed)}
+        with db.database.atomic():
+            row = Share.create(
+                share_id=copy.share_id,
+                photo=photo_id,
+                image_uid=info.image_uid,
+                recipient=options.recipient,
+                platform=options.platform,
+                created_at=copy.signed_at.astimezone().replace(tzinfo=None),
+                options=json.dumps(options_json),
+                pixel_sha256=copy.pixel_sha256,
+                width=copy.width,
+                height=copy.height,
+                pdq=copy.fingerprint.pdq,
+                pdq_quality=copy.fingerprint.pdq_quality,
+                phash=copy.fingerprint.phash,
+                dhash=copy.fingerprint.dhash,
+            )
+        try:
+            written = _write_new_file(out_path, copy.data)
+        except BaseException:
+            Share.delete().where(Share.id == row.id).execute()
+            raise
+        return ShareOutcome(_share_info(row), str(written), copy.embedded, copy.removed)
+
+    def list_shares(self, photo_id: int | None = None) -> list[ShareInfo]:
+        self._require_open()
+        query = Share.select().order_by(Share.created_at.desc(), Share.id.desc())
+        if photo_id is not None:
+            query = query.where(Share.photo == photo_id)
+        return [_share_info(row) for row in query]
+
+    def find_share(self, share_id: str) -> ShareInfo | None:
+        self._require_open()
+        row = Share.get_or_none(Share.share_id == share_id.lower())
+        return _share_info(row) if row else None
+
+    def inspect(self, data: bytes) -> tuple[sharing.InspectReport, ShareInfo | None]:
+        """What a (possibly leaked) copy carries, and which of this vault's shares it is."""
+        from . import sharing
+
+        report = sharing.inspect_image(data, keys=self.share_keys())
+        share = self.find_share(report.share_id) if report.share_id else None
+        return report, share
+
+    def fingerprint_of(self, photo_id: int) -> fingerprint.PerceptualFingerprint | None:
+        row = PhotoFingerprint.get_or_none(PhotoFingerprint.photo == photo_id)
+        if row is None:
+            return None
+        return fingerprint.PerceptualFingerprint(bytes(row.pdq), row.pdq_quality, bytes(row.phash), bytes(row.dhash))
+
+    def index_fingerprints(
+        self, progress: Progress = _no_progress, cancel: threading.Event | None = None
+    ) -> int:
+        """Compute fingerprints of photos that have none (imported before version 2)."""
+        self._require_open()
+        missing = [
+            pid for (pid,) in Photo.select(Photo.id)
+            .join(PhotoFingerprint, peewee.JOIN.LEFT_OUTER)
+            .where(PhotoFingerprint.id.is_null()).tuples()
+        ]
+        progress(0, len(missing))
+        from PIL import Image
+
+        for done, photo_id in enumerate(missing, 1):
+            if cancel is not None and cancel.is_set():
+                return done - 1
+            with Image.open(io.BytesIO(self.read_thumbnail(photo_id, "large"))) as thumb:
+                prints = fingerprint.perceptual_fingerprint(thumb)
+            with db.database.atomic():
+                _save_fingerprint(photo_id, prints)
+            progress(done, len(missing))
+        return len(missing)
+
+
 class _DuplicateFound(Exception):
     def __init__(self, sha256: str):
         super().__init__(sha256)
@@ -801,6 +967,45 @@ def _add_unique(path: Path, files: list[Path], seen: set[Path]) -> None:
     if key not in seen:
         seen.add(key)
         files.append(path)
+
+
+def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) -> None:
+    PhotoFingerprint.replace(
+        photo=photo_id, pdq=prints.pdq, pdq_quality=prints.pdq_quality, phash=prints.phash, dhash=prints.dhash
+    ).execute()
+
+
+def _share_info(row: Share) -> ShareInfo:
+    return ShareInfo(
+        share_id=row.share_id,
+        photo_id=row.photo_id,
+        recipient=row.recipient,
+        platform=row.platform,
+        created_at=_as_datetime(row.created_at),
+        width=row.width,
+        height=row.height,
+        options=json.loads(row.options),
+    )
+
+
+def _write_new_file(target: Path, data: bytes) -> Path:
+    """Write a file atomically under a name that does not exist yet (never overwrite)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target = _free_name(target.parent, target.name)
+    tmp = target.with_name(f".{target.name}.sanctum-part")
+    try:
+        with open(tmp, "xb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if target.exists():
+            target = _free_name(target.parent, target.name)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
 
 
 def _photo_info(p: Photo) -> PhotoInfo:

@@ -1,0 +1,237 @@
+"""Protected copies and their inspection: pure functions from bytes to bytes and reports.
+
+A protected copy of a photo carries its share ID three ways and proves where it came from:
+
+1. metadata: share ID, image UID, pixel hash, time, Ed25519 signature and HMAC, in EXIF
+   UserComment and XMP (and PNG iTXt) — cheap to read, first to be stripped by platforms;
+2. the robust invisible watermark with the share ID — survives re-compression, resizing,
+   crops, small rotations, mirroring, colour changes and screenshots;
+3. for PNG copies, the fragile LSB watermark — proves the file is the exact copy written.
+
+The vault (`Vault.share`, `Vault.inspect`) supplies keys and records; nothing here touches the
+database or the disk.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+from PIL import Image
+
+from . import fingerprint, imaging, metadata
+from .errors import UnsupportedImage
+from .fingerprint import PerceptualFingerprint, ProvenanceClaim
+from .watermark import FragileState, check_fragile, embed_fragile, embed_watermark, read_watermark
+from .watermark.errors import WatermarkError
+
+OUTPUT_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class ShareKeys:
+    """Vault keys used for sharing (derived from the master secret by the vault)."""
+
+    watermark: bytes
+    fragile: bytes
+    mac: bytes
+    signing_private: bytes
+
+    @property
+    def signing_public(self) -> bytes:
+        return fingerprint.public_key_of(self.signing_private)
+
+
+@dataclass(frozen=True)
+class ShareOptions:
+    recipient: str
+    platform: str | None = None
+    output_format: str = "JPEG"  # "JPEG", "PNG" or "WEBP"
+    quality: int = 92
+    strip_location: bool = True
+    max_long_side: int | None = None  # shrink before marking, e.g. for a messenger
+
+    def to_json(self) -> dict:
+        return {
+            "output_format": self.output_format,
+            "quality": self.quality,
+            "strip_location": self.strip_location,
+            "max_long_side": self.max_long_side,
+        }
+
+
+@dataclass(frozen=True)
+class ProtectedCopy:
+    data: bytes
+    share_id: str
+    pixel_sha256: str
+    signed_at: datetime
+    fingerprint: PerceptualFingerprint
+    width: int
+    height: int
+    embedded: tuple[str, ...]  # what the copy carries, in words
+    removed: tuple[str, ...]  # what was taken out, in words
+
+
+def describe_share(options: ShareOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a share with these options embeds and removes, in words for the user."""
+    embedded = [
+        "a share ID, linked in your vault to this recipient, in the file's metadata (EXIF and XMP)",
+        "the same ID in an invisible watermark that survives re-compression, resizing and cropping",
+        "a signature proving the copy came from your vault (checkable with your public key)",
+    ]
+    if options.output_format == "PNG":
+        embedded.append("a fragile mark that shows whether this exact file was changed")
+    removed = ["the embedded preview thumbnail", "camera serial numbers and owner name"]
+    if options.strip_location:
+        removed.insert(0, "GPS location")
+    return tuple(embedded), tuple(removed)
+
+
+def make_protected_copy(
+    original: bytes,
+    *,
+    image_uid: str,
+    share_id: int,
+    keys: ShareKeys,
+    options: ShareOptions,
+    now: datetime | None = None,
+) -> ProtectedCopy:
+    decoded = imaging.decode(original)
+    image = decoded.oriented
+    if options.max_long_side and max(image.size) > options.max_long_side:
+        image = image.copy()
+        image.thumbnail((options.max_long_side, options.max_long_side), Image.Resampling.LANCZOS)
+    alpha = image.getchannel("A") if image.mode == "RGBA" and options.output_format != "JPEG" else None
+    rgb = np.asarray(image.convert("RGB"))
+    try:
+        marked = embed_watermark(rgb, share_id, keys.watermark)
+    except WatermarkError as exc:
+        raise UnsupportedImage(f"this photo cannot carry a watermark: {exc}") from None
+    if options.output_format == "PNG":
+        marked = embed_fragile(marked, keys.fragile, share_id.to_bytes(8, "big"))
+
+    # The signature binds the pixels a recipient will decode, so lossy formats are encoded
+    # once to learn them. Encoding is deterministic: the second encode, with metadata in
+    # separate segments, decodes to the same pixels (tests check it).
+    marked_image = Image.fromarray(marked)
+    if alpha is not None:
+        marked_image.putalpha(alpha)
+    if options.output_format == "PNG":
+        final_rgb = marked
+    else:
+        probe = metadata.encode_with_ids(marked_image, options.output_format, None, None, options.quality)
+        final_rgb = np.asarray(Image.open(io.BytesIO(probe)).convert("RGB"))
+
+    signed_at = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    share_hex = fingerprint.format_share_id(share_id)
+    claim = ProvenanceClaim(share_hex, image_uid, fingerprint.pixel_sha256(final_rgb), signed_at.isoformat())
+    ids = metadata.EmbeddedIds(
+        share_id=share_hex,
+        image_uid=image_uid,
+        pixel_sha256=claim.pixel_sha256,
+        signed_at=claim.signed_at,
+        signature=fingerprint.sign_claim(keys.signing_private, claim),
+        mac=fingerprint.mac_claim(keys.mac, claim),
+    )
+    original_exif = Image.open(io.BytesIO(original)).info.get("exif")
+    exif = metadata.shared_exif(original_exif, ids, strip_location=options.strip_location)
+    data = metadata.encode_with_ids(marked_image, options.output_format, ids, exif, options.quality)
+    embedded, removed = describe_share(options)
+    return ProtectedCopy(
+        data=data,
+        share_id=share_hex,
+        pixel_sha256=claim.pixel_sha256,
+        signed_at=signed_at,
+        fingerprint=fingerprint.perceptual_fingerprint(final_rgb),
+        width=marked_image.width,
+        height=marked_image.height,
+        embedded=embedded,
+        removed=removed,
+    )
+
+
+# --- inspection -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    metadata: metadata.FoundIds | None
+    watermark_share_id: str | None
+    watermark_confidence: float | None
+    signature: str  # "valid", "pixels-changed", "invalid", "absent", "no-key"
+    mac: str  # same words; only the vault owner can check it
+    fragile: str  # "intact", "altered", "absent", "not-checked"
+    pixel_sha256: str
+    width: int
+    height: int
+
+    @property
+    def share_id(self) -> str | None:
+        """The best evidence of which share this is: the watermark, else the metadata."""
+        if self.watermark_share_id:
+            return self.watermark_share_id
+        return self.metadata.ids.share_id if self.metadata else None
+
+    def to_json(self) -> dict:
+        ids = self.metadata.ids if self.metadata else None
+        return {
+            "share_id": self.share_id,
+            "metadata": None if ids is None else {
+                "share_id": ids.share_id,
+                "image_uid": ids.image_uid,
+                "signed_at": ids.signed_at,
+                "found_in": list(self.metadata.sources),
+            },
+            "watermark": {"share_id": self.watermark_share_id, "confidence": self.watermark_confidence},
+            "signature": self.signature,
+            "hmac": self.mac,
+            "fragile": self.fragile,
+            "pixel_sha256": self.pixel_sha256,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+def inspect_image(data: bytes, *, keys: ShareKeys | None = None, public_key: bytes | None = None) -> InspectReport:
+    """Read everything a copy carries. Without vault keys only metadata and a signature (with
+    `public_key`) can be checked; the watermark and fragile mark are keyed."""
+    decoded = imaging.decode(data)
+    rgb = np.asarray(decoded.oriented.convert("RGB"))
+    with Image.open(io.BytesIO(data)) as opened:
+        found = metadata.read_ids(opened)
+    pixel_hash = fingerprint.pixel_sha256(rgb)
+
+    signature, mac = "absent", "absent"
+    if found:
+        ids = found.ids
+        claim = ProvenanceClaim(ids.share_id, ids.image_uid, ids.pixel_sha256, ids.signed_at)
+        verifier = public_key or (keys.signing_public if keys else None)
+        signature = _claim_state(
+            verifier is not None and fingerprint.verify_claim(verifier, claim, ids.signature),
+            verifier is not None, ids.pixel_sha256 == pixel_hash,
+        )
+        mac = _claim_state(
+            keys is not None and fingerprint.check_mac(keys.mac, claim, ids.mac),
+            keys is not None, ids.pixel_sha256 == pixel_hash,
+        )
+
+    watermark_id, confidence, fragile = None, None, "not-checked"
+    if keys is not None:
+        result = read_watermark(rgb, keys.watermark)
+        if result is not None:
+            watermark_id, confidence = fingerprint.format_share_id(result.payload), round(result.confidence, 3)
+        fragile_result = check_fragile(rgb, keys.fragile)
+        fragile = {FragileState.INTACT: "intact", FragileState.ALTERED: "altered"}.get(fragile_result.state, "absent")
+    return InspectReport(found, watermark_id, confidence, signature, mac, fragile, pixel_hash, rgb.shape[1], rgb.shape[0])
+
+
+def _claim_state(genuine: bool, checkable: bool, same_pixels: bool) -> str:
+    if not checkable:
+        return "no-key"
+    if not genuine:
+        return "invalid"
+    # A genuine claim about other pixels: the copy was re-encoded, resized or edited since.
+    return "valid" if same_pixels else "pixels-changed"

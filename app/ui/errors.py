@@ -1,0 +1,129 @@
+"""The one place where the app turns errors into words a person can act on.
+
+Qt-free on purpose: `describe()` is a plain table lookup, and `ErrorNotifier` is what
+`sys.excepthook` / `threading.excepthook` feed (the application shows it on the UI thread).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.core import errors as core
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    title: str
+    text: str
+    #: "error" for a problem, "info" for something the user can simply retry
+    severity: str = "error"
+
+
+# Order matters: the first matching class wins, so subclasses come before their bases.
+_TABLE: list[tuple[type[BaseException], str, str | None]] = [
+    (core.WrongPassphrase, "Wrong passphrase",
+     "That passphrase does not open this vault. Check Caps Lock and the keyboard layout."),
+    (core.TotpRequired, "Code needed",
+     "Enter the 6-digit code from your authenticator app."),
+    (core.TotpReused, "Code already used",
+     "That code was already used. Wait a few seconds for the next one and enter it."),
+    (core.WrongTotp, "Wrong code", None),  # the core's text says which (TOTP or recovery code)
+    (core.LockedOut, "Too many attempts", None),  # its message carries the wait
+    (core.WrongRecoveryKey, "Wrong recovery key",
+     "That recovery key does not open this vault. Check for typos; groups can be typed with or "
+     "without dashes."),
+    (core.VaultBusy, "Vault in use",
+     "This vault is open in another Sanctum window or command. Close that one first."),
+    (core.VaultNotFound, "No vault here", None),
+    (core.NotAVault, "Not a vault", None),
+    (core.VaultExists, "Folder not empty", None),
+    (core.UnsupportedVaultVersion, "Newer vault",
+     "This vault was made by a newer version of Sanctum. Install the latest version to open it."),
+    (core.WeakPassphrase, "Passphrase too short", None),
+    (core.VaultLocked, "Vault locked", "The vault was locked. Unlock it and try again."),
+    (core.AuthenticationFailed, "Damaged data",
+     "Part of the vault failed its integrity check: it is damaged or was tampered with. "
+     "Nothing was changed. If this keeps happening, restore the vault folder from a backup."),
+    (core.ImageTooLarge, "Image too large", None),
+    (core.UnsupportedImage, "Not a supported image", None),
+    (core.PhotoNotFound, "Photo not found", "That photo is no longer in the vault."),
+    (core.ExportError, "Export failed", None),
+    (core.Cancelled, "Cancelled", "Cancelled."),
+    (core.SanctumError, "Something went wrong", None),
+]
+
+_OS_REASONS = {
+    errno.ENOSPC: "The disk is full. Free some space and try again.",
+    errno.EROFS: "That location is read-only. Choose another folder.",
+    errno.EACCES: "Permission denied. Choose a folder you can write to.",
+    errno.EPERM: "Permission denied. Choose a folder you can write to.",
+    errno.ENOENT: "That file or folder does not exist (was a drive unplugged?).",
+}
+
+
+def describe(exc: BaseException) -> UserMessage:
+    """Words for an exception. Never includes secrets: core messages never carry them."""
+    for cls, title, text in _TABLE:
+        if isinstance(exc, cls):
+            severity = "info" if isinstance(exc, (core.Cancelled, core.TotpRequired)) else "error"
+            return UserMessage(title, text or str(exc) or cls.__doc__ or title, severity)
+    if isinstance(exc, OSError):
+        text = _OS_REASONS.get(exc.errno or -1, f"The system reported: {exc.strerror or exc}.")
+        return UserMessage("File problem", text)
+    if isinstance(exc, MemoryError):
+        return UserMessage("Out of memory", "The computer ran out of memory. Close other programs "
+                                            "and try again with fewer photos at once.")
+    return UserMessage(
+        "Unexpected problem",
+        f"Something unexpected went wrong ({type(exc).__name__}). Your vault was not changed by "
+        "this error. If it keeps happening, please report it with the log file.",
+    )
+
+
+def explain(exc: BaseException) -> str:
+    return describe(exc).text
+
+
+class ErrorNotifier:
+    """Collects uncaught exceptions from any thread and passes them to one sink.
+
+    The sink is set by the application (it forwards to the UI thread with a queued signal);
+    until then, errors are only logged.
+    """
+
+    def __init__(self) -> None:
+        self._sink: Callable[[BaseException], None] | None = None
+        self._lock = threading.Lock()
+
+    def set_sink(self, sink: Callable[[BaseException], None] | None) -> None:
+        with self._lock:
+            self._sink = sink
+
+    def notify(self, exc: BaseException) -> None:
+        log.error("uncaught %s", type(exc).__name__, exc_info=exc)
+        with self._lock:
+            sink = self._sink
+        if sink is not None:
+            try:
+                sink(exc)
+            except Exception:  # noqa: BLE001 - the error reporter itself must never raise
+                log.exception("the error sink failed")
+
+    def excepthook(self, exc_type, exc, tb) -> None:  # sys.excepthook signature
+        if issubclass(exc_type, KeyboardInterrupt):
+            return
+        self.notify(exc if exc is not None else exc_type())
+
+    def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        self.notify(args.exc_value)
+
+
+notifier = ErrorNotifier()

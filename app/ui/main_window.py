@@ -1,0 +1,542 @@
+"""The main window: unlock screen, library (sidebar, gallery, details) and viewer in one stack;
+toolbar, search, drag-and-drop import with status-bar progress, export, delete, lock."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.vault import ExportReport, ImportReport, PhotoInfo
+from app.workers.base import Job
+from app.workers.jobs import DeleteJob, DeleteResult, ExportJob, ImportJob, ListPhotosJob
+
+from . import dialogs
+from .errors import describe
+from .gallery import GalleryDelegate, GalleryView, PhotoFilterProxy, PhotoListModel, Roles, ThumbnailLoader, recent_import_cutoff
+from .jobs_ui import JobProgress, ProblemsPanel
+from .resources import app_icon
+from .session import Session
+from .settings_dialog import SettingsDialog
+from .sidebar import Scope, SidebarModel, SidebarView
+from .unlock import UnlockPage
+from .viewer import MetadataPanel, ViewerPage, _size_text
+
+log = logging.getLogger(__name__)
+
+PAGE_UNLOCK, PAGE_LIBRARY, PAGE_VIEWER = range(3)
+
+
+class DropOverlay(QWidget):
+    """Shown over the window while files are dragged over it."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("dropOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QVBoxLayout(self)
+        label = QLabel("Drop photos or folders to add them to your vault")
+        label.setObjectName("dropOverlayText")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(label)
+        self.hide()
+
+
+class DetailPane(QFrame):
+    """What is selected: one photo's details, or how many are selected."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("detailPane")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.summary = QLabel()
+        self.summary.setObjectName("detailSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setMargin(12)
+        self.meta = MetadataPanel()
+        layout.addWidget(self.summary)
+        layout.addWidget(self.meta, 1)
+        self.show_selection([])
+
+    def show_selection(self, infos: list[PhotoInfo]) -> None:
+        if len(infos) == 1:
+            self.summary.hide()
+            self.meta.show()
+            self.meta.show_info(infos[0])
+            return
+        self.meta.hide()
+        self.summary.show()
+        if not infos:
+            self.summary.setText("Select a photo to see its details.\n\nDouble-click to open it.")
+        else:
+            total = sum(i.size_bytes for i in infos)
+            self.summary.setText(f"{len(infos):,} photos selected\n{_size_text(total)} in all")
+
+
+class LibraryPage(QWidget):
+    def __init__(self, sidebar: SidebarView, gallery: GalleryView, problems: ProblemsPanel,
+                 detail: DetailPane, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        sidebar.setMinimumWidth(190)
+        splitter.addWidget(sidebar)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.setSpacing(0)
+        header = QFrame()
+        header.setObjectName("galleryHeader")
+        header_layout = QHBoxLayout(header)
+        self.scope_title = QLabel("All photos")
+        self.scope_title.setObjectName("scopeTitle")
+        self.scope_count = QLabel()
+        self.scope_count.setProperty("muted", True)
+        header_layout.addWidget(self.scope_title)
+        header_layout.addWidget(self.scope_count)
+        header_layout.addStretch(1)
+        middle_layout.addWidget(header)
+        middle_layout.addWidget(gallery, 1)
+        middle_layout.addWidget(problems)
+        splitter.addWidget(middle)
+        detail.setMinimumWidth(240)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([210, 800, 260])
+        layout.addWidget(splitter)
+
+
+class MainWindow(QMainWindow):
+    import_finished = Signal(object)  # ImportReport (tests and the benchmark wait on it)
+    photos_loaded = Signal(int)  # rows after the first listing
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.session = session
+        self.setWindowTitle("Sanctum")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self._settings_dialog: SettingsDialog | None = None
+
+        # Models and views
+        self.model = PhotoListModel(self)
+        self.proxy = PhotoFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.loader = ThumbnailLoader(session.jobs, self)
+        self.loader.ready.connect(self.model.thumbnail_ready)
+        self.delegate = GalleryDelegate(self.loader, self)
+        self.gallery = GalleryView(self.delegate)
+        self.gallery.setModel(self.proxy)
+        self.gallery.activated_photo.connect(self.open_viewer)
+        self.gallery.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.sidebar_model = SidebarModel(self)
+        self.sidebar = SidebarView(self.sidebar_model)
+        self.sidebar.scope_selected.connect(self.set_scope)
+        self.problems = ProblemsPanel()
+        self.detail = DetailPane()
+        self.library = LibraryPage(self.sidebar, self.gallery, self.problems, self.detail)
+        self.unlock_page = UnlockPage(session)
+        self.viewer = ViewerPage(session)
+        self.viewer.closed.connect(self.close_viewer)
+        self.viewer.navigate.connect(self._navigate_viewer)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.unlock_page)
+        self.stack.addWidget(self.library)
+        self.stack.addWidget(self.viewer)
+        self.setCentralWidget(self.stack)
+        self.overlay = DropOverlay(self)
+        self.scope = Scope("all")
+
+        self._build_toolbar()
+        self.job_progress = JobProgress()
+        self.statusBar().addPermanentWidget(self.job_progress)
+        self._sidebar_timer = QTimer(self)
+        self._sidebar_timer.setSingleShot(True)
+        self._sidebar_timer.setInterval(300)
+        self._sidebar_timer.timeout.connect(self._refresh_counts)
+        self.proxy.rowsInserted.connect(self._schedule_counts)
+        self.proxy.rowsRemoved.connect(self._schedule_counts)
+        self.proxy.modelReset.connect(self._schedule_counts)
+
+        session.unlocked.connect(self._on_unlocked)
+        session.locking.connect(self._on_locking)
+        session.locked.connect(self._on_locked)
+        session.settings_changed.connect(self._on_settings_changed)
+        self._show_locked_ui()
+        self.unlock_page.reset()
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+        self.import_action = QAction("Add photos", self)
+        self.import_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_action.triggered.connect(self.choose_and_import_files)
+        menu = QMenu(self)
+        menu.addAction("Add photos…", self.choose_and_import_files)
+        menu.addAction("Add a folder…", self.choose_and_import_folder)
+        self.import_button = QToolButton()
+        self.import_button.setObjectName("importButton")
+        self.import_button.setDefaultAction(self.import_action)
+        self.import_button.setMenu(menu)
+        self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.import_button.setToolTip("Add photos or folders (or drop them onto the window)")
+        bar.addWidget(self.import_button)
+
+        self.export_action = bar.addAction("Export…", self.export_selected)
+        self.export_action.setToolTip("Write the selected photos, decrypted, to a folder")
+        self.delete_action = bar.addAction("Delete", self.delete_selected)
+        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.delete_action.setToolTip("Remove the selected photos from the vault for good")
+        bar.addSeparator()
+        self.settings_action = bar.addAction("Settings", self.open_settings)
+        self.lock_action = bar.addAction("Lock", lambda: self.session.lock("manual"))
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setToolTip("Lock now (Ctrl+L): keys are dropped and photos cleared from the screen")
+        for action in (self.export_action, self.delete_action, self.settings_action, self.lock_action):
+            bar.widgetForAction(action).setObjectName(action.text().strip("…").lower() + "Button")
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search file names")
+        self.search.setClearButtonEnabled(True)
+        self.search.setFixedWidth(260)
+        self.search.setAcceptDrops(False)  # a drop anywhere means "import", even here
+        self.search.textChanged.connect(self._on_search)
+        bar.addWidget(self.search)
+        self.addAction(self.lock_action)
+        self._update_actions()
+
+    # --- session ----------------------------------------------------------------------------------
+
+    def _show_locked_ui(self) -> None:
+        self.toolbar.hide()
+        self.stack.setCurrentIndex(PAGE_UNLOCK)
+
+    def _on_unlocked(self) -> None:
+        vault = self.session.vault
+        self.loader.set_vault(vault, self.session.thumbnail_edge)
+        self.gallery.apply_cell_size()
+        self.gallery.empty_text = "Loading…"
+        self.toolbar.show()
+        self.stack.setCurrentIndex(PAGE_LIBRARY)
+        self.sidebar.select_scope(Scope("all"))
+        self.gallery.setFocus()
+        job = ListPhotosJob(vault)
+        job.signals.finished.connect(self._photos_listed)
+        job.signals.failed.connect(self._job_failed)
+        self.session.jobs.start(job, priority=2)
+
+    def _photos_listed(self, photos: list[PhotoInfo]) -> None:
+        if not self.session.is_unlocked:
+            return
+        self.model.set_photos(photos)
+        self.gallery.empty_text = ("Your vault is empty.\n\nDrag photos or folders onto this window "
+                                   "to add them. They are encrypted as they arrive.")
+        self.gallery.viewport().update()
+        self._refresh_counts()
+        self._update_actions()
+        self.photos_loaded.emit(len(photos))
+
+    def _on_locking(self, reason: str) -> None:
+        # Everything that shows or holds a decrypted photo goes now, before the keys do.
+        if self._settings_dialog is not None:
+            self._settings_dialog.reject()
+        self.viewer.clear()
+        self.loader.clear()
+        self.model.clear()
+        self.detail.show_selection([])
+        self.problems.hide()
+        self.problems.list.clear()
+        self.search.clear()
+        self.overlay.hide()
+        self.statusBar().clearMessage()
+        self._show_locked_ui()
+        self._refresh_counts()
+        if reason == "idle":
+            self.unlock_page.message.setText("Sanctum locked itself after a while without use.")
+
+    def _on_locked(self) -> None:
+        self.unlock_page.reset()
+
+    def _on_settings_changed(self) -> None:
+        self.loader.set_edge(self.session.thumbnail_edge)
+        self.gallery.apply_cell_size()
+        self.gallery.viewport().update()
+
+    # --- gallery -----------------------------------------------------------------------------------
+
+    def set_scope(self, scope: Scope) -> None:
+        self.scope = scope
+        after, before = scope.date_range()
+        imported_after = recent_import_cutoff() if scope.kind == "recent" else None
+        self.proxy.set_scope(after=after, before=before, imported_after=imported_after)
+        self.library.scope_title.setText(scope.title)
+        self._update_scope_count()
+
+    def _on_search(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self._update_scope_count()
+
+    def _schedule_counts(self, *args) -> None:
+        if not self._sidebar_timer.isActive():
+            self._sidebar_timer.start()
+
+    def _refresh_counts(self) -> None:
+        self.sidebar_model.update_from(self.model.photos)
+        self._update_scope_count()
+
+    def _update_scope_count(self) -> None:
+        shown = self.proxy.rowCount()
+        self.library.scope_count.setText(f"{shown:,} photo{'s' if shown != 1 else ''}")
+        if self.model.rowCount() and not shown:
+            self.gallery.empty_text = "No photos match."
+        elif not self.model.rowCount() and self.session.is_unlocked:
+            self.gallery.empty_text = ("Your vault is empty.\n\nDrag photos or folders onto this window "
+                                       "to add them. They are encrypted as they arrive.")
+
+    def _selection_changed(self, *args) -> None:
+        rows = sorted({i.row() for i in self.gallery.selectionModel().selectedIndexes()})
+        infos = [self.proxy.index(r, 0).data(Roles.Info) for r in rows[:5000]]
+        self.detail.show_selection([i for i in infos if i is not None])
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has_selection = self.gallery.selectionModel().hasSelection()
+        unlocked = self.session.is_unlocked
+        self.export_action.setEnabled(unlocked and has_selection)
+        self.delete_action.setEnabled(unlocked and has_selection)
+        self.import_action.setEnabled(unlocked)
+
+    def selected_ids(self) -> list[int]:
+        return self.gallery.selected_photo_ids()
+
+    # --- viewer -----------------------------------------------------------------------------------
+
+    def open_viewer(self, photo_id: int) -> None:
+        row = self.model.row_of(photo_id)
+        if row is None or not self.session.is_unlocked:
+            return
+        self.viewer.show_photo(self.model.photo_at(row))
+        self.stack.setCurrentIndex(PAGE_VIEWER)
+        self.viewer.setFocus()
+
+    def close_viewer(self) -> None:
+        photo_id = self.viewer.photo_id
+        self.viewer.clear()
+        self.stack.setCurrentIndex(PAGE_LIBRARY if self.session.is_unlocked else PAGE_UNLOCK)
+        if photo_id is not None:
+            row = self.model.row_of(photo_id)
+            if row is not None:
+                index = self.proxy.mapFromSource(self.model.index(row, 0))
+                if index.isValid():
+                    self.gallery.setCurrentIndex(index)
+                    self.gallery.scrollTo(index)
+        self.gallery.setFocus()
+
+    def _navigate_viewer(self, step: int) -> None:
+        if self.viewer.photo_id is None:
+            return
+        row = self.model.row_of(self.viewer.photo_id)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        target = self.proxy.index(index.row() + step, 0) if index.isValid() else QModelIndex()
+        if target.isValid():
+            self.viewer.show_photo(target.data(Roles.Info))
+
+    # --- import --------------------------------------------------------------------------------------
+
+    def choose_and_import_files(self) -> None:
+        files = dialogs.choose_files(self, "Add photos")
+        if files:
+            self.start_import(files)
+
+    def choose_and_import_folder(self) -> None:
+        folder = dialogs.choose_folder(self, "Add a folder of photos")
+        if folder:
+            self.start_import([folder])
+
+    def start_import(self, paths: list[str]) -> ImportJob | None:
+        if not self.session.is_unlocked or not paths:
+            self.statusBar().showMessage("Unlock the vault first, then drop the photos again.", 8000)
+            return None
+        job = ImportJob(self.session.vault, paths)
+        job.signals.photos_added.connect(self._photos_added)
+        job.signals.finished.connect(self._import_done)
+        job.signals.failed.connect(self._job_failed)
+        job.signals.cancelled.connect(lambda: self.statusBar().showMessage("Import cancelled.", 8000))
+        self._start_long_job(job)
+        return job
+
+    def _photos_added(self, photos: list[PhotoInfo]) -> None:
+        if self.session.is_unlocked:
+            self.model.add_photos(photos)
+
+    def _import_done(self, report: ImportReport) -> None:
+        parts = [f"Added {len(report.imported):,} photo{'s' if len(report.imported) != 1 else ''}"]
+        if report.duplicates:
+            parts.append(f"{len(report.duplicates):,} already in the vault")
+        if report.errors:
+            parts.append(f"{len(report.errors):,} could not be added (listed below)")
+        message = ", ".join(parts) + "."
+        if report.cancelled:
+            message = "Import stopped. " + message
+        self.statusBar().showMessage(message, 15000)
+        if report.errors:
+            self.problems.show_problems(
+                f"{len(report.errors):,} file{'s' if len(report.errors) != 1 else ''} could not be added",
+                report.errors)
+        self.import_finished.emit(report)
+
+    # --- export and delete -------------------------------------------------------------------------
+
+    def export_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids or not self.session.is_unlocked:
+            return
+        folder = dialogs.choose_folder(self, f"Export {len(ids)} photo{'s' if len(ids) != 1 else ''} to…")
+        if not folder or not self.session.is_unlocked:
+            return
+        job = ExportJob(self.session.vault, ids, folder)
+        job.signals.finished.connect(lambda report, folder=folder: self._export_done(report, folder))
+        job.signals.failed.connect(self._job_failed)
+        self._start_long_job(job)
+
+    def _export_done(self, report: ExportReport, folder: str) -> None:
+        n = len(report.exported)
+        self.statusBar().showMessage(
+            f"Exported {n:,} photo{'s' if n != 1 else ''} to {folder}. These copies are not encrypted.", 15000)
+        if report.errors:
+            self.problems.show_problems(f"{len(report.errors):,} photos could not be exported", report.errors)
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids or not self.session.is_unlocked:
+            return
+        n = len(ids)
+        if not dialogs.confirm(
+                self, "Delete photos?",
+                f"Delete {n:,} photo{'s' if n != 1 else ''} from the vault?",
+                "Delete", destructive=True,
+                informative="They are destroyed, not moved to a bin. Export them first if you want "
+                            "to keep a copy."):
+            return
+        if not self.session.is_unlocked:
+            return
+        job = DeleteJob(self.session.vault, ids)
+        job.signals.finished.connect(self._delete_done)
+        job.signals.failed.connect(self._job_failed)
+        self._start_long_job(job)
+
+    def _delete_done(self, result: DeleteResult) -> None:
+        self.model.remove_ids(result.deleted)
+        self.loader.forget(result.deleted)
+        n = len(result.deleted)
+        self.statusBar().showMessage(f"Deleted {n:,} photo{'s' if n != 1 else ''}.", 10000)
+
+    # --- jobs ------------------------------------------------------------------------------------------
+
+    def _start_long_job(self, job: Job) -> None:
+        self.job_progress.track(job)
+        self.session.jobs.start(job)
+
+    def _job_failed(self, exc: BaseException) -> None:
+        if not self.session.is_unlocked and self.session.state != "unlocked":
+            return  # locked meanwhile: the failure is the lock's doing
+        message = describe(exc)
+        self.statusBar().showMessage(f"{message.title}: {message.text}", 15000)
+        dialogs.show_error(self, exc)
+
+    # --- settings ----------------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        if not self.session.is_unlocked:
+            return
+        dialog = SettingsDialog(self.session, self)
+        dialog.finished.connect(lambda _r: setattr(self, "_settings_dialog", None))
+        self._settings_dialog = dialog
+        dialog.open()
+
+    # --- drag and drop ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _local_paths(event) -> list[str]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self.session.is_unlocked and self._local_paths(event):
+            event.acceptProposedAction()
+            self.overlay.setGeometry(self.centralWidget().geometry())
+            self.overlay.raise_()
+            self.overlay.show()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self.session.is_unlocked and self._local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.overlay.hide()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.overlay.hide()
+        paths = self._local_paths(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.start_import(paths)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self.overlay.setGeometry(self.centralWidget().geometry())
+
+    # --- quitting ---------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.loader.clear()
+        self.model.clear()
+        self.viewer.clear()
+        self.session.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,115 @@
+"""The one job base: a `QRunnable` whose signals live on a separate `QObject`.
+
+Rules every job follows (STYLE.md, principle 3):
+
+- Inputs are snapshotted on the UI thread when the job is built (ids, paths, frozen
+  dataclasses); a job never touches a widget or a model.
+- `run()` catches everything and emits exactly one terminal signal:
+  `finished(result)` when `work()` returned (a partial result after a cancel request is still a
+  result: an `ImportReport` says `cancelled=True` itself), `cancelled()` when `work()` raised
+  `Cancelled` or the job was cancelled before it started, `failed(error)` for anything else.
+- A worker thread that used the vault releases its DB connection before the terminal signal.
+- Cancelling sets a `threading.Event` that `work()` (or the core call it wraps) checks between
+  items. Nothing is ever killed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from app.core.errors import Cancelled
+
+log = logging.getLogger(__name__)
+
+
+class JobSignals(QObject):
+    """Created on the UI thread, so slots connected to it run on the UI thread."""
+
+    progress = Signal(int, int)  # done, total
+    finished = Signal(object)  # the result (a dataclass)
+    failed = Signal(object)  # the exception; app.ui.errors turns it into words
+    cancelled = Signal()
+    # Emitted last, after the terminal signal: the job manager's bookkeeping.
+    ended = Signal()
+
+
+class Job(QRunnable):
+    """Subclass and implement `work()`; return the result or raise."""
+
+    #: Jobs in the same lane share a pool; the "vault-write" lane runs one job at a time.
+    lane = "fast"
+    #: Shown in the status bar while the job runs (None: a quiet background job).
+    title: str | None = None
+    #: Whether the status bar offers a Cancel button for this job.
+    cancellable = True
+
+    def __init__(self, vault: Any = None):
+        super().__init__()
+        # The manager keeps the reference; Qt must not delete a Python-owned runnable.
+        self.setAutoDelete(False)
+        self.signals = self.make_signals()
+        self.vault = vault
+        self.cancel_event = threading.Event()
+        self.done_event = threading.Event()
+        self.outcome: str | None = None  # "finished" / "failed" / "cancelled", for tests and logs
+
+    def make_signals(self) -> JobSignals:
+        return JobSignals()
+
+    # --- called on the UI thread --------------------------------------------------------------
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    # --- called on the worker thread -----------------------------------------------------------
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled()
+
+    def report_progress(self, done: int, total: int) -> None:
+        self.signals.progress.emit(done, total)
+
+    def work(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def run(self) -> None:
+        outcome: tuple[str, Any]
+        try:
+            if self.cancel_event.is_set():
+                raise Cancelled()
+            outcome = ("finished", self.work())
+        except Cancelled:
+            outcome = ("cancelled", None)
+        except BaseException as exc:  # noqa: BLE001 - a job must always end with a signal
+            log.warning("%s failed: %s", type(self).__name__, type(exc).__name__, exc_info=exc)
+            outcome = ("failed", exc)
+        finally:
+            self._release_thread_resources()
+        self.outcome = outcome[0]
+        try:
+            if outcome[0] == "finished":
+                self.signals.finished.emit(outcome[1])
+            elif outcome[0] == "cancelled":
+                self.signals.cancelled.emit()
+            else:
+                self.signals.failed.emit(outcome[1])
+        finally:
+            self.done_event.set()
+            self.signals.ended.emit()
+
+    def _release_thread_resources(self) -> None:
+        vault = self.vault
+        if vault is not None:
+            try:
+                vault.release_thread_connection()
+            except Exception:  # noqa: BLE001 - never let cleanup hide the outcome
+                log.debug("releasing the DB connection failed", exc_info=True)

@@ -1,0 +1,158 @@
+"""Screenshots for docs/screenshots/ (not a test): drives the real app on a real vault.
+
+    xvfb-run -s "-screen 0 1400x900x24" python tests/ui/make_screenshots.py [OUT_DIR]
+
+Uses the Kodak photos in /work/shared/data/natural/kodak (or tests/data/kodak, tests/data).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyotp
+from PIL import Image
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.core import crypto
+from app.ui.application import AppController, apply_look
+from app.ui.gallery import Roles
+from app.ui.main_window import MainWindow
+from app.ui.wizard import SetupWizard
+
+FAST_KDF = crypto.KdfParams.new(time_cost=1, memory_kib=8192, parallelism=1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def kodak_sources() -> list[Path]:
+    for folder in (Path("/work/shared/data/natural/kodak"), ROOT / "tests/data/kodak", ROOT / "tests/data"):
+        files = sorted(folder.glob("kodim*.png"))
+        if files:
+            return files
+    raise SystemExit("no Kodak photos found")
+
+
+def make_jpegs(out: Path, scale: float = 1.0, year0: int = 18) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, src in enumerate(kodak_sources()):
+        img = Image.open(src).convert("RGB")
+        if scale != 1.0:
+            img = img.resize((int(img.width * scale), int(img.height * scale)), Image.Resampling.LANCZOS)
+        exif = Image.Exif()
+        exif[0x8769] = {0x9003: f"20{year0 + n % 7}:{1 + n % 12:02d}:{1 + n:02d} 1{n % 10}:30:00"}
+        target = out / f"{src.stem}.jpg"
+        img.save(target, "JPEG", quality=90, exif=exif.tobytes())
+        paths.append(target)
+    return paths
+
+
+def pump(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_for(cond, timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise TimeoutError
+        pump(20)
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    pump(150)
+    pixmap = widget.window().grab()
+    buf = io.BytesIO()
+    pixmap.save(str(out / f"{name}.png"), "PNG")
+    size = (out / f"{name}.png").stat().st_size
+    if size > 480_000:  # keep each under 500 KB
+        img = Image.open(out / f"{name}.png").convert("RGB")
+        img = img.quantize(colors=200, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        img.save(out / f"{name}.png", optimize=True)
+    print(f"{name}.png {(out / f'{name}.png').stat().st_size // 1024} KB")
+    del buf
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="sanctum-shots-"))
+    app = QApplication.instance() or QApplication(["sanctum"])
+    app.setApplicationName("Sanctum")
+    apply_look(app)
+    try:
+        vault_path = tmp / "vault"
+        controller = AppController(vault_path, kdf=FAST_KDF)
+        first = controller.start()
+        assert isinstance(first, SetupWizard)
+        wizard = first
+        wizard.resize(760, 560)
+        save(wizard, out, "wizard-1-welcome")
+        wizard.next()
+        wizard.passphrase_page.first.setText("juniper lantern quietly orbits")
+        wizard.passphrase_page.second.setText("juniper lantern quietly orbits")
+        save(wizard, out, "wizard-2-passphrase")
+        wizard.next()
+        wait_for(lambda: wizard.created is not None and wizard.currentId() == 2)
+        secret = wizard.created.created.totp.secret
+        wizard.totp_page.code.setText(pyotp.TOTP(secret).now())
+        save(wizard, out, "wizard-3-authenticator")
+        wizard.next()
+        wizard.recovery_page.qr_button.setChecked(True)
+        save(wizard, out, "wizard-4-recovery-key")
+        wizard.recovery_page.confirm_box.setChecked(True)
+        wizard.next()
+        wizard.accept()
+        window: MainWindow = controller.window
+        window.resize(1280, 800)
+        wait_for(lambda: window.isVisible())
+        pump(300)
+        save(window, out, "gallery-empty")
+
+        photos = make_jpegs(tmp / "photos")
+        big = make_jpegs(tmp / "big", scale=4.0, year0=11)  # ~6 MP, so the import is slow enough to catch
+        window.start_import([str(tmp / "photos")])
+        wait_for(lambda: window.model.rowCount() == len(photos), 120)
+        wait_for(lambda: not window.session.jobs.busy(), 60)
+        job = window.start_import([str(tmp / "big")])
+        wait_for(lambda: window.model.rowCount() >= len(photos) + 3, 120)
+        pump(400)
+        save(window, out, "import-in-progress")
+        job.cancel()
+        wait_for(lambda: not window.session.jobs.busy(), 60)
+        bad = tmp / "bad"
+        bad.mkdir()
+        (bad / "notes.txt").write_text("not a photo")
+        (bad / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)
+        window.start_import([str(bad)])
+        wait_for(lambda: window.problems.isVisible(), 30)
+        window.gallery.scrollToTop()
+        window.gallery.setCurrentIndex(window.proxy.index(1, 0))
+        pump(800)
+        save(window, out, "gallery")
+        window.problems.hide()
+        window.open_viewer(window.proxy.index(1, 0).data(Roles.PhotoId))
+        wait_for(lambda: window.viewer.canvas.pixmap is not None, 30)
+        save(window, out, "viewer")
+        window.close_viewer()
+        window.session.lock("manual")
+        wait_for(lambda: window.session.state == "locked")
+        save(window, out, "unlock")
+        controller.shutdown()
+        window.close()
+        del big
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    main()

@@ -1,0 +1,107 @@
+"""Starting the app, the error table, and the Qt-free parts of the UI package."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core import errors as core_errors
+from app.ui.errors import ErrorNotifier, describe
+from app.ui.strength import estimate
+
+from .conftest import make_vault
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _smoke(vault: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SANCTUM_VAULT=str(vault), SANCTUM_SMOKE_TEST="1")
+    return subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_python_m_app_opens_the_wizard_on_first_run(tmp_path):
+    result = _smoke(tmp_path / "new-vault")
+    assert result.returncode == 0, result.stderr
+    assert "ok (SetupWizard shown" in result.stdout
+    assert not (tmp_path / "new-vault").exists()  # nothing created just by looking
+
+
+def test_python_m_app_opens_the_unlock_screen_when_a_vault_exists(tmp_path):
+    made = make_vault(tmp_path / "vault")
+    result = _smoke(made.path)
+    assert result.returncode == 0, result.stderr
+    assert "ok (MainWindow shown" in result.stdout
+
+
+def test_every_core_error_has_words():
+    classes = [c for _, c in inspect.getmembers(core_errors, inspect.isclass)
+               if issubclass(c, core_errors.SanctumError)]
+    assert len(classes) > 10
+    for cls in classes:
+        exc = cls(12.0, 3.0) if cls is core_errors.LockedOut else cls()
+        message = describe(exc)
+        assert message.title and message.text and "Traceback" not in message.text
+    assert "3 seconds" in describe(core_errors.LockedOut(0, 3)).text
+    assert "disk is full" in describe(OSError(28, "No space left on device")).text
+    assert "unexpected" in describe(KeyError("x")).text.lower()
+
+
+def test_notifier_forwards_uncaught_errors_from_threads():
+    import threading
+
+    notifier = ErrorNotifier()
+    got = []
+    notifier.set_sink(got.append)
+    previous = threading.excepthook
+    threading.excepthook = notifier.thread_excepthook
+    try:
+        thread = threading.Thread(target=lambda: 1 / 0)
+        thread.start()
+        thread.join()
+    finally:
+        threading.excepthook = previous
+    assert len(got) == 1 and isinstance(got[0], ZeroDivisionError)
+
+
+@pytest.mark.parametrize("text, at_least, at_most", [
+    ("short", 0, 0), ("password", 1, 1), ("Summer2024!", 1, 2), ("correct horse battery staple", 3, 4),
+    ("kx8#Lm2p-Qz9!vR", 3, 4),
+])
+def test_strength_meter(text, at_least, at_most):
+    assert at_least <= estimate(text).score <= at_most
+
+
+def test_resources_exist():
+    from app.ui.resources import app_icon, resources_dir, stylesheet
+
+    folder = resources_dir()
+    assert folder is not None
+    assert "QListView#gallery" in stylesheet()
+    assert "\nExec=sanctum\n" in (folder / "sanctum.desktop").read_text()
+    assert not app_icon().isNull()
+
+
+def test_binding_bug_guard_keeps_true_and_none_alive(qapp):
+    """PySide6 6.12.0 on Python 3.11 leaks references to True/None (see app/ui/qtcompat.py)."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from app.ui import qtcompat
+
+    class Emitter(QObject):
+        ping = Signal(object)
+
+    emitter = Emitter()
+    emitter.ping.connect(lambda _x: None)
+    for _ in range(5000):  # more than True's natural reference count
+        emitter.ping.emit(None)
+    assert sys.getrefcount(True) > 1000 and sys.getrefcount(None) > 1000
+    if sys.version_info < (3, 12) and any(qtcompat.leaks.values()):
+        assert sys.getrefcount(True) > 1 << 39  # the guard is in place

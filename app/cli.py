@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     subs.add_parser("index", parents=common, help="compute missing fingerprints of vault photos")
 
+    p = subs.add_parser("scan", parents=common,
+                        help="look for your photos in files, folders, image URLs and web pages")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+
+    subs.add_parser("matches", parents=common, help="list copies of your photos found by scans")
+
     subs.add_parser("passwd", parents=common,
                     help="set a new passphrase (after unlocking, e.g. with --recovery-key)")
     return parser
@@ -348,7 +354,49 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        bar = _progress_bar(args, "Scanning", "image")
+        try:
+            outcome = vault.scan(args.sources, progress=bar.update_to)
+        finally:
+            bar.close()
+        shares = {m.share_id: vault.find_share(m.share_id) for m in outcome.matches if m.share_id}
+    if args.json:
+        _print_json({
+            "scanned": outcome.scanned,
+            "errors": [{"source": e.path, "reason": e.reason} for e in outcome.errors],
+            "matches": [{**m.to_json(), "recipient": shares[m.share_id].recipient
+                         if m.share_id and shares.get(m.share_id) else None} for m in outcome.matches],
+        })
+        return EXIT_OK
+    print(f"Scanned {outcome.scanned} image(s); {len(outcome.matches)} match(es); "
+          f"{len(outcome.errors)} source(s) could not be checked.")
+    for m in outcome.matches:
+        who = shares.get(m.share_id) if m.share_id else None
+        print(f"  #{m.id} {m.source}: photo {m.photo_id} by {m.method} (score {m.score})"
+              + (f" — the copy shared with {who.recipient}" if who else ""))
+    for problem in outcome.errors:
+        print(f"  {problem.path}: {problem.reason}")
+    return EXIT_OK
+
+
+def cmd_matches(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        matches = vault.list_matches()
+    if args.json:
+        _print_json({"matches": [m.to_json() for m in matches]})
+        return EXIT_OK
+    if not matches:
+        print("No copies found yet.")
+    for m in matches:
+        print(f"#{m.id:<5} {m.last_seen:%Y-%m-%d}  photo {m.photo_id}  {m.method:<9} {m.status:<8} {m.source}")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "scan": cmd_scan,
+    "matches": cmd_matches,
     "share": cmd_share,
     "shares": cmd_shares,
     "inspect": cmd_inspect,

@@ -17,6 +17,7 @@ from peewee import (
     CharField,
     DatabaseProxy,
     DateTimeField,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -110,7 +111,46 @@ class Share(BaseModel):
     dhash = BlobField()
 
 
-MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share]
+class PhotoFeatures(BaseModel):
+    """Compact ORB keypoints + descriptors of a vault photo (leaks.matcher.LocalFeatures)."""
+
+    photo = ForeignKeyField(Photo, unique=True, backref="features", on_delete="CASCADE")
+    data = BlobField()
+
+
+class LeakMatch(BaseModel):
+    """A copy of a vault photo found by a scan, with the evidence."""
+
+    source = TextField()  # image URL or file path
+    found_on = TextField(null=True)  # the page it was on
+    photo = ForeignKeyField(Photo, null=True, backref="leaks", on_delete="SET NULL")
+    share_id = CharField(null=True)
+    method = CharField()  # metadata, watermark, pdq, features
+    score = FloatField()
+    pdq_distance = IntegerField(null=True)
+    inliers = IntegerField(null=True)
+    region = TextField(null=True)  # JSON corners in the found image
+    detail = TextField(default="")
+    first_seen = DateTimeField(index=True)
+    last_seen = DateTimeField()
+    evidence = BlobField(null=True)  # small JPEG of the found image
+    status = CharField(default="found")  # found -> drafted -> sent -> removed
+
+    class Meta:
+        indexes = ((("source", "photo"), False),)
+
+
+class UrlCache(BaseModel):
+    """Validators of fetched images, so a re-scan of unchanged images costs one short request."""
+
+    url = TextField(unique=True)
+    etag = TextField(null=True)
+    last_modified = TextField(null=True)
+    findings = TextField()  # JSON list of the matches found then
+    checked_at = DateTimeField()
+
+
+MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch, UrlCache]
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -126,7 +166,14 @@ def _migrate_to_2(db: SqlCipherDatabase) -> None:
     db.create_tables([PhotoFingerprint, Share])
 
 
-MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
+def _migrate_to_3(db: SqlCipherDatabase) -> None:
+    # Photos imported before version 3 get their features from Vault.index_fingerprints.
+    db.create_tables([PhotoFeatures, LeakMatch, UrlCache])
+
+
+MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
+    1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3,
+}
 CURRENT_SCHEMA = max(MIGRATIONS)
 
 

@@ -35,12 +35,15 @@ from typing import TYPE_CHECKING
 import filelock
 import peewee
 
+from .leaks.matcher import LocalFeatures, Matcher, ShareReference, VaultReference, local_features
+
 if TYPE_CHECKING:
     from . import sharing
+    from .leaks.fetch import Fetcher
 
 from . import auth, crypto, db, fingerprint, imaging
 from .blobs import BlobStore
-from .db import Blob, Photo, PhotoFingerprint, RecoveryCode, Share
+from .db import Blob, LeakMatch, Photo, PhotoFeatures, PhotoFingerprint, RecoveryCode, Share, UrlCache
 from .errors import (
     AuthenticationFailed,
     ExportError,
@@ -219,6 +222,41 @@ class ShareOutcome:
     removed: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LeakMatchInfo:
+    id: int
+    source: str
+    found_on: str | None
+    photo_id: int | None
+    share_id: str | None
+    method: str
+    score: float
+    pdq_distance: int | None
+    inliers: int | None
+    region: list | None
+    detail: str
+    first_seen: datetime
+    last_seen: datetime
+    status: str
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "source": self.source, "found_on": self.found_on, "photo_id": self.photo_id,
+            "share_id": self.share_id, "method": self.method, "score": self.score,
+            "pdq_distance": self.pdq_distance, "inliers": self.inliers, "region": self.region,
+            "detail": self.detail, "first_seen": self.first_seen.isoformat(timespec="seconds"),
+            "last_seen": self.last_seen.isoformat(timespec="seconds"), "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    scanned: int
+    errors: list[FileProblem]
+    matches: list[LeakMatchInfo]
+    cancelled: bool
+
+
 @dataclass
 class _PreparedPhoto:
     """Everything computed off the DB thread for one file, ready for a short transaction."""
@@ -227,6 +265,7 @@ class _PreparedPhoto:
     sha256: str
     photo_fields: dict
     fingerprint: fingerprint.PerceptualFingerprint
+    features: bytes  # leaks.matcher.LocalFeatures, serialised
     blobs: list[tuple[str, str, bytes, int]]  # (kind, name, wrapped key, stored size)
 
 
@@ -599,6 +638,7 @@ class Vault:
         image_uid = image_uid_of(self._uid_key, decoded)
         thumbnails = imaging.make_thumbnails(decoded.oriented)
         prints = fingerprint.perceptual_fingerprint(decoded.oriented)
+        features = local_features(decoded.oriented).to_bytes()
         if decoded.exif_taken_at:
             taken_at, taken_source = decoded.exif_taken_at, "exif"
         else:
@@ -615,7 +655,7 @@ class Vault:
             "taken_at_source": taken_source,
         }
         del decoded
-        prepared = _PreparedPhoto(path, sha256, fields, prints, [])
+        prepared = _PreparedPhoto(path, sha256, fields, prints, features, [])
         try:
             for kind, content in (("original", data), *thumbnails.items()):
                 prepared.blobs.append(self._store_blob(kind, content))
@@ -641,6 +681,7 @@ class Vault:
                 for kind, name, wrapped, size in prepared.blobs:
                     Blob.create(name=name, photo=photo, kind=kind, wrapped_key=wrapped, size_bytes=size)
                 _save_fingerprint(photo.id, prepared.fingerprint)
+                PhotoFeatures.replace(photo=photo.id, data=prepared.features).execute()
         except peewee.IntegrityError:
             self._discard_blobs(prepared)
             if self._photo_id_by_sha(prepared.sha256) is not None:  # same bytes twice in a batch
@@ -885,13 +926,14 @@ class Vault:
     def index_fingerprints(
         self, progress: Progress = _no_progress, cancel: threading.Event | None = None
     ) -> int:
-        """Compute fingerprints of photos that have none (imported before version 2)."""
+        """Compute fingerprints and local features of photos that lack them (imported by an
+        older version); returns how many photos were indexed."""
         self._require_open()
-        missing = [
-            pid for (pid,) in Photo.select(Photo.id)
-            .join(PhotoFingerprint, peewee.JOIN.LEFT_OUTER)
-            .where(PhotoFingerprint.id.is_null()).tuples()
-        ]
+        no_prints = {pid for (pid,) in Photo.select(Photo.id).join(PhotoFingerprint, peewee.JOIN.LEFT_OUTER)
+                     .where(PhotoFingerprint.id.is_null()).tuples()}
+        no_features = {pid for (pid,) in Photo.select(Photo.id).join(PhotoFeatures, peewee.JOIN.LEFT_OUTER)
+                       .where(PhotoFeatures.id.is_null()).tuples()}
+        missing = sorted(no_prints | no_features)
         progress(0, len(missing))
         from PIL import Image
 
@@ -899,11 +941,98 @@ class Vault:
             if cancel is not None and cancel.is_set():
                 return done - 1
             with Image.open(io.BytesIO(self.read_thumbnail(photo_id, "large"))) as thumb:
-                prints = fingerprint.perceptual_fingerprint(thumb)
+                thumb.load()
+                prints = fingerprint.perceptual_fingerprint(thumb) if photo_id in no_prints else None
+                features = local_features(thumb).to_bytes() if photo_id in no_features else None
             with db.database.atomic():
-                _save_fingerprint(photo_id, prints)
+                if prints is not None:
+                    _save_fingerprint(photo_id, prints)
+                if features is not None:
+                    PhotoFeatures.replace(photo=photo_id, data=features).execute()
             progress(done, len(missing))
         return len(missing)
+
+    # --- leak scans --------------------------------------------------------------------------
+
+    def build_matcher(self) -> Matcher:
+        """A matcher over every vault photo and shared copy (built once per scan)."""
+        self._require_open()
+        features = {row.photo_id: bytes(row.data) for row in PhotoFeatures.select()}
+        references = [
+            VaultReference(row.photo_id, bytes(row.pdq), row.pdq_quality,
+                           LocalFeatures.from_bytes(features[row.photo_id]) if row.photo_id in features else None)
+            for row in PhotoFingerprint.select()
+        ]
+        shares = [ShareReference(row.share_id, row.photo_id, bytes(row.pdq)) for row in Share.select()]
+        return Matcher(references, shares, self.share_keys())
+
+    def scan(
+        self,
+        sources: Sequence[str],
+        progress: Progress = _no_progress,
+        cancel: threading.Event | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> ScanOutcome:
+        """Look for vault photos in files, folders, image URLs and pages; record what is found.
+
+        A copy already recorded (same source, same photo) is updated, not duplicated."""
+        from .leaks.scan import run_scan
+
+        matcher = self.build_matcher()
+        report = run_scan(sources, matcher, fetcher=fetcher, cache=_DbScanCache(),
+                          progress=progress, cancel=cancel)
+        now = _utcnow_naive()
+        recorded: list[LeakMatchInfo] = []
+        for finding in report.findings:
+            match = finding.match
+            with db.database.atomic():
+                row = (LeakMatch.select().where((LeakMatch.source == finding.source)
+                                                & (LeakMatch.photo == match.photo_id)).first())
+                if row is None:
+                    row = LeakMatch.create(
+                        source=finding.source, found_on=finding.found_on, photo=match.photo_id,
+                        share_id=match.share_id, method=match.method, score=match.score,
+                        pdq_distance=match.pdq_distance, inliers=match.inliers,
+                        region=json.dumps(match.region) if match.region else None, detail=match.detail,
+                        first_seen=now, last_seen=now, evidence=finding.evidence or None,
+                    )
+                else:
+                    row.last_seen = now
+                    row.save()
+            recorded.append(_leak_info(row))
+        return ScanOutcome(report.scanned, [FileProblem(e.source, e.reason) for e in report.errors],
+                           recorded, report.cancelled)
+
+    def list_matches(self) -> list[LeakMatchInfo]:
+        self._require_open()
+        return [_leak_info(row) for row in LeakMatch.select().order_by(LeakMatch.last_seen.desc())]
+
+    def match_evidence(self, match_id: int) -> bytes | None:
+        row = LeakMatch.get_or_none(LeakMatch.id == match_id)
+        return bytes(row.evidence) if row and row.evidence else None
+
+
+class _DbScanCache:
+    """Scan cache backed by the vault DB (see leaks.scan.ScanCache)."""
+
+    def get(self, url: str):
+        from .leaks.fetch import CacheEntry
+        from .leaks.matcher import MatchResult
+        from .leaks.scan import Finding
+
+        row = UrlCache.get_or_none(UrlCache.url == url)
+        if row is None:
+            return None
+        findings = [Finding(url, f.get("found_on"), MatchResult(**f["match"]), b"") for f in json.loads(row.findings)]
+        return CacheEntry(row.etag, row.last_modified), findings
+
+    def put(self, url: str, entry, findings) -> None:
+        from dataclasses import asdict
+
+        payload = json.dumps([{"found_on": f.found_on, "match": asdict(f.match)} for f in findings])
+        with db.database.atomic():
+            UrlCache.replace(url=url, etag=entry.etag, last_modified=entry.last_modified, findings=payload,
+                             checked_at=_utcnow_naive()).execute()
 
 
 class _DuplicateFound(Exception):
@@ -973,6 +1102,15 @@ def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) 
     PhotoFingerprint.replace(
         photo=photo_id, pdq=prints.pdq, pdq_quality=prints.pdq_quality, phash=prints.phash, dhash=prints.dhash
     ).execute()
+
+
+def _leak_info(row: LeakMatch) -> LeakMatchInfo:
+    return LeakMatchInfo(
+        id=row.id, source=row.source, found_on=row.found_on, photo_id=row.photo_id, share_id=row.share_id,
+        method=row.method, score=row.score, pdq_distance=row.pdq_distance, inliers=row.inliers,
+        region=json.loads(row.region) if row.region else None, detail=row.detail,
+        first_seen=_as_datetime(row.first_seen), last_seen=_as_datetime(row.last_seen), status=row.status,
+    )
 
 
 def _share_info(row: Share) -> ShareInfo:

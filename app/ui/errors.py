@@ -64,7 +64,18 @@ _OS_REASONS = {
     errno.EACCES: "Permission denied. Choose a folder you can write to.",
     errno.EPERM: "Permission denied. Choose a folder you can write to.",
     errno.ENOENT: "That file or folder does not exist (was a drive unplugged?).",
+    errno.EISDIR: "That is a folder, not a file. Choose a file.",
+    errno.ENAMETOOLONG: "That file name is too long. Choose a shorter one.",
 }
+
+
+def _sentence(text: str) -> str:
+    """Core messages are phrases ("the file is not a supported image"): make them sentences."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?)" else text + "."
 
 
 def describe(exc: BaseException) -> UserMessage:
@@ -72,7 +83,7 @@ def describe(exc: BaseException) -> UserMessage:
     for cls, title, text in _TABLE:
         if isinstance(exc, cls):
             severity = "info" if isinstance(exc, (core.Cancelled, core.TotpRequired)) else "error"
-            return UserMessage(title, text or str(exc) or cls.__doc__ or title, severity)
+            return UserMessage(title, text or _sentence(str(exc)) or cls.__doc__ or title, severity)
     if isinstance(exc, OSError):
         text = _OS_REASONS.get(exc.errno or -1, f"The system reported: {exc.strerror or exc}.")
         return UserMessage("File problem", text)

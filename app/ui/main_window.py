@@ -1,11 +1,12 @@
-"""The main window: unlock screen, library (sidebar, gallery, details) and viewer in one stack;
-toolbar, search, drag-and-drop import with status-bar progress, export, delete, lock."""
+"""The main window: unlock screen, library (sidebar, gallery or shares, details) and viewer in
+one stack; toolbar, search, drag-and-drop import with status-bar progress, export, delete,
+share, check an image, lock."""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -23,17 +24,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.vault import ExportReport, ImportReport, PhotoInfo
+from app.core.vault import ExportReport, ImportReport, PhotoInfo, ShareInfo, ShareOutcome
 from app.workers.base import Job
-from app.workers.jobs import DeleteJob, DeleteResult, ExportJob, ImportJob, ListPhotosJob
+from app.workers.jobs import (
+    DeleteJob,
+    DeleteResult,
+    ExportJob,
+    ImportJob,
+    ListPhotosJob,
+    ListSharesJob,
+    ShareList,
+)
 
 from . import dialogs
 from .errors import describe
-from .gallery import GalleryDelegate, GalleryView, PhotoFilterProxy, PhotoListModel, Roles, ThumbnailLoader, recent_import_cutoff
+from .gallery import (
+    GalleryDelegate,
+    GalleryView,
+    PhotoFilterProxy,
+    PhotoListModel,
+    Roles,
+    ThumbnailLoader,
+    recent_import_cutoff,
+)
 from .jobs_ui import JobProgress, ProblemsPanel
 from .resources import app_icon
 from .session import Session
 from .settings_dialog import SettingsDialog
+from .shares_view import SharesPage, SharesTableModel, share_line
 from .sidebar import Scope, SidebarModel, SidebarView
 from .unlock import UnlockPage
 from .viewer import MetadataPanel, ViewerPage, _size_text
@@ -76,6 +94,11 @@ class DetailPane(QFrame):
         layout.addWidget(self.meta, 1)
         self.show_selection([])
 
+    def show_text(self, text: str) -> None:
+        self.meta.hide()
+        self.summary.show()
+        self.summary.setText(text)
+
     def show_selection(self, infos: list[PhotoInfo]) -> None:
         if len(infos) == 1:
             self.summary.hide()
@@ -93,7 +116,7 @@ class DetailPane(QFrame):
 
 class LibraryPage(QWidget):
     def __init__(self, sidebar: SidebarView, gallery: GalleryView, problems: ProblemsPanel,
-                 detail: DetailPane, parent: QWidget | None = None):
+                 detail: DetailPane, shares: SharesPage, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -116,7 +139,12 @@ class LibraryPage(QWidget):
         header_layout.addWidget(self.scope_count)
         header_layout.addStretch(1)
         middle_layout.addWidget(header)
-        middle_layout.addWidget(gallery, 1)
+        # The gallery, or the table of shares when "Shared" is selected in the sidebar.
+        self.middle = QStackedWidget()
+        self.middle.addWidget(gallery)
+        self.middle.addWidget(shares)
+        self.gallery_widget, self.shares_widget = gallery, shares
+        middle_layout.addWidget(self.middle, 1)
         middle_layout.addWidget(problems)
         splitter.addWidget(middle)
         detail.setMinimumWidth(240)
@@ -156,13 +184,28 @@ class MainWindow(QMainWindow):
         self.sidebar_model = SidebarModel(self)
         self.sidebar = SidebarView(self.sidebar_model)
         self.sidebar.scope_selected.connect(self.set_scope)
+        self.gallery.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.gallery.customContextMenuRequested.connect(self._gallery_menu)
+        self.shares_model = SharesTableModel(self, photo_lookup=self._photo_info, thumbnails=self.loader)
+        self.loader.ready.connect(self.shares_model.thumbnail_ready)
+        self.shares_page = SharesPage(self.shares_model)
+        self.shares_page.table.activated_share.connect(self.open_share)
+        self.shares_page.table.selectionModel().selectionChanged.connect(self._share_selection_changed)
+        self.shares_model.modelReset.connect(self._shares_changed)
+        self.shares_model.rowsInserted.connect(self._shares_changed)
+        self.model.modelReset.connect(self.shares_model.photo_names_changed)
         self.problems = ProblemsPanel()
         self.detail = DetailPane()
-        self.library = LibraryPage(self.sidebar, self.gallery, self.problems, self.detail)
+        self.detail.meta.shares_lookup = self.shares_model.shares_for
+        self.library = LibraryPage(self.sidebar, self.gallery, self.problems, self.detail, self.shares_page)
         self.unlock_page = UnlockPage(session)
         self.viewer = ViewerPage(session)
         self.viewer.closed.connect(self.close_viewer)
         self.viewer.navigate.connect(self._navigate_viewer)
+        self.viewer.share_requested.connect(self.share_photo)
+        self.viewer.panel.shares_lookup = self.shares_model.shares_for
+        self._share_dialog = None  # ShareDialog while open (imported when first used)
+        self._inspect_dialog = None  # InspectDialog while open
         self.stack = QStackedWidget()
         self.stack.addWidget(self.unlock_page)
         self.stack.addWidget(self.library)
@@ -220,6 +263,15 @@ class MainWindow(QMainWindow):
         self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
         self.delete_action.setToolTip("Remove the selected photos from the vault for good")
         bar.addSeparator()
+        self.share_action = bar.addAction("Share…", self.share_photo)
+        self.share_action.setToolTip("Save a protected copy of the selected photo for one person: "
+                                     "if it leaks, you can tell whose copy it was")
+        self.inspect_action = bar.addAction("Check an image…", self.open_inspect)
+        self.inspect_action.setToolTip("Check whether a photo you found is one of your protected copies, "
+                                       "and whether it was changed")
+        bar.widgetForAction(self.share_action).setObjectName("shareButton")
+        bar.widgetForAction(self.inspect_action).setObjectName("inspectButton")
+        bar.addSeparator()
         self.settings_action = bar.addAction("Settings", self.open_settings)
         self.lock_action = bar.addAction("Lock", lambda: self.session.lock("manual"))
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
@@ -259,6 +311,10 @@ class MainWindow(QMainWindow):
         job.signals.finished.connect(self._photos_listed)
         job.signals.failed.connect(self._job_failed)
         self.session.jobs.start(job, priority=2)
+        shares_job = ListSharesJob(vault)
+        shares_job.signals.finished.connect(self._shares_listed)
+        shares_job.signals.failed.connect(self._job_failed)
+        self.session.jobs.start(shares_job, priority=2)
 
     def _photos_listed(self, photos: list[PhotoInfo]) -> None:
         if not self.session.is_unlocked:
@@ -275,9 +331,14 @@ class MainWindow(QMainWindow):
         # Everything that shows or holds a decrypted photo goes now, before the keys do.
         if self._settings_dialog is not None:
             self._settings_dialog.reject()
+        for dialog in (self._share_dialog, self._inspect_dialog):
+            if dialog is not None:
+                dialog.close_for_lock()
+        self._share_dialog = self._inspect_dialog = None
         self.viewer.clear()
         self.loader.clear()
         self.model.clear()
+        self.shares_model.clear()
         self.detail.show_selection([])
         self.problems.hide()
         self.problems.list.clear()
@@ -301,6 +362,15 @@ class MainWindow(QMainWindow):
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
+        shared = scope.kind == "shared"
+        self.library.middle.setCurrentWidget(self.shares_page if shared else self.gallery)
+        self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared else "Search file names")
+        if shared:
+            self.library.scope_title.setText(scope.title)
+            self._update_scope_count()
+            self._share_selection_changed()
+            return
+        self._selection_changed()
         after, before = scope.date_range()
         imported_after = recent_import_cutoff() if scope.kind == "recent" else None
         self.proxy.set_scope(after=after, before=before, imported_after=imported_after)
@@ -309,6 +379,7 @@ class MainWindow(QMainWindow):
 
     def _on_search(self, text: str) -> None:
         self.proxy.set_text(text)
+        self.shares_page.set_text(text)
         self._update_scope_count()
 
     def _schedule_counts(self, *args) -> None:
@@ -319,7 +390,15 @@ class MainWindow(QMainWindow):
         self.sidebar_model.update_from(self.model.photos)
         self._update_scope_count()
 
+    @property
+    def showing_shares(self) -> bool:
+        return self.scope.kind == "shared"
+
     def _update_scope_count(self) -> None:
+        if self.showing_shares:
+            shown = self.shares_page.proxy.rowCount()
+            self.library.scope_count.setText(f"{shown:,} protected cop{'ies' if shown != 1 else 'y'}")
+            return
         shown = self.proxy.rowCount()
         self.library.scope_count.setText(f"{shown:,} photo{'s' if shown != 1 else ''}")
         if self.model.rowCount() and not shown:
@@ -329,17 +408,23 @@ class MainWindow(QMainWindow):
                                        "to add them. They are encrypted as they arrive.")
 
     def _selection_changed(self, *args) -> None:
+        if self.showing_shares:
+            return
         rows = sorted({i.row() for i in self.gallery.selectionModel().selectedIndexes()})
         infos = [self.proxy.index(r, 0).data(Roles.Info) for r in rows[:5000]]
         self.detail.show_selection([i for i in infos if i is not None])
         self._update_actions()
 
     def _update_actions(self) -> None:
-        has_selection = self.gallery.selectionModel().hasSelection()
+        # In the Shared view the gallery's selection is out of sight: nothing acts on it there.
+        gallery = not self.showing_shares
+        has_selection = gallery and self.gallery.selectionModel().hasSelection()
         unlocked = self.session.is_unlocked
         self.export_action.setEnabled(unlocked and has_selection)
         self.delete_action.setEnabled(unlocked and has_selection)
         self.import_action.setEnabled(unlocked)
+        self.share_action.setEnabled(unlocked and self._photo_to_share() is not None)
+        self.inspect_action.setEnabled(unlocked)
 
     def selected_ids(self) -> list[int]:
         return self.gallery.selected_photo_ids()
@@ -353,19 +438,21 @@ class MainWindow(QMainWindow):
         self.viewer.show_photo(self.model.photo_at(row))
         self.stack.setCurrentIndex(PAGE_VIEWER)
         self.viewer.setFocus()
+        self._update_actions()
 
     def close_viewer(self) -> None:
         photo_id = self.viewer.photo_id
         self.viewer.clear()
         self.stack.setCurrentIndex(PAGE_LIBRARY if self.session.is_unlocked else PAGE_UNLOCK)
-        if photo_id is not None:
+        self._update_actions()
+        if photo_id is not None and not self.showing_shares:
             row = self.model.row_of(photo_id)
             if row is not None:
                 index = self.proxy.mapFromSource(self.model.index(row, 0))
                 if index.isValid():
                     self.gallery.setCurrentIndex(index)
                     self.gallery.scrollTo(index)
-        self.gallery.setFocus()
+        (self.shares_page.table if self.showing_shares else self.gallery).setFocus()
 
     def _navigate_viewer(self, step: int) -> None:
         if self.viewer.photo_id is None:
@@ -377,6 +464,111 @@ class MainWindow(QMainWindow):
         target = self.proxy.index(index.row() + step, 0) if index.isValid() else QModelIndex()
         if target.isValid():
             self.viewer.show_photo(target.data(Roles.Info))
+
+    # --- sharing ------------------------------------------------------------------------------------
+
+    def _photo_info(self, photo_id: int) -> PhotoInfo | None:
+        row = self.model.row_of(photo_id)
+        return self.model.photo_at(row) if row is not None else None
+
+    def _photo_to_share(self) -> PhotoInfo | None:
+        """The one photo Share… acts on: the viewer's, the gallery's only selected one, or the
+        selected share's photo in the Shared view."""
+        if self.stack.currentIndex() == PAGE_VIEWER and self.viewer.photo_id is not None:
+            return self._photo_info(self.viewer.photo_id)
+        if self.showing_shares:
+            share = self.shares_page.table.selected_share()
+            return self._photo_info(share.photo_id) if share and share.photo_id is not None else None
+        ids = self.selected_ids()
+        return self._photo_info(ids[0]) if len(ids) == 1 else None
+
+    def share_photo(self, photo_id: int | None = None):
+        """Open the Share dialog for one photo (the current one when no id is given)."""
+        if not self.session.is_unlocked or self._share_dialog is not None:
+            return None
+        info = self._photo_info(photo_id) if isinstance(photo_id, int) else self._photo_to_share()
+        if info is None:
+            return None
+        from .share_dialog import ShareDialog  # loads the sharing stack on first use
+
+        dialog = ShareDialog(self.session, info, self.loader.pixmap(info.id), self)
+        dialog.shared.connect(self._share_done)
+        dialog.finished.connect(lambda _r: setattr(self, "_share_dialog", None))
+        self._share_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _shares_listed(self, result: ShareList) -> None:
+        if self.session.is_unlocked:
+            self.shares_model.set_shares(result.shares)
+
+    def _share_done(self, outcome: ShareOutcome) -> None:
+        if not self.session.is_unlocked:
+            return
+        self.shares_model.add_share(outcome.share)
+        self.statusBar().showMessage(f"Saved a protected copy for {outcome.share.recipient}: {outcome.out}", 15000)
+
+    def _shares_changed(self, *args) -> None:
+        self.sidebar_model.set_share_count(self.shares_model.rowCount())
+        self.detail.meta.refresh_shares()
+        self.viewer.panel.refresh_shares()
+        if self.showing_shares:
+            self._update_scope_count()
+
+    def _share_selection_changed(self, *args) -> None:
+        if not self.showing_shares:
+            return
+        share = self.shares_page.table.selected_share()
+        info = self._photo_info(share.photo_id) if share and share.photo_id is not None else None
+        if share is None:
+            self.detail.show_text("Select a share to see its photo.\n\nDouble-click to open the photo.")
+        elif info is None:
+            self.detail.show_text(f"{share_line(share)}.\n\nThe photo was deleted from the vault since; "
+                                  "the record of who received this copy is kept.")
+        else:
+            self.detail.show_selection([info])
+        self._update_actions()
+
+    def open_share(self, share: ShareInfo) -> None:
+        """Double-click in the Shared view: the photo in the viewer, if it is still in the vault."""
+        if share.photo_id is not None and self.model.row_of(share.photo_id) is not None:
+            self.open_viewer(share.photo_id)
+        else:
+            self.statusBar().showMessage("That photo is no longer in the vault; the record of the share is kept.",
+                                         10000)
+
+    def open_inspect(self):
+        if not self.session.is_unlocked:
+            return None
+        if self._inspect_dialog is not None:
+            self._inspect_dialog.raise_()
+            self._inspect_dialog.activateWindow()
+            return self._inspect_dialog
+        from .inspect_dialog import InspectDialog
+
+        dialog = InspectDialog(self.session, self)
+        dialog.finished.connect(lambda _r: setattr(self, "_inspect_dialog", None))
+        self._inspect_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _gallery_menu(self, pos: QPoint) -> QMenu | None:
+        index = self.gallery.indexAt(pos)
+        if not index.isValid() or not self.session.is_unlocked:
+            return None
+        if not self.gallery.selectionModel().isSelected(index):
+            self.gallery.setCurrentIndex(index)  # right-click on an unselected photo selects it
+        menu = QMenu(self)
+        photo_id = index.data(Roles.PhotoId)
+        menu.addAction("Open", lambda: self.open_viewer(photo_id))
+        share = menu.addAction("Share…", self.share_photo)
+        share.setEnabled(self.share_action.isEnabled())
+        menu.addSeparator()
+        menu.addAction("Export…", self.export_selected)
+        menu.addAction("Delete", self.delete_selected)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.gallery.viewport().mapToGlobal(pos))
+        return menu
 
     # --- import --------------------------------------------------------------------------------------
 
@@ -465,6 +657,7 @@ class MainWindow(QMainWindow):
     def _delete_done(self, result: DeleteResult) -> None:
         self.model.remove_ids(result.deleted)
         self.loader.forget(result.deleted)
+        self.shares_model.photos_deleted(result.deleted)  # the records stay; the photo is gone
         n = len(result.deleted)
         self.statusBar().showMessage(f"Deleted {n:,} photo{'s' if n != 1 else ''}.", 10000)
 

@@ -34,7 +34,23 @@ THUMBNAIL_SIZE = SettingSpec(
     "ui.thumbnail_size", int, 176, "Thumbnail size", "How big photos are in the gallery.",
     choices=((128, "Small"), (176, "Medium"), (240, "Large")))
 
-ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE)
+SHARE_STRIP_LOCATION = SettingSpec(
+    "ui.share_strip_location", bool, True, "Remove location (GPS) from shared copies",
+    "A shared photo should not say where you live or were. Untick only when the place must show "
+    "(you can still change it for one share in the Share dialog).")
+
+ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION)
+
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def _parse(spec: SettingSpec, raw: str) -> Any:
+    if spec.type is bool:  # bool("False") is True: spell it out
+        word = raw.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise ValueError(raw)
+    return spec.type(raw)
 
 
 def read(spec: SettingSpec) -> Any:
@@ -46,7 +62,7 @@ def read(spec: SettingSpec) -> Any:
     if raw is None:
         return spec.default
     try:
-        value = spec.type(raw)
+        value = _parse(spec, raw)
     except (TypeError, ValueError):
         return spec.default
     if spec.choices and value not in {c for c, _ in spec.choices}:
@@ -55,4 +71,7 @@ def read(spec: SettingSpec) -> Any:
 
 
 def write(spec: SettingSpec, value: Any) -> None:
-    db.put_setting(spec.key, str(spec.type(value)))
+    if spec.type is bool:
+        db.put_setting(spec.key, "1" if value else "0")
+    else:
+        db.put_setting(spec.key, str(spec.type(value)))

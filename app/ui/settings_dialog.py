@@ -1,14 +1,38 @@
-"""Settings: auto-lock time and thumbnail size (stored in the vault, see settings.py).
-
-Sharing defaults will join them when sharing exists; an empty section would only confuse.
-"""
+"""Settings: auto-lock time, thumbnail size and the sharing default (stored in the vault, see
+settings.py), and the export of the vault's public key so others can check its signatures."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+import logging
+from pathlib import Path
 
-from . import settings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import fingerprint
+
+from . import dialogs, settings
+from .errors import describe
 from .session import Session
+
+log = logging.getLogger(__name__)
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("font-weight: 600; margin-top: 8px;")
+    return label
 
 
 class SettingsDialog(QDialog):
@@ -16,6 +40,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(480)
         self.session = session
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -33,7 +58,34 @@ class SettingsDialog(QDialog):
         self.thumb.setCurrentIndex(max(0, self.thumb.findData(session.thumbnail_edge)))
         form.addRow(settings.THUMBNAIL_SIZE.label, self.thumb)
         layout.addLayout(form)
+
+        layout.addWidget(_section("Sharing"))
+        self.strip_location = QCheckBox(settings.SHARE_STRIP_LOCATION.label)
+        self.strip_location.setObjectName("shareStripLocationDefault")
+        self.strip_location.setToolTip(settings.SHARE_STRIP_LOCATION.help)
+        self.strip_location.setChecked(bool(settings.read(settings.SHARE_STRIP_LOCATION)))
+        layout.addWidget(self.strip_location)
+        key_row = QHBoxLayout()
+        self.export_key_button = QPushButton("Export public key…")
+        self.export_key_button.setObjectName("exportPublicKey")
+        self.export_key_button.clicked.connect(self.export_public_key)
+        key_row.addWidget(self.export_key_button)
+        key_row.addStretch(1)
+        layout.addLayout(key_row)
+        key_help = QLabel("Your protected copies are signed. Give this key to someone (a lawyer, a "
+                          "platform's support team) so they can check that a copy came from you: "
+                          "sanctum inspect FILE --pubkey KEY. It reveals nothing about your photos.")
+        key_help.setWordWrap(True)
+        key_help.setProperty("muted", True)
+        layout.addWidget(key_help)
+        self.key_message = QLabel()
+        self.key_message.setObjectName("publicKeyMessage")
+        self.key_message.setWordWrap(True)
+        self.key_message.hide()
+        layout.addWidget(self.key_message)
+
         if session.vault is not None:
+            layout.addWidget(_section("Vault"))
             info = QLabel(f"Vault: {session.vault.path}")
             info.setWordWrap(True)
             info.setProperty("muted", True)
@@ -51,7 +103,36 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def export_public_key(self) -> str | None:
+        """Save the vault's Ed25519 public key as PEM (small: written here, on the UI thread)."""
+        if not self.session.is_unlocked:
+            return None
+        suggested = str(Path.home() / "sanctum-public-key.pem")
+        path = dialogs.save_file(self, "Export your public key", suggested, "Public key (*.pem)")
+        if not path:
+            return None
+        if not Path(path).suffix:
+            path += ".pem"
+        try:
+            pem = fingerprint.public_key_pem(self.session.vault.signing_public_key())
+            Path(path).write_text(pem, encoding="ascii")
+        except Exception as exc:  # noqa: BLE001 - shown in words, here
+            message = describe(exc)
+            self._key_message(f"{message.title}: {message.text}", "error")
+            return None
+        self._key_message(f"Saved to {path}. Others can check a copy with:\n"
+                          f"sanctum inspect FILE --pubkey {Path(path).name}", "ok")
+        return path
+
+    def _key_message(self, text: str, role: str) -> None:
+        self.key_message.setText(text)
+        self.key_message.setProperty("role", role)
+        self.key_message.style().unpolish(self.key_message)
+        self.key_message.style().polish(self.key_message)
+        self.key_message.show()
+
     def accept(self) -> None:
         if self.session.is_unlocked:
+            settings.write(settings.SHARE_STRIP_LOCATION, self.strip_location.isChecked())
             self.session.save_settings(self.auto_lock.value(), int(self.thumb.currentData()))
         super().accept()

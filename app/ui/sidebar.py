@@ -26,7 +26,6 @@ COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 LATER = (
     ("Tags", "Automatic tags arrive with the tagging feature in a later version."),
     ("People", "Grouping by faces arrives with the people feature in a later version."),
-    ("Shared", "Protected copies you share will be listed here once sharing arrives."),
     ("Leaks", "Leak scans arrive in a later version."),
     ("Sensitive", "Flagging of sensitive photos arrives in a later version."),
 )
@@ -34,7 +33,8 @@ LATER = (
 
 @dataclass(frozen=True)
 class Scope:
-    """What the gallery shows: kind is "all", "recent", "year" or "month"."""
+    """What the library shows: kind is "all", "recent", "year" or "month" (photos in the
+    gallery), or "shared" (the table of protected copies)."""
 
     kind: str = "all"
     year: int = 0
@@ -52,6 +52,8 @@ class Scope:
     def title(self) -> str:
         if self.kind == "recent":
             return "Recent imports"
+        if self.kind == "shared":
+            return "Shared"
         if self.kind == "year":
             return str(self.year)
         if self.kind == "month":
@@ -87,8 +89,11 @@ class SidebarModel(QStandardItemModel):
         self.all_item = _entry("All photos", Scope("all"))
         self.recent_item = _entry("Recent imports", Scope("recent"))
         self.recent_item.setToolTip("Photos added during the last 7 days")
+        self.shared_item = _entry("Shared", Scope("shared"))
+        self.shared_item.setToolTip("Every protected copy you made, and who received it")
         root.appendRow(self.all_item)
         root.appendRow(self.recent_item)
+        root.appendRow(self.shared_item)
         root.appendRow(_header("Dates"))
         self.dates_anchor = self.rowCount()
         self._months: tuple = ()
@@ -127,6 +132,9 @@ class SidebarModel(QStandardItemModel):
                 self._set_count(month_item, calendar.month_name[month], count)
                 year_item.appendRow(month_item)
             root.insertRow(self.dates_anchor + offset, [year_item])
+
+    def set_share_count(self, count: int) -> None:
+        self._set_count(self.shared_item, "Shared", count)
 
     @staticmethod
     def _set_count(item: QStandardItem, label: str, count: int) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.core.vault import PhotoInfo
+from app.core.vault import PhotoInfo, ShareInfo
 from app.workers.jobs import FullImage, FullImageJob
 
 from .errors import explain
 from .session import Session
+from .shares_view import share_line
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,18 @@ class MetadataPanel(QFrame):
             caption.setProperty("muted", True)
             form.addRow(caption, value)
         layout.addLayout(form)
+        layout.addSpacing(8)
+        shared_caption = QLabel("Shared")
+        shared_caption.setProperty("muted", True)
+        self.shares = QLabel()
+        self.shares.setObjectName("photoShares")
+        self.shares.setWordWrap(True)
+        self.shares.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(shared_caption)
+        layout.addWidget(self.shares)
+        #: photo id -> its shares, newest first (the main window's shares model answers)
+        self.shares_lookup: Callable[[int], list[ShareInfo]] = lambda _pid: []
+        self.photo_id: int | None = None
         later = QLabel("Tags and people appear here once those features arrive.")
         later.setWordWrap(True)
         later.setProperty("muted", True)
@@ -93,6 +107,8 @@ class MetadataPanel(QFrame):
         layout.addStretch(1)
 
     def show_info(self, info: PhotoInfo | None) -> None:
+        self.photo_id = info.id if info is not None else None
+        self.refresh_shares()
         if info is None:
             self.title.setText("")
             for value in self.fields.values():
@@ -107,10 +123,27 @@ class MetadataPanel(QFrame):
         self.fields["imported"].setText(f"{info.imported_at:%d %B %Y, %H:%M}")
         self.fields["uid"].setText(info.image_uid[:16])
 
+    def refresh_shares(self) -> None:
+        shares = self.shares_lookup(self.photo_id) if self.photo_id is not None else []
+        if self.photo_id is None:
+            self.shares.setText("")
+        elif not shares:
+            self.shares.setText("Not shared. Protected copies you make with Share… are listed here.")
+        else:
+            shown = shares[:8]
+            lines = [share_line(s) for s in shown]
+            if len(shares) > len(shown):
+                lines.append(f"and {len(shares) - len(shown)} more (see Shared)")
+            self.shares.setText("\n".join(lines))
+        self.shares.setProperty("muted", not shares)
+        self.shares.style().unpolish(self.shares)
+        self.shares.style().polish(self.shares)
+
 
 class ViewerPage(QWidget):
     closed = Signal()
     navigate = Signal(int)  # -1 previous, +1 next
+    share_requested = Signal(int)  # photo id
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -132,10 +165,15 @@ class ViewerPage(QWidget):
         self.next_button.clicked.connect(lambda: self.navigate.emit(1))
         self.name = QLabel()
         self.name.setObjectName("viewerName")
+        self.share_button = QPushButton("Share…")
+        self.share_button.setObjectName("viewerShare")
+        self.share_button.setToolTip("Save a protected copy of this photo for one person")
+        self.share_button.clicked.connect(self._request_share)
         bar_layout.addWidget(self.back)
         bar_layout.addStretch(1)
         bar_layout.addWidget(self.name)
         bar_layout.addStretch(1)
+        bar_layout.addWidget(self.share_button)
         bar_layout.addWidget(self.prev_button)
         bar_layout.addWidget(self.next_button)
         layout.addWidget(bar)
@@ -176,6 +214,10 @@ class ViewerPage(QWidget):
         job.signals.failed.connect(lambda exc, pid=info.id: self._failed(pid, exc))
         self._job = job
         self.session.jobs.start(job, priority=1)
+
+    def _request_share(self) -> None:
+        if self.photo_id is not None:
+            self.share_requested.emit(self.photo_id)
 
     def _loaded(self, result: FullImage) -> None:
         if result.photo_id != self.photo_id:

@@ -24,6 +24,7 @@ from app.core import crypto
 from app.ui.application import AppController, apply_look
 from app.ui.gallery import Roles
 from app.ui.main_window import MainWindow
+from app.ui.sidebar import Scope
 from app.ui.wizard import SetupWizard
 
 FAST_KDF = crypto.KdfParams.new(time_cost=1, memory_kib=8192, parallelism=1)
@@ -143,6 +144,7 @@ def main() -> None:
         wait_for(lambda: window.viewer.canvas.pixmap is not None, 30)
         save(window, out, "viewer")
         window.close_viewer()
+        shoot_sharing(window, out, tmp)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
         save(window, out, "unlock")
@@ -151,6 +153,68 @@ def main() -> None:
         del big
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
+    """share-dialog.png, shared-view.png and inspect.png."""
+    from app.ui import inspect_dialog, share_dialog
+
+    shares = tmp / "shared"
+    targets = iter([shares / "for-alex.jpg", shares / "for-sam.png", shares / "for-jordan.jpg",
+                    shares / "for-alex-2.webp"])
+    share_dialog.dialogs.save_file = lambda *a, **k: str(next(targets))
+    window.sidebar.select_scope(Scope("all"))
+
+    def share(name: str, recipient: str, platform: str, fmt: str, shot: str | None = None) -> Path:
+        window.gallery.clearSelection()
+        window.search.setText(name)
+        window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+        photo_id = window.proxy.index(0, 0).data(Roles.PhotoId)
+        window.loader.request(photo_id)  # the dialog shows the gallery's thumbnail
+        wait_for(lambda: window.loader.pixmap(photo_id) is not None, 30)
+        window.search.setText("")
+        dialog = window.share_photo()
+        dialog.recipient.setText(recipient)
+        dialog.platform.setCurrentText(platform)
+        dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+        if shot:
+            pump(200)
+            save(dialog, out, shot)
+        results = []
+        dialog.shared.connect(results.append)
+        dialog.save_button.click()
+        wait_for(lambda: bool(results), 60)
+        pump(100)
+        dialog.accept()
+        return Path(results[0].out)
+
+    # kodim23: the core's watermark survives "75 % and JPEG 70" on it (not on every photo yet)
+    alex = share("kodim23", "Alex", "WhatsApp", "JPEG", shot="share-dialog")
+    share("kodim04", "Sam", "Signal", "PNG")
+    share("kodim19", "Jordan", "Email", "JPEG")
+    share("kodim23", "Alex", "Instagram", "WEBP")
+    window.sidebar.select_scope(Scope("shared"))
+    window.shares_page.table.selectRow(1)
+    wait_for(lambda: all(window.loader.pixmap(s.photo_id) is not None
+                         for s in window.shares_model.shares if s.photo_id is not None), 30)
+    pump(300)
+    save(window, out, "shared-view")
+
+    # a copy as a platform would re-post it: 75 % size, JPEG quality 70, metadata gone
+    img = Image.open(alex).convert("RGB")
+    img = img.resize((img.width * 3 // 4, img.height * 3 // 4), Image.Resampling.LANCZOS)
+    found = tmp / "found-online.jpg"
+    img.save(found, "JPEG", quality=70)
+    dialog = window.open_inspect()
+    results = []
+    dialog.inspected.connect(results.append)
+    inspect_dialog.choose_image = lambda parent: str(found)
+    dialog.choose_button.click()
+    wait_for(lambda: bool(results), 60)
+    pump(300)
+    save(dialog, out, "inspect")
+    dialog.reject()
+    window.sidebar.select_scope(Scope("all"))
 
 
 if __name__ == "__main__":

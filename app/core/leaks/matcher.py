@@ -1,0 +1,308 @@
+"""Recognising the user's photos in found images, from cheap evidence to strong.
+
+1. metadata: a Sanctum share ID in EXIF/XMP/PNG text whose HMAC checks out under the vault key;
+2. watermark: the robust watermark's share ID (survives platforms stripping metadata);
+3. perceptual hashes: PDQ of the found image in all 8 dihedral variants against every vault
+   photo and shared copy — a near-certain match when very close;
+4. local features: ORB keypoints matched against every vault photo's stored descriptors, then
+   a RANSAC homography. This confirms weaker hash candidates and finds what whole-image hashes
+   cannot: crops, rotations, screenshots, and a vault photo *inside* a larger image (a collage
+   or a screenshot of a post). The homography gives the matched region.
+
+Qt-free and DB-free: the vault builds `VaultReference`s and persists the results.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .. import fingerprint, imaging, metadata, pdq
+from ..perceptual import HammingIndex
+
+log = logging.getLogger(__name__)
+
+# PDQ: ThreatExchange treats <= 31 as a match; we accept outright only when much closer and let
+# local features confirm the rest, which keeps false matches on unrelated photos near zero.
+PDQ_ACCEPT = 24
+PDQ_CANDIDATE = 70
+PDQ_MIN_QUALITY = 50
+
+FEATURES_PER_REFERENCE = 500
+FEATURES_PER_QUERY = 2000
+REFERENCE_SIDE = 640  # vault photos are described at this long side (finer detail is noise-like)
+QUERY_SIDE = 1400  # found images are searched at up to this long side
+MIN_INLIERS = 14
+MIN_INLIER_RATIO = 0.3
+RATIO_TEST = 0.8
+
+
+@dataclass(frozen=True)
+class LocalFeatures:
+    """ORB keypoints (x, y in a `width` × `height` rendering) and 32-byte descriptors."""
+
+    width: int
+    height: int
+    points: np.ndarray  # (n, 2) float32
+    descriptors: np.ndarray  # (n, 32) uint8
+
+    def to_bytes(self) -> bytes:
+        header = np.array([self.width, self.height, len(self.points)], dtype=np.int32).tobytes()
+        return header + self.points.astype(np.float16).tobytes() + self.descriptors.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LocalFeatures:
+        width, height, n = np.frombuffer(data[:12], dtype=np.int32)
+        points = np.frombuffer(data[12 : 12 + n * 4], dtype=np.float16).reshape(n, 2).astype(np.float32)
+        descriptors = np.frombuffer(data[12 + n * 4 :], dtype=np.uint8).reshape(n, 32)
+        return cls(int(width), int(height), points, descriptors)
+
+
+def _grey(image: Image.Image, long_side: int) -> tuple[np.ndarray, float]:
+    scale = min(1.0, long_side / max(image.size))
+    if scale < 1.0:
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.Resampling.BILINEAR)
+    return np.asarray(image.convert("L")), scale
+
+
+def local_features(image: Image.Image, long_side: int = REFERENCE_SIDE,
+                   count: int = FEATURES_PER_REFERENCE) -> LocalFeatures:
+    """ORB features spread over the whole picture.
+
+    Plain ORB keeps the strongest corners, which cluster in the most textured region; a crop
+    of a calmer region would then share almost no features with the original. Detecting many
+    and keeping the best few of every cell of a grid makes any large-enough crop carry its
+    share of the features.
+    """
+    grey, _ = _grey(image, long_side)
+    orb = cv2.ORB_create(nfeatures=count * 6, scaleFactor=1.25, nlevels=10, edgeThreshold=15,
+                         patchSize=31, fastThreshold=20)
+    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    if descriptors is None or not keypoints:
+        return LocalFeatures(grey.shape[1], grey.shape[0], np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
+    keep = _spread(points, np.array([kp.response for kp in keypoints]), grey.shape[1], grey.shape[0], count)
+    return LocalFeatures(grey.shape[1], grey.shape[0], points[keep], descriptors[keep])
+
+
+def _spread(points: np.ndarray, response: np.ndarray, width: int, height: int, count: int,
+            grid: int = 8) -> np.ndarray:
+    """Indices of up to `count` keypoints: the strongest of each grid cell first."""
+    if len(points) <= count:
+        return np.arange(len(points))
+    cell = (np.minimum(points[:, 1] * grid // max(height, 1), grid - 1) * grid
+            + np.minimum(points[:, 0] * grid // max(width, 1), grid - 1)).astype(int)
+    order = np.lexsort((-response, cell))  # by cell, strongest first within a cell
+    rank_in_cell = np.empty(len(points), dtype=int)
+    sorted_cells = cell[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_cells)) + 1]
+    lengths = np.diff(np.r_[starts, len(order)])
+    rank_in_cell[order] = np.arange(len(order)) - np.repeat(starts, lengths)
+    # Round-robin over cells: every cell's best, then every cell's second best, ...
+    chosen = np.lexsort((-response, rank_in_cell))[:count]
+    return np.sort(chosen)
+
+
+@dataclass(frozen=True)
+class VaultReference:
+    photo_id: int
+    pdq: bytes
+    pdq_quality: int
+    features: LocalFeatures | None
+
+
+@dataclass(frozen=True)
+class ShareReference:
+    share_id: str
+    photo_id: int | None
+    pdq: bytes
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    photo_id: int | None
+    share_id: str | None
+    method: str  # "metadata", "watermark", "pdq", "features"
+    score: float  # 0..1: how sure
+    pdq_distance: int | None = None
+    inliers: int | None = None
+    # Corners of the vault photo in the found image (pixels), when local features located it.
+    region: list[tuple[float, float]] | None = None
+    detail: str = ""
+
+
+@dataclass
+class Matcher:
+    references: list[VaultReference]
+    shares: list[ShareReference] = field(default_factory=list)
+    keys: object | None = None  # sharing.ShareKeys; None: no metadata MAC or watermark checks
+
+    def __post_init__(self) -> None:
+        self._by_photo = {ref.photo_id: ref for ref in self.references}
+        self._share_by_id = {s.share_id: s for s in self.shares}
+        # One Hamming index over vault photos (ids >= 0) and shared copies (ids < 0).
+        self._pdq_index = HammingIndex(256)
+        ids, prints = [], []
+        for ref in self.references:
+            if ref.pdq_quality >= PDQ_MIN_QUALITY:
+                ids.append(ref.photo_id)
+                prints.append(ref.pdq)
+        for position, share in enumerate(self.shares):
+            if share.photo_id is not None:
+                ids.append(-(position + 1))
+                prints.append(share.pdq)
+        if ids:
+            self._pdq_index.add_many(ids, prints)
+        # All reference descriptors stacked, with the photo each row belongs to.
+        with_features = [r for r in self.references if r.features is not None and len(r.features.points)]
+        if with_features:
+            self._descriptors = np.vstack([r.features.descriptors for r in with_features])
+            self._owner = np.concatenate([np.full(len(r.features.points), r.photo_id) for r in with_features])
+            self._row_start = {}
+            offset = 0
+            for r in with_features:
+                self._row_start[r.photo_id] = offset
+                offset += len(r.features.points)
+        else:
+            self._descriptors = np.zeros((0, 32), np.uint8)
+            self._owner = np.zeros(0, np.int64)
+            self._row_start = {}
+        self._bf = cv2.BFMatcher(cv2.NORM_HAMMING)
+
+    def _photo_for_index_id(self, entry_id: int) -> int | None:
+        return entry_id if entry_id >= 0 else self.shares[-entry_id - 1].photo_id
+
+    # --- the cascade ----------------------------------------------------------------------
+
+    def match_bytes(self, data: bytes) -> list[MatchResult]:
+        """All vault photos found in an image (raises UnsupportedImage for non-images)."""
+        decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
+        image = decoded.oriented
+        results: list[MatchResult] = []
+        with Image.open(io.BytesIO(data)) as opened:
+            found_ids = metadata.read_ids(opened)
+        rgb = np.asarray(image.convert("RGB"))
+        results.extend(self._by_metadata(found_ids, rgb))
+        if not results:
+            results.extend(self._by_watermark(rgb))
+        if results:
+            return results
+        return self._by_content(image, rgb)
+
+    def _by_metadata(self, found: metadata.FoundIds | None, rgb: np.ndarray) -> list[MatchResult]:
+        if found is None or self.keys is None:
+            return []
+        ids = found.ids
+        share = self._share_by_id.get(ids.share_id)
+        claim = fingerprint.ProvenanceClaim(ids.share_id, ids.image_uid, ids.pixel_sha256, ids.signed_at)
+        if share is None or not fingerprint.check_mac(self.keys.mac, claim, ids.mac):
+            return []  # IDs that aren't ours, or were forged: not evidence
+        exact = ids.pixel_sha256 == fingerprint.pixel_sha256(rgb)
+        return [MatchResult(share.photo_id, share.share_id, "metadata", 1.0,
+                            detail="exact copy of the shared file" if exact else "shared copy, re-encoded or edited")]
+
+    def _by_watermark(self, rgb: np.ndarray) -> list[MatchResult]:
+        if self.keys is None or not self.shares:
+            return []
+        from ..watermark import read_watermark
+
+        result = read_watermark(rgb, self.keys.watermark)
+        if result is None:
+            return []
+        share_id = fingerprint.format_share_id(result.payload)
+        share = self._share_by_id.get(share_id)
+        if share is None:
+            return []
+        return [MatchResult(share.photo_id, share_id, "watermark", round(float(result.confidence), 3),
+                            detail="share ID read from the invisible watermark")]
+
+    def _by_content(self, image: Image.Image, rgb: np.ndarray) -> list[MatchResult]:
+        hash_candidates: dict[int, int] = {}
+        query = pdq.pdq_hash_dihedral(rgb)
+        if query and query[0].quality >= PDQ_MIN_QUALITY and len(self._pdq_index):
+            for hit in self._pdq_index.within([h.bits for h in query], PDQ_CANDIDATE):
+                photo_id = self._photo_for_index_id(int(hit.id))
+                if photo_id is not None:
+                    best = hash_candidates.get(photo_id)
+                    hash_candidates[photo_id] = hit.distance if best is None else min(best, hit.distance)
+        results: dict[int, MatchResult] = {}
+        for photo_id, distance in hash_candidates.items():
+            if distance <= PDQ_ACCEPT:
+                results[photo_id] = MatchResult(photo_id, None, "pdq", round(1 - distance / 256, 3),
+                                                pdq_distance=distance, detail="near-identical picture (PDQ)")
+        if len(self._descriptors):
+            for match in self._by_features(image, set(hash_candidates) - set(results)):
+                match_distance = hash_candidates.get(match.photo_id)
+                if match.photo_id not in results:
+                    results[match.photo_id] = MatchResult(
+                        match.photo_id, None, "features", match.score, pdq_distance=match_distance,
+                        inliers=match.inliers, region=match.region, detail=match.detail)
+                elif results[match.photo_id].region is None:
+                    old = results[match.photo_id]
+                    results[match.photo_id] = MatchResult(old.photo_id, None, old.method, old.score,
+                                                          old.pdq_distance, match.inliers, match.region, old.detail)
+        return sorted(results.values(), key=lambda m: -m.score)
+
+    def _by_features(self, image: Image.Image, extra_candidates: set[int]) -> list[MatchResult]:
+        query = local_features(image, QUERY_SIDE, FEATURES_PER_QUERY)
+        if len(query.points) < MIN_INLIERS:
+            return []
+        pairs = self._bf.knnMatch(query.descriptors, self._descriptors, k=2)
+        good_query, good_ref = [], []
+        for pair in pairs:
+            if len(pair) == 2 and pair[0].distance < RATIO_TEST * pair[1].distance:
+                good_query.append(pair[0].queryIdx)
+                good_ref.append(pair[0].trainIdx)
+        if not good_ref:
+            return []
+        good_query_arr = np.array(good_query)
+        good_ref_arr = np.array(good_ref)
+        owners = self._owner[good_ref_arr]
+        votes = {int(pid): int(n) for pid, n in zip(*np.unique(owners, return_counts=True), strict=True)}
+        ranked = sorted(votes, key=lambda pid: -votes[pid])
+        candidates = [pid for pid in ranked[:5] if votes[pid] >= MIN_INLIERS // 2]
+        candidates += [pid for pid in extra_candidates if pid not in candidates and votes.get(pid, 0) >= 4]
+        scale = query.width / image.width
+        found: list[MatchResult] = []
+        for photo_id in candidates:
+            mask = owners == photo_id
+            ref = self._by_photo[photo_id].features
+            ref_points = ref.points[good_ref_arr[mask] - self._row_start[photo_id]]
+            query_points = query.points[good_query_arr[mask]]
+            verified = _verify_homography(ref_points, query_points, ref.width, ref.height)
+            if verified is None:
+                continue
+            inliers, corners = verified
+            region = [(float(x / scale), float(y / scale)) for x, y in corners]
+            score = round(min(1.0, inliers / 60), 3)
+            found.append(MatchResult(photo_id, None, "features", score, inliers=inliers, region=region,
+                                     detail=f"{inliers} matching local features (crop, rotation or inside "
+                                            f"a larger picture)"))
+        return found
+
+
+def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int
+                       ) -> tuple[int, np.ndarray] | None:
+    if len(ref_points) < MIN_INLIERS:
+        return None
+    matrix, mask = cv2.findHomography(ref_points, query_points, cv2.RANSAC, 6.0, maxIters=2000, confidence=0.995)
+    if matrix is None or mask is None:
+        return None
+    inliers = int(mask.sum())
+    if inliers < MIN_INLIERS or inliers < MIN_INLIER_RATIO * len(ref_points):
+        return None
+    # Reject degenerate transforms (a fold, a collapse to a line, wild perspective): a real copy
+    # is a similarity or mild perspective of the original.
+    affine = matrix[:2, :2] / matrix[2, 2]
+    determinant = float(np.linalg.det(affine))
+    if not 0.005 < determinant < 200 or abs(matrix[2, 0]) + abs(matrix[2, 1]) > 0.005:
+        return None
+    corners = np.array([[0, 0], [ref_w, 0], [ref_w, ref_h], [0, ref_h]], dtype=np.float32).reshape(-1, 1, 2)
+    projected = cv2.perspectiveTransform(corners, matrix).reshape(-1, 2)
+    return inliers, projected

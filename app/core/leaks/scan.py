@@ -1,0 +1,183 @@
+"""A leak scan: sources in, findings and per-source problems out. Nothing is lost: every
+source either yields its images' results or a problem with a reason."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from .. import imaging
+from ..errors import SanctumError, UnsupportedImage
+from .fetch import CacheEntry, Fetched, Fetcher
+from .matcher import Matcher, MatchResult
+from .sources import Candidate, images_on_page, is_url, local_candidates, looks_like_html
+
+EVIDENCE_SIDE = 480
+
+
+@dataclass(frozen=True)
+class Finding:
+    source: str  # image URL or file path
+    found_on: str | None  # the page it was on
+    match: MatchResult
+    evidence: bytes  # small JPEG of the found image, kept (encrypted) as evidence
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    source: str
+    reason: str
+
+
+@dataclass
+class ScanReport:
+    scanned: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[SourceProblem] = field(default_factory=list)
+    cancelled: bool = False
+
+
+class ScanCache:
+    """Remembers validators per URL so unchanged images are not downloaded and matched again.
+
+    The default keeps them for one scan; the vault passes one backed by its database."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[CacheEntry, list[Finding]]] = {}
+
+    def get(self, url: str) -> tuple[CacheEntry, list[Finding]] | None:
+        return self._entries.get(url)
+
+    def put(self, url: str, entry: CacheEntry, findings: list[Finding]) -> None:
+        self._entries[url] = (entry, findings)
+
+
+def run_scan(
+    sources: Iterable[str],
+    matcher: Matcher,
+    *,
+    fetcher: Fetcher | None = None,
+    cache: ScanCache | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    cancel: threading.Event | None = None,
+    workers: int = 4,
+) -> ScanReport:
+    cancel = cancel or threading.Event()
+    cache = cache or ScanCache()
+    report = ScanReport()
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher()
+    lock = threading.Lock()
+    try:
+        candidates, prefetched = _expand(list(sources), fetcher, cache, report, cancel)
+        total = len(candidates)
+        done = 0
+        progress(0, total)
+
+        def check(candidate: Candidate) -> None:
+            nonlocal done
+            if cancel.is_set():
+                return
+            try:
+                findings = _check_candidate(candidate, matcher, fetcher, cache, cancel, prefetched)
+                with lock:
+                    report.findings.extend(findings)
+                    report.scanned += 1
+            except (SanctumError, OSError) as exc:
+                with lock:
+                    report.errors.append(SourceProblem(candidate.location, _reason(exc)))
+            finally:
+                with lock:
+                    done += 1
+                    progress(done, total)
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanctum-scan") as pool:
+            list(pool.map(check, candidates))
+    finally:
+        if own_fetcher:
+            fetcher.close()
+    report.cancelled = cancel.is_set()
+    return report
+
+
+def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: ScanReport,
+            cancel: threading.Event) -> tuple[list[Candidate], dict[str, Fetched]]:
+    """Turn sources into image candidates. URLs are fetched here once: a page contributes its
+    images (each then checked and reported on its own), an image keeps its downloaded bytes."""
+    candidates: list[Candidate] = []
+    prefetched: dict[str, Fetched] = {}
+    for source in sources:
+        if cancel.is_set():
+            break
+        if not is_url(source):
+            path = Path(source).expanduser()
+            if not path.exists():
+                report.errors.append(SourceProblem(source, "no such file or folder"))
+                continue
+            candidates.extend(local_candidates(path))
+            continue
+        cached = cache.get(source)
+        try:
+            fetched = fetcher.get(source, cached[0] if cached else None, cancel)
+        except SanctumError as exc:
+            report.errors.append(SourceProblem(source, str(exc)))
+            continue
+        content = fetched.content or b""
+        if fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
+                content, fetched.content_type):
+            page_images = images_on_page(content.decode("utf-8", "replace"), fetched.url)
+            if not page_images:
+                report.errors.append(SourceProblem(source, "a web page with no images on this site"))
+            candidates.extend(Candidate(url, source) for url in page_images)
+            continue
+        prefetched[source] = fetched
+        candidates.append(Candidate(source))
+    return candidates, prefetched
+
+
+def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, cache: ScanCache,
+                     cancel: threading.Event, prefetched: dict[str, Fetched]) -> list[Finding]:
+    if not candidate.is_url:
+        return _findings(candidate, Path(candidate.location).read_bytes(), matcher)
+    cached = cache.get(candidate.location)
+    fetched = prefetched.pop(candidate.location, None) or fetcher.get(
+        candidate.location, cached[0] if cached else None, cancel)
+    if fetched.status == 304 and cached:
+        return cached[1]
+    data = fetched.content or b""
+    if imaging.sniff_kind(data[:32]) is None and looks_like_html(data, fetched.content_type):
+        raise UnsupportedImage("a web page, not an image (a login or error page?)")
+    findings = _findings(candidate, data, matcher)
+    if fetched.etag or fetched.last_modified:
+        cache.put(candidate.location, CacheEntry(fetched.etag, fetched.last_modified), findings)
+    return findings
+
+
+def _findings(candidate: Candidate, data: bytes, matcher: Matcher) -> list[Finding]:
+    matches = matcher.match_bytes(data)
+    if not matches:
+        return []
+    evidence = _evidence(data)
+    return [Finding(candidate.location, candidate.found_on, m, evidence) for m in matches]
+
+
+def _evidence(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (EVIDENCE_SIDE, EVIDENCE_SIDE))
+        thumb = image.convert("RGB")
+        thumb.thumbnail((EVIDENCE_SIDE, EVIDENCE_SIDE))
+        out = io.BytesIO()
+        thumb.save(out, "JPEG", quality=80)
+        return out.getvalue()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)

@@ -1,0 +1,183 @@
+"""Leak scans against a real HTTP image host on 127.0.0.1 and real photos: altered copies are
+recognised, every failing source is reported with its reason, nothing found is lost."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from app.core.leaks.fetch import Fetcher, FetchPolicy
+from app.core.leaks.sources import images_on_page
+from app.core.sharing import ShareOptions
+
+from .conftest import PHOTOS, encode
+from .leakhost import ImageHost
+
+FAST = FetchPolicy(read_timeout=1.0, connect_timeout=1.0, total_timeout=5.0, retries=2, backoff=0.05,
+                   min_host_interval=0.0, max_bytes=5 * 2**20)
+
+
+@pytest.fixture
+def host():
+    server = ImageHost().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(FAST) as f:
+        yield f
+
+
+@pytest.fixture
+def stocked_vault(vault):
+    """Kodak parrots, horses and dog in the vault; the cat and pizza are not."""
+    vault.import_paths([PHOTOS / "kodim23.png", PHOTOS / "horses.jpg", PHOTOS / "dog.jpg"])
+    by_file = {p.filename: p.id for p in vault.list_photos()}
+    return vault, {"parrots": by_file["kodim23.png"], "horses": by_file["horses.jpg"], "dog": by_file["dog.jpg"]}
+
+
+def jpeg(image: Image.Image, quality: int = 80) -> bytes:
+    return encode(image.convert("RGB"), "JPEG", quality=quality)
+
+
+def photo(name: str) -> Image.Image:
+    return Image.open(PHOTOS / name).convert("RGB")
+
+
+def test_page_scan_finds_altered_copies(stocked_vault, host, fetcher, tmp_path):
+    vault, ids = stocked_vault
+    shared = vault.share(ids["dog"], tmp_path / "dog-for-max.jpg", ShareOptions(recipient="Max"))
+    # A platform's version of the share: metadata stripped, re-compressed, resized.
+    shared_image = Image.open(shared.out)
+    reupload = jpeg(shared_image.resize((shared_image.width * 3 // 4, shared_image.height * 3 // 4)), 70)
+    parrots = photo("kodim23.png")
+    crop = parrots.crop((0, 0, int(parrots.width * 0.6), int(parrots.height * 0.7)))
+    horses = photo("horses.jpg").rotate(8, expand=True, resample=Image.Resampling.BICUBIC)
+
+    shared_url, _ = host.upload(reupload)
+    crop_url, _ = host.upload(jpeg(crop))
+    rotated_url, _ = host.upload(jpeg(horses))
+    unrelated_url, _ = host.upload(jpeg(photo("cat.jpg")))
+    page = host.add_page("profile", f"""<!doctype html><html><head>
+        <meta property="og:image" content="{shared_url}"></head><body>
+        <img srcset="{crop_url}?w=300 300w, {crop_url} 1200w" src="{crop_url}?w=300">
+        <div style="background-image: url('{rotated_url}')"></div>
+        <img src="{unrelated_url}"><img src="https://elsewhere.example/other.jpg">
+        </body></html>""")
+
+    outcome = vault.scan([page], fetcher=fetcher)
+    found = {(m.source, m.photo_id): m for m in outcome.matches}
+    assert outcome.errors == []
+    assert (shared_url, ids["dog"]) in found
+    assert found[(shared_url, ids["dog"])].method == "watermark"
+    assert found[(shared_url, ids["dog"])].share_id == shared.share.share_id
+    assert (crop_url, ids["parrots"]) in found
+    assert (rotated_url, ids["horses"]) in found
+    assert found[(rotated_url, ids["horses"])].method == "features"
+    assert not any(m.source == unrelated_url for m in outcome.matches)
+    assert all(m.found_on == page for m in outcome.matches)
+    assert outcome.scanned == 5  # og:image, srcset, src, CSS background, unrelated; not the off-site one
+    assert vault.match_evidence(found[(crop_url, ids["parrots"])].id)[:3] == b"\xff\xd8\xff"
+
+
+def test_failing_sources_are_reported_and_others_kept(stocked_vault, host, fetcher, tmp_path):
+    vault, ids = stocked_vault
+    good_url, _ = host.upload(jpeg(photo("horses.jpg"), 85))
+    gone_url, delete_link = host.upload(jpeg(photo("dog.jpg")))
+    fetcher.get(delete_link)  # the host deleted it: now a 404
+    bad = {
+        f"{host.base}/slow.jpg": "did not answer in time",
+        f"{host.base}/huge.jpg": "too large",
+        f"{host.base}/endless.jpg": "too large",
+        f"{host.base}/loop.jpg": "too many redirects",
+        f"{host.base}/fake.jpg": "web page",
+        gone_url: "not found",
+        "http://127.0.0.1:9/dead.jpg": "could not connect",
+        str(tmp_path / "missing-folder"): "no such file",
+    }
+    outcome = vault.scan([good_url, *bad], fetcher=fetcher)
+    reasons = {e.path: e.reason for e in outcome.errors}
+    for source, words in bad.items():
+        assert words in reasons.get(source, ""), (source, reasons.get(source))
+    assert [m.photo_id for m in outcome.matches] == [ids["horses"]]
+
+
+def test_rescan_uses_etag_and_keeps_one_record(stocked_vault, host, fetcher):
+    vault, ids = stocked_vault
+    url, _ = host.upload(jpeg(photo("kodim23.png"), 75))
+    first = vault.scan([url], fetcher=fetcher)
+    second = vault.scan([url], fetcher=fetcher)
+    assert host.not_modified[url.split(host.base)[1]] == 1  # the second fetch was a 304
+    assert [m.id for m in first.matches] == [m.id for m in second.matches]
+    assert len(vault.list_matches()) == 1
+    assert second.matches[0].last_seen >= first.matches[0].last_seen
+
+
+def test_server_errors_are_retried(stocked_vault, host, fetcher):
+    vault, ids = stocked_vault
+    url, _ = host.upload(jpeg(photo("horses.jpg")))
+    name = url.rsplit("/", 1)[1]
+    host.flaky_failures[f"/flaky/{name}"] = 2
+    outcome = vault.scan([f"{host.base}/flaky/{name}"], fetcher=fetcher)
+    assert outcome.errors == [] and [m.photo_id for m in outcome.matches] == [ids["horses"]]
+    assert host.hits[f"/flaky/{name}"] == 3
+
+
+def test_folder_scan_finds_photo_inside_a_screenshot(stocked_vault, tmp_path):
+    vault, ids = stocked_vault
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    # A "screenshot of a post": app chrome, a caption, and the photo scaled down inside it.
+    screen = Image.new("RGB", (1080, 1920), (250, 250, 250))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, 1080, 160), fill=(30, 30, 60))
+    draw.text((40, 60), "someone posted a photo", fill=(255, 255, 255))
+    parrots = photo("kodim23.png").resize((1000, 667))
+    screen.paste(parrots, (40, 400))
+    draw.text((40, 1100), "look who this is lol", fill=(0, 0, 0))
+    (folder / "screenshot.png").write_bytes(encode(screen, "PNG"))
+    (folder / "pizza.jpg").write_bytes((PHOTOS / "pizza.jpg").read_bytes())
+    (folder / "notes.txt").write_text("not an image")
+    outcome = vault.scan([str(folder)])
+    assert [(Path(m.source).name, m.photo_id) for m in outcome.matches] == [("screenshot.png", ids["parrots"])]
+    region = outcome.matches[0].region
+    xs, ys = [p[0] for p in region], [p[1] for p in region]
+    assert abs(min(xs) - 40) < 25 and abs(max(xs) - 1040) < 25  # located where it was pasted
+    assert abs(min(ys) - 400) < 25 and abs(max(ys) - 1067) < 25
+    assert [Path(e.path).name for e in outcome.errors] == ["notes.txt"]
+
+
+def test_images_on_page_parsing():
+    html = """<html><head><base href="/media/"><meta name="twitter:image" content="t.jpg"></head>
+      <body><picture><source srcset="a-small.webp 1x, a-big.webp 2x"><img src="a.jpg"></picture>
+      <style>.hero { background: #fff url("hero.png") no-repeat; }</style>
+      <img src="data:image/png;base64,AAAA"><img src="//cdn.site.example/c.jpg">
+      <img src="https://tracker.other.example/pixel.gif"></body></html>"""
+    urls = images_on_page(html, "https://www.site.example/u/1")
+    assert urls == [
+        "https://www.site.example/media/t.jpg",
+        "https://www.site.example/media/a-big.webp",
+        "https://www.site.example/media/a.jpg",
+        "https://www.site.example/media/hero.png",
+        "https://cdn.site.example/c.jpg",
+    ]
+
+
+def test_cli_scan_json(stocked_vault, host, tmp_path):
+    vault, ids = stocked_vault
+    url, _ = host.upload(jpeg(photo("horses.jpg").resize((500, 331)), 60))
+    vault_path = vault.path
+    vault.lock()
+    from .test_cli import sanctum
+
+    result = json.loads(sanctum("scan", url, f"{host.base}/fake.jpg", "--json", vault=vault_path).stdout)
+    assert result["scanned"] == 1
+    assert result["errors"][0]["source"].endswith("/fake.jpg")
+    assert [(m["source"], m["photo_id"]) for m in result["matches"]] == [(url, ids["horses"])]
+    assert {"source", "photo_id", "share_id", "method", "score"} <= result["matches"][0].keys()

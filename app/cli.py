@@ -104,6 +104,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     subs.add_parser("matches", parents=common, help="list copies of your photos found by scans")
 
+    p = subs.add_parser("takedown", parents=common, help="draft (and with --send, send) a removal request")
+    p.add_argument("match_id", type=int, metavar="MATCH_ID")
+    p.add_argument("--send", action="store_true",
+                   help="use the deletion link / API now (a notice is sent from your email program)")
+    p.add_argument("--deletion-link", metavar="URL", help="the deletion link the host gave at upload")
+    p.add_argument("--abuse-email", metavar="EMAIL", help="the host's abuse or privacy contact")
+    p.add_argument("--imgur-delete-hash", metavar="HASH")
+    p.add_argument("--imgur-client-id", metavar="ID")
+    p.add_argument("--imgur-api", metavar="URL", help=argparse.SUPPRESS)
+    p.add_argument("--name", default=os.environ.get("SANCTUM_REQUESTER_NAME", ""), help="your name")
+    p.add_argument("--email", default=os.environ.get("SANCTUM_REQUESTER_EMAIL", ""), help="your email")
+
+    p = subs.add_parser("recheck", parents=common, help="check whether a requested removal happened")
+    p.add_argument("takedown_id", type=int, metavar="REQUEST_ID")
+
+    p = subs.add_parser("hashes", parents=common, help="PDQ + MD5 of a photo for hash-sharing programmes")
+    p.add_argument("id", type=int, metavar="ID")
+
     subs.add_parser("passwd", parents=common,
                     help="set a new passphrase (after unlocking, e.g. with --recovery-key)")
     return parser
@@ -394,7 +412,50 @@ def cmd_matches(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_takedown(args: argparse.Namespace) -> int:
+    from .core.leaks.takedown import IMGUR_API, Requester, TakedownContact
+
+    contact = TakedownContact(
+        abuse_email=args.abuse_email, deletion_link=args.deletion_link,
+        imgur_delete_hash=args.imgur_delete_hash, imgur_client_id=args.imgur_client_id,
+        imgur_api=args.imgur_api or IMGUR_API,
+    )
+    with _unlock(args) as vault:
+        request = vault.draft_takedown(args.match_id, contact, Requester(args.name, args.email))
+        if args.send and request.kind != "notice":
+            request = vault.send_takedown(request.id)
+    if args.json:
+        _print_json(request.to_json())
+        return EXIT_OK
+    print(f"Removal request #{request.id} ({request.kind}): {request.status}. {request.detail}")
+    if request.kind == "notice":
+        print(f"\nSubject: {request.subject}\n\n{request.text}\n")
+        if request.mailto:
+            print("Open this in your browser or mail program to send it:\n" + request.mailto)
+    return EXIT_OK
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        request = vault.recheck_takedown(args.takedown_id)
+    if args.json:
+        _print_json(request.to_json())
+    else:
+        print(f"Removal request #{request.id}: {request.status} ({request.detail})")
+    return EXIT_OK
+
+
+def cmd_hashes(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        exported = vault.hash_export(args.id)
+    _print_json(exported)
+    return EXIT_OK
+
+
 COMMANDS = {
+    "takedown": cmd_takedown,
+    "recheck": cmd_recheck,
+    "hashes": cmd_hashes,
     "scan": cmd_scan,
     "matches": cmd_matches,
     "share": cmd_share,

@@ -69,6 +69,17 @@ class ImageHost:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
+            def do_DELETE(self) -> None:  # noqa: N802 - an Imgur-style API: DELETE /3/image/{delete_hash}
+                path = self.path.split("?", 1)[0]
+                host.hits[path] += 1
+                if not self.headers.get("Authorization", "").startswith("Client-ID "):
+                    return self._send(403, b'{"success": false}', "application/json")
+                name = host.delete_tokens.pop(path.rsplit("/", 1)[-1], None)
+                if not path.startswith("/3/image/") or name is None:
+                    return self._send(404, b'{"success": false}', "application/json")
+                host.images.pop(name, None)
+                return self._send(200, b'{"success": true}', "application/json")
+
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = self.path.split("?", 1)[0]
                 host.hits[path] += 1

@@ -3,7 +3,6 @@ recognised, every failing source is reported with its reason, nothing found is l
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -181,3 +180,74 @@ def test_cli_scan_json(stocked_vault, host, tmp_path):
     assert result["errors"][0]["source"].endswith("/fake.jpg")
     assert [(m["source"], m["photo_id"]) for m in result["matches"]] == [(url, ids["horses"])]
     assert {"source", "photo_id", "share_id", "method", "score"} <= result["matches"][0].keys()
+
+
+# --- removal requests ---------------------------------------------------------------------------
+
+def _found(vault, host, fetcher, image_name="horses.jpg"):
+    url, delete_link = host.upload(jpeg(photo(image_name), 85))
+    match = vault.scan([url], fetcher=fetcher).matches[0]
+    return url, delete_link, match
+
+
+def test_deletion_link_removes_and_recheck_confirms(stocked_vault, host, fetcher):
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, ids = stocked_vault
+    url, delete_link, match = _found(vault, host, fetcher)
+    request = vault.draft_takedown(match.id, TakedownContact(deletion_link=delete_link), Requester("R", "r@example.org"))
+    assert request.kind == "deletion_link" and request.status == "drafted"
+    assert vault.recheck_takedown(request.id, fetcher).status == "drafted"  # still online
+    sent = vault.send_takedown(request.id, fetcher)
+    assert sent.status == "sent"
+    assert vault.recheck_takedown(request.id, fetcher).status == "removed"
+    assert vault.list_matches()[0].status == "removed"
+
+
+def test_imgur_style_api(stocked_vault, host, fetcher):
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, ids = stocked_vault
+    url, delete_link, match = _found(vault, host, fetcher)
+    delete_hash = delete_link.rsplit("/", 1)[1]
+    contact = TakedownContact(imgur_delete_hash=delete_hash, imgur_client_id="abc123", imgur_api=host.base)
+    request = vault.draft_takedown(match.id, contact, Requester("R", "r@example.org"))
+    assert request.kind == "imgur_api"
+    assert vault.send_takedown(request.id, fetcher).status == "sent"
+    assert host.hits[f"/3/image/{delete_hash}"] == 1
+    assert vault.recheck_takedown(request.id, fetcher).status == "removed"
+    # a refused call is recorded as failed, with the reason
+    bad = vault.draft_takedown(match.id, TakedownContact(imgur_delete_hash="nope", imgur_client_id="abc123",
+                                                         imgur_api=host.base), Requester("R", "r@example.org"))
+    from app.core.leaks.takedown import TakedownError
+
+    with pytest.raises(TakedownError, match="HTTP 404"):
+        vault.send_takedown(bad.id, fetcher)
+    assert vault.list_takedowns(match.id)[0].status == "failed"
+
+
+def test_notice_draft_and_hash_export(stocked_vault, host, fetcher, tmp_path):
+    from urllib.parse import parse_qs, urlsplit
+
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, ids = stocked_vault
+    shared = vault.share(ids["dog"], tmp_path / "dog.jpg", ShareOptions(recipient="Max", platform="Signal"))
+    url, _ = host.upload(Path(shared.out).read_bytes())
+    page = host.add_page("post", f'<img src="{url}">')
+    match = vault.scan([page], fetcher=fetcher).matches[0]
+    assert match.method == "metadata" and match.share_id == shared.share.share_id
+    request = vault.draft_takedown(match.id, TakedownContact(abuse_email="abuse@host.example"),
+                                   Requester("Dana Example", "dana@example.org"))
+    assert request.kind == "notice"
+    assert url in request.text and page in request.text and "without my consent" in request.text
+    assert "Dana Example" in request.text and "<p>" in request.html
+    query = parse_qs(urlsplit(request.mailto).query)
+    assert request.mailto.startswith("mailto:abuse@host.example?") and query["body"][0] == request.text
+    assert vault.send_takedown(request.id).status == "sent"  # the user sent the email
+    exported = vault.hash_export(ids["dog"])
+    kinds = {h["type"]: h["value"] for h in exported["hashes"]}
+    import hashlib
+
+    assert kinds["md5"] == hashlib.md5((PHOTOS / "dog.jpg").read_bytes()).hexdigest()
+    assert len(kinds["pdq"]) == 64

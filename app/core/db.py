@@ -129,7 +129,9 @@ class LeakMatch(BaseModel):
     score = FloatField()
     pdq_distance = IntegerField(null=True)
     inliers = IntegerField(null=True)
-    region = TextField(null=True)  # JSON corners in the found image
+    region = TextField(null=True)  # JSON corners in the found image, in its full-size pixels
+    found_width = IntegerField(null=True)
+    found_height = IntegerField(null=True)
     detail = TextField(default="")
     first_seen = DateTimeField(index=True)
     last_seen = DateTimeField()
@@ -150,7 +152,24 @@ class UrlCache(BaseModel):
     checked_at = DateTimeField()
 
 
-MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch, UrlCache]
+class TakedownRequest(BaseModel):
+    """A removal request for a found copy and where it stands."""
+
+    match = ForeignKeyField(LeakMatch, backref="takedowns", on_delete="CASCADE")
+    kind = CharField()  # deletion_link, imgur_api, notice
+    contact = TextField()  # JSON TakedownContact (in the encrypted DB: links can be secrets)
+    subject = TextField()
+    text = TextField()
+    html = TextField()
+    mailto = TextField(null=True)
+    status = CharField(default="drafted")  # drafted -> sent -> removed; or failed
+    detail = TextField(default="")
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+
+
+MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch, UrlCache,
+          TakedownRequest]
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -168,7 +187,7 @@ def _migrate_to_2(db: SqlCipherDatabase) -> None:
 
 def _migrate_to_3(db: SqlCipherDatabase) -> None:
     # Photos imported before version 3 get their features from Vault.index_fingerprints.
-    db.create_tables([PhotoFeatures, LeakMatch, UrlCache])
+    db.create_tables([PhotoFeatures, LeakMatch, UrlCache, TakedownRequest])
 
 
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {

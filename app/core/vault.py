@@ -17,6 +17,7 @@ Core code only: no Qt. Long operations take `progress(done, total)` and a cancel
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import io
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING
 import filelock
 import peewee
 
+from .leaks import takedown
 from .leaks.matcher import LocalFeatures, Matcher, ShareReference, VaultReference, local_features
 
 if TYPE_CHECKING:
@@ -43,7 +45,17 @@ if TYPE_CHECKING:
 
 from . import auth, crypto, db, fingerprint, imaging
 from .blobs import BlobStore
-from .db import Blob, LeakMatch, Photo, PhotoFeatures, PhotoFingerprint, RecoveryCode, Share, UrlCache
+from .db import (
+    Blob,
+    LeakMatch,
+    Photo,
+    PhotoFeatures,
+    PhotoFingerprint,
+    RecoveryCode,
+    Share,
+    TakedownRequest,
+    UrlCache,
+)
 from .errors import (
     AuthenticationFailed,
     ExportError,
@@ -233,7 +245,8 @@ class LeakMatchInfo:
     score: float
     pdq_distance: int | None
     inliers: int | None
-    region: list | None
+    region: list | None  # corners in the found image's full-size pixels
+    found_size: tuple[int, int] | None
     detail: str
     first_seen: datetime
     last_seen: datetime
@@ -244,9 +257,29 @@ class LeakMatchInfo:
             "id": self.id, "source": self.source, "found_on": self.found_on, "photo_id": self.photo_id,
             "share_id": self.share_id, "method": self.method, "score": self.score,
             "pdq_distance": self.pdq_distance, "inliers": self.inliers, "region": self.region,
+            "found_size": list(self.found_size) if self.found_size else None,
             "detail": self.detail, "first_seen": self.first_seen.isoformat(timespec="seconds"),
             "last_seen": self.last_seen.isoformat(timespec="seconds"), "status": self.status,
         }
+
+
+@dataclass(frozen=True)
+class TakedownInfo:
+    id: int
+    match_id: int
+    kind: str
+    subject: str
+    text: str
+    html: str
+    mailto: str | None
+    status: str
+    detail: str
+    updated_at: datetime
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "match_id": self.match_id, "kind": self.kind, "subject": self.subject,
+                "text": self.text, "mailto": self.mailto, "status": self.status, "detail": self.detail,
+                "updated_at": self.updated_at.isoformat(timespec="seconds")}
 
 
 @dataclass(frozen=True)
@@ -994,6 +1027,8 @@ class Vault:
                         share_id=match.share_id, method=match.method, score=match.score,
                         pdq_distance=match.pdq_distance, inliers=match.inliers,
                         region=json.dumps(match.region) if match.region else None, detail=match.detail,
+                        found_width=match.found_size[0] if match.found_size else None,
+                        found_height=match.found_size[1] if match.found_size else None,
                         first_seen=now, last_seen=now, evidence=finding.evidence or None,
                     )
                 else:
@@ -1010,6 +1045,112 @@ class Vault:
     def match_evidence(self, match_id: int) -> bytes | None:
         row = LeakMatch.get_or_none(LeakMatch.id == match_id)
         return bytes(row.evidence) if row and row.evidence else None
+
+    # --- removal requests ---------------------------------------------------------------------
+
+    def draft_takedown(self, match_id: int, contact: takedown.TakedownContact,
+                       requester: takedown.Requester) -> TakedownInfo:
+        """Draft a removal request for a found copy (nothing is sent yet)."""
+        self._require_open()
+        match = LeakMatch.get_or_none(LeakMatch.id == match_id)
+        if match is None:
+            raise SanctumError(f"No found copy with id {match_id}.")
+        share = Share.get_or_none(Share.share_id == match.share_id) if match.share_id else None
+        prints = self.fingerprint_of(match.photo_id) if match.photo_id else None
+        evidence = takedown.Evidence(
+            url=match.source, found_on=match.found_on, found_at=_as_datetime(match.first_seen),
+            method=match.method, detail=match.detail, share_recipient=share.recipient if share else None,
+            share_date=_as_datetime(share.created_at) if share else None,
+            pdq_hex=prints.pdq.hex() if prints else None,
+        )
+        drafted = takedown.draft(contact, requester, evidence)
+        now = _utcnow_naive()
+        with db.database.atomic():
+            row = TakedownRequest.create(
+                match=match_id, kind=drafted.kind, contact=json.dumps(dataclasses.asdict(contact)),
+                subject=drafted.subject, text=drafted.text, html=drafted.html, mailto=drafted.mailto,
+                created_at=now, updated_at=now,
+            )
+            LeakMatch.update(status="drafted").where(
+                (LeakMatch.id == match_id) & (LeakMatch.status == "found")).execute()
+        return _takedown_info(row)
+
+    def send_takedown(self, takedown_id: int, fetcher: Fetcher | None = None) -> TakedownInfo:
+        """Send a direct request (deletion link, Imgur API), or record that the user sent the
+        notice email. Failures are recorded with their reason, and raised."""
+        from .leaks.fetch import Fetcher as _Fetcher
+
+        row = self._takedown_row(takedown_id)
+        contact = takedown.TakedownContact(**json.loads(row.contact))
+        if row.kind == "notice":
+            return self._set_takedown_status(row, "sent", "notice sent by email")
+        own = fetcher is None
+        fetcher = fetcher or _Fetcher()
+        try:
+            detail = takedown.send(contact, fetcher)
+        except takedown.TakedownError as exc:
+            self._set_takedown_status(row, "failed", str(exc))
+            raise
+        finally:
+            if own:
+                fetcher.close()
+        return self._set_takedown_status(row, "sent", detail)
+
+    def recheck_takedown(self, takedown_id: int, fetcher: Fetcher | None = None) -> TakedownInfo:
+        """Look at the URL again: gone, or no longer this photo, means removed."""
+        from .leaks.fetch import FetchError
+        from .leaks.fetch import Fetcher as _Fetcher
+
+        row = self._takedown_row(takedown_id)
+        match = row.match
+        own = fetcher is None
+        fetcher = fetcher or _Fetcher()
+        try:
+            gone, content = takedown.is_gone(match.source, fetcher)
+        except FetchError as exc:
+            return self._set_takedown_status(row, row.status, f"could not check: {exc}")
+        finally:
+            if own:
+                fetcher.close()
+        if gone:
+            return self._set_takedown_status(row, "removed", "the address no longer serves the image")
+        try:
+            still = any(m.photo_id == match.photo_id for m in self.build_matcher().match_bytes(content or b""))
+        except SanctumError:
+            still = False
+        if not still:
+            return self._set_takedown_status(row, "removed", "the address no longer shows your photo")
+        return self._set_takedown_status(row, row.status, "still online")
+
+    def list_takedowns(self, match_id: int | None = None) -> list[TakedownInfo]:
+        self._require_open()
+        query = TakedownRequest.select().order_by(TakedownRequest.updated_at.desc())
+        if match_id is not None:
+            query = query.where(TakedownRequest.match == match_id)
+        return [_takedown_info(row) for row in query]
+
+    def hash_export(self, photo_id: int) -> dict:
+        """PDQ + MD5 of a photo for hash-sharing programmes; the photo never leaves."""
+        prints = self.fingerprint_of(photo_id)
+        if prints is None:
+            raise SanctumError("This photo has no fingerprint yet: run “index” first.")
+        md5 = hashlib.md5(self.read_original(photo_id), usedforsecurity=False).hexdigest()
+        return takedown.hash_export(prints.pdq.hex(), prints.pdq_quality, md5)
+
+    def _takedown_row(self, takedown_id: int) -> TakedownRequest:
+        self._require_open()
+        row = TakedownRequest.get_or_none(TakedownRequest.id == takedown_id)
+        if row is None:
+            raise SanctumError(f"No removal request with id {takedown_id}.")
+        return row
+
+    def _set_takedown_status(self, row: TakedownRequest, status: str, detail: str) -> TakedownInfo:
+        with db.database.atomic():
+            row.status, row.detail, row.updated_at = status, detail, _utcnow_naive()
+            row.save()
+            if status in ("sent", "removed"):
+                LeakMatch.update(status=status).where(LeakMatch.id == row.match_id).execute()
+        return _takedown_info(row)
 
 
 class _DbScanCache:
@@ -1104,11 +1245,17 @@ def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) 
     ).execute()
 
 
+def _takedown_info(row: TakedownRequest) -> TakedownInfo:
+    return TakedownInfo(row.id, row.match_id, row.kind, row.subject, row.text, row.html, row.mailto,
+                        row.status, row.detail, _as_datetime(row.updated_at))
+
+
 def _leak_info(row: LeakMatch) -> LeakMatchInfo:
     return LeakMatchInfo(
         id=row.id, source=row.source, found_on=row.found_on, photo_id=row.photo_id, share_id=row.share_id,
         method=row.method, score=row.score, pdq_distance=row.pdq_distance, inliers=row.inliers,
-        region=json.loads(row.region) if row.region else None, detail=row.detail,
+        region=json.loads(row.region) if row.region else None,
+        found_size=(row.found_width, row.found_height) if row.found_width else None, detail=row.detail,
         first_seen=_as_datetime(row.first_seen), last_seen=_as_datetime(row.last_seen), status=row.status,
     )
 

@@ -128,6 +128,20 @@ class Fetcher:
             return result
         raise AssertionError("unreachable")
 
+    def request(self, method: str, url: str, headers: dict | None = None) -> int:
+        """A single small request (a deletion link, an API call): returns the HTTP status."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"not a web address: {url}")
+        self._pacer.wait(parts.hostname, None)
+        try:
+            response = self._client.request(method, url, headers=headers)
+        except httpx.TooManyRedirects:
+            raise FetchError(f"too many redirects (more than {self.policy.max_redirects})") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"could not reach the host ({type(exc).__name__})") from None
+        return response.status_code
+
     def _get_once(self, url: str, headers: dict) -> Fetched:
         started = time.monotonic()
         try:

@@ -14,6 +14,7 @@ Qt-free and DB-free: the vault builds `VaultReference`s and persists the results
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from dataclasses import dataclass, field
@@ -132,9 +133,11 @@ class MatchResult:
     score: float  # 0..1: how sure
     pdq_distance: int | None = None
     inliers: int | None = None
-    # Corners of the vault photo in the found image (pixels), when local features located it.
+    # Corners of the vault photo in the found image, in the found image's full-size pixels
+    # (`found_size`), when local features located it.
     region: list[tuple[float, float]] | None = None
     detail: str = ""
+    found_size: tuple[int, int] | None = None
 
 
 @dataclass
@@ -191,9 +194,17 @@ class Matcher:
         results.extend(self._by_metadata(found_ids, rgb))
         if not results:
             results.extend(self._by_watermark(rgb))
-        if results:
-            return results
-        return self._by_content(image, rgb)
+        if not results:
+            results = self._by_content(image, rgb)
+        # Matching ran on a reduced decode; report regions in the found image's own pixels.
+        full_size = decoded.display_size
+        factor = full_size[0] / image.width
+        return [
+            dataclasses.replace(
+                m, found_size=full_size,
+                region=[(x * factor, y * factor) for x, y in m.region] if m.region else None)
+            for m in results
+        ]
 
     def _by_metadata(self, found: metadata.FoundIds | None, rgb: np.ndarray) -> list[MatchResult]:
         if found is None or self.keys is None:

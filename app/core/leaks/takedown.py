@@ -1,0 +1,185 @@
+"""Asking for a leaked copy to be removed.
+
+Three ways, from most to least direct:
+
+* a **deletion link** (or token) the host handed out at upload time — many image hosts do;
+  requesting it removes the image at once;
+* an **Imgur-style REST API**: `DELETE {api}/3/image/{delete_hash}` with the app's client id;
+* for every other site a **notice** — non-consensual intimate imagery / privacy, and copyright —
+  filled in with the evidence, as plain text, HTML and a `mailto:` draft addressed to the host's
+  abuse contact. Sanctum never sends email itself: the user's own mail program does.
+
+Plus a **hash export** in the form hash-sharing programmes (StopNCII and the like) take: the
+PDQ and MD5 of the photo, computed locally; the photo itself never leaves the computer.
+
+Pure functions over dataclasses; the vault persists requests and their status
+(drafted → sent → removed, or failed).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urlsplit
+
+from ..errors import SanctumError
+from .fetch import FetchError, Fetcher
+
+IMGUR_API = "https://api.imgur.com"
+
+
+class TakedownError(SanctumError):
+    default_message = "The removal request could not be sent."
+
+
+@dataclass(frozen=True)
+class TakedownContact:
+    """What the user knows about where the copy is hosted."""
+
+    abuse_email: str | None = None
+    deletion_link: str | None = None
+    imgur_delete_hash: str | None = None
+    imgur_client_id: str | None = None
+    imgur_api: str = IMGUR_API  # overridable for tests and Imgur-compatible hosts
+    host_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Requester:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the notice states. Deliberately no vault photo: the notice must not spread it."""
+
+    url: str
+    found_on: str | None
+    found_at: datetime
+    method: str
+    detail: str
+    share_recipient: str | None
+    share_date: datetime | None
+    pdq_hex: str | None
+
+
+@dataclass(frozen=True)
+class TakedownDraft:
+    kind: str  # "deletion_link", "imgur_api", "notice"
+    subject: str
+    text: str
+    html: str
+    mailto: str | None
+
+
+def choose_kind(contact: TakedownContact) -> str:
+    if contact.deletion_link:
+        return "deletion_link"
+    if contact.imgur_delete_hash and contact.imgur_client_id:
+        return "imgur_api"
+    return "notice"
+
+
+def draft(contact: TakedownContact, requester: Requester, evidence: Evidence) -> TakedownDraft:
+    host = contact.host_name or urlsplit(evidence.url).hostname or "your service"
+    subject = f"Removal request: intimate image shared without consent ({host})"
+    how_found = {
+        "metadata": "It carries the identifier I embedded in the copy I shared privately.",
+        "watermark": "It carries the invisible watermark I embedded in the copy I shared privately.",
+        "pdq": "It is a near-identical copy of my original photo (matching perceptual hash).",
+        "features": "It is a cropped, rotated or re-framed copy of my original photo "
+                    "(matching image features).",
+    }.get(evidence.method, evidence.detail)
+    share_line = ""
+    if evidence.share_recipient and evidence.share_date:
+        share_line = (f"I shared it privately on {evidence.share_date:%d %B %Y}, with no permission to "
+                      f"publish it.\n")
+    lines = [
+        f"To the {host} abuse / trust & safety team,",
+        "",
+        "I am the person in, and the owner of, the image at:",
+        f"    {evidence.url}",
+    ]
+    if evidence.found_on and evidence.found_on != evidence.url:
+        lines += ["posted on the page:", f"    {evidence.found_on}"]
+    lines += [
+        "",
+        "It was published without my consent. This is non-consensual intimate imagery: it violates "
+        "my privacy and, in most jurisdictions, the law (for example the EU Digital Services Act "
+        "notice-and-action rules, the UK Online Safety Act, and US state laws and the TAKE IT DOWN "
+        "Act). I am also the copyright holder of the photo and did not license this use.",
+        "",
+        f"How I know it is my photo: {how_found}",
+    ]
+    if share_line:
+        lines.append(share_line.rstrip())
+    lines += [f"Found on {evidence.found_at:%d %B %Y at %H:%M}."]
+    if evidence.pdq_hex:
+        lines += [f"PDQ hash of my original (to find other copies): {evidence.pdq_hex}"]
+    lines += [
+        "",
+        "Please remove it, and any copies of it on your service, as soon as possible, and confirm to "
+        "me when it is done. I have not attached the image; I can verify ownership by other means if "
+        "needed.",
+        "",
+        "I state in good faith that the information above is accurate and that I am the person "
+        "depicted / the owner of the rights concerned.",
+        "",
+        f"{requester.name}",
+        f"{requester.email}",
+    ]
+    text = "\n".join(lines)
+    html_body = "".join(
+        f"<p>{html.escape(paragraph).replace(chr(10), '<br>')}</p>" for paragraph in text.split("\n\n")
+    )
+    mailto = None
+    if contact.abuse_email:
+        mailto = f"mailto:{quote(contact.abuse_email, safe='@')}?subject={quote(subject)}&body={quote(text)}"
+    return TakedownDraft(choose_kind(contact), subject, text, html_body, mailto)
+
+
+def send(contact: TakedownContact, fetcher: Fetcher) -> str:
+    """Perform a direct removal (deletion link or Imgur API); returns what the host said."""
+    kind = choose_kind(contact)
+    try:
+        if kind == "deletion_link":
+            status = fetcher.request("GET", contact.deletion_link)
+            if status == 405:  # some hosts want the link POSTed
+                status = fetcher.request("POST", contact.deletion_link)
+        elif kind == "imgur_api":
+            status = fetcher.request(
+                "DELETE",
+                f"{contact.imgur_api.rstrip('/')}/3/image/{quote(contact.imgur_delete_hash, safe='')}",
+                headers={"Authorization": f"Client-ID {contact.imgur_client_id}"},
+            )
+        else:
+            raise TakedownError("A notice is sent from your email program: open the draft and send it.")
+    except FetchError as exc:
+        raise TakedownError(f"The host could not be reached: {exc}") from None
+    if status >= 400:
+        raise TakedownError(f"The host refused the request (HTTP {status}).")
+    return f"the host answered HTTP {status}"
+
+
+def is_gone(url: str, fetcher: Fetcher) -> tuple[bool, bytes | None]:
+    """Whether a URL no longer serves an image; returns the bytes when it still does."""
+    try:
+        fetched = fetcher.get(url)
+    except FetchError as exc:
+        if "not found" in str(exc) or "refused" in str(exc):
+            return True, None
+        raise
+    return False, fetched.content
+
+
+def hash_export(pdq_hex: str, pdq_quality: int, md5_hex: str) -> dict:
+    """The form hash-sharing programmes take: hashes only, never the image."""
+    return {
+        "hashes": [
+            {"type": "pdq", "value": pdq_hex, "quality": pdq_quality},
+            {"type": "md5", "value": md5_hex},
+        ],
+        "note": "Computed on the owner's device by Sanctum; the image itself was not shared.",
+    }

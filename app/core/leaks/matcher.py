@@ -1,13 +1,14 @@
 """Recognising the user's photos in found images, from cheap evidence to strong.
 
 1. metadata: a Sanctum share ID in EXIF/XMP/PNG text whose HMAC checks out under the vault key;
-2. watermark: the robust watermark's share ID (survives platforms stripping metadata);
-3. perceptual hashes: PDQ of the found image in all 8 dihedral variants against every vault
+2. perceptual hashes: PDQ of the found image in all 8 dihedral variants against every vault
    photo and shared copy — a near-certain match when very close;
-4. local features: ORB keypoints matched against every vault photo's stored descriptors, then
+3. local features: ORB keypoints matched against every vault photo's stored descriptors, then
    a RANSAC homography. This confirms weaker hash candidates and finds what whole-image hashes
    cannot: crops, rotations, screenshots, and a vault photo *inside* a larger image (a collage
-   or a screenshot of a post). The homography gives the matched region.
+   or a screenshot of a post). The homography gives the matched region;
+4. watermark: when a shared photo is among the (even weak) candidates, the robust watermark's
+   share ID names the share, and so the recipient, even after platforms stripped metadata.
 
 Qt-free and DB-free: the vault builds `VaultReference`s and persists the results.
 """
@@ -41,6 +42,7 @@ QUERY_SIDE = 1400  # found images are searched at up to this long side
 MIN_INLIERS = 14
 MIN_INLIER_RATIO = 0.3
 RATIO_TEST = 0.8
+WEAK_VOTES = 5  # feature votes that make a photo worth a watermark read
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class Matcher:
     def __post_init__(self) -> None:
         self._by_photo = {ref.photo_id: ref for ref in self.references}
         self._share_by_id = {s.share_id: s for s in self.shares}
+        self._shared_photos = {s.photo_id for s in self.shares if s.photo_id is not None}
         # One Hamming index over vault photos (ids >= 0) and shared copies (ids < 0).
         self._pdq_index = HammingIndex(256)
         ids, prints = [], []
@@ -193,9 +196,12 @@ class Matcher:
         rgb = np.asarray(image.convert("RGB"))
         results.extend(self._by_metadata(found_ids, rgb))
         if not results:
-            results.extend(self._by_watermark(rgb))
-        if not results:
-            results = self._by_content(image, rgb)
+            results, weak = self._by_content(image, rgb)
+            # The watermark names the share (and so the recipient) of a copy. Reading it costs
+            # more than the rest of the cascade, so it is read only where a shared photo is a
+            # plausible match: every unrelated image on a page would otherwise pay for it.
+            if self._shared_photos & ({m.photo_id for m in results} | weak):
+                results = self._with_watermark(results, rgb)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
         full_size = decoded.display_size
         factor = full_size[0] / image.width
@@ -218,22 +224,25 @@ class Matcher:
         return [MatchResult(share.photo_id, share.share_id, "metadata", 1.0,
                             detail="exact copy of the shared file" if exact else "shared copy, re-encoded or edited")]
 
-    def _by_watermark(self, rgb: np.ndarray) -> list[MatchResult]:
-        if self.keys is None or not self.shares:
-            return []
+    def _with_watermark(self, results: list[MatchResult], rgb: np.ndarray) -> list[MatchResult]:
         from ..watermark import read_watermark
 
-        result = read_watermark(rgb, self.keys.watermark)
-        if result is None:
-            return []
-        share_id = fingerprint.format_share_id(result.payload)
-        share = self._share_by_id.get(share_id)
+        result = read_watermark(rgb, self.keys.watermark) if self.keys is not None else None
+        share = self._share_by_id.get(fingerprint.format_share_id(result.payload)) if result else None
         if share is None:
-            return []
-        return [MatchResult(share.photo_id, share_id, "watermark", round(float(result.confidence), 3),
-                            detail="share ID read from the invisible watermark")]
+            return results
+        detail = "share ID read from the invisible watermark"
+        for index, match in enumerate(results):
+            if match.photo_id == share.photo_id:
+                results[index] = dataclasses.replace(
+                    match, share_id=share.share_id, method="watermark", score=max(match.score, result.confidence),
+                    detail=f"{detail}; {match.detail}")
+                return results
+        return [MatchResult(share.photo_id, share.share_id, "watermark", round(float(result.confidence), 3),
+                            detail=detail), *results]
 
-    def _by_content(self, image: Image.Image, rgb: np.ndarray) -> list[MatchResult]:
+    def _by_content(self, image: Image.Image, rgb: np.ndarray) -> tuple[list[MatchResult], set[int]]:
+        """Matches by hashes and local features, and the photos that got weak evidence."""
         hash_candidates: dict[int, int] = {}
         query = pdq.pdq_hash_dihedral(rgb)
         if query and query[0].quality >= PDQ_MIN_QUALITY and len(self._pdq_index):
@@ -247,8 +256,11 @@ class Matcher:
             if distance <= PDQ_ACCEPT:
                 results[photo_id] = MatchResult(photo_id, None, "pdq", round(1 - distance / 256, 3),
                                                 pdq_distance=distance, detail="near-identical picture (PDQ)")
+        weak = set(hash_candidates)
         if len(self._descriptors):
-            for match in self._by_features(image, set(hash_candidates) - set(results)):
+            found, voted = self._by_features(image, set(hash_candidates) - set(results))
+            weak |= voted
+            for match in found:
                 match_distance = hash_candidates.get(match.photo_id)
                 if match.photo_id not in results:
                     results[match.photo_id] = MatchResult(
@@ -258,12 +270,12 @@ class Matcher:
                     old = results[match.photo_id]
                     results[match.photo_id] = MatchResult(old.photo_id, None, old.method, old.score,
                                                           old.pdq_distance, match.inliers, match.region, old.detail)
-        return sorted(results.values(), key=lambda m: -m.score)
+        return sorted(results.values(), key=lambda m: -m.score), weak
 
-    def _by_features(self, image: Image.Image, extra_candidates: set[int]) -> list[MatchResult]:
+    def _by_features(self, image: Image.Image, extra_candidates: set[int]) -> tuple[list[MatchResult], set[int]]:
         query = local_features(image, QUERY_SIDE, FEATURES_PER_QUERY)
         if len(query.points) < MIN_INLIERS:
-            return []
+            return [], set()
         pairs = self._bf.knnMatch(query.descriptors, self._descriptors, k=2)
         good_query, good_ref = [], []
         for pair in pairs:
@@ -271,7 +283,7 @@ class Matcher:
                 good_query.append(pair[0].queryIdx)
                 good_ref.append(pair[0].trainIdx)
         if not good_ref:
-            return []
+            return [], set()
         good_query_arr = np.array(good_query)
         good_ref_arr = np.array(good_ref)
         owners = self._owner[good_ref_arr]
@@ -295,7 +307,7 @@ class Matcher:
             found.append(MatchResult(photo_id, None, "features", score, inliers=inliers, region=region,
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
-        return found
+        return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
 
 
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int

@@ -101,6 +101,16 @@ def _no_progress(done: int, total: int) -> None:
     pass
 
 
+def _json_fields(record) -> dict:
+    """A result dataclass as JSON-ready fields: datetimes as ISO 8601, tuples as lists."""
+    def plain(value):
+        if isinstance(value, datetime):
+            return value.isoformat(timespec="seconds")
+        return list(value) if isinstance(value, tuple) else value
+
+    return {name: plain(value) for name, value in dataclasses.asdict(record).items()}
+
+
 # --- results crossing thread boundaries are plain dataclasses -----------------------------------
 
 
@@ -119,21 +129,8 @@ class PhotoInfo:
     imported_at: datetime
 
     def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "filename": self.filename,
-            "sha256": self.sha256,
-            "image_uid": self.image_uid,
-            "mime": self.mime,
-            "size_bytes": self.size_bytes,
-            "taken_at": self.taken_at.isoformat(timespec="seconds"),
-            "taken_at_source": self.taken_at_source,
-            "imported_at": self.imported_at.isoformat(timespec="seconds"),
-            "width": self.width,
-            "height": self.height,
-            "tags": [],
-            "people": [],
-        }
+        # tags and people fill in once the organize features store them
+        return {**_json_fields(self), "tags": [], "people": []}
 
 
 @dataclass(frozen=True)
@@ -214,16 +211,7 @@ class ShareInfo:
     options: dict
 
     def to_json(self) -> dict:
-        return {
-            "share_id": self.share_id,
-            "photo_id": self.photo_id,
-            "recipient": self.recipient,
-            "platform": self.platform,
-            "created_at": self.created_at.isoformat(timespec="seconds"),
-            "width": self.width,
-            "height": self.height,
-            "options": self.options,
-        }
+        return _json_fields(self)
 
 
 @dataclass(frozen=True)
@@ -253,14 +241,7 @@ class LeakMatchInfo:
     status: str
 
     def to_json(self) -> dict:
-        return {
-            "id": self.id, "source": self.source, "found_on": self.found_on, "photo_id": self.photo_id,
-            "share_id": self.share_id, "method": self.method, "score": self.score,
-            "pdq_distance": self.pdq_distance, "inliers": self.inliers, "region": self.region,
-            "found_size": list(self.found_size) if self.found_size else None,
-            "detail": self.detail, "first_seen": self.first_seen.isoformat(timespec="seconds"),
-            "last_seen": self.last_seen.isoformat(timespec="seconds"), "status": self.status,
-        }
+        return _json_fields(self)
 
 
 @dataclass(frozen=True)
@@ -277,9 +258,9 @@ class TakedownInfo:
     updated_at: datetime
 
     def to_json(self) -> dict:
-        return {"id": self.id, "match_id": self.match_id, "kind": self.kind, "subject": self.subject,
-                "text": self.text, "mailto": self.mailto, "status": self.status, "detail": self.detail,
-                "updated_at": self.updated_at.isoformat(timespec="seconds")}
+        fields = _json_fields(self)
+        del fields["html"]  # the text and mailto carry the same notice
+        return fields
 
 
 @dataclass(frozen=True)

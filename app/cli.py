@@ -65,9 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = subs.add_parser("import", parents=common, help="import photos from files and folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
 
-    p = subs.add_parser("list", parents=common, help="list photos")
+    p = subs.add_parser("list", parents=common, help="list and search photos")
     p.add_argument("--after", type=_parse_date, help="taken on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", type=_parse_date, help="taken before this date (YYYY-MM-DD)")
+    p.add_argument("--tag", metavar="T", help="a category (animals, food & drink, ...) or a label (cat, pizza)")
+    p.add_argument("--person", metavar="P", help="a person's name or id (see `sanctum people`)")
+    flag = p.add_mutually_exclusive_group()
+    flag.add_argument("--sensitive", dest="sensitive", action="store_const", const=True, default=None,
+                      help="only photos flagged sensitive")
+    flag.add_argument("--not-sensitive", dest="sensitive", action="store_const", const=False)
+
+    subs.add_parser("people", parents=common, help="list the people found in your photos")
+    p = subs.add_parser("person", parents=common, help="name a person or merge two")
+    p.add_argument("person_id", type=int, metavar="ID")
+    p.add_argument("--name", metavar="NAME")
+    p.add_argument("--merge-into", type=int, metavar="OTHER_ID", help="this person is OTHER_ID")
+    p = subs.add_parser("face", parents=common, help="fix a face: move it or reject it")
+    p.add_argument("face_id", type=int, metavar="FACE_ID")
+    action = p.add_mutually_exclusive_group(required=True)
+    action.add_argument("--move-to", type=int, metavar="PERSON_ID")
+    action.add_argument("--new-person", action="store_true")
+    action.add_argument("--reject", action="store_true", help="not a face, or not anyone to group")
+    p = subs.add_parser("mark", parents=common, help="mark or unmark a photo as sensitive")
+    p.add_argument("id", type=int, metavar="ID")
+    p.add_argument("state", choices=["sensitive", "not-sensitive", "auto"])
 
     p = subs.add_parser("export", parents=common, help="write originals, bit-exact, to a folder")
     p.add_argument("ids", nargs="+", type=int, metavar="ID")
@@ -216,9 +237,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     with _unlock(args) as vault:
-        photos = vault.list_photos(after=args.after, before=args.before)
+        photos = vault.list_photos(after=args.after, before=args.before, tag=args.tag, person=args.person,
+                                   sensitive=args.sensitive)
+        details = vault.photo_details([p.id for p in photos])
     if args.json:
-        _print_json({"photos": [p.to_json() for p in photos]})
+        _print_json({"photos": [{
+            **p.to_json(),
+            "tags": details[p.id].categories + details[p.id].labels,
+            "people": details[p.id].people,
+            "sensitive": details[p.id].sensitive,
+            "faces": details[p.id].faces,
+        } for p in photos]})
         return EXIT_OK
     if not photos:
         print("No photos.")
@@ -359,16 +388,87 @@ def cmd_pubkey(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from .core.vision.errors import VisionUnavailable
+
+    unavailable = None
+    report = None
     with _unlock(args) as vault:
-        bar = _progress_bar(args, "Indexing", "photo")
+        bar = _progress_bar(args, "Fingerprints", "photo")
         try:
             count = vault.index_fingerprints(progress=bar.update_to)
         finally:
             bar.close()
+        bar = _progress_bar(args, "Tags, faces", "photo")
+        try:
+            report = vault.analyze(progress=bar.update_to)
+        except VisionUnavailable as exc:
+            unavailable = str(exc)
+        finally:
+            bar.close()
     if args.json:
-        _print_json({"fingerprinted": count})
+        _print_json({"fingerprinted": count, "analyzed": report.analyzed if report else 0,
+                     "faces": report.faces if report else 0,
+                     "people_created": report.people_created if report else 0, "unavailable": unavailable})
+        return EXIT_OK
+    print(f"Fingerprinted {count} photo(s).")
+    if report:
+        print(f"Analysed {report.analyzed} photo(s): {report.faces} face(s), {report.people_created} new people.")
     else:
-        print(f"Fingerprinted {count} photo(s).")
+        print(f"Tags and faces skipped: {unavailable}")
+    return EXIT_OK
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    from .core import organize
+
+    with _unlock(args):
+        people = organize.list_people()
+    if args.json:
+        _print_json({"people": [{"id": p.id, "name": p.name, "faces": p.face_count, "photos": p.photo_count}
+                                for p in people]})
+        return EXIT_OK
+    if not people:
+        print("No people yet (run `sanctum index`).")
+    for p in people:
+        print(f"{p.id:>5}  {p.label:<30} {p.photo_count} photo(s)")
+    return EXIT_OK
+
+
+def cmd_person(args: argparse.Namespace) -> int:
+    from .core import organize
+
+    with _unlock(args):
+        if args.name is not None:
+            organize.name_person(args.person_id, args.name)
+        if args.merge_into is not None:
+            organize.merge_people(args.merge_into, args.person_id)
+    if args.json:
+        _print_json({"ok": True})
+    return EXIT_OK
+
+
+def cmd_face(args: argparse.Namespace) -> int:
+    from .core import organize
+
+    with _unlock(args):
+        if args.reject:
+            organize.reject_face(args.face_id)
+        else:
+            organize.move_face(args.face_id, None if args.new_person else args.move_to)
+    if args.json:
+        _print_json({"ok": True})
+    return EXIT_OK
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from .core import organize
+
+    state = {"sensitive": True, "not-sensitive": False, "auto": None}[args.state]
+    with _unlock(args) as vault:
+        vault.photo(args.id)
+        organize.set_sensitive(args.id, state)
+    if args.json:
+        _print_json({"id": args.id, "sensitive": state})
     return EXIT_OK
 
 
@@ -453,6 +553,10 @@ def cmd_hashes(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "people": cmd_people,
+    "person": cmd_person,
+    "face": cmd_face,
+    "mark": cmd_mark,
     "takedown": cmd_takedown,
     "recheck": cmd_recheck,
     "hashes": cmd_hashes,

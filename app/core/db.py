@@ -14,6 +14,7 @@ from pathlib import Path
 
 from peewee import (
     BlobField,
+    BooleanField,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -168,8 +169,42 @@ class TakedownRequest(BaseModel):
     updated_at = DateTimeField()
 
 
+class Person(BaseModel):
+    name = TextField(null=True)  # None until the user names them
+    created_at = DateTimeField()
+
+
+class Face(BaseModel):
+    """A detected face. Descriptors (biometric data) live only here, in the encrypted DB."""
+
+    photo = ForeignKeyField(Photo, backref="faces", on_delete="CASCADE")
+    person = ForeignKeyField(Person, null=True, backref="faces", on_delete="SET NULL")
+    box = TextField()  # JSON [left, top, right, bottom] in the large thumbnail's pixels
+    descriptor = BlobField()  # float32[128]
+    quality = FloatField()
+    confirmed = BooleanField(default=False)  # placed by the user: never moved automatically
+    rejected = BooleanField(default=False)  # "not a face" / "not this person": never assigned
+
+
+class PhotoTag(BaseModel):
+    photo = ForeignKeyField(Photo, backref="tags", on_delete="CASCADE")
+    term = CharField(index=True)  # a category ("animals") or a fine label ("tabby", "cat")
+    kind = CharField()  # "category" or "label"
+    score = FloatField()
+
+
+class PhotoAnalysis(BaseModel):
+    """Marks a photo as analysed (tags, faces, sensitive flag) and keeps the flag."""
+
+    photo = ForeignKeyField(Photo, unique=True, backref="analysis", on_delete="CASCADE")
+    analyzed_at = DateTimeField()
+    sensitive_score = FloatField(null=True)
+    sensitive = BooleanField(default=False)  # the model's verdict
+    sensitive_override = BooleanField(null=True)  # the user's, which wins when set
+
+
 MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch, UrlCache,
-          TakedownRequest]
+          TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis]
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -190,8 +225,13 @@ def _migrate_to_3(db: SqlCipherDatabase) -> None:
     db.create_tables([PhotoFeatures, LeakMatch, UrlCache, TakedownRequest])
 
 
+def _migrate_to_4(db: SqlCipherDatabase) -> None:
+    # Photos of earlier versions are analysed by the indexing job (they have no PhotoAnalysis row).
+    db.create_tables([Person, Face, PhotoTag, PhotoAnalysis])
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
-    1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3,
+    1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

@@ -720,9 +720,18 @@ class Vault:
         ids: Sequence[int] | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        tag: str | None = None,
+        person: str | None = None,
+        sensitive: bool | None = None,
     ) -> list[PhotoInfo]:
+        """Photos by date range, ids, tag (category or fine label), person (id or name) and the
+        sensitive flag; filters combine."""
+        from . import organize
+
         self._require_open()
         query = Photo.select()
+        if tag or person or sensitive is not None:
+            query = query.where(organize.photo_filter(tag, person, sensitive))
         if after is not None:
             query = query.where(Photo.taken_at >= after)
         if before is not None:
@@ -965,6 +974,22 @@ class Vault:
                     PhotoFeatures.replace(photo=photo_id, data=features).execute()
             progress(done, len(missing))
         return len(missing)
+
+    # --- organising ---------------------------------------------------------------------------
+
+    def analyze(self, progress: Progress = _no_progress, cancel: threading.Event | None = None):
+        """Tags, faces, people and the sensitive flag for photos not analysed yet (resumable).
+        Raises VisionUnavailable when the recognition models are not installed."""
+        from . import organize
+
+        self._require_open()
+        return organize.analyze_pending(lambda pid: self.read_thumbnail(pid, "large"), progress, cancel)
+
+    def photo_details(self, photo_ids: Sequence[int]):
+        from . import organize
+
+        self._require_open()
+        return organize.photo_details(photo_ids)
 
     # --- leak scans --------------------------------------------------------------------------
 

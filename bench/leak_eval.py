@@ -200,6 +200,7 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
         PlainHash("pHash ≤ 10", 64, 10, lambda im: perceptual.phash(np.asarray(im.convert("RGB")))),
     ]
     print(f"vault: {len(vault_paths)} photos; sharing each once ...", flush=True)
+    # Originals and shared copies stay in memory (2 × 60 photos); queries are made on the fly.
     for path in vault_paths:
         photo_id = by_name[path.name]
         image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
@@ -212,34 +213,40 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     table = transforms(rng, fillers)
     matcher = vault.build_matcher()
 
-    # queries: (set, transform, expected photo id or None, image)
-    queries = []
-    for photo_id in originals:
-        for name, fn in table.items():
-            for kind, source in (("unprotected", originals[photo_id]), ("protected", protected[photo_id])):
-                result = fn(source)
-                if result is not None:
-                    queries.append((kind, name, photo_id, result))
-    distractor_names = list(table)
-    n_distractors = 0
-    while n_distractors < args.distractors:
-        for path in other_paths:
-            if n_distractors >= args.distractors:
-                break
-            base = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
-            name = "none" if n_distractors < len(other_paths) else rng.choice(distractor_names)
-            image = base if name == "none" else table[name](base)
-            if image is not None:
-                queries.append(("distractor", name, None, image))
-                n_distractors += 1
-    print(f"{len(queries)} queries ({n_distractors} distractors); matching ...", flush=True)
+    def queries():
+        """(set, transform, expected photo id or None, image), made one at a time: thousands of
+        decoded images at once would need gigabytes."""
+        for photo_id in originals:
+            for name, fn in table.items():
+                for kind, source in (("unprotected", originals[photo_id]), ("protected", protected[photo_id])):
+                    result = fn(source)
+                    if result is not None:
+                        yield kind, name, photo_id, result
+        made = 0
+        while made < args.distractors:
+            for path in other_paths:
+                if made >= args.distractors:
+                    break
+                base = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+                name = "none" if made < len(other_paths) else rng.choice(list(table))
+                image = base if name == "none" else table[name](base)
+                if image is not None:
+                    made += 1
+                    yield "distractor", name, None, image
 
     hits = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> (set, transform) -> [found, n]
     false_positives = defaultdict(int)
     predictions = defaultdict(int)
+    throughput_sample: list[bytes] = []
+    n_queries = n_distractors = 0
+    print("matching ...", flush=True)
     started = time.perf_counter()
-    for i, (kind, name, expected, image) in enumerate(queries):
+    for kind, name, expected, image in queries():
         data = encoded(image)
+        n_queries += 1
+        n_distractors += expected is None
+        if n_queries % 25 == 0 and len(throughput_sample) < 100:
+            throughput_sample.append(data)
         sanctum = {m.photo_id for m in matcher.match_bytes(data)}
         decoded = Image.open(io.BytesIO(data)).convert("RGB")
         outcomes = {"Sanctum": sanctum, **{m.name: m.predict(decoded) for m in plain}}
@@ -250,13 +257,18 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
                 cell = hits[method][(kind, name)]
                 cell[0] += expected in predicted
                 cell[1] += 1
-        if (i + 1) % 200 == 0:
-            print(f"  {i + 1}/{len(queries)}  {time.perf_counter() - started:.0f} s", flush=True)
-    match_seconds = (time.perf_counter() - started) / len(queries)
+        if n_queries % 250 == 0:
+            elapsed = time.perf_counter() - started
+            print(f"  {n_queries} queries  {elapsed:.0f} s", flush=True)
+            partial = render(args, hits, false_positives, predictions, n_queries, n_distractors,
+                             elapsed / n_queries, None, table)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text("(partial run)\n\n" + partial, encoding="utf-8")
+    match_seconds = (time.perf_counter() - started) / n_queries
 
-    throughput = scan_throughput(vault, [encoded(q[3]) for q in queries[:: max(1, len(queries) // 100)]])
+    throughput = scan_throughput(vault, throughput_sample)
     vault.lock()
-    report = render(args, hits, false_positives, predictions, len(queries), n_distractors, match_seconds,
+    report = render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds,
                     throughput, table)
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -318,10 +330,11 @@ def render(args, hits, false_positives, predictions, n_queries, n_distractors, m
         precision = 1 - fp / predictions[method] if predictions[method] else 1.0
         lines.append(f"| {method} | {100 * u[0] / max(u[1], 1):.2f} % | {100 * p[0] / max(p[1], 1):.2f} % | "
                      f"{fp} | {100 * precision:.3f} % |")
-    scan, plain, n = throughput
-    lines += ["", f"Matching time: {match_seconds * 1000:.0f} ms per query (whole cascade).",
-              f"Scan throughput over HTTP on 127.0.0.1 ({n} images): {scan:.2f} images/s vs plain download + "
-              f"decode {plain:.2f} images/s → ratio {scan / plain:.3f}."]
+    lines += ["", f"Matching time: {match_seconds * 1000:.0f} ms per query (whole cascade)."]
+    if throughput:
+        scan, plain, n = throughput
+        lines.append(f"Scan throughput over HTTP on 127.0.0.1 ({n} images): {scan:.2f} images/s vs plain "
+                     f"download + decode {plain:.2f} images/s → ratio {scan / plain:.3f}.")
     return "\n".join(lines) + "\n"
 
 

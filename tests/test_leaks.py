@@ -251,3 +251,16 @@ def test_notice_draft_and_hash_export(stocked_vault, host, fetcher, tmp_path):
 
     assert kinds["md5"] == hashlib.md5((PHOTOS / "dog.jpg").read_bytes()).hexdigest()
     assert len(kinds["pdq"]) == 64
+
+
+def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_path):
+    from app.core.leaks.takedown import Requester, TakedownContact, TakedownError
+
+    vault, ids = stocked_vault
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(jpeg(photo("horses.jpg"), 70))
+    match = vault.scan([str(copy)]).matches[0]
+    with pytest.raises(TakedownError, match="no one to ask"):
+        vault.draft_takedown(match.id, TakedownContact(), Requester("R", "r@example.org"))
+    vault.dismiss_match(match.id)
+    assert vault.list_matches()[0].status == "dismissed"

@@ -1048,6 +1048,12 @@ class Vault:
         self._require_open()
         return [_leak_info(row) for row in LeakMatch.select().order_by(LeakMatch.last_seen.desc())]
 
+    def dismiss_match(self, match_id: int) -> None:
+        """The user says a found image is not their photo: keep the record, marked dismissed."""
+        self._require_open()
+        if LeakMatch.update(status="dismissed").where(LeakMatch.id == match_id).execute() != 1:
+            raise SanctumError(f"No found copy with id {match_id}.")
+
     def match_evidence(self, match_id: int) -> bytes | None:
         row = LeakMatch.get_or_none(LeakMatch.id == match_id)
         return bytes(row.evidence) if row and row.evidence else None

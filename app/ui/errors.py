@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.core import errors as core
+from app.core.leaks.fetch import FetchError
+from app.core.leaks.takedown import TakedownError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.UnsupportedImage, "Not a supported image", None),
     (core.PhotoNotFound, "Photo not found", "That photo is no longer in the vault."),
     (core.ExportError, "Export failed", None),
+    (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
+    (FetchError, "Could not reach the address", None),
     (core.Cancelled, "Cancelled", "Cancelled."),
     (core.SanctumError, "Something went wrong", None),
 ]

@@ -1,6 +1,6 @@
-"""The main window: unlock screen, library (sidebar, gallery or shares, details) and viewer in
-one stack; toolbar, search, drag-and-drop import with status-bar progress, export, delete,
-share, check an image, lock."""
+"""The main window: unlock screen, library (sidebar, gallery, shares or leaks, details) and
+viewer in one stack; toolbar, search, drag-and-drop import with status-bar progress, export,
+delete, share, check an image, scan for leaks and request removals, lock."""
 
 from __future__ import annotations
 
@@ -24,7 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.vault import ExportReport, ImportReport, PhotoInfo, ShareInfo, ShareOutcome
+from app.core.vault import (
+    ExportReport,
+    ImportReport,
+    LeakMatchInfo,
+    PhotoInfo,
+    ScanOutcome,
+    ShareInfo,
+    ShareOutcome,
+    TakedownInfo,
+)
 from app.workers.base import Job
 from app.workers.jobs import (
     DeleteJob,
@@ -48,6 +57,7 @@ from .gallery import (
     recent_import_cutoff,
 )
 from .jobs_ui import JobProgress, ProblemsPanel
+from .leaks_view import LeaksPage, LeaksTableModel, rescan_places
 from .resources import app_icon
 from .session import Session
 from .settings_dialog import SettingsDialog
@@ -116,7 +126,7 @@ class DetailPane(QFrame):
 
 class LibraryPage(QWidget):
     def __init__(self, sidebar: SidebarView, gallery: GalleryView, problems: ProblemsPanel,
-                 detail: DetailPane, shares: SharesPage, parent: QWidget | None = None):
+                 detail: DetailPane, shares: SharesPage, leaks: LeaksPage, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -139,11 +149,12 @@ class LibraryPage(QWidget):
         header_layout.addWidget(self.scope_count)
         header_layout.addStretch(1)
         middle_layout.addWidget(header)
-        # The gallery, or the table of shares when "Shared" is selected in the sidebar.
+        # The gallery, the table of shares ("Shared") or of found copies ("Leaks").
         self.middle = QStackedWidget()
         self.middle.addWidget(gallery)
         self.middle.addWidget(shares)
-        self.gallery_widget, self.shares_widget = gallery, shares
+        self.middle.addWidget(leaks)
+        self.gallery_widget, self.shares_widget, self.leaks_widget = gallery, shares, leaks
         middle_layout.addWidget(self.middle, 1)
         middle_layout.addWidget(problems)
         splitter.addWidget(middle)
@@ -194,10 +205,22 @@ class MainWindow(QMainWindow):
         self.shares_model.modelReset.connect(self._shares_changed)
         self.shares_model.rowsInserted.connect(self._shares_changed)
         self.model.modelReset.connect(self.shares_model.photo_names_changed)
+        self.leaks_model = LeaksTableModel(self, photo_lookup=self._photo_info, thumbnails=self.loader)
+        self.loader.ready.connect(self.leaks_model.thumbnail_ready)
+        self.model.modelReset.connect(self.leaks_model.photo_names_changed)
+        self.leaks_page = LeaksPage(self.leaks_model)
+        self.leaks_page.attach(session)
+        self.leaks_page.match_selected.connect(self._leak_selection_changed)
+        self.leaks_page.request_deletion.connect(lambda match: self.open_takedown(match))
+        self.leaks_page.open_request.connect(self._open_request)
+        self.leaks_model.modelReset.connect(self._leaks_changed)
+        self._scan_dialog = None  # ScanDialog while open
+        self._takedown_dialog = None  # TakedownDialog while open
         self.problems = ProblemsPanel()
         self.detail = DetailPane()
         self.detail.meta.shares_lookup = self.shares_model.shares_for
-        self.library = LibraryPage(self.sidebar, self.gallery, self.problems, self.detail, self.shares_page)
+        self.library = LibraryPage(self.sidebar, self.gallery, self.problems, self.detail, self.shares_page,
+                                   self.leaks_page)
         self.unlock_page = UnlockPage(session)
         self.viewer = ViewerPage(session)
         self.viewer.closed.connect(self.close_viewer)
@@ -269,8 +292,12 @@ class MainWindow(QMainWindow):
         self.inspect_action = bar.addAction("Check an image…", self.open_inspect)
         self.inspect_action.setToolTip("Check whether a photo you found is one of your protected copies, "
                                        "and whether it was changed")
+        self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
+        self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
+                                    "cropped, rotated or screenshotted copies — and ask for their removal")
         bar.widgetForAction(self.share_action).setObjectName("shareButton")
         bar.widgetForAction(self.inspect_action).setObjectName("inspectButton")
+        bar.widgetForAction(self.scan_action).setObjectName("scanButton")
         bar.addSeparator()
         self.settings_action = bar.addAction("Settings", self.open_settings)
         self.lock_action = bar.addAction("Lock", lambda: self.session.lock("manual"))
@@ -315,6 +342,7 @@ class MainWindow(QMainWindow):
         shares_job.signals.finished.connect(self._shares_listed)
         shares_job.signals.failed.connect(self._job_failed)
         self.session.jobs.start(shares_job, priority=2)
+        self.leaks_page.reload()
 
     def _photos_listed(self, photos: list[PhotoInfo]) -> None:
         if not self.session.is_unlocked:
@@ -331,10 +359,12 @@ class MainWindow(QMainWindow):
         # Everything that shows or holds a decrypted photo goes now, before the keys do.
         if self._settings_dialog is not None:
             self._settings_dialog.reject()
-        for dialog in (self._share_dialog, self._inspect_dialog):
+        # The takedown dialog first: it may sit on top of the scan dialog.
+        for dialog in (self._takedown_dialog, self._scan_dialog, self._share_dialog, self._inspect_dialog):
             if dialog is not None:
                 dialog.close_for_lock()
-        self._share_dialog = self._inspect_dialog = None
+        self._share_dialog = self._inspect_dialog = self._scan_dialog = self._takedown_dialog = None
+        self.leaks_page.clear()
         self.viewer.clear()
         self.loader.clear()
         self.model.clear()
@@ -362,13 +392,18 @@ class MainWindow(QMainWindow):
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
-        shared = scope.kind == "shared"
-        self.library.middle.setCurrentWidget(self.shares_page if shared else self.gallery)
-        self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared else "Search file names")
-        if shared:
+        shared, leaks = scope.kind == "shared", scope.kind == "leaks"
+        self.library.middle.setCurrentWidget(self.shares_page if shared else self.leaks_page if leaks
+                                             else self.gallery)
+        self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared
+                                       else "Search places, photos, statuses" if leaks else "Search file names")
+        if shared or leaks:
             self.library.scope_title.setText(scope.title)
             self._update_scope_count()
-            self._share_selection_changed()
+            if shared:
+                self._share_selection_changed()
+            else:
+                self._leak_selection_changed(self.leaks_page.table.selected_match())
             return
         self._selection_changed()
         after, before = scope.date_range()
@@ -380,6 +415,7 @@ class MainWindow(QMainWindow):
     def _on_search(self, text: str) -> None:
         self.proxy.set_text(text)
         self.shares_page.set_text(text)
+        self.leaks_page.set_text(text)
         self._update_scope_count()
 
     def _schedule_counts(self, *args) -> None:
@@ -394,7 +430,19 @@ class MainWindow(QMainWindow):
     def showing_shares(self) -> bool:
         return self.scope.kind == "shared"
 
+    @property
+    def showing_leaks(self) -> bool:
+        return self.scope.kind == "leaks"
+
+    @property
+    def showing_gallery(self) -> bool:
+        return not (self.showing_shares or self.showing_leaks)
+
     def _update_scope_count(self) -> None:
+        if self.showing_leaks:
+            shown = self.leaks_page.proxy.rowCount()
+            self.library.scope_count.setText(f"{shown:,} found cop{'ies' if shown != 1 else 'y'}")
+            return
         if self.showing_shares:
             shown = self.shares_page.proxy.rowCount()
             self.library.scope_count.setText(f"{shown:,} protected cop{'ies' if shown != 1 else 'y'}")
@@ -408,7 +456,7 @@ class MainWindow(QMainWindow):
                                        "to add them. They are encrypted as they arrive.")
 
     def _selection_changed(self, *args) -> None:
-        if self.showing_shares:
+        if not self.showing_gallery:
             return
         rows = sorted({i.row() for i in self.gallery.selectionModel().selectedIndexes()})
         infos = [self.proxy.index(r, 0).data(Roles.Info) for r in rows[:5000]]
@@ -416,8 +464,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        # In the Shared view the gallery's selection is out of sight: nothing acts on it there.
-        gallery = not self.showing_shares
+        # In the Shared and Leaks views the gallery's selection is out of sight: nothing acts on it.
+        gallery = self.showing_gallery
         has_selection = gallery and self.gallery.selectionModel().hasSelection()
         unlocked = self.session.is_unlocked
         self.export_action.setEnabled(unlocked and has_selection)
@@ -425,6 +473,7 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(unlocked)
         self.share_action.setEnabled(unlocked and self._photo_to_share() is not None)
         self.inspect_action.setEnabled(unlocked)
+        self.scan_action.setEnabled(unlocked)
 
     def selected_ids(self) -> list[int]:
         return self.gallery.selected_photo_ids()
@@ -445,14 +494,15 @@ class MainWindow(QMainWindow):
         self.viewer.clear()
         self.stack.setCurrentIndex(PAGE_LIBRARY if self.session.is_unlocked else PAGE_UNLOCK)
         self._update_actions()
-        if photo_id is not None and not self.showing_shares:
+        if photo_id is not None and self.showing_gallery:
             row = self.model.row_of(photo_id)
             if row is not None:
                 index = self.proxy.mapFromSource(self.model.index(row, 0))
                 if index.isValid():
                     self.gallery.setCurrentIndex(index)
                     self.gallery.scrollTo(index)
-        (self.shares_page.table if self.showing_shares else self.gallery).setFocus()
+        (self.shares_page.table if self.showing_shares else self.leaks_page.table if self.showing_leaks
+         else self.gallery).setFocus()
 
     def _navigate_viewer(self, step: int) -> None:
         if self.viewer.photo_id is None:
@@ -479,6 +529,9 @@ class MainWindow(QMainWindow):
         if self.showing_shares:
             share = self.shares_page.table.selected_share()
             return self._photo_info(share.photo_id) if share and share.photo_id is not None else None
+        if self.showing_leaks:
+            match = self.leaks_page.table.selected_match()
+            return self._photo_info(match.photo_id) if match and match.photo_id is not None else None
         ids = self.selected_ids()
         return self._photo_info(ids[0]) if len(ids) == 1 else None
 
@@ -551,6 +604,91 @@ class MainWindow(QMainWindow):
         self._inspect_dialog = dialog
         dialog.open()
         return dialog
+
+    # --- leaks -----------------------------------------------------------------------------------
+
+    @property
+    def fetch_policy(self):
+        """HTTP limits (a FetchPolicy) for scans and removal requests; None: the core's defaults.
+        Tests set short timeouts for their host on 127.0.0.1."""
+        return self.leaks_page.fetch_policy
+
+    @fetch_policy.setter
+    def fetch_policy(self, policy) -> None:
+        self.leaks_page.fetch_policy = policy
+
+    def open_scan(self):
+        """The "Scan for leaks" dialog (one at a time)."""
+        if not self.session.is_unlocked:
+            return None
+        if self._scan_dialog is not None:
+            self._scan_dialog.raise_()
+            self._scan_dialog.activateWindow()
+            return self._scan_dialog
+        from .scan_dialog import ScanDialog
+
+        dialog = ScanDialog(self.session, rescan_places(self.leaks_model.matches), photo_lookup=self._photo_info,
+                            policy=self.fetch_policy, parent=self)
+        dialog.scan_finished.connect(self._scan_done)
+        dialog.request_deletion.connect(lambda match, share, dialog=dialog: self.open_takedown(match, share, dialog))
+        dialog.finished.connect(lambda _r: setattr(self, "_scan_dialog", None))
+        self._scan_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _scan_done(self, outcome: ScanOutcome) -> None:
+        if not self.session.is_unlocked:
+            return
+        n = len(outcome.matches)
+        words = f"Scan {'stopped' if outcome.cancelled else 'finished'}: {n:,} cop{'ies' if n != 1 else 'y'} " \
+                f"of your photos found, {outcome.scanned:,} images checked"
+        if outcome.errors:
+            words += f", {len(outcome.errors):,} places could not be checked"
+        self.statusBar().showMessage(words + ".", 15000)
+        self.leaks_page.reload()
+
+    def open_takedown(self, match: LeakMatchInfo, share: ShareInfo | None = None, parent: QWidget | None = None,
+                      request: TakedownInfo | None = None):
+        """The "Request deletion…" dialog for one found copy (one at a time)."""
+        if not self.session.is_unlocked:
+            return None
+        if self._takedown_dialog is not None:
+            self._takedown_dialog.raise_()
+            self._takedown_dialog.activateWindow()
+            return self._takedown_dialog
+        from .takedown_dialog import TakedownDialog
+
+        if share is None and match.share_id:
+            share = self.leaks_page.shares.get(match.share_id)
+        dialog = TakedownDialog(self.session, match, share, request=request, policy=self.fetch_policy,
+                                parent=parent or self)
+        dialog.changed.connect(lambda _info: self.leaks_page.reload())
+        dialog.finished.connect(lambda _r: setattr(self, "_takedown_dialog", None))
+        self._takedown_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _open_request(self, request: TakedownInfo) -> None:
+        match = self.leaks_page.panel.match
+        if match is not None and match.id == request.match_id:
+            self.open_takedown(match, request=request)
+
+    def _leaks_changed(self, *args) -> None:
+        self.sidebar_model.set_leak_count(self.leaks_model.rowCount())
+        if self.showing_leaks:
+            self._update_scope_count()
+
+    def _leak_selection_changed(self, match: LeakMatchInfo | None) -> None:
+        if not self.showing_leaks:
+            return
+        info = self._photo_info(match.photo_id) if match is not None and match.photo_id is not None else None
+        if match is None:
+            self.detail.show_text("Select a found copy to see it beside your photo, and what was done about it.")
+        elif info is None:
+            self.detail.show_text("The photo was deleted from the vault since; the record of the copy is kept.")
+        else:
+            self.detail.show_selection([info])
+        self._update_actions()
 
     def _gallery_menu(self, pos: QPoint) -> QMenu | None:
         index = self.gallery.indexAt(pos)

@@ -39,7 +39,14 @@ SHARE_STRIP_LOCATION = SettingSpec(
     "A shared photo should not say where you live or were. Untick only when the place must show "
     "(you can still change it for one share in the Share dialog).")
 
-ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION)
+REQUESTER_NAME = SettingSpec(
+    "ui.requester_name", str, "", "Your name (for removal requests)",
+    "Signed at the end of removal notices. Kept in the vault, so only you see it.")
+REQUESTER_EMAIL = SettingSpec(
+    "ui.requester_email", str, "", "Your email (for removal requests)",
+    "Where the host can answer a removal request. Kept in the vault, so only you see it.")
+
+ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL)
 
 _TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 

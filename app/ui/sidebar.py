@@ -26,7 +26,6 @@ COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 LATER = (
     ("Tags", "Automatic tags arrive with the tagging feature in a later version."),
     ("People", "Grouping by faces arrives with the people feature in a later version."),
-    ("Leaks", "Leak scans arrive in a later version."),
     ("Sensitive", "Flagging of sensitive photos arrives in a later version."),
 )
 
@@ -34,7 +33,7 @@ LATER = (
 @dataclass(frozen=True)
 class Scope:
     """What the library shows: kind is "all", "recent", "year" or "month" (photos in the
-    gallery), or "shared" (the table of protected copies)."""
+    gallery), "shared" (the table of protected copies) or "leaks" (copies found by scans)."""
 
     kind: str = "all"
     year: int = 0
@@ -54,6 +53,8 @@ class Scope:
             return "Recent imports"
         if self.kind == "shared":
             return "Shared"
+        if self.kind == "leaks":
+            return "Leaks"
         if self.kind == "year":
             return str(self.year)
         if self.kind == "month":
@@ -94,6 +95,9 @@ class SidebarModel(QStandardItemModel):
         root.appendRow(self.all_item)
         root.appendRow(self.recent_item)
         root.appendRow(self.shared_item)
+        self.leaks_item = _entry("Leaks", Scope("leaks"))
+        self.leaks_item.setToolTip("Copies of your photos found by “Scan for leaks”, and your removal requests")
+        root.appendRow(self.leaks_item)
         root.appendRow(_header("Dates"))
         self.dates_anchor = self.rowCount()
         self._months: tuple = ()
@@ -135,6 +139,9 @@ class SidebarModel(QStandardItemModel):
 
     def set_share_count(self, count: int) -> None:
         self._set_count(self.shared_item, "Shared", count)
+
+    def set_leak_count(self, count: int) -> None:
+        self._set_count(self.leaks_item, "Leaks", count)
 
     @staticmethod
     def _set_count(item: QStandardItem, label: str, count: int) -> None:

@@ -6,6 +6,7 @@ implicitly shared and safe to hand over; `QPixmap` is only ever made on the UI t
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
@@ -18,11 +19,24 @@ from PySide6.QtGui import QImage
 
 from app.core import crypto
 from app.core.errors import Cancelled, PhotoNotFound
-from app.core.vault import ExportReport, ImportReport, PhotoInfo, ShareInfo, ShareOutcome, Vault, VaultCreated
+from app.core.vault import (
+    ExportReport,
+    ImportReport,
+    LeakMatchInfo,
+    PhotoInfo,
+    ScanOutcome,
+    ShareInfo,
+    ShareOutcome,
+    TakedownInfo,
+    Vault,
+    VaultCreated,
+)
 
 from .base import Job, JobSignals
 
 if TYPE_CHECKING:  # the sharing stack (numpy, the watermark) loads only when sharing is used
+    from app.core.leaks.fetch import FetchPolicy
+    from app.core.leaks.takedown import Requester, TakedownContact
     from app.core.sharing import InspectReport, ShareOptions
 
 log = logging.getLogger(__name__)
@@ -427,8 +441,182 @@ class InspectJob(Job):
         return InspectResult(self.path, report, share, photo, preview)
 
 
+# --- leak scans and removal requests -----------------------------------------------------------
+
+
+def _fetcher_for(policy: FetchPolicy | None):
+    """A fetcher made (and closed) on the worker thread; None lets the core use its defaults."""
+    if policy is None:
+        return contextlib.nullcontext(None)
+    from app.core.leaks.fetch import Fetcher
+
+    return Fetcher(policy)
+
+
+class ScanJob(Job):
+    """Look for vault photos in files, folders, image URLs and pages (seconds to minutes).
+
+    On the vault-write lane: it writes match rows. Cancelling stops between images; the matches
+    found until then are recorded and returned (`ScanOutcome.cancelled` says it stopped early).
+    `policy` sets the HTTP limits (tests use short timeouts against a host on 127.0.0.1).
+    """
+
+    lane = "vault-write"
+    title = "Scanning for leaks"
+
+    def __init__(self, vault: Vault, sources: list[str], policy: FetchPolicy | None = None):
+        super().__init__(vault)
+        self.sources = tuple(str(s) for s in sources)
+        self.policy = policy
+
+    def work(self) -> ScanOutcome:
+        with _fetcher_for(self.policy) as fetcher:
+            return self.vault.scan(list(self.sources), progress=self.report_progress,
+                                   cancel=self.cancel_event, fetcher=fetcher)
+
+
+@dataclass(frozen=True)
+class MatchList:
+    matches: list[LeakMatchInfo]
+    takedowns: list[TakedownInfo]  # every removal request, newest first
+    shares: dict[str, ShareInfo]  # share ID -> record, for matches that name a share
+
+
+def _shares_of(vault: Vault, matches: list[LeakMatchInfo]) -> dict[str, ShareInfo]:
+    shares: dict[str, ShareInfo] = {}
+    for share_id in {m.share_id for m in matches if m.share_id}:
+        share = vault.find_share(share_id)
+        if share is not None:
+            shares[share_id] = share
+    return shares
+
+
+class ListMatchesJob(Job):
+    def work(self) -> MatchList:
+        matches = self.vault.list_matches()
+        return MatchList(matches, self.vault.list_takedowns(), _shares_of(self.vault, matches))
+
+
+@dataclass(frozen=True)
+class MatchEvidence:
+    """What a match row shows: the vault photo and the found copy, decoded for display."""
+
+    match: LeakMatchInfo
+    photo: QImage | None  # the vault photo's large thumbnail; None once the photo is deleted
+    found: QImage | None  # the small copy of the found image kept as evidence
+    share: ShareInfo | None
+
+
+class EvidenceSignals(JobSignals):
+    loaded = Signal(object)  # list[MatchEvidence], a few at a time
+
+
+class EvidenceJob(Job):
+    """Decrypt and decode both pictures of each match; hands them over a few at a time."""
+
+    def __init__(self, vault: Vault, matches: list[LeakMatchInfo]):
+        super().__init__(vault)
+        self.matches = list(matches)
+
+    def make_signals(self) -> EvidenceSignals:
+        return EvidenceSignals()
+
+    def work(self) -> int:
+        batch: list[MatchEvidence] = []
+        shares: dict[str, ShareInfo | None] = {}
+        for match in self.matches:
+            self.check_cancelled()
+            photo = found = None
+            if match.photo_id is not None:
+                try:
+                    photo = QImage.fromData(self.vault.read_thumbnail(match.photo_id, "large"))
+                except PhotoNotFound:
+                    photo = None
+            evidence = self.vault.match_evidence(match.id)
+            if evidence:
+                found = QImage.fromData(evidence)
+            share = None
+            if match.share_id:
+                if match.share_id not in shares:
+                    shares[match.share_id] = self.vault.find_share(match.share_id)
+                share = shares[match.share_id]
+            batch.append(MatchEvidence(match, photo if photo is None or not photo.isNull() else None,
+                                       found if found is None or not found.isNull() else None, share))
+            if len(batch) >= 4:
+                self.signals.loaded.emit(batch)
+                batch = []
+        if batch:
+            self.signals.loaded.emit(batch)
+        return len(self.matches)
+
+
+class DraftTakedownJob(Job):
+    lane = "vault-write"
+    cancellable = False
+
+    def __init__(self, vault: Vault, match_id: int, contact: TakedownContact, requester: Requester):
+        super().__init__(vault)
+        self.match_id = match_id
+        self.contact = contact
+        self.requester = requester
+
+    def work(self) -> TakedownInfo:
+        return self.vault.draft_takedown(self.match_id, self.contact, self.requester)
+
+
+class SendTakedownJob(Job):
+    """Request the deletion link / call the API, or record that the user sent the notice.
+
+    A refusal is recorded by the core as "failed" with its reason, and raised (→ `failed`)."""
+
+    lane = "vault-write"
+    cancellable = False  # one short request, bounded by the fetch timeouts
+
+    def __init__(self, vault: Vault, takedown_id: int, policy: FetchPolicy | None = None):
+        super().__init__(vault)
+        self.takedown_id = takedown_id
+        self.policy = policy
+
+    def work(self) -> TakedownInfo:
+        with _fetcher_for(self.policy) as fetcher:
+            return self.vault.send_takedown(self.takedown_id, fetcher)
+
+
+class RecheckTakedownJob(Job):
+    """Look at the found address again: gone, or no longer the photo, marks it removed."""
+
+    lane = "vault-write"
+    cancellable = False
+
+    def __init__(self, vault: Vault, takedown_id: int, policy: FetchPolicy | None = None):
+        super().__init__(vault)
+        self.takedown_id = takedown_id
+        self.policy = policy
+
+    def work(self) -> TakedownInfo:
+        with _fetcher_for(self.policy) as fetcher:
+            return self.vault.recheck_takedown(self.takedown_id, fetcher)
+
+
+@dataclass(frozen=True)
+class HashExport:
+    photo_id: int
+    hashes: dict  # the core's export: PDQ + MD5, never the photo
+
+
+class HashExportJob(Job):
+    def __init__(self, vault: Vault, photo_id: int):
+        super().__init__(vault)
+        self.photo_id = photo_id
+
+    def work(self) -> HashExport:
+        return HashExport(self.photo_id, self.vault.hash_export(self.photo_id))
+
+
 __all__ = [
     "Cancelled", "CreateRequest", "CreateVaultJob", "CreatedVault", "DeleteJob", "DeleteResult",
+    "DraftTakedownJob", "EvidenceJob", "HashExport", "HashExportJob", "ListMatchesJob", "MatchEvidence",
+    "MatchList", "RecheckTakedownJob", "ScanJob", "SendTakedownJob",
     "ExportJob", "FullImage", "FullImageJob", "ImportJob", "InspectJob", "InspectResult", "ListPhotosJob",
     "ListSharesJob", "RecoverJob", "RecreateWithoutTotpJob", "ShareJob", "ShareList", "ShareRequest",
     "Thumbnail", "ThumbnailJob", "UnlockJob", "UnlockRequest",

@@ -124,6 +124,23 @@ def unlocked(qtbot, plain_vault, make_window):
     return session, window, plain_vault
 
 
+@pytest.fixture
+def image_host():
+    """The fake image host of tests/leakhost.py on 127.0.0.1 (nothing in tests goes further)."""
+    from tests.leakhost import ImageHost
+
+    host = ImageHost().start()
+    yield host
+    host.stop()
+
+
+def fast_fetch_policy():
+    """Short timeouts and no retries or pacing: the test host answers at once or never."""
+    from app.core.leaks.fetch import FetchPolicy
+
+    return FetchPolicy(read_timeout=1, connect_timeout=1, retries=0, backoff=0.05, min_host_interval=0)
+
+
 class StallMeter:
     """A QTimer ticking every `interval_ms`; records how late each tick was (event-loop stalls)."""
 

@@ -145,6 +145,7 @@ def main() -> None:
         save(window, out, "viewer")
         window.close_viewer()
         shoot_sharing(window, out, tmp)
+        shoot_leaks(window, out, tmp)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
         save(window, out, "unlock")
@@ -215,6 +216,96 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     save(dialog, out, "inspect")
     dialog.reject()
     window.sidebar.select_scope(Scope("all"))
+
+
+def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
+    """scan-dialog.png, takedown.png and leaks-view.png: a scan of a page on the test image host
+    (127.0.0.1) and of a folder, finding a crop, a photo inside a screenshot and a re-posted
+    protected copy; then a removal notice, and the Leaks view."""
+    from PIL import ImageDraw
+
+    sys.path.insert(0, str(ROOT))  # tests.leakhost
+    from app.core.leaks.fetch import FetchPolicy
+    from app.ui import takedown_dialog
+    from tests.leakhost import ImageHost
+
+    def jpeg(image: Image.Image, quality: int = 82) -> bytes:
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, "JPEG", quality=quality)
+        return buf.getvalue()
+
+    sources = {p.stem: p for p in kodak_sources()}
+    parrots = Image.open(sources["kodim23"]).convert("RGB")
+    crop = parrots.crop((int(parrots.width * 0.3), int(parrots.height * 0.15),
+                         parrots.width, int(parrots.height * 0.9))).rotate(6, expand=False,
+                                                                              resample=Image.Resampling.BICUBIC)
+    # a "screenshot of a post": app chrome, a caption, and the photo scaled down inside it
+    screen = Image.new("RGB", (720, 1280), (250, 250, 250))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, 720, 110), fill=(30, 30, 60))
+    draw.text((30, 45), "someone posted a photo", fill=(255, 255, 255))
+    screen.paste(Image.open(sources["kodim04"]).convert("RGB").resize((512, 768)), (104, 200))
+    draw.text((30, 1010), "look who this is", fill=(0, 0, 0))
+
+    host = ImageHost().start()
+    try:
+        reposted = tmp / "found-online.jpg"  # the platform's copy of Alex's share (shoot_sharing)
+        reposted_url, _ = host.upload(reposted.read_bytes())
+        crop_url, _ = host.upload(jpeg(crop))
+        page = host.add_page("thread-2291", f'<img src="{reposted_url}"><img src="{crop_url}">'
+                                            f'<img src="{host.base}/i/removed-earlier.jpg">')
+        folder = tmp / "Downloads"
+        folder.mkdir()
+        (folder / "Screenshot_2291.jpg").write_bytes(jpeg(screen))
+        (folder / "notes.txt").write_text("not a photo")
+
+        window.fetch_policy = FetchPolicy(read_timeout=2, connect_timeout=2, retries=0, min_host_interval=0)
+        dialog = window.open_scan()
+        dialog.urls.setPlainText(page)
+        dialog.add_paths([str(folder)])
+        pump(200)
+        outcome = []
+        dialog.scan_finished.connect(outcome.append)
+        dialog.start_button.click()
+        wait_for(lambda: bool(outcome) and dialog.job is None and dialog.evidence_job is None, 120)
+        print("scan:", [(m.method, m.source.rsplit("/", 1)[-1]) for m in outcome[0].matches],
+              [(e.path, e.reason) for e in outcome[0].errors])
+        pump(300)
+        save(dialog, out, "scan-dialog")
+
+        # a removal notice for the re-posted share, from its result row
+        row = next((r for r in dialog.rows if r.match.source == reposted_url), dialog.rows[0])
+        row.request_button.click()
+        request = window._takedown_dialog
+        request.host_name.setText("ImageShare")
+        request.abuse_email.setText("abuse@imageshare.example")
+        request.name.setText("Dana Example")
+        request.email.setText("dana@example.org")
+        changed = []
+        request.changed.connect(changed.append)
+        request.draft_button.click()
+        wait_for(lambda: bool(changed) and request.job is None, 30)
+        pump(200)
+        save(request, out, "takedown")
+        takedown_dialog.open_url = lambda url: True
+        request.sent_button.click()
+        wait_for(lambda: len(changed) == 2 and request.job is None, 30)
+        request.reject()
+        dialog.accept()
+
+        window.sidebar.select_scope(Scope("leaks"))
+        wait_for(lambda: window.leaks_model.rowCount() == len(outcome[0].matches), 30)
+        crop_row = next(r for r in range(window.leaks_model.rowCount())
+                        if window.leaks_model.match_at(r).source == crop_url)
+        window.leaks_page.select_match(window.leaks_model.match_at(crop_row).id)
+        wait_for(lambda: window.leaks_page.panel.evidence.found is not None, 30)
+        wait_for(lambda: all(window.loader.pixmap(m.photo_id) is not None
+                             for m in window.leaks_model.matches if m.photo_id is not None), 30)
+        pump(300)
+        save(window, out, "leaks-view")
+        window.sidebar.select_scope(Scope("all"))
+    finally:
+        host.stop()
 
 
 if __name__ == "__main__":

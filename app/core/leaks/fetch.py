@@ -115,7 +115,7 @@ class Fetcher:
                 raise FetchError("cancelled")
             self._pacer.wait(parts.hostname, cancel)
             try:
-                result = self._get_once(url, headers)
+                result = self._get_once(url, headers, cancel)
             except _Retryable as exc:
                 if attempt == self.policy.retries:
                     raise FetchError(str(exc)) from None
@@ -142,7 +142,7 @@ class Fetcher:
             raise FetchError(f"could not reach the host ({type(exc).__name__})") from None
         return response.status_code
 
-    def _get_once(self, url: str, headers: dict) -> Fetched:
+    def _get_once(self, url: str, headers: dict, cancel: threading.Event | None = None) -> Fetched:
         started = time.monotonic()
         try:
             with self._client.stream("GET", url, headers=headers) as response:
@@ -166,6 +166,8 @@ class Fetcher:
                         raise FetchError(f"too large (over {self.policy.max_bytes // 2**20} MB)")
                     if time.monotonic() - started > self.policy.total_timeout:
                         raise FetchError("the server is too slow (gave up)")
+                    if cancel is not None and cancel.is_set():
+                        raise FetchError("cancelled")
                     chunks.append(chunk)
                 return Fetched(
                     url=str(response.url),

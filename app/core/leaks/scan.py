@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .. import imaging
 from ..errors import SanctumError, UnsupportedImage
@@ -170,7 +170,8 @@ def _findings(candidate: Candidate, data: bytes, matcher: Matcher) -> list[Findi
 def _evidence(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         image.draft("RGB", (EVIDENCE_SIDE, EVIDENCE_SIDE))
-        thumb = image.convert("RGB")
+        # Upright, like the frame the match region is given in.
+        thumb = ImageOps.exif_transpose(image).convert("RGB")
         thumb.thumbnail((EVIDENCE_SIDE, EVIDENCE_SIDE))
         out = io.BytesIO()
         thumb.save(out, "JPEG", quality=80)

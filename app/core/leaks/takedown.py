@@ -83,7 +83,9 @@ def choose_kind(contact: TakedownContact) -> str:
 
 
 def draft(contact: TakedownContact, requester: Requester, evidence: Evidence) -> TakedownDraft:
-    host = contact.host_name or urlsplit(evidence.url).hostname or "your service"
+    if not evidence.url.startswith(("http://", "https://")):
+        raise TakedownError("This copy is a file on your computer, not on a website: there is no one to ask.")
+    host = contact.host_name or urlsplit(evidence.url).hostname
     subject = f"Removal request: intimate image shared without consent ({host})"
     how_found = {
         "metadata": "It carries the identifier I embedded in the copy I shared privately.",
@@ -97,7 +99,7 @@ def draft(contact: TakedownContact, requester: Requester, evidence: Evidence) ->
         share_line = (f"I shared it privately on {evidence.share_date:%d %B %Y}, with no permission to "
                       f"publish it.\n")
     lines = [
-        f"To the {host} abuse / trust & safety team,",
+        f"To the abuse / trust & safety team of {host},",
         "",
         "I am the person in, and the owner of, the image at:",
         f"    {evidence.url}",

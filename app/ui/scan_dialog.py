@@ -1,0 +1,523 @@
+"""The "Scan for leaks" dialog: where to look, progress with Cancel, then what was found.
+
+Sources are pasted addresses (pages or images, one per line), picked files and folders, and
+optionally the places already recorded by earlier scans. A `ScanJob` runs on the vault-write
+lane (it records matches); cancelling stops between images and keeps what was found so far.
+Results show each copy beside the vault photo with the matched region outlined, in words, with
+"Request deletion…"; every source that could not be checked is listed with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo
+from app.workers.jobs import EvidenceJob, MatchEvidence, ScanJob
+
+from . import dialogs
+from .errors import describe
+from .leaks_view import EvidenceView, is_local, method_words, place_of, strength_words
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+PAGE_SOURCES, PAGE_PROGRESS, PAGE_RESULTS = range(3)
+
+_STYLE = ("QFrame#scanResult { background: #ffffff; border: 1px solid #dfe3e8; border-radius: 8px; }"
+          "QLabel#scanResultTitle { font-weight: 600; }"
+          "QLabel#scanSection { font-weight: 600; margin-top: 6px; }"
+          "QScrollArea#scanResults { background: transparent; border: none; }"
+          "QWidget#scanResultsInner { background: transparent; }")
+
+
+def parse_addresses(text: str) -> list[str]:
+    """One source per line: web addresses as typed (https:// added when left out), paths as is."""
+    sources: list[str] = []
+    for line in text.splitlines():
+        line = line.strip().strip("<>\"'")
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith(("http://", "https://")):
+            if line.startswith(("/", "~", "\\\\")) or (len(line) > 2 and line[1] == ":"):
+                source = line  # a path pasted with the addresses
+            else:
+                source = "https://" + line
+        else:
+            source = line
+        if source not in sources:
+            sources.append(source)
+    return sources
+
+
+class ScanResultRow(QFrame):
+    """One found copy: both pictures side by side, the words, and "Request deletion…"."""
+
+    request_deletion = Signal(object, object)  # LeakMatchInfo, ShareInfo | None
+
+    def __init__(self, match: LeakMatchInfo, photo_name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("scanResult")
+        self.match = match
+        self.share: ShareInfo | None = None
+        self.photo_name = photo_name
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setSpacing(14)
+        self.evidence = EvidenceView()
+        self.evidence.setFixedHeight(210)
+        self.evidence.setMinimumWidth(420)
+        self.evidence.clear("Loading…")
+        layout.addWidget(self.evidence, 3)
+        side = QVBoxLayout()
+        self.title = QLabel(f"{photo_name} at {place_of(match)}")
+        self.title.setObjectName("scanResultTitle")
+        self.title.setWordWrap(True)
+        self.title.setToolTip(match.source)
+        self.words = QLabel(method_words(match))
+        self.words.setObjectName("scanResultWords")
+        self.words.setWordWrap(True)
+        where = [f"Address: {match.source}"]
+        if match.found_on and match.found_on != match.source:
+            where.append(f"On the page: {match.found_on}")
+        where.append(strength_words(match).capitalize())
+        self.where = QLabel("\n".join(where))
+        self.where.setWordWrap(True)
+        self.where.setProperty("muted", True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.request_button = QPushButton("Request deletion…")
+        self.request_button.setObjectName("scanRequestDeletion")
+        self.request_button.clicked.connect(lambda: self.request_deletion.emit(self.match, self.share))
+        if is_local(match):
+            self.request_button.setEnabled(False)
+            self.request_button.setToolTip("This copy is a file on this computer: there is no site to ask. "
+                                           "Delete the file, or ask whoever sent it to you.")
+        side.addWidget(self.title)
+        side.addWidget(self.words)
+        side.addWidget(self.where)
+        side.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.request_button)
+        row.addStretch(1)
+        side.addLayout(row)
+        layout.addLayout(side, 2)
+
+    def set_evidence(self, item: MatchEvidence) -> None:
+        self.share = item.share
+        self.words.setText(method_words(item.match, item.share))
+        self.evidence.set_evidence(item.match, item.photo, item.found, self.photo_name)
+
+
+class ScanDialog(QDialog):
+    scan_finished = Signal(object)  # ScanOutcome (also after a cancel: what was found so far)
+    scan_failed = Signal(object)  # the exception
+    request_deletion = Signal(object, object)  # LeakMatchInfo, ShareInfo | None
+    evidence_loaded = Signal()  # every result row has its pictures (tests and screenshots wait)
+
+    def __init__(self, session: Session, known_places: list[str] | None = None, *,
+                 photo_lookup=None, policy=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("scanDialog")
+        self.setWindowTitle("Scan for leaks")
+        self.setStyleSheet(_STYLE)
+        self.session = session
+        self.known_places = list(known_places or [])
+        self.photo_lookup = photo_lookup or (lambda _pid: None)
+        self.policy = policy  # FetchPolicy (tests shorten the timeouts); None: the core's defaults
+        self.job: ScanJob | None = None
+        self.evidence_job: EvidenceJob | None = None
+        self.outcome: ScanOutcome | None = None
+        self.rows: list[ScanResultRow] = []
+        self._waiting_rows: set[int] = set()
+        self._close_when_done = False
+        self._closing_for_lock = False
+        self.resize(980, 720)
+
+        layout = QVBoxLayout(self)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_sources())
+        self.pages.addWidget(self._build_progress())
+        self.pages.addWidget(self._build_results())
+        layout.addWidget(self.pages)
+        self._update_start()
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _build_sources(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        title = QLabel("Where should Sanctum look for your photos?")
+        title.setObjectName("metadataTitle")
+        intro = QLabel("Sanctum downloads the images at these addresses and compares them with your vault, "
+                       "on this computer. It finds copies that were resized, re-compressed, cropped, rotated "
+                       "or screenshotted, and tells you whose copy it was when you shared it with Sanctum. "
+                       "Nothing from your vault is uploaded.")
+        intro.setWordWrap(True)
+        intro.setProperty("muted", True)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        urls_label = QLabel("Web addresses — pages or images, one per line")
+        urls_label.setObjectName("scanSection")
+        layout.addWidget(urls_label)
+        self.urls = QPlainTextEdit()
+        self.urls.setObjectName("scanUrls")
+        self.urls.setPlaceholderText("https://forum.example/thread/123\nhttps://images.example/abc.jpg")
+        self.urls.textChanged.connect(self._update_start)
+        layout.addWidget(self.urls, 2)
+        files_label = QLabel("Files and folders on this computer — downloads, screenshots, a phone's backup")
+        files_label.setObjectName("scanSection")
+        layout.addWidget(files_label)
+        files_row = QHBoxLayout()
+        self.paths = QListWidget()
+        self.paths.setObjectName("scanPaths")
+        self.paths.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.paths.itemSelectionChanged.connect(self._update_start)
+        files_row.addWidget(self.paths, 1)
+        path_buttons = QVBoxLayout()
+        self.add_folder_button = QPushButton("Add a folder…")
+        self.add_folder_button.setObjectName("scanAddFolder")
+        self.add_folder_button.clicked.connect(self.choose_folder)
+        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button.setObjectName("scanAddFiles")
+        self.add_files_button.clicked.connect(self.choose_files)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self._remove_paths)
+        for button in (self.add_folder_button, self.add_files_button, self.remove_button):
+            path_buttons.addWidget(button)
+        path_buttons.addStretch(1)
+        files_row.addLayout(path_buttons)
+        layout.addLayout(files_row, 1)
+        n = len(self.known_places)
+        self.rescan = QCheckBox(f"Also look again at the {n:,} place{'s' if n != 1 else ''} where copies "
+                                f"were found before" if n else "Look again at places where copies were found "
+                                                               "before (none yet)")
+        self.rescan.setObjectName("scanRescan")
+        self.rescan.setEnabled(bool(n))
+        self.rescan.setChecked(False)
+        if n:
+            shown = "\n".join(self.known_places[:15]) + ("\n…" if n > 15 else "")
+            self.rescan.setToolTip(shown)
+        self.rescan.toggled.connect(self._update_start)
+        layout.addWidget(self.rescan)
+        self.error = QLabel()
+        self.error.setObjectName("scanError")
+        self.error.setStyleSheet("color: #b42318;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        self.start_button = QPushButton("Start scan")
+        self.start_button.setObjectName("scanStart")
+        self.start_button.setProperty("primary", True)
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        buttons.addWidget(close)
+        buttons.addWidget(self.start_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_progress(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        self.progress_title = QLabel("Scanning…")
+        self.progress_title.setObjectName("metadataTitle")
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("scanProgressLabel")
+        self.progress_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("scanProgress")
+        self.progress.setTextVisible(False)
+        layout.addWidget(self.progress_title)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("scanCancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        layout.addStretch(2)
+        return page
+
+    def _build_results(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.summary = QLabel()
+        self.summary.setObjectName("metadataTitle")
+        self.summary.setWordWrap(True)
+        self.summary_detail = QLabel()
+        self.summary_detail.setObjectName("scanSummaryDetail")
+        self.summary_detail.setWordWrap(True)
+        self.summary_detail.setProperty("muted", True)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.summary_detail)
+        self.results_area = QScrollArea()
+        self.results_area.setObjectName("scanResults")
+        self.results_area.setWidgetResizable(True)
+        self.results_area.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        inner.setObjectName("scanResultsInner")
+        self.results_layout = QVBoxLayout(inner)
+        self.results_layout.setContentsMargins(0, 0, 0, 0)
+        self.results_layout.setSpacing(10)
+        self.results_layout.addStretch(1)
+        self.results_area.setWidget(inner)
+        layout.addWidget(self.results_area, 3)
+        self.problems_title = QLabel()
+        self.problems_title.setObjectName("scanSection")
+        self.problems = QListWidget()
+        self.problems.setObjectName("scanProblems")
+        self.problems.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.problems.setMaximumHeight(140)
+        layout.addWidget(self.problems_title)
+        layout.addWidget(self.problems, 1)
+        buttons = QHBoxLayout()
+        self.again_button = QPushButton("New scan")
+        self.again_button.setObjectName("scanAgain")
+        self.again_button.clicked.connect(self._new_scan)
+        done = QPushButton("Done")
+        done.setObjectName("scanDone")
+        done.setProperty("primary", True)
+        done.clicked.connect(self.accept)
+        buttons.addWidget(self.again_button)
+        buttons.addStretch(1)
+        buttons.addWidget(done)
+        layout.addLayout(buttons)
+        return page
+
+    # --- sources ---------------------------------------------------------------------------------
+
+    def add_paths(self, paths: list[str]) -> None:
+        present = {self.paths.item(r).text() for r in range(self.paths.count())}
+        for path in paths:
+            if path and path not in present:
+                item = QListWidgetItem(path)
+                item.setToolTip(path)
+                self.paths.addItem(item)
+                present.add(path)
+        self._update_start()
+
+    def choose_folder(self) -> None:
+        folder = dialogs.choose_folder(self, "Scan a folder for your photos")
+        if folder:
+            self.add_paths([folder])
+
+    def choose_files(self) -> None:
+        self.add_paths(dialogs.choose_files(self, "Scan files for your photos"))
+
+    def _remove_paths(self) -> None:
+        for item in self.paths.selectedItems():
+            self.paths.takeItem(self.paths.row(item))
+        self._update_start()
+
+    def sources(self) -> list[str]:
+        sources = parse_addresses(self.urls.toPlainText())
+        sources += [self.paths.item(r).text() for r in range(self.paths.count())]
+        if self.rescan.isChecked():
+            sources += self.known_places
+        unique: list[str] = []
+        for source in sources:
+            if source not in unique:
+                unique.append(source)
+        return unique
+
+    def _update_start(self) -> None:
+        self.start_button.setEnabled(bool(self.sources()) and self.job is None)
+        self.remove_button.setEnabled(bool(self.paths.selectedItems()))
+
+    # --- scanning --------------------------------------------------------------------------------
+
+    def start(self) -> ScanJob | None:
+        sources = self.sources()
+        if not sources or self.job is not None:
+            return None
+        if not self.session.is_unlocked:
+            self._show_error("The vault was locked. Unlock it and try again.")
+            return None
+        self.error.hide()
+        job = ScanJob(self.session.vault, sources, self.policy)
+        job.signals.progress.connect(self._progress)
+        job.signals.finished.connect(self._finished)
+        job.signals.failed.connect(self._failed)
+        job.signals.cancelled.connect(lambda: self._show_error("The scan was cancelled before it began."))
+        job.signals.ended.connect(self._ended)
+        self.job = job
+        n = len(sources)
+        self.progress_title.setText(f"Looking at {n:,} place{'s' if n != 1 else ''}…")
+        self.progress_label.setText("Fetching pages and listing their images…")
+        self.progress.setRange(0, 0)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setText("Cancel")
+        self.pages.setCurrentIndex(PAGE_PROGRESS)
+        self.session.jobs.start(job)
+        return job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.setText("Stopping…")
+            self.progress_label.setText("Stopping after the images being checked now…")
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.job is None or self.job.is_cancelled:
+            return
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            self.progress_label.setText(f"Checked {done:,} of {total:,} image{'s' if total != 1 else ''}")
+
+    def _finished(self, outcome: ScanOutcome) -> None:
+        self.outcome = outcome
+        self.scan_finished.emit(outcome)
+        if not self._close_when_done and not self._closing_for_lock:
+            self.show_outcome(outcome)
+
+    def _failed(self, exc: BaseException) -> None:
+        message = describe(exc)
+        self._show_error(f"{message.title}: {message.text}")
+        self.scan_failed.emit(exc)
+
+    def _ended(self) -> None:
+        self.job = None
+        if self.pages.currentIndex() == PAGE_PROGRESS:
+            self.pages.setCurrentIndex(PAGE_SOURCES)
+        self._update_start()
+        if self._close_when_done:
+            super().reject()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    # --- results ---------------------------------------------------------------------------------
+
+    def _photo_name(self, match: LeakMatchInfo) -> str:
+        if match.photo_id is None:
+            return "A deleted photo"
+        info = self.photo_lookup(match.photo_id)
+        return info.filename if info is not None else f"Photo {match.photo_id}"
+
+    def show_outcome(self, outcome: ScanOutcome) -> None:
+        for row in self.rows:
+            row.setParent(None)
+            row.deleteLater()
+        self.rows = []
+        n, found = outcome.scanned, len(outcome.matches)
+        checked = f"{n:,} image{'s' if n != 1 else ''} checked"
+        if outcome.cancelled:
+            self.summary.setText(f"Scan stopped — {found:,} cop{'ies' if found != 1 else 'y'} of your photos found "
+                                 f"so far")
+            self.summary_detail.setText(f"{checked} before you stopped it. What was found is kept under Leaks.")
+        elif found:
+            self.summary.setText(f"Found {found:,} cop{'ies' if found != 1 else 'y'} of your photos")
+            self.summary_detail.setText(f"{checked}. Each copy is kept under Leaks with what you do about it. "
+                                        "The outline shows where your photo is in the copy, and which part "
+                                        "of your photo it shows.")
+        else:
+            self.summary.setText("None of your photos were found")
+            self.summary_detail.setText(f"{checked}. A copy changed beyond recognition cannot be found; "
+                                        "scan again later, or other places.")
+        for match in outcome.matches:
+            row = ScanResultRow(match, self._photo_name(match))
+            row.request_deletion.connect(self.request_deletion)
+            self.results_layout.insertWidget(self.results_layout.count() - 1, row)
+            self.rows.append(row)
+        self.results_area.setVisible(bool(self.rows))
+        self.problems.clear()
+        for problem in outcome.errors:
+            item = QListWidgetItem(f"{problem.path} — {problem.reason}")
+            item.setToolTip(f"{problem.path}\n{problem.reason}")
+            self.problems.addItem(item)
+        k = len(outcome.errors)
+        self.problems_title.setText(f"{k:,} place{'s' if k != 1 else ''} could not be checked" if k else "")
+        self.problems_title.setVisible(bool(k))
+        self.problems.setVisible(bool(k))
+        if k and self.rows:  # as tall as its lines (up to 8), so the found copies get the room
+            lines = sum(self.problems.sizeHintForRow(r) for r in range(min(k, 8)))
+            self.problems.setFixedHeight(lines + 2 * self.problems.frameWidth() + 4)
+        else:  # nothing found: the problems have the page
+            self.problems.setMinimumHeight(0)
+            self.problems.setMaximumHeight(16777215)
+        self.pages.setCurrentIndex(PAGE_RESULTS)
+        self._load_evidence(outcome.matches)
+
+    def _load_evidence(self, matches: list[LeakMatchInfo]) -> None:
+        if self.evidence_job is not None:
+            self.evidence_job.cancel()
+        self._waiting_rows = {m.id for m in matches}
+        if not matches or not self.session.is_unlocked:
+            self.evidence_loaded.emit()
+            return
+        job = EvidenceJob(self.session.vault, matches)
+        job.signals.loaded.connect(self._evidence)
+        job.signals.ended.connect(lambda job=job: self._evidence_ended(job))
+        self.evidence_job = job
+        self.session.jobs.start(job, priority=1)
+
+    def _evidence(self, batch: list[MatchEvidence]) -> None:
+        by_id = {row.match.id: row for row in self.rows}
+        for item in batch:
+            row = by_id.get(item.match.id)
+            if row is not None:
+                row.set_evidence(item)
+                self._waiting_rows.discard(item.match.id)
+
+    def _evidence_ended(self, job: EvidenceJob) -> None:
+        if job is self.evidence_job:
+            self.evidence_job = None
+            self.evidence_loaded.emit()
+
+    def _new_scan(self) -> None:
+        self.pages.setCurrentIndex(PAGE_SOURCES)
+        self._update_start()
+
+    # --- closing -----------------------------------------------------------------------------------
+
+    def reject(self) -> None:
+        if self.job is not None and not self._closing_for_lock:
+            # Stop the scan and close when it has stopped (a second or two): what it found is kept.
+            self._close_when_done = True
+            self.cancel()
+            return
+        if self.evidence_job is not None:
+            self.evidence_job.cancel()
+        super().reject()
+
+    def accept(self) -> None:
+        if self.job is not None:
+            return
+        if self.evidence_job is not None:
+            self.evidence_job.cancel()
+        super().accept()
+
+    def close_for_lock(self) -> None:
+        """The vault is locking: go now (the session cancels the jobs and waits for them)."""
+        self._closing_for_lock = True
+        if self.job is not None:
+            self.job.cancel()
+        for row in self.rows:
+            row.evidence.clear()
+        self.reject()

@@ -108,8 +108,9 @@ def analyze_pending(
 def _store(photo_id: int, result, now: datetime) -> None:
     PhotoTag.delete().where(PhotoTag.photo == photo_id).execute()
     Face.delete().where(Face.photo == photo_id).execute()
-    rows = [{"photo": photo_id, "term": c, "kind": "category",
-             "score": float(result.tags.category_scores.get(c, 1.0))} for c in result.categories]
+    # Categories keep the order the tagger gave them (main category first) through their score.
+    rows = [{"photo": photo_id, "term": c, "kind": "category", "score": 1.0 - rank / 100}
+            for rank, c in enumerate(result.categories)]
     label_scores = {label.name: label.score for label in result.tags.labels}
     rows += [{"photo": photo_id, "term": t, "kind": "label", "score": float(label_scores.get(t, 0.0))}
              for t in result.tags.tags if t not in result.categories]

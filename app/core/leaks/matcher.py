@@ -244,7 +244,7 @@ class Matcher:
     def _by_content(self, image: Image.Image, rgb: np.ndarray) -> tuple[list[MatchResult], set[int]]:
         """Matches by hashes and local features, and the photos that got weak evidence."""
         hash_candidates: dict[int, int] = {}
-        query = pdq.pdq_hash_dihedral(rgb)
+        query = pdq.pdq_hash_dihedral(fingerprint.hash_view(rgb))
         if query and query[0].quality >= PDQ_MIN_QUALITY and len(self._pdq_index):
             for hit in self._pdq_index.within([h.bits for h in query], PDQ_CANDIDATE):
                 photo_id = self._photo_for_index_id(int(hit.id))

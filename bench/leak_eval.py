@@ -213,26 +213,33 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     table = transforms(rng, fillers)
     matcher = vault.build_matcher()
 
-    def queries():
-        """(set, transform, expected photo id or None, image), made one at a time: thousands of
-        decoded images at once would need gigabytes."""
-        for photo_id in originals:
-            for name, fn in table.items():
-                for kind, source in (("unprotected", originals[photo_id]), ("protected", protected[photo_id])):
-                    result = fn(source)
-                    if result is not None:
-                        yield kind, name, photo_id, result
+    def distractors():
         made = 0
-        while made < args.distractors:
+        while True:
             for path in other_paths:
-                if made >= args.distractors:
-                    break
                 base = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
                 name = "none" if made < len(other_paths) else rng.choice(list(table))
                 image = base if name == "none" else table[name](base)
                 if image is not None:
                     made += 1
                     yield "distractor", name, None, image
+
+    def queries():
+        """(set, transform, expected photo id or None, image), made one at a time (thousands of
+        decoded images at once would need gigabytes), distractors interleaved evenly so that a
+        run stopped early still measures precision."""
+        per_photo = -(-args.distractors // len(originals))
+        unrelated = distractors()
+        made = 0
+        for photo_id in originals:
+            for name, fn in table.items():
+                for kind, source in (("unprotected", originals[photo_id]), ("protected", protected[photo_id])):
+                    result = fn(source)
+                    if result is not None:
+                        yield kind, name, photo_id, result
+            for _ in range(min(per_photo, args.distractors - made)):
+                made += 1
+                yield next(unrelated)
 
     hits = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> (set, transform) -> [found, n]
     false_positives = defaultdict(int)

@@ -373,10 +373,14 @@ def render(tallies, other_tallies, used, skipped, psnrs, ssims, other_psnrs, emb
         "error rate of the best-effort decode (also when the CRC rejected it).",
         "",
         "Method: a keyed 64x64 spread-spectrum tile (256 sync chips + 768 data chips) repeated "
-        "over the luminance at a ~0.4 MP working scale, perceptually masked; the decoder finds "
-        "scale and rotation from the comb of peaks the periodic tile leaves in the power "
-        "spectrum, folds all tiles into one, finds shift and mirror with the sync chips, and "
-        "decodes 56 bits + CRC-24 (rate-1/3 convolutional code, soft Viterbi).",
+        "over the luminance at a ~0.4 MP working scale, perceptually masked, with informed "
+        "embedding (the part of the photo's own projection on each chip that opposes the "
+        "chip's sign is partly cancelled); the decoder finds scale and rotation from the comb "
+        "of peaks the periodic tile leaves in the power spectrum, and if that fails, from a "
+        "phase-aware scan of upright periods that correlates the spectrum at the tile's "
+        "harmonics with the keyed sync chips; it folds all tiles into one, finds shift and "
+        "mirror with the sync chips, and decodes 56 bits + CRC-24 (rate-1/3 convolutional "
+        "code, soft Viterbi).",
         "",
     ]
     header = "| transform | n | recovered | wrong | BER | decode s (median) |"
@@ -416,7 +420,8 @@ def render(tallies, other_tallies, used, skipped, psnrs, ssims, other_psnrs, emb
         f"payload {'recovered' if big_ok else 'NOT recovered'} |",
         f"| false accepts on unmarked photos, JPEGs, crops and rescales | {unmarked_accepts} of {unmarked_trials} |",
         f"| unmarked inputs passing the sync gate (z >= {robust.SYNC_Z_GATE}) | {100 * gate_rate:.2f} % |",
-        f"| false-accept bound per image: candidates x gate rate x 2^-24 | "
+        f"| false-accept bound per image: {robust.N_LATTICE_CANDIDATES + robust.N_SCAN_CANDIDATES} "
+        f"candidates x gate rate x 2^-24 | "
         f"{robust.false_accept_bound(max(gate_rate, 1.0 / max(unmarked_trials, 1))):.1e} |",
     ]
     return lines

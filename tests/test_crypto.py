@@ -21,7 +21,7 @@ def test_blob_round_trip(size):
     sealed = crypto.encrypt_bytes(key, plaintext)
     assert crypto.decrypt_bytes(key, sealed) == plaintext
     assert sealed[:8] == crypto.BLOB_MAGIC
-    assert plaintext[:64] not in sealed or size == 0
+    assert size < 64 or plaintext[:64] not in sealed  # shorter runs turn up in random bytes by chance
 
 
 def _sealed(size=3 * CHUNK + 100):

@@ -93,6 +93,20 @@ def test_survives_transform(marked_kodim23, transform: str) -> None:
         assert result.mirrored
 
 
+@pytest.mark.parametrize("name", ["dog.jpg", "horses.jpg"])
+def test_survives_crop_resize_jpeg_chain(name: str) -> None:
+    """Chain A of the benchmark: half the area, then half the size, then JPEG 70. On these
+    photos the power-spectrum comb is too weak after the chain; the phase-aware sync
+    scan finds the period."""
+    marked = embed_watermark(load(name), SHARE_ID, KEY)
+    height, width = marked.shape[:2]
+    cropped = marked[height // 5: height // 5 + int(height * 0.71),
+                     width // 6: width // 6 + int(width * 0.71)]
+    small = cv2.resize(cropped, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    result = read_watermark(jpeg(small, 70), KEY)
+    assert result is not None and result.payload == SHARE_ID
+
+
 def test_reports_geometry_of_rotation(marked_kodim23) -> None:
     _, marked = marked_kodim23
     result = read_watermark(rotate(marked, -4.0), KEY)

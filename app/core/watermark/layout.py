@@ -44,22 +44,22 @@ def _keyed_rng(key: bytes, purpose: bytes) -> np.random.Generator:
     return np.random.default_rng(np.frombuffer(seed, dtype=np.uint32))
 
 
-def upsample_chips(chips: np.ndarray) -> np.ndarray:
-    """CHIP_GRID² chip values -> periodic TILE_SIZE² tile, by zero-padding the spectrum.
+def upsample_chips(chips: np.ndarray, size: int = TILE_SIZE) -> np.ndarray:
+    """CHIP_GRID² chip values -> periodic size² tile, by zero-padding the spectrum.
 
     The Nyquist row and column of the chip grid are dropped (they would be split
     ambiguously between +f and -f and are the first thing any filter removes).
     """
     half = CHIP_GRID // 2
     spectrum = np.fft.fft2(chips)
-    padded = np.zeros((TILE_SIZE, TILE_SIZE), dtype=complex)
+    padded = np.zeros((size, size), dtype=complex)
     low = slice(0, half)
-    high_small, high_big = slice(CHIP_GRID - half + 1, None), slice(TILE_SIZE - half + 1, None)
+    high_small, high_big = slice(CHIP_GRID - half + 1, None), slice(size - half + 1, None)
     padded[low, low] = spectrum[low, low]
     padded[low, high_big] = spectrum[low, high_small]
     padded[high_big, low] = spectrum[high_small, low]
     padded[high_big, high_big] = spectrum[high_small, high_small]
-    return np.fft.ifft2(padded).real * (TILE_SIZE * TILE_SIZE) / N_CHIPS
+    return np.fft.ifft2(padded).real * (size * size) / N_CHIPS
 
 
 def downsample_to_chips(tile: np.ndarray) -> np.ndarray:
@@ -101,12 +101,16 @@ class TileLayout:
         return cls(sync_chips, sync_values, data_chips, data_signs, coded_bit_of_data_chip,
                    sync_tile)
 
-    def tile_for(self, coded_bits: np.ndarray) -> np.ndarray:
-        """The full tile (sync + data) for one codeword, scaled to unit RMS."""
+    def chips_for(self, coded_bits: np.ndarray) -> np.ndarray:
+        """CHIP_GRID x CHIP_GRID chip values (±1, sync + data) for one codeword."""
         grid = np.zeros(N_CHIPS)
         grid[self.sync_chips] = self.sync_values
         grid[self.data_chips] = self.data_signs * (2.0 * coded_bits[self.coded_bit_of_data_chip] - 1.0)
-        tile = upsample_chips(grid.reshape(CHIP_GRID, CHIP_GRID))
+        return grid.reshape(CHIP_GRID, CHIP_GRID)
+
+    def tile_for(self, coded_bits: np.ndarray, size: int = TILE_SIZE) -> np.ndarray:
+        """The full tile (sync + data) for one codeword, size² pixels, scaled to unit RMS."""
+        tile = upsample_chips(self.chips_for(coded_bits), size)
         return tile / np.sqrt(np.mean(tile**2))
 
     def soft_coded_bits(self, chips: np.ndarray) -> np.ndarray:

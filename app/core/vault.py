@@ -363,6 +363,7 @@ class Vault:
             code_key = vault._recovery_code_key()
             for code in codes:
                 RecoveryCode.create(code_hash=auth.hash_recovery_code(code_key, code))
+            db.put_setting(_SIGNING_KEY, crypto.b64e(fingerprint.new_signing_key()))
         return vault, VaultCreated(crypto.format_recovery_key(recovery_raw), codes, enrollment)
 
     @classmethod
@@ -860,8 +861,8 @@ class Vault:
         )
 
     def _signing_key(self) -> bytes:
-        # Created on first use and kept in the encrypted DB, so vaults made before sharing
-        # existed get one too.
+        # Made with the vault and kept in the encrypted DB; vaults made before sharing existed
+        # get one on first use.
         stored = db.get_setting(_SIGNING_KEY)
         if stored is None:
             with db.database.atomic():

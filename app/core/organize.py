@@ -26,6 +26,8 @@ from .db import Face, Person, Photo, PhotoAnalysis, PhotoTag
 from .errors import SanctumError
 
 CHUNK = 8
+# Edits read the faces, then write: an IMMEDIATE transaction takes the write lock up front, so a
+# concurrent writer makes them wait (busy timeout) instead of failing with "database is locked".
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def update_people(cancel: threading.Event | None = None) -> int:
     """Give new faces a person: join a known one when close enough, else form new people."""
     from .vision import clustering
 
-    with db.database.atomic():
+    with db.database.atomic("IMMEDIATE"):
         update = clustering.update_people(_records(), _new_person, cancel=cancel)
         _apply(update)
     return len(update.new_people)
@@ -166,7 +168,7 @@ def name_person(person_id: int, name: str) -> None:
 def merge_people(keep: int, absorb: int) -> None:
     from .vision import clustering
 
-    with db.database.atomic():
+    with db.database.atomic("IMMEDIATE"):
         _apply(clustering.merge_people(_records(), keep, absorb))
 
 
@@ -174,7 +176,7 @@ def move_face(face_id: int, person_id: int | None) -> None:
     """Move a face to a person (None: to a new person of its own)."""
     from .vision import clustering
 
-    with db.database.atomic():
+    with db.database.atomic("IMMEDIATE"):
         record = _record(face_id)
         update = (clustering.move_face_to_new_person(record, _new_person) if person_id is None
                   else clustering.move_face(record, person_id))
@@ -184,7 +186,7 @@ def move_face(face_id: int, person_id: int | None) -> None:
 def reject_face(face_id: int) -> None:
     from .vision import clustering
 
-    with db.database.atomic():
+    with db.database.atomic("IMMEDIATE"):
         _apply(clustering.reject_face(_record(face_id)))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from app.core import errors as core
 from app.core.leaks.fetch import FetchError
 from app.core.leaks.takedown import TakedownError
+from app.core.vision.errors import VisionUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.UnsupportedImage, "Not a supported image", None),
     (core.PhotoNotFound, "Photo not found", "That photo is no longer in the vault."),
     (core.ExportError, "Export failed", None),
+    (VisionUnavailable, "Organising unavailable",
+     "Automatic tags, people and the sensitive flag need model packages that are missing or damaged "
+     "in this installation. Your photos are safe; reinstall Sanctum to get them back."),
     (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
     (FetchError, "Could not reach the address", None),
     (core.Cancelled, "Cancelled", "Cancelled."),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from enum import IntEnum
 
@@ -31,7 +31,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPixma
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from app.core.vault import PhotoInfo
-from app.workers.jobs import Thumbnail, ThumbnailJob
+from app.workers.jobs import RevealState, Thumbnail, ThumbnailJob
 from app.workers.manager import JobManager
 
 
@@ -162,28 +162,58 @@ class PhotoListModel(QAbstractListModel):
 
 
 class PhotoFilterProxy(QSortFilterProxyModel):
-    """File-name search, a date range (sidebar years/months) and "recent imports"."""
+    """Search, a date range (sidebar years/months), "recent imports", and a set of ids from a DB
+    query (a tag, a person, the sensitive flag).
+
+    Search text matches file names and a year ("2014") here, and tags and people names through
+    `set_text_matches` (ids found by a job for that text).
+    """
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._text = ""
+        self._year: int | None = None
+        self._text_ids: frozenset[int] = frozenset()
         self._after: datetime | None = None
         self._before: datetime | None = None
         self._imported_after: datetime | None = None
+        self._ids: frozenset[int] | None = None  # None: no query scope
         self.setDynamicSortFilter(True)
+
+    @property
+    def text(self) -> str:
+        return self._text
 
     def set_text(self, text: str) -> None:
         text = text.strip().casefold()
         if text != self._text:
             self._begin_filter_change()
             self._text = text
+            self._year = int(text) if text.isdigit() and len(text) == 4 else None
+            self._text_ids = frozenset()
+            self._end_filter_change()
+
+    def set_text_matches(self, text: str, ids: frozenset[int]) -> None:
+        """Photos whose tags or people match `text` (ignored once the text changed)."""
+        if text.strip().casefold() == self._text and ids != self._text_ids:
+            self._begin_filter_change()
+            self._text_ids = frozenset(ids)
             self._end_filter_change()
 
     def set_scope(self, *, after: datetime | None = None, before: datetime | None = None,
-                  imported_after: datetime | None = None) -> None:
+                  imported_after: datetime | None = None, ids: frozenset[int] | None = None) -> None:
         self._begin_filter_change()
         self._after, self._before, self._imported_after = after, before, imported_after
+        self._ids = None if ids is None else frozenset(ids)
         self._end_filter_change()
+
+    def set_scope_ids(self, ids: frozenset[int] | None) -> None:
+        """New results of the current query scope (organising found more photos)."""
+        ids = None if ids is None else frozenset(ids)
+        if ids != self._ids:
+            self._begin_filter_change()
+            self._ids = ids
+            self._end_filter_change()
 
     # Qt >= 6.10 has begin/endFilterChange (and deprecates the rest); older ones invalidate.
     _NEW_FILTER_API = hasattr(QSortFilterProxyModel, "endFilterChange") and hasattr(
@@ -201,14 +231,17 @@ class PhotoFilterProxy(QSortFilterProxyModel):
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self._text or self._after or self._before or self._imported_after)
+        return bool(self._text or self._after or self._before or self._imported_after or self._ids is not None)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
         model = self.sourceModel()
         if not isinstance(model, PhotoListModel) or source_row >= len(model.photos):
             return True
         p = model.photos[source_row]
-        if self._text and self._text not in p.filename.casefold():
+        if self._ids is not None and p.id not in self._ids:
+            return False
+        if self._text and self._text not in p.filename.casefold() and p.id not in self._text_ids \
+                and p.taken_at.year != self._year:
             return False
         if self._after is not None and p.taken_at < self._after:
             return False
@@ -291,6 +324,10 @@ class ThumbnailLoader(QObject):
         self.vault = None
         self.edge = 176
         self.cache = PixmapCache()
+        #: what the user chose to see sharp (the main window sets its SensitiveState here)
+        self.reveal: Callable[[], RevealState] = RevealState
+        self._blurred: set[int] = set()  # cached pixmaps that are blurred (sensitive, hidden)
+        self._flagged: set[int] = set()
         self._pending: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
         self._broken: set[int] = set()
@@ -318,6 +355,23 @@ class ThumbnailLoader(QObject):
     def is_broken(self, photo_id: int) -> bool:
         return photo_id in self._broken
 
+    def is_blurred(self, photo_id: int) -> bool:
+        """The cached thumbnail is the blurred one (the photo is sensitive and not revealed)."""
+        return photo_id in self._blurred
+
+    def is_flagged(self, photo_id: int) -> bool:
+        return photo_id in self._flagged
+
+    def reload(self, photo_ids: Iterable[int] | None = None) -> None:
+        """Sensitivity or reveal changed: drop these thumbnails (all: None) so they load again,
+        blurred or sharp; the views repaint and ask for them."""
+        ids = list(self.cache._items) if photo_ids is None else list(photo_ids)
+        for photo_id in ids:
+            self.cache.discard(photo_id)
+            self._blurred.discard(photo_id)
+            self._in_flight.discard(photo_id)  # a result already on its way is stale: ignored
+            self.ready.emit(photo_id)
+
     def request(self, photo_id: int) -> None:
         if (self.vault is None or photo_id in self._in_flight or photo_id in self._broken
                 or photo_id in self.cache):
@@ -342,6 +396,7 @@ class ThumbnailLoader(QObject):
     def forget(self, photo_ids: Iterable[int]) -> None:
         for photo_id in photo_ids:
             self.cache.discard(photo_id)
+            self._blurred.discard(photo_id)
             self._pending.pop(photo_id, None)
 
     def clear(self) -> None:
@@ -354,6 +409,8 @@ class ThumbnailLoader(QObject):
         self._broken.clear()
         self._dispatch_timer.stop()
         self.cache.clear()
+        self._blurred.clear()
+        self._flagged.clear()
         self.vault = None
 
     def _dispatch(self) -> None:
@@ -362,7 +419,7 @@ class ThumbnailLoader(QObject):
             while self._pending and len(ids) < self.BATCH:
                 photo_id, _ = self._pending.popitem(last=True)  # newest request first
                 ids.append(photo_id)
-            job = ThumbnailJob(self.vault, ids, self.edge)
+            job = ThumbnailJob(self.vault, ids, self.edge, self.reveal())
             self._in_flight.update(ids)
             self._running.add(job)
             job.signals.loaded.connect(self._on_loaded)
@@ -376,9 +433,11 @@ class ThumbnailLoader(QObject):
             if thumb.photo_id not in self._in_flight or thumb.size != self.edge:
                 continue  # cleared or resized meanwhile
             self._in_flight.discard(thumb.photo_id)
+            (self._flagged.add if thumb.sensitive else self._flagged.discard)(thumb.photo_id)
             if thumb.image.isNull():
                 self._broken.add(thumb.photo_id)
             else:
+                (self._blurred.add if thumb.blurred else self._blurred.discard)(thumb.photo_id)
                 self.cache.put(thumb.photo_id, QPixmap.fromImage(thumb.image))
             self.ready.emit(thumb.photo_id)
 
@@ -431,6 +490,8 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.fillPath(path, self.broken if self.loader.is_broken(photo_id) else self.placeholder)
             if not self.loader.is_broken(photo_id):
                 self.loader.request(photo_id)
+        if pixmap is not None and self.loader.is_blurred(photo_id):
+            self._paint_hidden_badge(painter, rect)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected:
             pen = QPen(option.palette.color(QPalette.ColorRole.Highlight), 4)
@@ -440,6 +501,25 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setPen(QPen(QColor(255, 255, 255, 160), 2))
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 8, 8)
         painter.restore()
+
+
+    @staticmethod
+    def _paint_hidden_badge(painter: QPainter, rect: QRect) -> None:
+        """A small "Sensitive" tag on a blurred thumbnail, so it reads as hidden, not broken."""
+        font = painter.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        painter.setFont(font)
+        text = "Sensitive"
+        width = painter.fontMetrics().horizontalAdvance(text) + 14
+        height = painter.fontMetrics().height() + 6
+        badge = QRect(rect.left() + (rect.width() - width) // 2, rect.top() + (rect.height() - height) // 2,
+                      width, height)
+        path = QPainterPath()
+        path.addRoundedRect(badge, height / 2, height / 2)
+        painter.fillPath(path, QColor(20, 24, 32, 170))
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class GalleryView(QListView):

@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 from app.core.vault import LeakMatchInfo, PhotoInfo, ScanOutcome, ShareInfo, TakedownInfo
 from app.workers.jobs import (
     EvidenceJob,
+    RevealState,
     HashExport,
     HashExportJob,
     ListMatchesJob,
@@ -789,6 +790,8 @@ class LeaksPage(QWidget):
 
     def __init__(self, model: LeaksTableModel, parent: QWidget | None = None):
         super().__init__(parent)
+        #: what the user revealed of sensitive photos (the main window sets its state here)
+        self.reveal: Callable[[], RevealState] = RevealState
         self.setObjectName("leaksPage")
         self.model = model
         self.proxy = LeaksFilterProxy(self)
@@ -886,7 +889,8 @@ class LeaksPage(QWidget):
         self.panel.status.setText(self._notes.get(match.id, ""))
         self.match_selected.emit(match)
         if not same and self._ready:
-            job = EvidenceJob(self.session.vault, [match])
+            # A sensitive photo (and its found copy) stays blurred unless the user revealed it.
+            job = EvidenceJob(self.session.vault, [match], self.reveal())
             job.signals.loaded.connect(self._evidence_loaded)
             self.session.jobs.start(job, priority=1)
 

@@ -1,14 +1,16 @@
 """The main window: unlock screen, library (sidebar, gallery, shares or leaks, details) and
 viewer in one stack; toolbar, search, drag-and-drop import with status-bar progress, export,
-delete, share, check an image, scan for leaks and request removals, lock."""
+delete, share, check an image, scan for leaks and request removals, lock; organising in the
+background (tags, people, sensitive photos) with the People view and search suggestions."""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -40,8 +42,20 @@ from app.workers.jobs import (
     DeleteResult,
     ExportJob,
     ImportJob,
+    FindPhotosJob,
+    FoundPhotos,
+    ListPeopleJob,
     ListPhotosJob,
     ListSharesJob,
+    OrganiseChunk,
+    OrganiseResult,
+    OrganiseSummary,
+    PeopleList,
+    PersonEdit,
+    PersonEditJob,
+    PhotoQuery,
+    SensitiveChange,
+    SetSensitiveJob,
     ShareList,
 )
 
@@ -58,6 +72,9 @@ from .gallery import (
 )
 from .jobs_ui import JobProgress, ProblemsPanel
 from .leaks_view import LeaksPage, LeaksTableModel, rescan_places
+from .organize_ui import OrganiseController, OrganiseStatus, SensitiveState
+from .people_view import PeopleModel, PeoplePage
+from . import settings as app_settings
 from .resources import app_icon
 from .session import Session
 from .settings_dialog import SettingsDialog
@@ -69,6 +86,7 @@ from .viewer import MetadataPanel, ViewerPage, _size_text
 log = logging.getLogger(__name__)
 
 PAGE_UNLOCK, PAGE_LIBRARY, PAGE_VIEWER = range(3)
+SEARCH_HINT = "Search names, tags, people, years"
 
 
 class DropOverlay(QWidget):
@@ -187,6 +205,9 @@ class MainWindow(QMainWindow):
         self.proxy.setSourceModel(self.model)
         self.loader = ThumbnailLoader(session.jobs, self)
         self.loader.ready.connect(self.model.thumbnail_ready)
+        self.sensitive = SensitiveState(self)
+        self.sensitive.changed.connect(self._sensitive_changed)
+        self.loader.reveal = self.sensitive.snapshot
         self.delegate = GalleryDelegate(self.loader, self)
         self.gallery = GalleryView(self.delegate)
         self.gallery.setModel(self.proxy)
@@ -210,6 +231,7 @@ class MainWindow(QMainWindow):
         self.model.modelReset.connect(self.leaks_model.photo_names_changed)
         self.leaks_page = LeaksPage(self.leaks_model)
         self.leaks_page.attach(session)
+        self.leaks_page.reveal = lambda: self.sensitive.snapshot()
         self.leaks_page.match_selected.connect(self._leak_selection_changed)
         self.leaks_page.request_deletion.connect(lambda match: self.open_takedown(match))
         self.leaks_page.open_request.connect(self._open_request)
@@ -227,6 +249,32 @@ class MainWindow(QMainWindow):
         self.viewer.navigate.connect(self._navigate_viewer)
         self.viewer.share_requested.connect(self.share_photo)
         self.viewer.panel.shares_lookup = self.shares_model.shares_for
+        self.viewer.sensitive = self.sensitive
+        self.viewer.sensitive_requested.connect(lambda pid, on: self.set_sensitive([pid], on))
+        self.detail.meta.session = session
+        self.people_summary: list = []
+        for panel in (self.viewer.panel, self.detail.meta):
+            panel.organise.edit_requested.connect(self.edit_people)
+            panel.organise.people_lookup = lambda: self.people_summary
+        self.people_model = PeopleModel(self)
+        self.people_page = PeoplePage(self.people_model)
+        self.people_page.open_person.connect(self.open_person)
+        self.people_page.rename_requested.connect(lambda pid, name: self.edit_people(PersonEdit("name", pid, name=name)))
+        self.people_page.merge_requested.connect(
+            lambda keep, absorb: self.edit_people(PersonEdit("merge", keep, other_id=absorb)))
+        self.library.middle.addWidget(self.people_page)
+        self._people_job: ListPeopleJob | None = None
+        self._scope_job: FindPhotosJob | None = None
+        self._search_job: FindPhotosJob | None = None
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(self._search_db)
+        self.organiser = OrganiseController(session, self)
+        self.organiser.chunk_done.connect(self._organise_chunk)
+        self.organiser.finished.connect(self._organise_done)
+        self.organiser.summary_ready.connect(self._organise_summary)
+        self.organiser.unavailable.connect(lambda text: self.statusBar().showMessage(text, 30000))
         self._share_dialog = None  # ShareDialog while open (imported when first used)
         self._inspect_dialog = None  # InspectDialog while open
         self.stack = QStackedWidget()
@@ -240,6 +288,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.job_progress = JobProgress()
         self.statusBar().addPermanentWidget(self.job_progress)
+        self.organise_status = OrganiseStatus(self.organiser)
+        self.statusBar().addPermanentWidget(self.organise_status)
         self._sidebar_timer = QTimer(self)
         self._sidebar_timer.setSingleShot(True)
         self._sidebar_timer.setInterval(300)
@@ -310,8 +360,14 @@ class MainWindow(QMainWindow):
         bar.addWidget(spacer)
         self.search = QLineEdit()
         self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search file names")
+        self.search.setPlaceholderText(SEARCH_HINT)
         self.search.setClearButtonEnabled(True)
+        self.search_words = QStringListModel(self)
+        self.completer = QCompleter(self.search_words, self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setMaxVisibleItems(12)
+        self.search.setCompleter(self.completer)
         self.search.setFixedWidth(260)
         self.search.setAcceptDrops(False)  # a drop anywhere means "import", even here
         self.search.textChanged.connect(self._on_search)
@@ -327,6 +383,8 @@ class MainWindow(QMainWindow):
 
     def _on_unlocked(self) -> None:
         vault = self.session.vault
+        self.sensitive.clear()
+        self.sensitive.set_reveal_all(bool(app_settings.read(app_settings.SHOW_SENSITIVE)))
         self.loader.set_vault(vault, self.session.thumbnail_edge)
         self.gallery.apply_cell_size()
         self.gallery.empty_text = "Loading…"
@@ -343,6 +401,8 @@ class MainWindow(QMainWindow):
         shares_job.signals.failed.connect(self._job_failed)
         self.session.jobs.start(shares_job, priority=2)
         self.leaks_page.reload()
+        self.organiser.refresh_summary()
+        self.organiser.request()  # photos left pending by an earlier session
 
     def _photos_listed(self, photos: list[PhotoInfo]) -> None:
         if not self.session.is_unlocked:
@@ -367,6 +427,13 @@ class MainWindow(QMainWindow):
         self.leaks_page.clear()
         self.viewer.clear()
         self.loader.clear()
+        self.organiser.reset()
+        self.sensitive.clear()
+        self.people_model.clear()
+        self.people_summary = []
+        self.sidebar_model.clear_organise()
+        self.search_words.setStringList([])
+        self.proxy.set_scope()
         self.model.clear()
         self.shares_model.clear()
         self.detail.show_selection([])
@@ -384,6 +451,8 @@ class MainWindow(QMainWindow):
         self.unlock_page.reset()
 
     def _on_settings_changed(self) -> None:
+        if self.session.is_unlocked:
+            self.sensitive.set_reveal_all(bool(app_settings.read(app_settings.SHOW_SENSITIVE)))
         self.loader.set_edge(self.session.thumbnail_edge)
         self.gallery.apply_cell_size()
         self.gallery.viewport().update()
@@ -392,11 +461,19 @@ class MainWindow(QMainWindow):
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
-        shared, leaks = scope.kind == "shared", scope.kind == "leaks"
+        shared, leaks, people = scope.kind == "shared", scope.kind == "leaks", scope.kind == "people"
         self.library.middle.setCurrentWidget(self.shares_page if shared else self.leaks_page if leaks
-                                             else self.gallery)
+                                             else self.people_page if people else self.gallery)
         self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared
-                                       else "Search places, photos, statuses" if leaks else "Search file names")
+                                       else "Search places, photos, statuses" if leaks else SEARCH_HINT)
+        if people:
+            self.library.scope_title.setText(scope.title)
+            self.detail.show_text("Double-click a person to see their photos.\n\nSelect one and press Rename… "
+                                  "(or F2) to name them; select two and press Merge if they are the same person.")
+            self.reload_people()
+            self._update_scope_count()
+            self._update_actions()
+            return
         if shared or leaks:
             self.library.scope_title.setText(scope.title)
             self._update_scope_count()
@@ -408,15 +485,198 @@ class MainWindow(QMainWindow):
         self._selection_changed()
         after, before = scope.date_range()
         imported_after = recent_import_cutoff() if scope.kind == "recent" else None
-        self.proxy.set_scope(after=after, before=before, imported_after=imported_after)
+        self.proxy.set_scope(after=after, before=before, imported_after=imported_after,
+                             ids=frozenset() if scope.needs_query else None)
         self.library.scope_title.setText(scope.title)
         self._update_scope_count()
+        if scope.needs_query:
+            self.gallery.empty_text = "Looking…"
+            self._query_scope()
+
+    def _query_scope(self) -> None:
+        """Ask the DB which photos a tag / person / sensitive scope holds (again)."""
+        scope = self.scope
+        if not scope.needs_query or not self.session.is_unlocked:
+            return
+        query = PhotoQuery(tag=scope.tag or None, person=scope.person if scope.kind == "person" else None,
+                           sensitive=True if scope.kind == "sensitive" else None)
+        if self._scope_job is not None:
+            self._scope_job.cancel()
+        job = FindPhotosJob(self.session.vault, query)
+        job.signals.finished.connect(self._scope_found)
+        job.signals.failed.connect(self._job_failed)
+        self._scope_job = job
+        self.session.jobs.start(job, priority=2)
+
+    def _scope_found(self, found: FoundPhotos) -> None:
+        if self._scope_job is None or found.query != self._scope_job.query:
+            return
+        self._scope_job = None
+        if self.session.is_unlocked and self.scope.needs_query:
+            self.proxy.set_scope_ids(found.ids)
+            self._update_scope_count()
+            self.gallery.viewport().update()
+
+    def open_person(self, person) -> None:
+        """From the People view: that person's photos in the gallery."""
+        self.sidebar.setCurrentIndex(QModelIndex())  # so clicking "People" again goes back
+        self.set_scope(Scope("person", person=person.id, label=person.name or "Unnamed person"))
+
+    # --- organising --------------------------------------------------------------------------
+
+    def _organise_chunk(self, chunk: OrganiseChunk) -> None:
+        self.sensitive.update_flags(chunk.photo_ids, chunk.sensitive)
+        if self.scope.needs_query:
+            self._query_scope()
+        if self.proxy.text:
+            self._search_timer.start()
+        for panel in (self.viewer.panel, self.detail.meta):
+            if panel.photo_id in chunk.photo_ids and panel.isVisible():
+                panel.refresh_organise()
+        if self.viewer.photo_id in chunk.sensitive and not self.viewer.blurred:
+            self.viewer.reload()  # flagged while on screen: blur it now
+
+    def _organise_done(self, result: OrganiseResult) -> None:
+        report = result.report
+        if report.cancelled or not report.analyzed:
+            return
+        n = report.analyzed
+        self.statusBar().showMessage(f"Organised {n:,} photo{'s' if n != 1 else ''}: tags and people are up "
+                                     "to date.", 10000)
+        if self.scope.kind == "people":
+            self.reload_people()
+
+    def _organise_summary(self, summary: OrganiseSummary) -> None:
+        if not self.session.is_unlocked:
+            return
+        self.people_summary = list(summary.people)
+        self.sidebar_model.update_organise(summary)
+        self._update_search_words(summary)
+
+    def _update_search_words(self, summary: OrganiseSummary | None = None) -> None:
+        words: dict[str, None] = {}
+        if summary is not None:
+            self._last_summary = summary
+        summary = getattr(self, "_last_summary", None)
+        if summary is not None:
+            words.update((t.term, None) for t in summary.categories if t.count)
+            words.update((t.term, None) for t in summary.labels)
+            words.update((p.name, None) for p in summary.people if p.name)
+        words.update((p.filename, None) for p in self.model.photos[:5000])
+        self.search_words.setStringList(list(words))
+
+    def reload_people(self) -> None:
+        if not self.session.is_unlocked:
+            return
+        if self._people_job is not None:
+            self._people_job.cancel()
+        job = ListPeopleJob(self.session.vault, PeoplePage.EDGE, self.sensitive.snapshot())
+        job.signals.finished.connect(lambda result, job=job: self._people_listed(job, result))
+        job.signals.failed.connect(self._job_failed)
+        self._people_job = job
+        self.session.jobs.start(job, priority=2)
+
+    def _people_listed(self, job: ListPeopleJob, result: PeopleList) -> None:
+        if job is not self._people_job or not self.session.is_unlocked:
+            return
+        self._people_job = None
+        chosen = [p.id for p in self.people_page.selected_people()]
+        self.people_model.set_people(result.people)
+        for person_id in chosen[:1]:
+            self.people_page.select_person(person_id)
+        if self.scope.kind == "people":
+            self._update_scope_count()
+
+    def edit_people(self, edit: PersonEdit) -> PersonEditJob | None:
+        """Name, merge, move or reject: a quick write, then everything showing people refreshes."""
+        if not self.session.is_unlocked:
+            return None
+        job = PersonEditJob(self.session.vault, edit)
+        job.signals.finished.connect(self._people_edited)
+        job.signals.failed.connect(self._job_failed)
+        self.session.jobs.start(job, priority=3)
+        return job
+
+    def _people_edited(self, edit: PersonEdit) -> None:
+        if not self.session.is_unlocked:
+            return
+        words = {"name": "Name saved.", "merge": "Merged: one person now.", "move": "Face moved.",
+                 "reject": "Removed: not a face."}
+        self.statusBar().showMessage(words.get(edit.action, "Saved."), 6000)
+        for panel in (self.viewer.panel, self.detail.meta):
+            if panel.photo_id is not None:
+                panel.refresh_organise()
+        self.organiser.refresh_summary()
+        if self.scope.kind == "people":
+            self.reload_people()
+        elif self.scope.kind == "person":
+            if edit.action == "name" and edit.person_id == self.scope.person:
+                self.scope = Scope("person", person=edit.person_id, label=edit.name or "Unnamed person")
+                self.library.scope_title.setText(self.scope.title)
+            self._query_scope()
+
+    def set_sensitive(self, photo_ids: list[int], value: bool | None) -> SetSensitiveJob | None:
+        """Mark (True) or unmark (False) photos as sensitive, by hand."""
+        if not photo_ids or not self.session.is_unlocked:
+            return None
+        job = SetSensitiveJob(self.session.vault, photo_ids, value)
+        job.signals.finished.connect(self._sensitive_set)
+        job.signals.failed.connect(self._job_failed)
+        self.session.jobs.start(job, priority=3)
+        return job
+
+    def _sensitive_set(self, change: SensitiveChange) -> None:
+        if not self.session.is_unlocked:
+            return
+        for photo_id in change.photo_ids:
+            self.sensitive.revealed.discard(photo_id)  # marking hides it, even if it was revealed
+        self.sensitive.update_flags(change.photo_ids, change.sensitive)
+        self.loader.reload(change.photo_ids)
+        n = len(change.photo_ids)
+        what = f"{n:,} photo{'s' if n != 1 else ''}" if n != 1 else "Photo"
+        self.statusBar().showMessage(f"{what} marked as sensitive: blurred until you reveal it." if change.value
+                                     else f"{what} no longer marked as sensitive.", 8000)
+        if self.viewer.photo_id in change.photo_ids:
+            self.viewer.reload()
+        if self.scope.kind == "sensitive":
+            self._query_scope()
+        self.organiser.refresh_summary()
+
+    def _sensitive_changed(self, photo_ids) -> None:
+        """A flag or a reveal changed: those thumbnails load again, blurred or sharp."""
+        self.loader.reload(photo_ids)
+        if photo_ids is None:  # "Show sensitive photos" toggled
+            if self.viewer.photo_id is not None:
+                self.viewer.reload()
+            if self.scope.kind == "people":
+                self.reload_people()
+        self.gallery.viewport().update()
 
     def _on_search(self, text: str) -> None:
         self.proxy.set_text(text)
+        if text.strip():
+            self._search_timer.start()
         self.shares_page.set_text(text)
         self.leaks_page.set_text(text)
         self._update_scope_count()
+
+    def _search_db(self) -> None:
+        """Tags and people names matching the search text (file names and years: the proxy)."""
+        text = self.search.text().strip()
+        if not text or not self.session.is_unlocked:
+            return
+        if self._search_job is not None:
+            self._search_job.cancel()
+        job = FindPhotosJob(self.session.vault, PhotoQuery(text=text))
+        job.signals.finished.connect(self._search_found)
+        self._search_job = job
+        self.session.jobs.start(job, priority=2)
+
+    def _search_found(self, found: FoundPhotos) -> None:
+        self._search_job = None
+        if self.session.is_unlocked:
+            self.proxy.set_text_matches(found.query.text or "", found.ids)
+            self._update_scope_count()
 
     def _schedule_counts(self, *args) -> None:
         if not self._sidebar_timer.isActive():
@@ -425,6 +685,7 @@ class MainWindow(QMainWindow):
     def _refresh_counts(self) -> None:
         self.sidebar_model.update_from(self.model.photos)
         self._update_scope_count()
+        self._update_search_words()
 
     @property
     def showing_shares(self) -> bool:
@@ -435,10 +696,18 @@ class MainWindow(QMainWindow):
         return self.scope.kind == "leaks"
 
     @property
+    def showing_people(self) -> bool:
+        return self.scope.kind == "people"
+
+    @property
     def showing_gallery(self) -> bool:
-        return not (self.showing_shares or self.showing_leaks)
+        return not (self.showing_shares or self.showing_leaks or self.showing_people)
 
     def _update_scope_count(self) -> None:
+        if self.showing_people:
+            n = self.people_model.rowCount()
+            self.library.scope_count.setText(f"{n:,} {'people' if n != 1 else 'person'}")
+            return
         if self.showing_leaks:
             shown = self.leaks_page.proxy.rowCount()
             self.library.scope_count.setText(f"{shown:,} found cop{'ies' if shown != 1 else 'y'}")
@@ -532,6 +801,8 @@ class MainWindow(QMainWindow):
         if self.showing_leaks:
             match = self.leaks_page.table.selected_match()
             return self._photo_info(match.photo_id) if match and match.photo_id is not None else None
+        if self.showing_people:
+            return None
         ids = self.selected_ids()
         return self._photo_info(ids[0]) if len(ids) == 1 else None
 
@@ -702,6 +973,16 @@ class MainWindow(QMainWindow):
         share = menu.addAction("Share…", self.share_photo)
         share.setEnabled(self.share_action.isEnabled())
         menu.addSeparator()
+        ids = self.selected_ids()
+        flagged = [i for i in ids if self.sensitive.is_flagged(i) or self.loader.is_flagged(i)]
+        if len(flagged) < len(ids):
+            menu.addAction("Mark as sensitive", lambda: self.set_sensitive(ids, True)).setObjectName("markSensitive")
+        if flagged:
+            menu.addAction("Not sensitive", lambda: self.set_sensitive(flagged, False)).setObjectName("unmarkSensitive")
+        hidden = [i for i in flagged if self.loader.is_blurred(i)]
+        if hidden:
+            menu.addAction("Reveal", lambda: [self.sensitive.reveal(i) for i in hidden]).setObjectName("revealPhotos")
+        menu.addSeparator()
         menu.addAction("Export…", self.export_selected)
         menu.addAction("Delete", self.delete_selected)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -750,6 +1031,8 @@ class MainWindow(QMainWindow):
             self.problems.show_problems(
                 f"{len(report.errors):,} file{'s' if len(report.errors) != 1 else ''} could not be added",
                 report.errors)
+        if report.imported:
+            self.organiser.request()  # tags, faces, the sensitive flag: in the background
         self.import_finished.emit(report)
 
     # --- export and delete -------------------------------------------------------------------------

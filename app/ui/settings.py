@@ -46,7 +46,13 @@ REQUESTER_EMAIL = SettingSpec(
     "ui.requester_email", str, "", "Your email (for removal requests)",
     "Where the host can answer a removal request. Kept in the vault, so only you see it.")
 
-ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL)
+SHOW_SENSITIVE = SettingSpec(
+    "ui.show_sensitive", bool, False, "Show sensitive photos",
+    "Sensitive photos (flagged automatically or by you) are blurred everywhere in Sanctum until you "
+    "reveal them one by one. Tick to show them all sharp.")
+
+ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL,
+                SHOW_SENSITIVE)
 
 _TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 

@@ -1,4 +1,4 @@
-"""Settings: auto-lock time, thumbnail size and the sharing default (stored in the vault, see
+"""Settings: auto-lock time, thumbnail size, showing sensitive photos, the sharing default (stored in the vault, see
 settings.py), and the export of the vault's public key so others can check its signatures."""
 
 from __future__ import annotations
@@ -58,6 +58,15 @@ class SettingsDialog(QDialog):
         self.thumb.setCurrentIndex(max(0, self.thumb.findData(session.thumbnail_edge)))
         form.addRow(settings.THUMBNAIL_SIZE.label, self.thumb)
         layout.addLayout(form)
+        self.show_sensitive = QCheckBox(settings.SHOW_SENSITIVE.label)
+        self.show_sensitive.setObjectName("showSensitive")
+        self.show_sensitive.setToolTip(settings.SHOW_SENSITIVE.help)
+        self.show_sensitive.setChecked(bool(settings.read(settings.SHOW_SENSITIVE)))
+        layout.addWidget(self.show_sensitive)
+        sensitive_help = QLabel("Off: sensitive photos stay blurred until you press Reveal on one.")
+        sensitive_help.setWordWrap(True)
+        sensitive_help.setProperty("muted", True)
+        layout.addWidget(sensitive_help)
 
         layout.addWidget(_section("Sharing"))
         self.strip_location = QCheckBox(settings.SHARE_STRIP_LOCATION.label)
@@ -134,5 +143,6 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         if self.session.is_unlocked:
             settings.write(settings.SHARE_STRIP_LOCATION, self.strip_location.isChecked())
+            settings.write(settings.SHOW_SENSITIVE, self.show_sensitive.isChecked())
             self.session.save_settings(self.auto_lock.value(), int(self.thumb.currentData()))
         super().accept()

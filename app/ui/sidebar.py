@@ -1,7 +1,8 @@
-"""The sidebar: library views, dates by year and month, and the views later features bring.
+"""The sidebar: library views, dates by year and month, tags (the eight categories and the
+most common fine labels), people and sensitive photos.
 
-Entries for features that do not exist yet are shown greyed out with a tooltip that says so,
-rather than leading to empty pages.
+Tag and people counts come from the organise summary (a job); until the first one arrives the
+entries show no count.
 """
 
 from __future__ import annotations
@@ -23,21 +24,37 @@ from .gallery import recent_import_cutoff
 SCOPE_ROLE = Qt.ItemDataRole.UserRole + 1
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 
-LATER = (
-    ("Tags", "Automatic tags arrive with the tagging feature in a later version."),
-    ("People", "Grouping by faces arrives with the people feature in a later version."),
-    ("Sensitive", "Flagging of sensitive photos arrives in a later version."),
-)
+CATEGORIES = ("people", "animals", "vehicles", "food & drink", "nature & landscape", "buildings & places",
+              "documents & screenshots", "objects")
+MORE_TAGS = 15  # fine labels listed under "More tags" (the search box suggests all of them)
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What the library shows: kind is "all", "recent", "year" or "month" (photos in the
-    gallery), "shared" (the table of protected copies) or "leaks" (copies found by scans)."""
+    """What the library shows: kind is "all", "recent", "year", "month", "tag", "person" or
+    "sensitive" (photos in the gallery), "people" (the People view), "shared" (the table of
+    protected copies) or "leaks" (copies found by scans)."""
 
     kind: str = "all"
     year: int = 0
     month: int = 0
+    tag: str = ""
+    person: int = 0
+    label: str = ""  # the person's name as shown (not part of what selects the photos)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Scope):
+            return NotImplemented
+        return (self.kind, self.year, self.month, self.tag, self.person) == (
+            other.kind, other.year, other.month, other.tag, other.person)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.year, self.month, self.tag, self.person))
+
+    @property
+    def needs_query(self) -> bool:
+        """Whether the photos shown come from a DB query (tags, people, the flag)."""
+        return self.kind in ("tag", "person", "sensitive")
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         if self.kind == "year":
@@ -59,6 +76,14 @@ class Scope:
             return str(self.year)
         if self.kind == "month":
             return f"{calendar.month_name[self.month]} {self.year}"
+        if self.kind == "tag":
+            return self.tag[:1].upper() + self.tag[1:]
+        if self.kind == "person":
+            return self.label or "Unnamed person"
+        if self.kind == "people":
+            return "People"
+        if self.kind == "sensitive":
+            return "Sensitive"
         return "All photos"
 
 
@@ -101,12 +126,28 @@ class SidebarModel(QStandardItemModel):
         root.appendRow(_header("Dates"))
         self.dates_anchor = self.rowCount()
         self._months: tuple = ()
-        root.appendRow(_header("Coming later"))
-        for text, tip in LATER:
-            item = _entry(text, None)
-            item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed: the feature does not exist yet
-            item.setToolTip(tip)
-            root.appendRow(item)
+        root.appendRow(_header("Organised"))
+        self.people_item = _entry("People", Scope("people"))
+        self.people_item.setToolTip("Faces found in your photos, grouped by person. Name them, merge or fix them.")
+        self.sensitive_item = _entry("Sensitive", Scope("sensitive"))
+        self.sensitive_item.setToolTip("Photos flagged as sensitive (automatically or by you). They stay "
+                                       "blurred until you reveal them.")
+        self.tags_item = _entry("Tags", None)
+        self.tags_item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a folder of tags, not a view itself
+        self.tags_item.setToolTip("Found automatically in your photos, on this computer")
+        self.category_items: dict[str, QStandardItem] = {}
+        for name in CATEGORIES:
+            item = _entry(name.capitalize(), Scope("tag", tag=name))
+            self.category_items[name] = item
+            self.tags_item.appendRow(item)
+        self.more_tags_item = _entry("More tags", None)
+        self.more_tags_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.more_tags_item.setToolTip("The most common things found; type in the search box for the rest")
+        self.tags_item.appendRow(self.more_tags_item)
+        root.appendRow(self.people_item)
+        root.appendRow(self.sensitive_item)
+        root.appendRow(self.tags_item)
+        self._labels: tuple = ()
 
     def update_from(self, photos: Iterable[PhotoInfo], now: datetime | None = None) -> None:
         photos = list(photos)
@@ -136,6 +177,33 @@ class SidebarModel(QStandardItemModel):
                 self._set_count(month_item, calendar.month_name[month], count)
                 year_item.appendRow(month_item)
             root.insertRow(self.dates_anchor + offset, [year_item])
+
+    def update_organise(self, summary) -> None:
+        """Counts from an `OrganiseSummary`: people, sensitive photos, categories, top labels."""
+        self._set_count(self.people_item, "People", len(summary.people))
+        self._set_count(self.sensitive_item, "Sensitive", summary.sensitive)
+        for tag in summary.categories:
+            item = self.category_items.get(tag.term)
+            if item is not None:
+                self._set_count(item, tag.term.capitalize(), tag.count)
+        labels = tuple((t.term, t.count) for t in summary.labels[:MORE_TAGS])
+        if labels != self._labels:
+            self._labels = labels
+            self.more_tags_item.removeRows(0, self.more_tags_item.rowCount())
+            for term, count in labels:
+                item = _entry("", Scope("tag", tag=term))
+                self._set_count(item, term[:1].upper() + term[1:], count)
+                self.more_tags_item.appendRow(item)
+
+    def clear_organise(self) -> None:
+        for item, label in ((self.people_item, "People"), (self.sensitive_item, "Sensitive")):
+            item.setData(None, COUNT_ROLE)
+            item.setText(label)
+        for name, item in self.category_items.items():
+            item.setData(None, COUNT_ROLE)
+            item.setText(name.capitalize())
+        self._labels = ()
+        self.more_tags_item.removeRows(0, self.more_tags_item.rowCount())
 
     def set_share_count(self, count: int) -> None:
         self._set_count(self.shared_item, "Shared", count)
@@ -184,6 +252,7 @@ class SidebarView(QTreeView):
         self.selectionModel().currentChanged.connect(self._on_current)
         self.setCurrentIndex(model.indexFromItem(model.all_item))
         model.rowsInserted.connect(self._on_rows_inserted)
+        self.expand(model.indexFromItem(model.tags_item))
 
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if not parent.isValid():
@@ -195,6 +264,8 @@ class SidebarView(QTreeView):
             self.scope_selected.emit(scope)
             if scope.kind == "year":
                 self.expand(current)
+        elif current.isValid() and self.model().hasChildren(current):
+            self.expand(current)  # "Tags", "More tags": open on click
 
     def select_scope(self, scope: Scope) -> None:
         index = self.model().index_of_scope(scope)

@@ -1,4 +1,6 @@
-"""The viewer: one photo, decrypted in memory by a worker, with its details beside it."""
+"""The viewer: one photo, decrypted in memory by a worker, with its details beside it (file,
+shares, tags, people and their faces). A sensitive photo shows blurred, from its thumbnail,
+until the user reveals it: the original is not even decrypted before that."""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.vault import PhotoInfo, ShareInfo
-from app.workers.jobs import FullImage, FullImageJob
+from app.workers.jobs import FaceInfo, FullImage, FullImageJob, PhotoFacesJob, PhotoOrganise
 
 from .errors import explain
+from .organize_ui import OrganisePanel, SensitiveState
 from .session import Session
 from .shares_view import share_line
 
@@ -28,6 +31,22 @@ class ImageCanvas(QWidget):
         self._pixmap: QPixmap | None = None
         self.message = ""
         self.setMinimumSize(QSize(200, 200))
+        self.faces: list[FaceInfo] = []
+        self.frame: tuple[int, int] = (0, 0)  # the large thumbnail's size: the boxes' pixels
+        self.show_faces = False
+        self.highlight: int | None = None  # a face id outlined while its row is hovered
+
+    def set_faces(self, faces: list[FaceInfo], frame: tuple[int, int]) -> None:
+        self.faces, self.frame = list(faces), frame
+        self.update()
+
+    def set_show_faces(self, on: bool) -> None:
+        self.show_faces = on
+        self.update()
+
+    def set_highlight(self, face_id: int | None) -> None:
+        self.highlight = face_id
+        self.update()
 
     def set_pixmap(self, pixmap: QPixmap | None) -> None:
         self._pixmap = pixmap
@@ -48,12 +67,35 @@ class ImageCanvas(QWidget):
             x = area.x() + (area.width() - size.width()) / 2
             y = area.y() + (area.height() - size.height()) / 2
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            painter.drawPixmap(QRectF(x, y, size.width(), size.height()), self._pixmap,
-                               QRectF(self._pixmap.rect()))
+            target = QRectF(x, y, size.width(), size.height())
+            painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
+            self._paint_faces(painter, target)
         elif self.message:
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
         painter.end()
+
+
+    def face_rect(self, face: FaceInfo, target: QRectF) -> QRectF:
+        sx = target.width() / max(1, self.frame[0])
+        sy = target.height() / max(1, self.frame[1])
+        left, top, right, bottom = face.box
+        return QRectF(target.x() + left * sx, target.y() + top * sy, (right - left) * sx, (bottom - top) * sy)
+
+    def _paint_faces(self, painter: QPainter, target: QRectF) -> None:
+        if not self.faces or not self.frame[0]:
+            return
+        for face in self.faces:
+            hovered = face.id == self.highlight
+            if not (self.show_faces or hovered):
+                continue
+            rect = self.face_rect(face, target)
+            painter.setPen(QPen(QColor(0, 0, 0, 120), 4))
+            painter.drawRoundedRect(rect, 6, 6)
+            painter.setPen(QPen(QColor("#ffd54a") if hovered else QColor(255, 255, 255), 2))
+            painter.drawRoundedRect(rect, 6, 6)
+            painter.drawText(rect.adjusted(0, rect.height() + 4, 0, 24),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, face.person)
 
 
 def _size_text(n: int) -> str:
@@ -99,16 +141,18 @@ class MetadataPanel(QFrame):
         #: photo id -> its shares, newest first (the main window's shares model answers)
         self.shares_lookup: Callable[[int], list[ShareInfo]] = lambda _pid: []
         self.photo_id: int | None = None
-        later = QLabel("Tags and people appear here once those features arrive.")
-        later.setWordWrap(True)
-        later.setProperty("muted", True)
         layout.addSpacing(8)
-        layout.addWidget(later)
+        self.organise = OrganisePanel()
+        layout.addWidget(self.organise)
         layout.addStretch(1)
+        #: set by the owner: tags and faces are read by a job on this session
+        self.session: Session | None = None
+        self._organise_job: PhotoFacesJob | None = None
 
     def show_info(self, info: PhotoInfo | None) -> None:
         self.photo_id = info.id if info is not None else None
         self.refresh_shares()
+        self.refresh_organise()
         if info is None:
             self.title.setText("")
             for value in self.fields.values():
@@ -122,6 +166,28 @@ class MetadataPanel(QFrame):
         self.fields["file"].setText(f"{info.mime.split('/')[-1].upper()}, {_size_text(info.size_bytes)}")
         self.fields["imported"].setText(f"{info.imported_at:%d %B %Y, %H:%M}")
         self.fields["uid"].setText(info.image_uid[:16])
+
+    def refresh_organise(self) -> None:
+        """Read this photo's tags, people and faces (again: after an edit or an organise chunk)."""
+        if self._organise_job is not None:
+            self._organise_job.cancel()
+            self._organise_job = None
+        session = self.session
+        if self.photo_id is None or session is None or not session.is_unlocked:
+            self.organise.show_data(None)
+            return
+        if self.organise.data is None or self.organise.data.photo_id != self.photo_id:
+            self.organise.show_data(None, waiting=True)
+        job = PhotoFacesJob(session.vault, self.photo_id)
+        job.signals.finished.connect(self._organise_loaded)
+        self._organise_job = job
+        session.jobs.start(job, priority=1)
+
+    def _organise_loaded(self, data: PhotoOrganise) -> None:
+        if data.photo_id != self.photo_id:
+            return
+        self._organise_job = None
+        self.organise.show_data(data)
 
     def refresh_shares(self) -> None:
         shares = self.shares_lookup(self.photo_id) if self.photo_id is not None else []
@@ -144,12 +210,15 @@ class ViewerPage(QWidget):
     closed = Signal()
     navigate = Signal(int)  # -1 previous, +1 next
     share_requested = Signal(int)  # photo id
+    sensitive_requested = Signal(int, bool)  # photo id, mark (True) or unmark (False)
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("viewerPage")
         self.session = session
         self.photo_id: int | None = None
+        self.panel_info: PhotoInfo | None = None
+        self.blurred = False
         self._job: FullImageJob | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -169,10 +238,15 @@ class ViewerPage(QWidget):
         self.share_button.setObjectName("viewerShare")
         self.share_button.setToolTip("Save a protected copy of this photo for one person")
         self.share_button.clicked.connect(self._request_share)
+        self.sensitive_button = QPushButton("Mark as sensitive")
+        self.sensitive_button.setObjectName("viewerSensitive")
+        self.sensitive_button.setToolTip("Sensitive photos stay blurred everywhere in Sanctum until you reveal them")
+        self.sensitive_button.clicked.connect(self._toggle_sensitive)
         bar_layout.addWidget(self.back)
         bar_layout.addStretch(1)
         bar_layout.addWidget(self.name)
         bar_layout.addStretch(1)
+        bar_layout.addWidget(self.sensitive_button)
         bar_layout.addWidget(self.share_button)
         bar_layout.addWidget(self.prev_button)
         bar_layout.addWidget(self.next_button)
@@ -183,7 +257,32 @@ class ViewerPage(QWidget):
         self.canvas = ImageCanvas()
         self.panel = MetadataPanel()
         self.panel.setFixedWidth(280)
-        body.addWidget(self.canvas, 1)
+        self.panel.session = session
+        self.panel.organise.faces_toggled.connect(self.canvas.set_show_faces)
+        self.panel.organise.face_hovered.connect(self.canvas.set_highlight)
+        self.panel.organise.data_shown.connect(self._faces_shown)
+        #: what is revealed (the main window shares its state here)
+        self.sensitive = SensitiveState(self)
+        self.sensitive_photo = False
+        self.reveal_bar = QFrame()
+        self.reveal_bar.setObjectName("revealBar")
+        reveal_layout = QHBoxLayout(self.reveal_bar)
+        self.reveal_text = QLabel("This photo is marked sensitive, so it is blurred.")
+        self.reveal_button = QPushButton("Reveal")
+        self.reveal_button.setObjectName("revealButton")
+        self.reveal_button.setToolTip("Show this photo sharp (until the vault is locked)")
+        self.reveal_button.clicked.connect(self.reveal)
+        reveal_layout.addStretch(1)
+        reveal_layout.addWidget(self.reveal_text)
+        reveal_layout.addWidget(self.reveal_button)
+        reveal_layout.addStretch(1)
+        self.reveal_bar.hide()
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(0)
+        left.addWidget(self.reveal_bar)
+        left.addWidget(self.canvas, 1)
+        body.addLayout(left, 1)
         body.addWidget(self.panel)
         layout.addLayout(body, 1)
         for keys, slot in ((Qt.Key.Key_Escape, self.closed.emit), (Qt.Key.Key_Left, lambda: self.navigate.emit(-1)),
@@ -193,11 +292,16 @@ class ViewerPage(QWidget):
             shortcut.activated.connect(slot)
 
     def show_photo(self, info: PhotoInfo) -> None:
+        self.panel_info = info
         if self._job is not None:
             self._job.cancel()
         self.photo_id = info.id
         self.name.setText(info.filename)
+        self.canvas.set_faces([], (0, 0))
+        self.canvas.set_highlight(None)
         self.panel.show_info(info)
+        self.reveal_bar.hide()
+        self._set_sensitive_button(self.sensitive.is_flagged(info.id))
         self.canvas.set_pixmap(None)
         self.canvas.message = "Decrypting…"
         self.canvas.update()
@@ -209,7 +313,8 @@ class ViewerPage(QWidget):
         if screen is not None:
             geo = screen.geometry()
             longest = int(max(geo.width(), geo.height()) * screen.devicePixelRatio())
-        job = FullImageJob(vault, info.id, max_side=max(1024, min(longest, 4096)))
+        reveal = self.sensitive.snapshot().shows(info.id)
+        job = FullImageJob(vault, info.id, max_side=max(1024, min(longest, 4096)), reveal=reveal)
         job.signals.finished.connect(self._loaded)
         job.signals.failed.connect(lambda exc, pid=info.id: self._failed(pid, exc))
         self._job = job
@@ -223,7 +328,38 @@ class ViewerPage(QWidget):
         if result.photo_id != self.photo_id:
             return
         self._job = None
+        self.blurred = result.blurred
         self.canvas.set_pixmap(QPixmap.fromImage(result.image))
+        self.reveal_bar.setVisible(result.blurred)
+        self._set_sensitive_button(result.sensitive)
+        self.sensitive.update_flags([result.photo_id], [result.photo_id] if result.sensitive else [])
+
+    def _set_sensitive_button(self, sensitive: bool) -> None:
+        self.sensitive_photo = sensitive
+        self.sensitive_button.setText("Not sensitive" if sensitive else "Mark as sensitive")
+
+    def _toggle_sensitive(self) -> None:
+        if self.photo_id is not None:
+            self.sensitive_requested.emit(self.photo_id, not self.sensitive_photo)
+
+    def _faces_shown(self, data) -> None:
+        if data is not None and data.photo_id == self.photo_id:
+            self.canvas.set_faces(data.faces, data.frame)
+        else:
+            self.canvas.set_faces([], (0, 0))
+
+    def reveal(self) -> None:
+        """Show this photo sharp: decrypt the original now."""
+        if self.photo_id is None:
+            return
+        self.sensitive.reveal(self.photo_id)
+        self.reload()
+
+    def reload(self) -> None:
+        """Load the current photo again (its flag or reveal changed)."""
+        info = self.panel_info
+        if info is not None and info.id == self.photo_id:
+            self.show_photo(info)
 
     def _failed(self, photo_id: int, exc: BaseException) -> None:
         if photo_id != self.photo_id:
@@ -238,7 +374,10 @@ class ViewerPage(QWidget):
             self._job.cancel()
             self._job = None
         self.photo_id = None
+        self.panel_info = None
         self.canvas.set_pixmap(None)
+        self.canvas.set_faces([], (0, 0))
         self.canvas.message = ""
+        self.reveal_bar.hide()
         self.panel.show_info(None)
         self.name.setText("")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from .base import Job, JobSignals
 if TYPE_CHECKING:  # the sharing stack (numpy, the watermark) loads only when sharing is used
     from app.core.leaks.fetch import FetchPolicy
     from app.core.leaks.takedown import Requester, TakedownContact
+    from app.core.organize import IndexReport, PhotoDetails
     from app.core.sharing import InspectReport, ShareOptions
 
 log = logging.getLogger(__name__)
@@ -184,15 +186,62 @@ class Thumbnail:
     photo_id: int
     size: int  # the square edge it was made for, in device pixels
     image: QImage
+    sensitive: bool = False  # flagged (by the model or the user)
+    blurred: bool = False  # blurred in the worker: no sharp copy of it exists in this process
+
+
+# --- sensitive photos: blurred in the worker, before any QImage of them exists -------------------
+
+
+@dataclass(frozen=True)
+class RevealState:
+    """A snapshot of what the user chose to see sharp: every photo, or these ids."""
+
+    reveal_all: bool = False
+    revealed: frozenset[int] = frozenset()
+
+    def shows(self, photo_id: int | None) -> bool:
+        return self.reveal_all or photo_id in self.revealed
+
+
+def sensitive_ids(vault: Vault, photo_ids) -> set[int]:
+    """Which of these photos are flagged (the model's verdict, or the user's when set)."""
+    ids = [i for i in photo_ids if i is not None]
+    if not ids:
+        return set()
+    return {p.id for p in vault.list_photos(ids=ids, sensitive=True)}
+
+
+def _qimage_from_pil(im) -> QImage:
+    rgb = im.convert("RGB")
+    return QImage(rgb.tobytes(), rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888).copy()
+
+
+def blurred_image(data: bytes) -> QImage:
+    """Decode image bytes and blur them beyond recognition (Pillow, on the worker thread).
+
+    The picture is first shrunk to a few dozen pixels, so the detail is gone, not just softened;
+    the blur then hides the blocks. Only this blurred copy ever becomes a `QImage`.
+    """
+    from PIL import Image, ImageFilter
+
+    with Image.open(io.BytesIO(data)) as im:
+        im = im.convert("RGB")
+        size = im.size
+        im.thumbnail((24, 24), Image.Resampling.BOX)
+        im = im.filter(ImageFilter.GaussianBlur(1.5))
+        im = im.resize(size, Image.Resampling.BICUBIC)
+        im = im.filter(ImageFilter.GaussianBlur(max(2.0, max(size) / 40)))
+        return _qimage_from_pil(im)
 
 
 class ThumbnailSignals(JobSignals):
     loaded = Signal(object)  # list[Thumbnail], a few at a time
 
 
-def square_thumbnail(data: bytes, edge: int) -> QImage:
-    """Decode a JPEG thumbnail and centre-crop it to a square of `edge` pixels."""
-    image = QImage.fromData(data)
+def square_thumbnail(data: bytes | QImage, edge: int) -> QImage:
+    """Decode a JPEG thumbnail (or take a decoded one) and centre-crop it to a square of `edge` pixels."""
+    image = data if isinstance(data, QImage) else QImage.fromData(data)
     if image.isNull():
         return image
     scaled = image.scaled(QSize(edge, edge), Qt.AspectRatioMode.KeepAspectRatioByExpanding,
@@ -205,10 +254,11 @@ def square_thumbnail(data: bytes, edge: int) -> QImage:
 class ThumbnailJob(Job):
     """Decrypt and decode a batch of small thumbnails; hands them over a few at a time."""
 
-    def __init__(self, vault: Vault, photo_ids: list[int], edge: int):
+    def __init__(self, vault: Vault, photo_ids: list[int], edge: int, reveal: RevealState = RevealState()):
         super().__init__(vault)
         self.photo_ids = list(photo_ids)
         self.edge = edge
+        self.reveal = reveal
 
     def make_signals(self) -> ThumbnailSignals:
         return ThumbnailSignals()
@@ -217,6 +267,9 @@ class ThumbnailJob(Job):
         batch: list[Thumbnail] = []
         failed: list[int] = []
         last_emit = time.monotonic()
+        # Asked here, in the worker, not taken from the UI: a thumbnail decoded before the UI
+        # learnt the flag would otherwise exist sharp.
+        flagged = sensitive_ids(self.vault, self.photo_ids)
         for photo_id in self.photo_ids:
             self.check_cancelled()
             try:
@@ -225,7 +278,15 @@ class ThumbnailJob(Job):
                 log.warning("thumbnail of photo %s could not be read", photo_id)
                 failed.append(photo_id)
                 continue
-            batch.append(Thumbnail(photo_id, self.edge, square_thumbnail(data, self.edge)))
+            sensitive = photo_id in flagged
+            blur = sensitive and not self.reveal.shows(photo_id)
+            try:
+                decoded: bytes | QImage = blurred_image(data) if blur else data
+            except Exception:  # noqa: BLE001 - never fall back to the sharp picture
+                log.warning("thumbnail of photo %s could not be blurred", photo_id)
+                failed.append(photo_id)
+                continue
+            batch.append(Thumbnail(photo_id, self.edge, square_thumbnail(decoded, self.edge), sensitive, blur))
             now = time.monotonic()
             if len(batch) >= 8 or now - last_emit > 0.05:
                 self.signals.loaded.emit(batch)
@@ -240,6 +301,8 @@ class FullImage:
     photo_id: int
     info: PhotoInfo
     image: QImage
+    sensitive: bool = False
+    blurred: bool = False  # a blurred large thumbnail: the original was not decrypted
 
 
 def decode_for_display(data: bytes, max_side: int) -> QImage:
@@ -262,18 +325,24 @@ def decode_for_display(data: bytes, max_side: int) -> QImage:
 
 
 class FullImageJob(Job):
-    def __init__(self, vault: Vault, photo_id: int, max_side: int = 4096):
+    def __init__(self, vault: Vault, photo_id: int, max_side: int = 4096, reveal: bool = False):
         super().__init__(vault)
         self.photo_id = photo_id
         self.max_side = max_side
+        self.reveal = reveal
 
     def work(self) -> FullImage:
         info = self.vault.photo(self.photo_id)
+        sensitive = bool(sensitive_ids(self.vault, [self.photo_id]))
+        if sensitive and not self.reveal:
+            # Until revealed, the original is not even decrypted: a blurred large thumbnail.
+            image = blurred_image(self.vault.read_thumbnail(self.photo_id, "large"))
+            return FullImage(self.photo_id, info, image, sensitive=True, blurred=True)
         data = self.vault.read_original(self.photo_id)
         self.check_cancelled()
         image = decode_for_display(data, self.max_side)
         del data
-        return FullImage(self.photo_id, info, image)
+        return FullImage(self.photo_id, info, image, sensitive=sensitive)
 
 
 # --- writing: one at a time ---------------------------------------------------------------------
@@ -514,9 +583,10 @@ class EvidenceSignals(JobSignals):
 class EvidenceJob(Job):
     """Decrypt and decode both pictures of each match; hands them over a few at a time."""
 
-    def __init__(self, vault: Vault, matches: list[LeakMatchInfo]):
+    def __init__(self, vault: Vault, matches: list[LeakMatchInfo], reveal: RevealState = RevealState()):
         super().__init__(vault)
         self.matches = list(matches)
+        self.reveal = reveal
 
     def make_signals(self) -> EvidenceSignals:
         return EvidenceSignals()
@@ -524,17 +594,21 @@ class EvidenceJob(Job):
     def work(self) -> int:
         batch: list[MatchEvidence] = []
         shares: dict[str, ShareInfo | None] = {}
+        flagged = sensitive_ids(self.vault, [m.photo_id for m in self.matches])
         for match in self.matches:
             self.check_cancelled()
             photo = found = None
+            # A copy of a sensitive photo is as sensitive as the photo: both stay blurred.
+            blur = match.photo_id in flagged and not self.reveal.shows(match.photo_id)
             if match.photo_id is not None:
                 try:
-                    photo = QImage.fromData(self.vault.read_thumbnail(match.photo_id, "large"))
+                    data = self.vault.read_thumbnail(match.photo_id, "large")
+                    photo = blurred_image(data) if blur else QImage.fromData(data)
                 except PhotoNotFound:
                     photo = None
             evidence = self.vault.match_evidence(match.id)
             if evidence:
-                found = QImage.fromData(evidence)
+                found = blurred_image(evidence) if blur else QImage.fromData(evidence)
             share = None
             if match.share_id:
                 if match.share_id not in shares:
@@ -613,6 +687,350 @@ class HashExportJob(Job):
         return HashExport(self.photo_id, self.vault.hash_export(self.photo_id))
 
 
+# --- organising: tags, people, the sensitive flag -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganiseChunk:
+    """Photos whose analysis was just committed, and which of them are flagged sensitive."""
+
+    photo_ids: tuple[int, ...]
+    sensitive: frozenset[int]
+
+
+@dataclass(frozen=True)
+class OrganiseResult:
+    report: IndexReport
+    pending: int  # photos still waiting (after a cancel)
+
+
+class OrganiseSignals(JobSignals):
+    chunk_done = Signal(object)  # OrganiseChunk
+
+
+class OrganiseJob(Job):
+    """Tags, faces, people and the sensitive flag for every photo not analysed yet.
+
+    On the vault-write lane (one writer); resumable: each chunk is committed on its own, so a
+    cancel (an import wants the lane, a lock) loses at most the chunk in progress. Shown by the
+    organise status widget, not the long-job bar, so the user can keep working.
+    """
+
+    lane = "vault-write"
+    title = "Organising"
+
+    def make_signals(self) -> OrganiseSignals:
+        return OrganiseSignals()
+
+    def work(self) -> OrganiseResult:
+        from app.core import organize
+
+        try:  # the two cores are shared with the UI: one thread for the models
+            import torch
+
+            torch.set_num_threads(1)
+        except Exception:  # noqa: BLE001 - torch missing shows up as VisionUnavailable below
+            pass
+        pending = organize.pending_photo_ids()
+        seen = 0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal seen
+            self.report_progress(done, total)
+            if done > seen:
+                ids = tuple(pending[seen:done])
+                seen = done
+                self.signals.chunk_done.emit(OrganiseChunk(ids, frozenset(sensitive_ids(self.vault, ids))))
+
+        outcome: list = []
+
+        def analyse() -> None:
+            try:
+                outcome.append(self.vault.analyze(progress, self.cancel_event))
+            except BaseException as exc:  # noqa: BLE001 - handed to the job below
+                outcome.append(exc)
+            finally:
+                self.vault.release_thread_connection()
+
+        # dlib's pybind11 bindings cache the Python thread state per OS thread; a pool thread
+        # gets a fresh one for every job, and the second run on it crashed (SIGSEGV in take_gil).
+        # A Python thread of its own, for the length of one run, keeps that state valid.
+        thread = threading.Thread(target=analyse, name="organise-analysis", daemon=True)
+        thread.start()
+        thread.join()
+        if isinstance(outcome[0], Cancelled):  # stopped while grouping faces: chunks stay
+            report = organize.IndexReport(seen, 0, 0, cancelled=True)
+        elif isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        else:
+            report = outcome[0]
+        left = len(organize.pending_photo_ids()) if report.cancelled else 0
+        return OrganiseResult(report, left)
+
+
+@dataclass(frozen=True)
+class TagCount:
+    term: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OrganiseSummary:
+    """What the sidebar and the search suggestions show."""
+
+    categories: list[TagCount]  # the eight categories, in their fixed order, with photo counts
+    labels: list[TagCount]  # fine labels, most common first
+    people: list  # PersonInfo, named first
+    sensitive: int
+    pending: int
+
+
+CATEGORIES = ("people", "animals", "vehicles", "food & drink", "nature & landscape", "buildings & places",
+              "documents & screenshots", "objects")
+
+
+class OrganiseSummaryJob(Job):
+    def work(self) -> OrganiseSummary:
+        import peewee
+
+        from app.core import organize
+        from app.core.db import PhotoTag
+
+        counts: dict[tuple[str, str], int] = {}
+        query = (PhotoTag.select(PhotoTag.kind, PhotoTag.term, peewee.fn.COUNT(PhotoTag.photo.distinct()))
+                 .group_by(PhotoTag.kind, PhotoTag.term).tuples())
+        for kind, term, count in query:
+            counts[(kind, term)] = count
+        categories = [TagCount(c, counts.get(("category", c), 0)) for c in CATEGORIES]
+        labels = sorted((TagCount(term, n) for (kind, term), n in counts.items()
+                         if kind == "label" and term not in CATEGORIES), key=lambda t: (-t.count, t.term))
+        return OrganiseSummary(categories, labels, organize.list_people(),
+                               len(self.vault.list_photos(sensitive=True)), len(organize.pending_photo_ids()))
+
+
+@dataclass(frozen=True)
+class PhotoQuery:
+    """A gallery filter run in the DB: a tag, a person, the flag, or free search text."""
+
+    tag: str | None = None
+    person: int | None = None
+    sensitive: bool | None = None
+    text: str | None = None  # matches tags and people names (file names and years: the proxy)
+
+
+@dataclass(frozen=True)
+class FoundPhotos:
+    query: PhotoQuery
+    ids: frozenset[int]
+
+
+class FindPhotosJob(Job):
+    def __init__(self, vault: Vault, query: PhotoQuery):
+        super().__init__(vault)
+        self.query = query
+
+    def work(self) -> FoundPhotos:
+        q = self.query
+        if q.text is not None:
+            return FoundPhotos(q, frozenset(_search_ids(q.text)))
+        photos = self.vault.list_photos(tag=q.tag, person=str(q.person) if q.person is not None else None,
+                                        sensitive=q.sensitive)
+        return FoundPhotos(q, frozenset(p.id for p in photos))
+
+
+def _search_ids(text: str) -> set[int]:
+    """Photos with a tag or a person's name matching the text (whole words of it, any case)."""
+    import peewee
+
+    from app.core.db import Face, Person, PhotoTag
+
+    text = text.strip().lower()
+    if not text:
+        return set()
+    like = f"%{text}%" if len(text) >= 3 else text  # "ox" should not match "box"
+    term = peewee.fn.LOWER(PhotoTag.term)
+    ids = {pid for (pid,) in PhotoTag.select(PhotoTag.photo).where(term ** like).tuples()}
+    people = [pid for (pid,) in Person.select(Person.id).where(peewee.fn.LOWER(Person.name) ** like).tuples()]
+    if people:
+        ids |= {pid for (pid,) in Face.select(Face.photo).where(
+            Face.person.in_(people) & (Face.rejected == False)).tuples()}  # noqa: E712
+    return ids
+
+
+@dataclass(frozen=True)
+class PersonFace:
+    """A person for the People view, with the face cut from their best photo."""
+
+    info: object  # PersonInfo
+    face: QImage
+    blurred: bool = False
+
+
+@dataclass(frozen=True)
+class PeopleList:
+    people: list[PersonFace]
+
+
+def face_crop(large_thumbnail: bytes, box, edge: int, blur: bool) -> QImage:
+    """A square around the face (with some margin), `edge` pixels, blurred when asked."""
+    from PIL import Image, ImageFilter
+
+    with Image.open(io.BytesIO(large_thumbnail)) as im:
+        im = im.convert("RGB")
+        left, top, right, bottom = box
+        side = max(right - left, bottom - top) * 1.5
+        cx, cy = (left + right) / 2, (top + bottom) / 2
+        half = min(side / 2, cx, cy, im.width - cx, im.height - cy, max(im.size) / 2)
+        half = max(half, min(right - left, bottom - top) / 2, 1)
+        crop = im.crop((int(cx - half), int(cy - half), int(cx + half), int(cy + half)))
+        crop = crop.resize((edge, edge), Image.Resampling.LANCZOS)
+        if blur:
+            crop.thumbnail((12, 12), Image.Resampling.BOX)
+            crop = crop.resize((edge, edge), Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(edge / 24))
+        return _qimage_from_pil(crop)
+
+
+class ListPeopleJob(Job):
+    def __init__(self, vault: Vault, edge: int = 128, reveal: RevealState = RevealState()):
+        super().__init__(vault)
+        self.edge = edge
+        self.reveal = reveal
+
+    def work(self) -> PeopleList:
+        from app.core import organize
+
+        people = organize.list_people()
+        flagged = sensitive_ids(self.vault, [p.cover_photo_id for p in people])
+        out = []
+        for person in people:
+            self.check_cancelled()
+            image, blur = QImage(), False
+            if person.cover_photo_id is not None and person.cover_box is not None:
+                blur = person.cover_photo_id in flagged and not self.reveal.shows(person.cover_photo_id)
+                try:
+                    data = self.vault.read_thumbnail(person.cover_photo_id, "large")
+                    image = face_crop(data, person.cover_box, self.edge, blur)
+                except Exception:  # noqa: BLE001 - a person without a picture is still listed
+                    log.warning("face of person %s could not be cut out", person.id)
+            out.append(PersonFace(person, image, blur))
+        return PeopleList(out)
+
+
+@dataclass(frozen=True)
+class PersonEdit:
+    """One correction: "name" (person_id, name), "merge" (person_id keeps, other_id goes),
+    "move" (face_id to other_id, or to a new person when None), "reject" (face_id)."""
+
+    action: str
+    person_id: int | None = None
+    other_id: int | None = None
+    face_id: int | None = None
+    name: str = ""
+
+
+def _write_transaction():
+    """An IMMEDIATE transaction: takes the write lock up front (waiting on the busy timeout) so a
+    quick edit never fails half-way against the organise job's commits."""
+    from app.core import db
+
+    return db.database.atomic("IMMEDIATE")
+
+
+class PersonEditJob(Job):
+    """Quick writes on the fast lane: they must not wait behind a whole organise chunk."""
+
+    cancellable = False
+
+    def __init__(self, vault: Vault, edit: PersonEdit):
+        super().__init__(vault)
+        self.edit = edit
+
+    def work(self) -> PersonEdit:
+        from app.core import organize
+
+        e = self.edit
+        with _write_transaction():
+            if e.action == "name":
+                organize.name_person(e.person_id, e.name)
+            elif e.action == "merge":
+                organize.merge_people(e.person_id, e.other_id)
+            elif e.action == "move":
+                organize.move_face(e.face_id, e.other_id)
+            elif e.action == "reject":
+                organize.reject_face(e.face_id)
+            else:
+                raise ValueError(f"unknown person edit {e.action!r}")
+        return e
+
+
+@dataclass(frozen=True)
+class SensitiveChange:
+    photo_ids: tuple[int, ...]
+    value: bool | None  # what the user set (None: back to the model's verdict)
+    sensitive: frozenset[int]  # which of them are flagged now
+
+
+class SetSensitiveJob(Job):
+    cancellable = False
+
+    def __init__(self, vault: Vault, photo_ids, value: bool | None):
+        super().__init__(vault)
+        self.photo_ids = tuple(photo_ids)
+        self.value = value
+
+    def work(self) -> SensitiveChange:
+        from app.core import organize
+
+        with _write_transaction():
+            for photo_id in self.photo_ids:
+                organize.set_sensitive(photo_id, self.value)
+        return SensitiveChange(self.photo_ids, self.value, frozenset(sensitive_ids(self.vault, self.photo_ids)))
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    person_id: int | None
+    person: str  # the person's name, or "Unnamed"
+    box: tuple[int, int, int, int]  # in the large thumbnail's pixels
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class PhotoOrganise:
+    """What the viewer's details show about one photo: tags, people, each face."""
+
+    photo_id: int
+    details: PhotoDetails
+    faces: list[FaceInfo]
+    frame: tuple[int, int]  # the large thumbnail's size, which the boxes refer to
+
+
+class PhotoFacesJob(Job):
+    def __init__(self, vault: Vault, photo_id: int):
+        super().__init__(vault)
+        self.photo_id = photo_id
+
+    def work(self) -> PhotoOrganise:
+        import json
+
+        from PIL import Image
+
+        from app.core.db import Face, Person
+
+        details = self.vault.photo_details([self.photo_id])[self.photo_id]
+        names = {p.id: p.name for p in Person.select(Person.id, Person.name)}
+        faces = [FaceInfo(f.id, f.person_id, (names.get(f.person_id) or "Unnamed") if f.person_id else "Unnamed",
+                          tuple(int(v) for v in json.loads(f.box)), bool(f.confirmed))
+                 for f in Face.select().where((Face.photo == self.photo_id) & (Face.rejected == False))  # noqa: E712
+                 .order_by(Face.id)]
+        frame = (0, 0)
+        if faces:
+            with Image.open(io.BytesIO(self.vault.read_thumbnail(self.photo_id, "large"))) as im:
+                frame = im.size  # the header only: nothing is decoded
+        return PhotoOrganise(self.photo_id, details, faces, frame)
+
+
 __all__ = [
     "Cancelled", "CreateRequest", "CreateVaultJob", "CreatedVault", "DeleteJob", "DeleteResult",
     "DraftTakedownJob", "EvidenceJob", "HashExport", "HashExportJob", "ListMatchesJob", "MatchEvidence",
@@ -621,4 +1039,8 @@ __all__ = [
     "ListSharesJob", "RecoverJob", "RecreateWithoutTotpJob", "ShareJob", "ShareList", "ShareRequest",
     "Thumbnail", "ThumbnailJob", "UnlockJob", "UnlockRequest",
     "ChangePassphraseJob", "decode_for_display", "remove_new_vault", "square_thumbnail",
+    "CATEGORIES", "FaceInfo", "FindPhotosJob", "FoundPhotos", "ListPeopleJob", "OrganiseChunk", "OrganiseJob",
+    "OrganiseResult", "OrganiseSummary", "OrganiseSummaryJob", "PeopleList", "PersonEdit", "PersonEditJob",
+    "PersonFace", "PhotoFacesJob", "PhotoOrganise", "PhotoQuery", "RevealState", "SensitiveChange",
+    "SetSensitiveJob", "TagCount", "blurred_image", "face_crop", "sensitive_ids",
 ]

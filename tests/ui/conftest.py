@@ -124,6 +124,15 @@ def unlocked(qtbot, plain_vault, make_window):
     return session, window, plain_vault
 
 
+@pytest.fixture(autouse=True)
+def organise_only_where_asked(request, monkeypatch):
+    """Organising (tags, faces: ~0.5 s a photo and the models to load) starts after every
+    import; only test modules that set `ORGANISE = True` want that, the rest stay fast."""
+    from app.ui.organize_ui import OrganiseController
+
+    monkeypatch.setattr(OrganiseController, "AUTO_START", bool(getattr(request.module, "ORGANISE", False)))
+
+
 @pytest.fixture
 def image_host():
     """The fake image host of tests/leakhost.py on 127.0.0.1 (nothing in tests goes further)."""

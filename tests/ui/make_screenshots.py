@@ -146,6 +146,7 @@ def main() -> None:
         window.close_viewer()
         shoot_sharing(window, out, tmp)
         shoot_leaks(window, out, tmp)
+        shoot_organise(window, out)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
         save(window, out, "unlock")
@@ -306,6 +307,38 @@ def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
         window.sidebar.select_scope(Scope("all"))
     finally:
         host.stop()
+
+
+def shoot_organise(window: MainWindow, out: Path) -> None:
+    """tags.png (categories in the sidebar, the gallery filtered), people.png, sensitive.png (a
+    Kodak landscape marked sensitive by hand: blurred in the gallery)."""
+    from app.ui.sidebar import COUNT_ROLE
+
+    window.organiser.request(force=True)
+    wait_for(lambda: not window.organiser.running and not window.session.jobs.busy("vault-write"), 300)
+    window.organiser.refresh_summary()
+    wait_for(lambda: bool(window.sidebar_model.category_items["animals"].data(COUNT_ROLE)), 60)
+    best = max(window.sidebar_model.category_items.items(), key=lambda kv: kv[1].data(COUNT_ROLE) or 0)[0]
+    window.sidebar.select_scope(Scope("tag", tag=best))
+    wait_for(lambda: window.proxy.rowCount() > 0, 30)
+    pump(1200)
+    save(window, out, "tags")
+    window.sidebar.select_scope(Scope("people"))
+    wait_for(lambda: window.people_model.rowCount() > 0, 60)
+    pump(500)
+    save(window, out, "people")
+    window.sidebar.select_scope(Scope("all"))
+    landscape = next((p.id for p in window.model.photos if p.filename.startswith(("kodim22", "kodim13", "kodim16"))),
+                     window.model.photos[0].id)
+    job = window.set_sensitive([landscape], True)
+    wait_for(lambda: job.done_event.is_set(), 30)
+    pump(300)
+    row = window.proxy.mapFromSource(window.model.index(window.model.row_of(landscape), 0))
+    window.gallery.scrollTo(row)
+    window.gallery.setCurrentIndex(row)
+    wait_for(lambda: window.loader.is_blurred(landscape), 30)
+    pump(800)
+    save(window, out, "sensitive")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 
 from app.core.vault import PhotoInfo
@@ -86,10 +87,11 @@ def test_sidebar_dates_and_counts():
     assert index.isValid()
     assert "2020" in index.data()
     assert model.index_of_scope(Scope("month", 2020, 1)).isValid()
-    # later features are visible but disabled, with a tooltip that says why
-    later = model.match(model.index(0, 0), 0, "People")[0]
-    assert not (model.flags(later) & model.flags(later).ItemIsEnabled)
-    assert "later" in later.data(3).lower()
+    # every feature's entry is there and usable: People, Sensitive, Shared, Leaks, the categories
+    for scope in (Scope("people"), Scope("sensitive"), Scope("shared"), Scope("leaks"), Scope("tag", tag="animals")):
+        entry = model.index_of_scope(scope)
+        assert entry.isValid(), scope
+        assert model.flags(entry) & Qt.ItemFlag.ItemIsEnabled, scope
 
 
 def test_pixmap_cache_is_bounded_lru(qapp):

@@ -16,10 +16,8 @@ from enum import IntEnum
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPointF,
     QRectF,
     QSize,
@@ -29,7 +27,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QColor,
-    QGuiApplication,
     QImage,
     QPainter,
     QPainterPath,
@@ -55,21 +52,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.vault import LeakMatchInfo, PhotoInfo, ScanOutcome, ShareInfo, TakedownInfo
+from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo
 from app.workers.jobs import (
     EvidenceJob,
-    RevealState,
     HashExport,
     HashExportJob,
     ListMatchesJob,
     MatchEvidence,
     MatchList,
     RecheckTakedownJob,
+    RevealState,
     ScanJob,
 )
 
 from . import dialogs
 from .errors import describe
+from .record_table import RecordTableModel
 from .shares_view import short_date
 
 log = logging.getLogger(__name__)
@@ -380,45 +378,14 @@ class LeakRoles(IntEnum):
     SortKey = Qt.ItemDataRole.UserRole + 3
 
 
-class LeaksTableModel(QAbstractTableModel):
+class LeaksTableModel(RecordTableModel):
     """Every recorded match, most recently seen first. Holds `LeakMatchInfo`s (frozen)."""
 
-    THUMB = 44
+    columns = LeakColumn
+    headers = HEADERS
+    photo_column = LeakColumn.Photo
 
-    def __init__(self, parent: QObject | None = None, *,
-                 photo_lookup: Callable[[int], PhotoInfo | None] | None = None, thumbnails=None):
-        super().__init__(parent)
-        self._matches: list[LeakMatchInfo] = []
-        self._thumbs: dict[int, QPixmap] = {}
-        self.photo_lookup = photo_lookup or (lambda _pid: None)
-        #: the gallery's ThumbnailLoader (pixmap(pid), request(pid)), or None
-        self.thumbnails = thumbnails
-
-    # --- Qt model API ----------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._matches)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(LeakColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(LeakColumn):
-            return HEADERS[LeakColumn(section)]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._matches) \
-                or not 0 <= index.column() < len(LeakColumn):
-            return None
-        match = self._matches[index.row()]
-        column = LeakColumn(index.column())
+    def cell(self, match: LeakMatchInfo, column: LeakColumn, role: int):
         if role == LeakRoles.Match:
             return match
         if role == LeakRoles.MatchId:
@@ -431,8 +398,6 @@ class LeaksTableModel(QAbstractTableModel):
             if column == LeakColumn.LastSeen:
                 return match.last_seen.timestamp()
             return (self._text(match, column) or "").casefold()
-        if role == Qt.ItemDataRole.DecorationRole and column == LeakColumn.Photo:
-            return self._thumbnail(match.photo_id)
         if role == Qt.ItemDataRole.ForegroundRole and column == LeakColumn.Status:
             return QColor(STATUS_COLORS.get(match.status, "#1d2733"))
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -453,46 +418,24 @@ class LeaksTableModel(QAbstractTableModel):
         if column == LeakColumn.Status:
             return STATUS_WORDS.get(match.status, match.status)
         if column == LeakColumn.Photo:
-            if match.photo_id is None:
-                return "(deleted photo)"
-            info = self.photo_lookup(match.photo_id)
-            return info.filename if info is not None else f"Photo {match.photo_id}"
+            return self.photo_name(match.photo_id)
         if column == LeakColumn.Source:
             return place_of(match)
         if column == LeakColumn.Method:
             return METHOD_NAMES.get(match.method, match.method)
         return short_date(match.first_seen if column == LeakColumn.FirstSeen else match.last_seen)
 
-    def _thumbnail(self, photo_id: int | None) -> QPixmap | None:
-        if photo_id is None or self.thumbnails is None:
-            return None
-        small = self._thumbs.get(photo_id)
-        if small is not None:
-            return small
-        pixmap = self.thumbnails.pixmap(photo_id)
-        if pixmap is None:
-            self.thumbnails.request(photo_id)
-            return None
-        app = QGuiApplication.instance()
-        ratio = app.devicePixelRatio() if app is not None else 1.0
-        edge = round(self.THUMB * ratio)
-        small = pixmap.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-                              Qt.TransformationMode.SmoothTransformation)
-        small.setDevicePixelRatio(ratio)
-        self._thumbs[photo_id] = small
-        return small
-
     # --- our API -----------------------------------------------------------------------------
 
     @property
     def matches(self) -> list[LeakMatchInfo]:
-        return list(self._matches)
+        return list(self._records)
 
     def match_at(self, row: int) -> LeakMatchInfo:
-        return self._matches[row]
+        return self._records[row]
 
     def row_of(self, match_id: int) -> int | None:
-        for row, match in enumerate(self._matches):
+        for row, match in enumerate(self._records):
             if match.id == match_id:
                 return row
         return None
@@ -500,7 +443,7 @@ class LeaksTableModel(QAbstractTableModel):
     def set_matches(self, matches: Iterable[LeakMatchInfo]) -> None:
         self.beginResetModel()
         self._thumbs.clear()
-        self._matches = sorted(matches, key=lambda m: (m.last_seen, m.id), reverse=True)
+        self._records = sorted(matches, key=lambda m: (m.last_seen, m.id), reverse=True)
         self.endResetModel()
 
     def clear(self) -> None:
@@ -511,22 +454,10 @@ class LeaksTableModel(QAbstractTableModel):
         import dataclasses
 
         row = self.row_of(match_id)
-        if row is None or self._matches[row].status == status:
+        if row is None or self._records[row].status == status:
             return
-        self._matches[row] = dataclasses.replace(self._matches[row], status=status)
+        self._records[row] = dataclasses.replace(self._records[row], status=status)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(LeakColumn) - 1))
-
-    def thumbnail_ready(self, photo_id: int) -> None:
-        self._thumbs.pop(photo_id, None)
-        for row, match in enumerate(self._matches):
-            if match.photo_id == photo_id:
-                cell = self.index(row, LeakColumn.Photo)
-                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
-
-    def photo_names_changed(self) -> None:
-        if self._matches:
-            self.dataChanged.emit(self.index(0, LeakColumn.Photo),
-                                  self.index(len(self._matches) - 1, LeakColumn.Photo))
 
 
 class LeaksFilterProxy(QSortFilterProxyModel):

@@ -201,6 +201,8 @@ class OrganiseController(QObject):
             return
         message = describe(exc)
         if isinstance(exc, VisionUnavailable):
+            if self.unavailable_reason is not None:
+                return  # a run requested before the first one failed: already said
             self.unavailable_reason = message.text  # said once; not tried again this session
         log.warning("organising failed: %s", type(exc).__name__)
         self.unavailable.emit(f"{message.title}: {message.text}")

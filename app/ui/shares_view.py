@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from enum import IntEnum
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSize,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QGuiApplication, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from app.core.vault import PhotoInfo, ShareInfo
+from app.core.vault import ShareInfo
+
+from .record_table import RecordTableModel
 
 log = logging.getLogger(__name__)
 
@@ -73,48 +73,14 @@ class ShareRoles(IntEnum):
     SortKey = Qt.ItemDataRole.UserRole + 3
 
 
-class SharesTableModel(QAbstractTableModel):
+class SharesTableModel(RecordTableModel):
     """All shares, newest first. Holds `ShareInfo`s (frozen dataclasses)."""
 
-    #: edge of the photo thumbnails in the table, in device-independent pixels
-    THUMB = 44
+    columns = ShareColumn
+    headers = HEADERS
+    photo_column = ShareColumn.Photo
 
-    def __init__(self, parent: QObject | None = None, *,
-                 photo_lookup: Callable[[int], PhotoInfo | None] | None = None,
-                 thumbnails=None):
-        super().__init__(parent)
-        self._shares: list[ShareInfo] = []
-        self._thumbs: dict[int, QPixmap] = {}  # small copies of the gallery's thumbnails
-        #: photo id -> PhotoInfo while the photo is in the vault (the gallery's model knows)
-        self.photo_lookup = photo_lookup or (lambda _pid: None)
-        #: the gallery's ThumbnailLoader (pixmap(pid), request(pid)), or None
-        self.thumbnails = thumbnails
-
-    # --- Qt model API ----------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._shares)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(ShareColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(ShareColumn):
-            return HEADERS[ShareColumn(section)]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._shares) \
-                or not 0 <= index.column() < len(ShareColumn):
-            return None
-        share = self._shares[index.row()]
-        column = ShareColumn(index.column())
+    def cell(self, share: ShareInfo, column: ShareColumn, role: int):
         if role == ShareRoles.Share:
             return share
         if role == ShareRoles.PhotoId:
@@ -125,8 +91,6 @@ class SharesTableModel(QAbstractTableModel):
             if column == ShareColumn.Date:
                 return share.created_at.timestamp()
             return (self._text(share, column) or "").casefold()
-        if role == Qt.ItemDataRole.DecorationRole and column == ShareColumn.Photo:
-            return self._thumbnail(share.photo_id)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == ShareColumn.Date:
                 return f"{share.created_at:%d %B %Y, %H:%M}"
@@ -143,10 +107,7 @@ class SharesTableModel(QAbstractTableModel):
         if column == ShareColumn.Date:
             return f"{short_date(share.created_at)}, {share.created_at:%H:%M}"
         if column == ShareColumn.Photo:
-            if share.photo_id is None:
-                return "(deleted photo)"
-            info = self.photo_lookup(share.photo_id)
-            return info.filename if info is not None else f"Photo {share.photo_id}"
+            return self.photo_name(share.photo_id)
         if column == ShareColumn.Recipient:
             return share.recipient
         if column == ShareColumn.Platform:
@@ -155,40 +116,19 @@ class SharesTableModel(QAbstractTableModel):
             return share.share_id
         return share_format(share)
 
-    def _thumbnail(self, photo_id: int | None) -> QPixmap | None:
-        if photo_id is None or self.thumbnails is None:
-            return None
-        small = self._thumbs.get(photo_id)
-        if small is not None:
-            return small
-        pixmap = self.thumbnails.pixmap(photo_id)
-        if pixmap is None:
-            self.thumbnails.request(photo_id)  # painted rows only: Qt asks for visible cells
-            return None
-        # A QPixmap decoration is drawn at its own size (only a QIcon follows iconSize): scale
-        # the gallery's square thumbnail down once, sharp on high-DPI screens.
-        app = QGuiApplication.instance()
-        ratio = app.devicePixelRatio() if app is not None else 1.0
-        edge = round(self.THUMB * ratio)
-        small = pixmap.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-                              Qt.TransformationMode.SmoothTransformation)
-        small.setDevicePixelRatio(ratio)
-        self._thumbs[photo_id] = small
-        return small
-
     # --- our API -----------------------------------------------------------------------------
 
     @property
     def shares(self) -> list[ShareInfo]:
-        return list(self._shares)
+        return list(self._records)
 
     def share_at(self, row: int) -> ShareInfo:
-        return self._shares[row]
+        return self._records[row]
 
     def set_shares(self, shares: Iterable[ShareInfo]) -> None:
         self.beginResetModel()
         self._thumbs.clear()
-        self._shares = sorted(shares, key=lambda s: s.created_at, reverse=True)
+        self._records = sorted(shares, key=lambda s: s.created_at, reverse=True)
         self.endResetModel()
 
     def clear(self) -> None:
@@ -196,43 +136,30 @@ class SharesTableModel(QAbstractTableModel):
 
     def add_share(self, share: ShareInfo) -> None:
         """A new share: newest, so it goes on top (unless the model already has it)."""
-        if any(s.share_id == share.share_id for s in self._shares):
+        if any(s.share_id == share.share_id for s in self._records):
             return
         row = 0
-        while row < len(self._shares) and self._shares[row].created_at > share.created_at:
+        while row < len(self._records) and self._records[row].created_at > share.created_at:
             row += 1
         self.beginInsertRows(QModelIndex(), row, row)
-        self._shares.insert(row, share)
+        self._records.insert(row, share)
         self.endInsertRows()
 
     def shares_for(self, photo_id: int | None) -> list[ShareInfo]:
         if photo_id is None:
             return []
-        return [s for s in self._shares if s.photo_id == photo_id]
+        return [s for s in self._records if s.photo_id == photo_id]
 
     def photos_deleted(self, photo_ids: Iterable[int]) -> None:
         """The vault keeps the records and forgets the photo (SET NULL): mirror that."""
         gone = set(photo_ids)
         for photo_id in gone:
             self._thumbs.pop(photo_id, None)
-        for row, share in enumerate(self._shares):
+        for row, share in enumerate(self._records):
             if share.photo_id in gone:
-                self._shares[row] = dataclasses.replace(share, photo_id=None)
+                self._records[row] = dataclasses.replace(share, photo_id=None)
                 left, right = self.index(row, 0), self.index(row, len(ShareColumn) - 1)
                 self.dataChanged.emit(left, right)
-
-    def thumbnail_ready(self, photo_id: int) -> None:
-        self._thumbs.pop(photo_id, None)
-        for row, share in enumerate(self._shares):
-            if share.photo_id == photo_id:
-                cell = self.index(row, ShareColumn.Photo)
-                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
-
-    def photo_names_changed(self) -> None:
-        """The gallery's list changed (photos listed after unlock): repaint the Photo column."""
-        if self._shares:
-            self.dataChanged.emit(self.index(0, ShareColumn.Photo),
-                                  self.index(len(self._shares) - 1, ShareColumn.Photo))
 
 
 class SharesFilterProxy(QSortFilterProxyModel):

@@ -34,7 +34,6 @@ from app.core.vault import PhotoInfo
 from app.workers.jobs import RevealState, Thumbnail, ThumbnailJob
 from app.workers.manager import JobManager
 
-
 log = logging.getLogger(__name__)
 
 

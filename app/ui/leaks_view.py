@@ -16,12 +16,9 @@ from enum import IntEnum
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QModelIndex,
-    QObject,
     QPointF,
     QRectF,
     QSize,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -67,7 +64,7 @@ from app.workers.jobs import (
 
 from . import dialogs
 from .errors import describe
-from .record_table import RecordTableModel
+from .record_table import RecordFilterProxy, RecordTableModel
 from .shares_view import short_date
 
 log = logging.getLogger(__name__)
@@ -460,24 +457,10 @@ class LeaksTableModel(RecordTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(LeakColumn) - 1))
 
 
-class LeaksFilterProxy(QSortFilterProxyModel):
+class LeaksFilterProxy(RecordFilterProxy):
     """Search (place, photo, method, status) and sorting by any column."""
 
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self.setSortRole(LeakRoles.SortKey)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-        self.setDynamicSortFilter(True)
-
-    def set_text(self, text: str) -> None:
-        self.setFilterFixedString(text.strip())
-
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
-        a, b = left.data(LeakRoles.SortKey), right.data(LeakRoles.SortKey)
-        if a == b:
-            return left.row() > right.row()
-        return a < b
+    sort_role = LeakRoles.SortKey
 
 
 class LeaksTable(QTableView):

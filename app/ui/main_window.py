@@ -41,9 +41,9 @@ from app.workers.jobs import (
     DeleteJob,
     DeleteResult,
     ExportJob,
-    ImportJob,
     FindPhotosJob,
     FoundPhotos,
+    ImportJob,
     ListPeopleJob,
     ListPhotosJob,
     ListSharesJob,
@@ -60,6 +60,7 @@ from app.workers.jobs import (
 )
 
 from . import dialogs
+from . import settings as app_settings
 from .errors import describe
 from .gallery import (
     GalleryDelegate,
@@ -74,7 +75,6 @@ from .jobs_ui import JobProgress, ProblemsPanel
 from .leaks_view import LeaksPage, LeaksTableModel, rescan_places
 from .organize_ui import OrganiseController, OrganiseStatus, SensitiveState
 from .people_view import PeopleModel, PeoplePage
-from . import settings as app_settings
 from .resources import app_icon
 from .session import Session
 from .settings_dialog import SettingsDialog

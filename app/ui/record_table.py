@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QGuiApplication, QPixmap
 
 from app.core.vault import PhotoInfo
@@ -108,3 +115,27 @@ class RecordTableModel(QAbstractTableModel):
         if self._records:
             self.dataChanged.emit(self.index(0, self.photo_column),
                                   self.index(len(self._records) - 1, self.photo_column))
+
+
+class RecordFilterProxy(QSortFilterProxyModel):
+    """Search over every column's text and sorting by a record table's sort-key role."""
+
+    sort_role: int  # set by subclasses
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setSortRole(self.sort_role)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.setDynamicSortFilter(True)
+
+    def set_text(self, text: str) -> None:
+        self.setFilterFixedString(text.strip())
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
+        a, b = left.data(self.sort_role), right.data(self.sort_role)
+        if a == b:
+            # Ties (records made within one second, same name…): the source's order, which is
+            # newest first, stands for "later" so a new record sorts on top of its twins.
+            return left.row() > right.row()
+        return a < b

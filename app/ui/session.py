@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication
 
 from app.core import crypto
 from app.core.vault import Vault, VaultStatus
+from app.workers.manager import JobManager
 
 from . import settings
-from app.workers.manager import JobManager
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,7 @@ from enum import IntEnum
 
 from PySide6.QtCore import (
     QModelIndex,
-    QObject,
     QSize,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -25,7 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 
 from app.core.vault import ShareInfo
 
-from .record_table import RecordTableModel
+from .record_table import RecordFilterProxy, RecordTableModel
 
 log = logging.getLogger(__name__)
 
@@ -162,26 +160,10 @@ class SharesTableModel(RecordTableModel):
                 self.dataChanged.emit(left, right)
 
 
-class SharesFilterProxy(QSortFilterProxyModel):
+class SharesFilterProxy(RecordFilterProxy):
     """Search (recipient, platform, photo name, share ID) and sorting by any column."""
 
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self.setSortRole(ShareRoles.SortKey)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-        self.setDynamicSortFilter(True)
-
-    def set_text(self, text: str) -> None:
-        self.setFilterFixedString(text.strip())
-
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
-        a, b = left.data(ShareRoles.SortKey), right.data(ShareRoles.SortKey)
-        if a == b:
-            # Ties (shares made within one second, same recipient…): the source's order, which
-            # is newest first, stands for "later" so a new share sorts on top of its twins.
-            return left.row() > right.row()
-        return a < b
+    sort_role = ShareRoles.SortKey
 
 
 class SharesTable(QTableView):

@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 
 from app.core import auth
 from app.core.vault import MIN_PASSPHRASE_LENGTH, Vault, default_vault_path
-from app.workers.jobs import CreatedVault, CreateRequest, CreateVaultJob, RecreateWithoutTotpJob, remove_new_vault
+from app.workers.jobs import (
+    CreatedVault,
+    CreateRequest,
+    CreateVaultJob,
+    RecreateWithoutTotpJob,
+    remove_new_vault,
+)
 
 from . import dialogs, strength
 from .errors import explain

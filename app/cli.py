@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", metavar="P", help="where it is shared (e.g. WhatsApp)")
     p.add_argument("--keep-location", action="store_true", help="keep GPS position in the copy")
     p.add_argument("--max-size", type=int, metavar="PX", help="shrink so the long side is at most PX")
+    p.add_argument("--immunize", choices=("lossless", "robust"),
+                   help="also immunize the copy (lossless needs a .png output)")
 
     p = subs.add_parser("shares", parents=common, help="list protected copies and who got them")
     p.add_argument("--photo", type=int, metavar="ID", help="only shares of this photo")
@@ -113,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--pubkey", type=Path, metavar="PEM",
                    help="check the signature with this public key only, without a vault")
+
+    p = subs.add_parser("immunize", parents=common,
+                        help="write an immunized PNG: later shows whether a copy was altered, where, and what was there")
+    p.add_argument("input", type=Path, metavar="IN")
+    p.add_argument("output", type=Path, metavar="OUT", help="output PNG")
+    p.add_argument("--mode", choices=("lossless", "robust"), default="lossless",
+                   help="lossless: files sent intact, exact restoration; robust: social networks (default lossless)")
+
+    p = subs.add_parser("verify", parents=common,
+                        help="check an image for tampering since it was immunized (no vault needed)")
+    p.add_argument("input", type=Path, metavar="IN")
+    p.add_argument("--mask", type=Path, metavar="M.png", help="write the tamper mask (white = tampered)")
+    p.add_argument("--recovered", type=Path, metavar="R.png", help="write the recovered photo")
+    p.add_argument("--pubkey", type=Path, metavar="PEM", help="say whether this public key signed it")
 
     p = subs.add_parser("pubkey", parents=common, help="print the vault's public signing key (PEM)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write it to a file instead")
@@ -306,6 +322,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         output_format=sharing.OUTPUT_FORMATS[suffix],
         strip_location=not args.keep_location,
         max_long_side=args.max_size,
+        immunize=args.immunize,
     )
     with _unlock(args) as vault:
         outcome = vault.share(args.id, args.out, options)
@@ -370,6 +387,75 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if share:
         print(f"  this is the copy given to {share.recipient}"
               + (f" on {share.platform}" if share.platform else "") + f" on {share.created_at:%Y-%m-%d}")
+    return EXIT_OK
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"Cannot read {path}: {exc.strerror}") from None
+
+
+def _write_output(path: Path, data: bytes) -> None:
+    from .core.immunizer.files import write_atomically
+
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise CliError(f"Cannot write {path}: {exc.strerror}") from None
+
+
+def cmd_immunize(args: argparse.Namespace) -> int:
+    data = _read_input(args.input)
+    bar = _progress_bar(args, "Immunizing", "%")
+    try:
+        with _unlock(args) as vault:
+            png = vault.immunize_image(data, args.mode, progress=lambda f: bar.update_to(int(f * 100), 100))
+    finally:
+        bar.close()
+    _write_output(args.output, png)
+    if args.json:
+        _print_json({"input": str(args.input), "output": str(args.output), "mode": args.mode, "bytes": len(png)})
+    else:
+        print(f"Immunized ({args.mode}) → {args.output}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .core import fingerprint
+    from .core.immunizer import files
+
+    data = _read_input(args.input)
+    bar = _progress_bar(args, "Verifying", "%")
+    try:
+        result = files.verify_bytes(data, progress=lambda f: bar.update_to(int(f * 100), 100))
+    finally:
+        bar.close()
+    if args.mask:
+        _write_output(args.mask, files.mask_png(result.mask))
+    if args.recovered and result.recovered is not None:
+        _write_output(args.recovered, files.png_bytes(result.recovered))
+    expected_signer = None
+    if args.pubkey:
+        expected_signer = fingerprint.load_public_key(_read_input(args.pubkey)) == result.signer
+    document = {**result.to_json(), "signed_by_pubkey": expected_signer,
+                "mask": str(args.mask) if args.mask else None,
+                "recovered_file": str(args.recovered) if args.recovered and result.recovered is not None else None}
+    if args.json:
+        _print_json(document)
+        return EXIT_OK
+    words = {"not_immunized": "not immunized (or changed beyond recognition)",
+             "authentic": "authentic: unchanged since it was immunized",
+             "tampered": f"tampered: about {result.tampered_fraction:.1%} of the photo was changed"}
+    print(f"{args.input}: {words[result.verdict.value]}")
+    if result.mode:
+        print(f"  mode: {result.mode.value}" + (", restored bit for bit" if result.bit_exact else ""))
+    if result.signer:
+        owner = {True: " (matches --pubkey)", False: " (NOT the --pubkey key)", None: ""}[expected_signer]
+        print(f"  signed by key {result.signer.hex()[:16]}…{owner}")
+    if result.recovered is None and result.verdict.value == "tampered":
+        print(f"  {result.details.get('recovery', 'no recovery possible')}")
     return EXIT_OK
 
 
@@ -566,6 +652,8 @@ COMMANDS = {
     "shares": cmd_shares,
     "inspect": cmd_inspect,
     "pubkey": cmd_pubkey,
+    "immunize": cmd_immunize,
+    "verify": cmd_verify,
     "index": cmd_index,
     "init": cmd_init,
     "import": cmd_import,

@@ -52,9 +52,11 @@ class ShareOptions:
     quality: int = 92
     strip_location: bool = True
     max_long_side: int | None = None  # shrink before marking, e.g. for a messenger
+    immunize: str | None = None  # "lossless" (PNG only) or "robust"; see app/core/immunizer
 
     def to_json(self) -> dict:
         return {
+            "immunize": self.immunize,
             "output_format": self.output_format,
             "quality": self.quality,
             "strip_location": self.strip_location,
@@ -82,7 +84,13 @@ def describe_share(options: ShareOptions) -> tuple[tuple[str, ...], tuple[str, .
         "the same ID in an invisible watermark that survives re-compression, resizing and cropping",
         "a signature proving the copy came from your vault (checkable with your public key)",
     ]
-    if options.output_format == "PNG":
+    if options.immunize == "lossless":
+        embedded.append("immunization: anyone with Sanctum can see whether the copy was altered, where, "
+                        "and get back what was there, bit for bit where untouched")
+    elif options.immunize == "robust":
+        embedded.append("immunization that survives social networks: shows whether the copy was altered, "
+                        "where, and approximately what was there")
+    elif options.output_format == "PNG":
         embedded.append("a fragile mark that shows whether this exact file was changed")
     removed = ["the embedded preview thumbnail", "camera serial numbers and owner name"]
     if options.strip_location:
@@ -110,7 +118,15 @@ def make_protected_copy(
         marked = embed_watermark(rgb, share_id, keys.watermark)
     except WatermarkError as exc:
         raise UnsupportedImage(f"this photo cannot carry a watermark: {exc}") from None
-    if options.output_format == "PNG":
+    if options.immunize:
+        # Immunization supersedes the fragile mark: it also detects changes, and says where.
+        # It goes last on the pixels, so it covers the watermark too.
+        if options.immunize == "lossless" and options.output_format != "PNG":
+            raise UnsupportedImage("a losslessly immunized copy must be saved as PNG "
+                                   "(JPEG and WebP would change its pixels)")
+        from app.core.immunizer import immunize
+        marked = immunize(marked, options.immunize, signing_private=keys.signing_private)
+    elif options.output_format == "PNG":
         marked = embed_fragile(marked, keys.fragile, share_id.to_bytes(8, "big"))
 
     # The signature binds the pixels a recipient will decode, so lossy formats are encoded

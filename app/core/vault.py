@@ -875,6 +875,12 @@ class Vault:
     def signing_public_key(self) -> bytes:
         return fingerprint.public_key_of(self._signing_key())
 
+    def immunize_image(self, data: bytes, mode: str, *, progress=None, cancel=None) -> bytes:
+        """An immunized PNG of any image file, signed with this vault's key (the key never
+        leaves the vault object)."""
+        from app.core.immunizer.files import immunize_bytes
+        return immunize_bytes(data, mode, self._signing_key(), progress=progress, cancel=cancel)
+
     def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions) -> ShareOutcome:
         """Write a protected copy of a photo and record who it is for.
 

@@ -128,3 +128,60 @@ def test_share_inspect_pubkey(cli_vault, tmp_path):
 
     listed = json.loads(sanctum("shares", "--json", vault=cli_vault).stdout)["shares"]
     assert any(s["share_id"] == shared["share_id"] and s["recipient"] == "Ana" for s in listed)
+
+
+def test_immunize_verify_and_immunized_share(cli_vault, tmp_path):
+    from PIL import Image
+
+    source = tmp_path / "kodim23.png"
+    Image.open(PHOTOS / "kodim23.png").convert("RGB").resize((384, 256)).save(source)
+    out = tmp_path / "immunized.png"
+    done = json.loads(sanctum("immunize", str(source), str(out), "--mode", "lossless", "--json", vault=cli_vault).stdout)
+    assert done["mode"] == "lossless" and out.exists()
+
+    pem = tmp_path / "sanctum.pub"
+    sanctum("pubkey", "--out", str(pem), vault=cli_vault)
+    mask, recovered = tmp_path / "mask.png", tmp_path / "recovered.png"
+    # No vault is needed to verify: anyone can, and --pubkey says who signed.
+    clean = json.loads(sanctum("verify", str(out), "--mask", str(mask), "--recovered", str(recovered),
+                               "--pubkey", str(pem), "--json", vault=tmp_path / "none").stdout)
+    assert clean["verdict"] == "authentic" and clean["mode"] == "lossless" and clean["tampered_fraction"] == 0
+    assert clean["bit_exact"] and clean["signed_by_pubkey"] is True
+    assert Image.open(recovered).tobytes() == Image.open(source).tobytes()
+
+    edited = Image.open(out).convert("RGB")
+    edited.paste((250, 20, 20), (100, 60, 180, 140))
+    suspect = tmp_path / "suspect.png"
+    edited.save(suspect)
+    found = json.loads(sanctum("verify", str(suspect), "--mask", str(mask), "--recovered", str(recovered), "--json",
+                               vault=tmp_path / "none").stdout)
+    assert found["verdict"] == "tampered" and 0.04 < found["tampered_fraction"] < 0.09
+    with Image.open(mask) as m:
+        assert m.size == (384, 256) and m.getpixel((140, 100)) == 255 and m.getpixel((10, 10)) == 0
+    with Image.open(recovered) as r:
+        assert r.size == (384, 256)
+    human = sanctum("verify", str(suspect), vault=tmp_path / "none").stdout
+    assert "tampered" in human and "lossless" in human
+
+    plain = json.loads(sanctum("verify", str(source), "--json", vault=tmp_path / "none").stdout)
+    assert plain["verdict"] == "not_immunized" and plain["mode"] is None
+
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    failed = sanctum("verify", str(garbage), vault=tmp_path / "none", check=False)
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr and failed.stderr.strip()
+
+    imported = json.loads(sanctum("import", str(PHOTOS / "kodim04.png"), "--json", vault=cli_vault).stdout)
+    photo_id = (imported["imported"] or [imported["duplicates"][0]["photo_id"]])[0]
+    shared_out = tmp_path / "for-bo.png"
+    shared = json.loads(sanctum("share", str(photo_id), "--recipient", "Bo", "--out", str(shared_out),
+                                "--immunize", "lossless", "--json", vault=cli_vault).stdout)
+    assert any("immunization" in line for line in shared["embedded"])
+    checked = json.loads(sanctum("verify", str(shared_out), "--json", vault=tmp_path / "none").stdout)
+    assert checked["verdict"] == "authentic" and checked["bit_exact"]
+    inspected = json.loads(sanctum("inspect", str(shared_out), "--json", vault=cli_vault).stdout)
+    assert inspected["watermark"]["share_id"] == shared["share_id"] and inspected["signature"] == "valid"
+
+    refused = sanctum("share", str(photo_id), "--recipient", "Bo", "--out", str(tmp_path / "x.jpg"),
+                      "--immunize", "lossless", vault=cli_vault, check=False)
+    assert refused.returncode != 0 and "PNG" in refused.stderr

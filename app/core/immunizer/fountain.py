@@ -6,7 +6,8 @@ its texture). With an LT code every block just carries as many encoded symbols a
 each symbol named by (block, slot); the decoder collects the symbols of the blocks that are
 still intact and, as soon as it has about 10 % more than the data's size, peels the data out.
 
-Symbols are 16-bit words. An encoded symbol is the XOR of `d` source words, with `d` drawn from
+Symbols are words of any unsigned integer type (the immunizer uses bytes: a busy block may
+carry only a few dozen bits, and a symbol must fit whole inside one block). An encoded symbol is the XOR of `d` source words, with `d` drawn from
 the robust soliton distribution and the words chosen by a counter-based hash of the symbol's
 id, so encoder and decoder derive the same graph for any subset of symbols without storing it.
 Peeling runs in rounds over all degree-one symbols at once (numpy), which keeps it fast for the
@@ -72,10 +73,10 @@ def graph(symbol_ids: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def encode(data: np.ndarray, symbol_ids: np.ndarray, seed: int) -> np.ndarray:
-    """Encoded 16-bit symbols for the given ids; `data` is the uint16 source words."""
+    """Encoded symbols for the given ids; `data` is the source words (any unsigned int type)."""
     k = len(data)
     owner, sources = graph(symbol_ids, k, seed)
-    out = np.zeros(len(symbol_ids), dtype=np.uint16)
+    out = np.zeros(len(symbol_ids), dtype=data.dtype)
     np.bitwise_xor.at(out, owner, data[sources])
     return out
 
@@ -86,7 +87,7 @@ def decode(k: int, symbol_ids: np.ndarray, values: np.ndarray, seed: int) -> np.
         return None
     owner, sources = graph(symbol_ids, k, seed)
     n = len(symbol_ids)
-    values = values.astype(np.uint16).copy()
+    values = values.copy()
     degree = np.bincount(owner, minlength=n)
     # XOR of the sources still attached to each symbol: for a degree-one symbol it *is* the source.
     xor_source = np.zeros(n, dtype=np.int64)
@@ -95,7 +96,7 @@ def decode(k: int, symbol_ids: np.ndarray, values: np.ndarray, seed: int) -> np.
     source_start = np.searchsorted(sources[by_source], np.arange(k + 1))
 
     known = np.zeros(k, dtype=bool)
-    data = np.zeros(k, dtype=np.uint16)
+    data = np.zeros(k, dtype=values.dtype)
     while True:
         ripple = np.flatnonzero(degree == 1)
         if len(ripple) == 0:

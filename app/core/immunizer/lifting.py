@@ -40,9 +40,13 @@ _PARITY_MASK = [((_ROW + _COL) % 2 == p) for p in (0, 1)]
 class LiftingParams:
     threshold: int   # T: errors in [-T, T) carry a bit
     tau: int         # contexts busier than this are skipped
+    flat: int = -1   # contexts at most this busy use T = 1: noise shows most in flat areas (SSIM)
 
     def encode(self) -> bytes:
-        return bytes([self.threshold]) + self.tau.to_bytes(2, "big")
+        return bytes([self.threshold]) + self.tau.to_bytes(2, "big") + (self.flat + 1).to_bytes(2, "big")
+
+    def thresholds(self, complexity: np.ndarray) -> np.ndarray:
+        return np.where(complexity <= self.flat, 1, self.threshold).astype(np.int32)
 
 
 def to_blocks(image: np.ndarray) -> np.ndarray:
@@ -76,9 +80,9 @@ def embed(blocks: np.ndarray, bits: np.ndarray, predictor: Predictor,
     state = blocks.copy()
     n = len(state)
     used = np.zeros(n, dtype=np.int64)
-    t = params.threshold
     for parity, channel in STEPS:
         prediction, complexity = predictor.predict(state, parity, channel)
+        t = params.thresholds(complexity)
         x = state[..., channel]
         error = x - prediction
         usable = _usable(prediction, complexity, parity, params)
@@ -100,11 +104,11 @@ def extract(blocks: np.ndarray, predictor: Predictor,
     """Run the steps backwards: (restored blocks, payload bits (N, MAX_BITS), capacity (N,))."""
     state = blocks.astype(np.int32).copy()
     n = len(state)
-    t = params.threshold
     step_bits = []
     step_masks = []
     for parity, channel in reversed(STEPS):
         prediction, complexity = predictor.predict(state, parity, channel)
+        t = params.thresholds(complexity)
         x = state[..., channel]
         error = x - prediction
         usable = _usable(prediction, complexity, parity, params)

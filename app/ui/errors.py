@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,20 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.SanctumError, "Something went wrong", None),
 ]
 
+
+def _immunizer_rows() -> list[tuple[type[BaseException], str, str | None]]:
+    """The immunizer's rows, once its module is loaded. Importing it here would load numpy at
+    start-up; and until it is loaded, none of its errors can exist."""
+    api = sys.modules.get("app.core.immunizer.api")
+    if api is None:
+        return []
+    return [
+        (api.ImageTooSmallToImmunize, "Photo too small", None),  # its message gives the sizes
+        (api.ImmunizeCancelled, "Cancelled", "Cancelled."),
+        (api.ImmunizerError, "Immunization problem", None),  # its message says what
+    ]
+
+
 _OS_REASONS = {
     errno.ENOSPC: "The disk is full. Free some space and try again.",
     errno.EROFS: "That location is read-only. Choose another folder.",
@@ -88,9 +103,9 @@ def _sentence(text: str) -> str:
 
 def describe(exc: BaseException) -> UserMessage:
     """Words for an exception. Never includes secrets: core messages never carry them."""
-    for cls, title, text in _TABLE:
+    for cls, title, text in _immunizer_rows() + _TABLE:
         if isinstance(exc, cls):
-            severity = "info" if isinstance(exc, (core.Cancelled, core.TotpRequired)) else "error"
+            severity = "info" if title == "Cancelled" or isinstance(exc, core.TotpRequired) else "error"
             return UserMessage(title, text or _sentence(str(exc)) or cls.__doc__ or title, severity)
     if isinstance(exc, OSError):
         text = _OS_REASONS.get(exc.errno or -1, f"The system reported: {exc.strerror or exc}.")

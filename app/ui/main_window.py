@@ -277,6 +277,7 @@ class MainWindow(QMainWindow):
         self.organiser.unavailable.connect(lambda text: self.statusBar().showMessage(text, 30000))
         self._share_dialog = None  # ShareDialog while open (imported when first used)
         self._inspect_dialog = None  # InspectDialog while open
+        self._verify_dialog = None  # VerifyDialog while open
         self.stack = QStackedWidget()
         self.stack.addWidget(self.unlock_page)
         self.stack.addWidget(self.library)
@@ -342,11 +343,15 @@ class MainWindow(QMainWindow):
         self.inspect_action = bar.addAction("Check an image…", self.open_inspect)
         self.inspect_action.setToolTip("Check whether a photo you found is one of your protected copies, "
                                        "and whether it was changed")
+        self.verify_action = bar.addAction("Verify an image…", lambda: self.open_verify())
+        self.verify_action.setToolTip("Check an immunized photo: whether it was altered since, where, "
+                                      "and what was there before")
         self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
                                     "cropped, rotated or screenshotted copies — and ask for their removal")
         bar.widgetForAction(self.share_action).setObjectName("shareButton")
         bar.widgetForAction(self.inspect_action).setObjectName("inspectButton")
+        bar.widgetForAction(self.verify_action).setObjectName("verifyButton")
         bar.widgetForAction(self.scan_action).setObjectName("scanButton")
         bar.addSeparator()
         self.settings_action = bar.addAction("Settings", self.open_settings)
@@ -420,10 +425,12 @@ class MainWindow(QMainWindow):
         if self._settings_dialog is not None:
             self._settings_dialog.reject()
         # The takedown dialog first: it may sit on top of the scan dialog.
-        for dialog in (self._takedown_dialog, self._scan_dialog, self._share_dialog, self._inspect_dialog):
+        for dialog in (self._takedown_dialog, self._scan_dialog, self._share_dialog, self._inspect_dialog,
+                       self._verify_dialog):
             if dialog is not None:
                 dialog.close_for_lock()
         self._share_dialog = self._inspect_dialog = self._scan_dialog = self._takedown_dialog = None
+        self._verify_dialog = None
         self.leaks_page.clear()
         self.viewer.clear()
         self.loader.clear()
@@ -742,6 +749,7 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(unlocked)
         self.share_action.setEnabled(unlocked and self._photo_to_share() is not None)
         self.inspect_action.setEnabled(unlocked)
+        self.verify_action.setEnabled(unlocked)
         self.scan_action.setEnabled(unlocked)
 
     def selected_ids(self) -> list[int]:
@@ -874,6 +882,26 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _r: setattr(self, "_inspect_dialog", None))
         self._inspect_dialog = dialog
         dialog.open()
+        return dialog
+
+    def open_verify(self, path: str | None = None):
+        """The "Verify an image" dialog (one at a time); with `path`, that file is verified at once."""
+        if not self.session.is_unlocked:
+            return None
+        if self._verify_dialog is not None:
+            self._verify_dialog.raise_()
+            self._verify_dialog.activateWindow()
+            if path:
+                self._verify_dialog.verify(path)
+            return self._verify_dialog
+        from .verify_dialog import VerifyDialog
+
+        dialog = VerifyDialog(self.session, self)
+        dialog.finished.connect(lambda _r: setattr(self, "_verify_dialog", None))
+        self._verify_dialog = dialog
+        dialog.open()
+        if path:
+            dialog.verify(path)
         return dialog
 
     # --- leaks -----------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ import logging
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -51,6 +52,15 @@ FORMATS = (
     ("WEBP", "WebP — small, for apps and browsers", ".webp"),
 )
 SUFFIX = {fmt: suffix for fmt, _, suffix in FORMATS}
+#: What the immunizer is tuned for, and the `ShareOptions.immunize` value of each.
+IMMUNIZE_MODES = (
+    ("Files kept intact (email, cloud links) — exact restoration", "lossless"),
+    ("Social networks (re-compressed) — approximate restoration", "robust"),
+)
+IMMUNIZED_FORMAT_LABEL = "PNG — an immunized copy is always saved as PNG"
+IMMUNIZE_HELP = ("Lets anyone with Sanctum see later whether this copy was altered, where, and what "
+                 "was there. An immunized copy is saved as PNG (a lossless format that keeps the "
+                 "immunization data intact).")
 FILTERS = {"JPEG": "JPEG image (*.jpg *.jpeg)", "PNG": "PNG image (*.png)", "WEBP": "WebP image (*.webp)"}
 
 _PANEL_STYLE = ("QFrame#shareDescribe { background: #ffffff; border: 1px solid #dfe3e8; border-radius: 8px; }"
@@ -210,6 +220,43 @@ class ShareDialog(QDialog):
         form.addRow("", shrink_row)
         layout.addLayout(form)
 
+        # Its own section under the form: a wrapped label inside QFormLayout gets the wrong
+        # height (the form sizes it at its minimum width), here it wraps like the panel below.
+        self.immunize = QCheckBox("Immunize")
+        self.immunize.setObjectName("shareImmunize")
+        self.immunize.setToolTip("Immunize: lets anyone with Sanctum see later whether this copy was altered, "
+                                 "where, and what was there")
+        self.immunize.toggled.connect(self._immunize_toggled)
+        self.immunize_help = QLabel(IMMUNIZE_HELP)
+        self.immunize_help.setObjectName("shareImmunizeHelp")
+        self.immunize_help.setWordWrap(True)
+        self.immunize_help.setProperty("muted", True)
+        self.immunize_mode = QComboBox()
+        self.immunize_mode.setObjectName("shareImmunizeMode")
+        for label, mode in IMMUNIZE_MODES:
+            self.immunize_mode.addItem(label, mode)
+        self.immunize_mode.setEnabled(False)
+        self.immunize_mode.setToolTip("Where the copy is going decides how its immunization data is stored: "
+                                      "files sent as they are allow an exact restoration; social networks "
+                                      "re-compress photos, so only an approximate one survives")
+        self.immunize_mode.currentIndexChanged.connect(self._update_description)
+        mode_label = QLabel("For")
+        mode_label.setBuddy(self.immunize_mode)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(mode_label)
+        mode_row.addWidget(self.immunize_mode, 1)
+        details = QVBoxLayout()
+        details.setContentsMargins(24, 0, 0, 0)  # under the box's text, not its tick
+        details.setSpacing(6)
+        details.addWidget(self.immunize_help)
+        details.addLayout(mode_row)
+        immunize_section = QVBoxLayout()
+        immunize_section.setSpacing(2)
+        immunize_section.addWidget(self.immunize)
+        immunize_section.addLayout(details)
+        layout.addLayout(immunize_section)
+        self._format_before_immunize: str | None = None
+
         panel = QFrame()
         panel.setObjectName("shareDescribe")
         panel_layout = QVBoxLayout(panel)
@@ -313,7 +360,26 @@ class ShareDialog(QDialog):
             output_format=self.format.currentData(),
             strip_location=self.strip_location.isChecked(),
             max_long_side=self.shrink_px.value() if self.shrink.isChecked() else None,
+            immunize=self.immunize_mode.currentData() if self.immunize.isChecked() else None,
         )
+
+    def _immunize_toggled(self, on: bool) -> None:
+        """An immunized copy is a PNG: the format follows, and comes back when unticked.
+
+        Immunization replaces PNG's fragile mark, so the PNG entry says so while it is on."""
+        self.immunize_mode.setEnabled(on)
+        png = self.format.findData("PNG")
+        if on:
+            self._format_before_immunize = self.format.currentData()
+            self.format.setCurrentIndex(png)
+            self.format.setItemText(png, IMMUNIZED_FORMAT_LABEL)
+        else:
+            self.format.setItemText(png, next(label for fmt, label, _ in FORMATS if fmt == "PNG"))
+            if self._format_before_immunize is not None:
+                self.format.setCurrentIndex(self.format.findData(self._format_before_immunize))
+                self._format_before_immunize = None
+        self.format.setEnabled(not on)
+        self._update_description()
 
     def _update_buttons(self) -> None:
         running = self.job is not None
@@ -343,6 +409,9 @@ class ShareDialog(QDialog):
         if layout is None or not self.isVisible():
             return
         width = max(self.width(), self.minimumWidth())
+        # The inner layouts learn of a label's new text through posted events: apply them now,
+        # or the height below is the one before this change.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
         if needed > self.height():
             self.resize(width, needed)
@@ -373,7 +442,8 @@ class ShareDialog(QDialog):
         job.signals.cancelled.connect(lambda: self._show_error("Cancelled: no copy was written."))
         job.signals.ended.connect(self._ended)
         self.job = job
-        for widget in (self.recipient, self.platform, self.format, self.strip_location, self.shrink, self.shrink_px):
+        for widget in (self.recipient, self.platform, self.format, self.strip_location, self.shrink, self.shrink_px,
+                       self.immunize, self.immunize_mode):
             widget.setEnabled(False)
         self.progress_box.show()
         self._update_buttons()
@@ -383,9 +453,11 @@ class ShareDialog(QDialog):
     def _ended(self) -> None:
         self.job = None
         self.progress_box.hide()
-        for widget in (self.recipient, self.platform, self.format, self.strip_location, self.shrink):
+        for widget in (self.recipient, self.platform, self.strip_location, self.shrink, self.immunize):
             widget.setEnabled(True)
         self.shrink_px.setEnabled(self.shrink.isChecked())
+        self.format.setEnabled(not self.immunize.isChecked())
+        self.immunize_mode.setEnabled(self.immunize.isChecked())
         self._update_buttons()
 
     def _done(self, outcome: ShareOutcome) -> None:

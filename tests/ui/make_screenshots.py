@@ -145,6 +145,7 @@ def main() -> None:
         save(window, out, "viewer")
         window.close_viewer()
         shoot_sharing(window, out, tmp)
+        shoot_verify(window, out, tmp)
         shoot_leaks(window, out, tmp)
         shoot_organise(window, out)
         window.session.lock("manual")
@@ -217,6 +218,33 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     save(dialog, out, "inspect")
     dialog.reject()
     window.sidebar.select_scope(Scope("all"))
+
+
+def shoot_verify(window: MainWindow, out: Path, tmp: Path) -> None:
+    """verify.png: an immunized photo whose copy was edited (the red macaw's eye painted over
+    with feathers from lower down), checked in "Verify an image"."""
+    from app.core.immunizer import Mode
+    from app.workers.immunize_jobs import ImmunizeFileJob
+
+    sources = {p.stem: p for p in kodak_sources()}
+    immunized = tmp / "parrots-immunized.png"
+    job = ImmunizeFileJob(window.session.vault, sources["kodim23"], immunized, Mode.LOSSLESS)
+    window.session.jobs.start(job)
+    wait_for(lambda: job.done_event.is_set(), 120)
+    assert job.outcome == "finished", job.outcome
+    edited = Image.open(immunized).convert("RGB")
+    edited.paste(edited.crop((500, 330, 590, 410)), (470, 120))  # 90 × 80 px of feathers over the eye
+    found = tmp / "parrots-found-online.png"
+    edited.save(found)
+    dialog = window.open_verify()
+    dialog.resize(1180, 600)
+    results = []
+    dialog.verified.connect(results.append)
+    dialog.verify(str(found))
+    wait_for(lambda: bool(results), 120)
+    pump(300)
+    save(dialog, out, "verify")
+    dialog.reject()
 
 
 def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -34,6 +34,7 @@ from app.workers.jobs import InspectJob, InspectResult
 from .errors import describe
 from .session import Session
 from .shares_view import share_format, short_date
+from .single_file_drop import SingleFileDrop
 from .viewer import ImageCanvas
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,8 @@ class Verdict:
                             "edited. The watermark is the one to trust.")
 
 
-class InspectDialog(QDialog):
+class InspectDialog(SingleFileDrop, QDialog):
+    drop_verb = "check"
     inspected = Signal(object)  # InspectResult (tests wait on it)
     inspect_failed = Signal(object)  # the exception
 
@@ -234,45 +236,8 @@ class InspectDialog(QDialog):
         if path:
             self.inspect(path)
 
-    @staticmethod
-    def _local_paths(event) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
-
-    def _set_dragging(self, on: bool) -> None:
-        self.drop.setProperty("dragging", on)
-        self.drop.style().unpolish(self.drop)
-        self.drop.style().polish(self.drop)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self._local_paths(event):
-            event.acceptProposedAction()
-            self._set_dragging(True)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if self._local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: N802
-        self._set_dragging(False)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self._set_dragging(False)
-        paths = self._local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        if len(paths) > 1:
-            self._show_problem("One photo at a time", "Drop a single photo to check it.")
-            return
-        self.inspect(paths[0])
+    def take_dropped_file(self, path: str) -> None:
+        self.inspect(path)
 
     # --- checking ----------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -34,6 +34,7 @@ from . import dialogs
 from .errors import describe
 from .inspect_dialog import IMAGE_FILTER
 from .session import Session
+from .single_file_drop import SingleFileDrop
 from .viewer import ImageCanvas
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ class ImagePane(QFrame):
         return self.canvas.pixmap
 
 
-class VerifyDialog(QDialog):
+class VerifyDialog(SingleFileDrop, QDialog):
+    drop_verb = "verify"
     verified = Signal(object)  # VerifiedImage (tests wait on it)
     verify_failed = Signal(object)  # the exception
     saved = Signal(str)  # the path of a PNG written
@@ -300,44 +302,8 @@ class VerifyDialog(QDialog):
         if path:
             self.verify(path)
 
-    @staticmethod
-    def _local_paths(event) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
-
-    def _set_dragging(self, on: bool) -> None:
-        self.drop.setProperty("dragging", on)
-        self._repolish(self.drop)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self._local_paths(event):
-            event.acceptProposedAction()
-            self._set_dragging(True)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if self._local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: N802
-        self._set_dragging(False)
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self._set_dragging(False)
-        paths = self._local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        if len(paths) > 1:
-            self._show_problem("One photo at a time", "Drop a single photo to verify it.")
-            return
-        self.verify(paths[0])
+    def take_dropped_file(self, path: str) -> None:
+        self.verify(path)
 
     # --- verifying ---------------------------------------------------------------------------------
 

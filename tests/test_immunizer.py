@@ -96,7 +96,7 @@ def test_coupling_steps_are_exactly_invertible_on_a_photo(original):
     restored, payload, read_capacity = lifting.extract(state[fits], ClassicalPredictor(), params)
     assert np.array_equal(restored, blocks[fits])
     assert np.array_equal(read_capacity, capacity[fits])
-    for row, cap in zip(range(20), read_capacity[:20]):
+    for row, cap in enumerate(read_capacity[:20]):
         assert np.array_equal(payload[row, :cap], bits[np.flatnonzero(fits)[row], :cap])
 
 

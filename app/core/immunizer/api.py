@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -26,12 +26,12 @@ class ImmunizeCancelled(ImmunizerError):
     """The user cancelled immunizing or verifying."""
 
 
-class Mode(str, enum.Enum):
+class Mode(enum.StrEnum):
     LOSSLESS = "lossless"  # files kept intact: bit-exact restoration
     ROBUST = "robust"      # social networks: survives JPEG >= 70 and downscaling
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     NOT_IMMUNIZED = "not_immunized"
     AUTHENTIC = "authentic"
     TAMPERED = "tampered"
@@ -60,6 +60,17 @@ class Verification:
             "recovered": self.recovered is not None,
             **self.details,
         }
+
+
+def stepper(progress: ProgressFn | None, cancel: CancelFn | None, doing: str) -> Callable[[float], None]:
+    """One call per stage of long work: raises ImmunizeCancelled when asked to stop, else
+    reports how far it got."""
+    def step(fraction: float) -> None:
+        if cancel and cancel():
+            raise ImmunizeCancelled(f"{doing} was cancelled")
+        if progress:
+            progress(fraction)
+    return step
 
 
 def _check_pixels(pixels: np.ndarray) -> np.ndarray:

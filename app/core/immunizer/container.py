@@ -60,7 +60,7 @@ class Stream:
         return body + key.sign(body)
 
     @staticmethod
-    def parse(data: bytes) -> "Stream":
+    def parse(data: bytes) -> Stream:
         """Parse and check the signature; raises StreamError."""
         try:
             if not data.startswith(MAGIC):

@@ -23,7 +23,13 @@ import numpy as np
 
 from app.core.immunizer import container, fountain, lifting
 from app.core.immunizer.api import (
-    CancelFn, ImageTooSmallToImmunize, ImmunizeCancelled, Mode, ProgressFn, Verdict, Verification,
+    CancelFn,
+    ImageTooSmallToImmunize,
+    Mode,
+    ProgressFn,
+    Verdict,
+    Verification,
+    stepper,
 )
 from app.core.immunizer.predictors import BLOCK, ClassicalPredictor, Predictor
 
@@ -171,11 +177,7 @@ def _params_bytes(predictor: Predictor, params: lifting.LiftingParams) -> bytes:
 
 def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn | None = None,
              cancel: CancelFn | None = None) -> np.ndarray:
-    def step(fraction: float) -> None:
-        if cancel and cancel():
-            raise ImmunizeCancelled("immunizing was cancelled")
-        if progress:
-            progress(fraction)
+    step = stepper(progress, cancel, "immunizing")
 
     h, w = pixels.shape[:2]
     rng = np.random.default_rng(int.from_bytes(container.pixel_digest(pixels)[:8], "big"))
@@ -285,11 +287,7 @@ def _detect(blocks: np.ndarray, tags_of, n: int) -> tuple[Predictor, lifting.Lif
 
 def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
            cancel: CancelFn | None = None) -> Verification | None:
-    def step(fraction: float) -> None:
-        if cancel and cancel():
-            raise ImmunizeCancelled("verifying was cancelled")
-        if progress:
-            progress(fraction)
+    step = stepper(progress, cancel, "verifying")
 
     h, w = pixels.shape[:2]
     bh, bw = h // BLOCK, w // BLOCK

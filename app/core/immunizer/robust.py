@@ -23,14 +23,20 @@ import struct
 
 import numpy as np
 from PIL import Image
+from reedsolo import ReedSolomonError, RSCodec
 from scipy import fft, ndimage
 
 from app.core.immunizer import container
 from app.core.immunizer.api import (
-    CancelFn, ImageTooSmallToImmunize, ImmunizeCancelled, Mode, ProgressFn, Verdict, Verification,
+    CancelFn,
+    ImageTooSmallToImmunize,
+    Mode,
+    ProgressFn,
+    Verdict,
+    Verification,
+    stepper,
 )
 from app.core.watermark import codec
-from reedsolo import ReedSolomonError, RSCodec
 
 BLOCK = 8
 # Low frequencies whose JPEG-75 quantisation step is at most 8 (standard luminance table / 2).
@@ -138,11 +144,7 @@ def _all_bits(coded_bits: np.ndarray, pilots, position_to_bit: np.ndarray, n: in
 
 def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn | None = None,
              cancel: CancelFn | None = None) -> np.ndarray:
-    def step(fraction: float) -> None:
-        if cancel and cancel():
-            raise ImmunizeCancelled("immunizing was cancelled")
-        if progress:
-            progress(fraction)
+    step = stepper(progress, cancel, "immunizing")
 
     h, w = pixels.shape[:2]
     bh, bw, dither, pilots, message_bits, coded, position_to_bit = _layout(w, h)
@@ -202,11 +204,7 @@ def _read(rgb: np.ndarray, size: tuple[int, int]):
 
 def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
            cancel: CancelFn | None = None) -> Verification | None:
-    def step(fraction: float) -> None:
-        if cancel and cancel():
-            raise ImmunizeCancelled("verifying was cancelled")
-        if progress:
-            progress(fraction)
+    step = stepper(progress, cancel, "verifying")
 
     h, w = pixels.shape[:2]
     best = None

@@ -124,7 +124,9 @@ def encode_reference(pixels: np.ndarray, budget_bytes: int) -> tuple[bytes, floa
         size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
         source = image if scale == 1.0 else image.resize(size, Image.LANCZOS)
         low, high, fitted = 0, 95, None
-        while low <= high:  # binary search on quality: size grows with it
+        for _ in range(6):  # binary search on quality (size grows with it), to within 2 steps
+            if low > high:
+                break
             quality = (low + high) // 2
             data = _avif(source, quality)
             if len(data) <= budget_bytes:

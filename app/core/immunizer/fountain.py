@@ -54,8 +54,7 @@ def _soliton_cdf(k: int, c: float = 0.05, delta: float = 0.05) -> np.ndarray:
 
 
 def graph(symbol_ids: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Edges (symbol position, source index) of the given symbols, duplicates cancelled in pairs
-    (XOR-ing a word twice is a no-op). Symbol positions index `symbol_ids`."""
+    """Edges (symbol position, source index) of the given symbols; positions index `symbol_ids`."""
     ids = np.asarray(symbol_ids, dtype=np.uint64)
     base = np.uint64(seed & 0xFFFFFFFF) << np.uint64(40)
     u = (_splitmix(ids ^ base) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
@@ -66,10 +65,9 @@ def graph(symbol_ids: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.nda
     nth = np.arange(len(owner)) - np.repeat(starts, degrees)
     counters = (ids[owner] << np.uint64(8)) + nth.astype(np.uint64) + np.uint64(1)
     sources = (_splitmix(counters ^ base ^ np.uint64(0x5A5A)) % np.uint64(k)).astype(np.int64)
-    keys = owner.astype(np.int64) * k + sources
-    unique, counts = np.unique(keys, return_counts=True)
-    unique = unique[counts % 2 == 1]
-    return unique // k, unique % k
+    # A word drawn twice cancels out in the XOR; encoder and peeler both count it twice, which
+    # stays consistent (peeling it removes both), so no de-duplication pass is needed.
+    return owner, sources
 
 
 def encode(data: np.ndarray, symbol_ids: np.ndarray, seed: int) -> np.ndarray:

@@ -36,7 +36,7 @@ from app.core.immunizer.predictors import BLOCK, ClassicalPredictor, Predictor
 TAG_BITS = 12
 SYMBOL_BITS = 8          # byte symbols: busy blocks carry only a few dozen bits
 MAX_STREAM_BYTES = 384 * 1024  # bounds fountain decoding on 12 MP photos (~5 s)
-META_BITS = 32           # k (24 bits) + 8-bit check, carried by a few fixed blocks
+META_BITS = 48           # k (24 bits), symbol slots per block (8), config (8), check (8); in a few fixed blocks
 META_BLOCKS = 64
 MIN_PSNR = 40.5          # the bar is 40 dB; keep a margin
 FOUNTAIN_OVERHEAD = 1.12
@@ -107,9 +107,28 @@ def _fountain_seed(width: int, height: int, k: int) -> int:
     return int.from_bytes(hashlib.sha256(struct.pack(">III", width, height, k)).digest()[:4], "big")
 
 
-def _meta_word(k: int) -> int:
-    check = hashlib.sha256(k.to_bytes(3, "big") + b"k").digest()[0]
-    return (k << 8) | check
+def _meta_word(k: int, per_block: int, config: int) -> int:
+    """k: stream bytes; per_block: symbol slots used per block; config: predictor and parameters
+    (16 × predictor index + parameter index). Smooth photos decode alike under several
+    parameter sets, so the sampled guess is confirmed from here."""
+    check = hashlib.sha256(k.to_bytes(3, "big") + bytes([per_block, config]) + b"k").digest()[0]
+    return (k << 24) | (per_block << 16) | (config << 8) | check
+
+
+def _config_index(predictor: Predictor, params: lifting.LiftingParams) -> int:
+    names = [p.name for p in predictors()]
+    return 16 * names.index(predictor.name) + PARAM_CANDIDATES.index(params)
+
+
+def _read_meta(bits, capacity, valid, meta) -> tuple[int, int, int] | None:
+    votes: dict[tuple[int, int, int], int] = {}
+    for i in meta:
+        if valid[i] and capacity[i] >= TAG_BITS + META_BITS:
+            word = int(_from_bits(bits[i, TAG_BITS:TAG_BITS + META_BITS]))
+            fields = (word >> 24, (word >> 16) & 0xFF, (word >> 8) & 0xFF)
+            if _meta_word(*fields) == word:
+                votes[fields] = votes.get(fields, 0) + 1
+    return max(votes, key=votes.get) if votes else None
 
 
 def _header_bits(n_blocks: int, meta: np.ndarray) -> np.ndarray:
@@ -196,10 +215,6 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     meta = _meta_blocks(n, w, h)
     header = _header_bits(n, meta)
     slots = np.where(ok, np.clip((capacity - header) // SYMBOL_BITS, 0, MAX_SLOTS), 0)
-    # Capacity depends slightly on the bits themselves (later steps predict from earlier ones),
-    # so count only slots that survive a second probe with other bits.
-    state2, capacity2 = lifting.embed(blocks, rng.integers(0, 2, probe_bits.shape, dtype=np.uint8), predictor, params)
-    slots = np.minimum(slots, np.where(lifting.in_range(state2), np.clip((capacity2 - header) // SYMBOL_BITS, 0, MAX_SLOTS), 0))
     step(0.3)
 
     tags = _block_tags(pixels)
@@ -235,13 +250,18 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
                                   ).sign(signing_private)
         data = np.frombuffer(stream, dtype=np.uint8)
         k = len(data)
+        # Big photos hold far more than the stream needs: fill only the first `per_block` slots
+        # of each block with symbols (the rest carry filler), which bounds the coding work.
+        needed = k * FOUNTAIN_OVERHEAD / TAMPER_HEADROOM
+        per_block = next((s for s in range(1, MAX_SLOTS + 1) if np.minimum(slots, s).sum() >= needed), MAX_SLOTS)
 
         # Each block's payload: tag, meta word (meta blocks only), then its symbols.
         payload = np.zeros((n, lifting.MAX_BITS), dtype=np.uint8)
         payload[:, :TAG_BITS] = _to_bits(tags, TAG_BITS)
-        payload[meta, TAG_BITS:TAG_BITS + META_BITS] = _to_bits(np.full(len(meta), _meta_word(k)), META_BITS)
-        symbols = fountain.encode(data, ids.reshape(-1), _fountain_seed(w, h, k)).reshape(n, MAX_SLOTS)
-        symbol_bits = _to_bits(symbols, SYMBOL_BITS).reshape(n, MAX_SLOTS * SYMBOL_BITS)
+        payload[meta, TAG_BITS:TAG_BITS + META_BITS] = _to_bits(
+            np.full(len(meta), _meta_word(k, per_block, _config_index(predictor, params))), META_BITS)
+        symbols = fountain.encode(data, ids[:, :per_block].reshape(-1), _fountain_seed(w, h, k)).reshape(n, per_block)
+        symbol_bits = _to_bits(symbols, SYMBOL_BITS).reshape(n, per_block * SYMBOL_BITS)
         for is_meta in (False, True):
             rows = meta_rows == is_meta
             start = TAG_BITS + (META_BITS if is_meta else 0)
@@ -315,14 +335,24 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
         return None
     predictor, params = found
     step(0.2)
-    restored, bits, capacity = lifting.extract(blocks, predictor, params)
-    restored_image = lifting.from_blocks(np.clip(restored, 0, 255), pixels)
-    tags = _block_tags(restored_image)
-    valid = (capacity >= TAG_BITS) & (_from_bits(bits[:, :TAG_BITS]) == tags)
-    step(0.45)
-
     meta = _meta_blocks(n, w, h)
-    stream = _decode_stream(bits, capacity, valid, meta, w, h)
+
+    def backward(predictor, params):
+        restored, bits, capacity = lifting.extract(blocks, predictor, params)
+        tags = _block_tags(lifting.from_blocks(np.clip(restored, 0, 255), pixels))
+        valid = (capacity >= TAG_BITS) & (_from_bits(bits[:, :TAG_BITS]) == tags)
+        return restored, bits, capacity, tags, valid
+
+    restored, bits, capacity, tags, valid = backward(predictor, params)
+    found_meta = _read_meta(bits, capacity, valid, meta)
+    if found_meta is not None and found_meta[2] != _config_index(predictor, params):
+        config = found_meta[2]
+        if config // 16 < len(predictors()) and config % 16 < len(PARAM_CANDIDATES):
+            predictor, params = predictors()[config // 16], PARAM_CANDIDATES[config % 16]
+            restored, bits, capacity, tags, valid = backward(predictor, params)
+            found_meta = _read_meta(bits, capacity, valid, meta)
+    step(0.45)
+    stream = None if found_meta is None else _decode_stream(bits, capacity, valid, meta, w, h, *found_meta[:2])
     step(0.7)
     if stream is None or stream.width != w or stream.height != h:
         # Immunized (the tags prove it) but too much was changed to rebuild the signed stream.
@@ -376,20 +406,10 @@ def _exceptions(raw: np.ndarray, lowcap: np.ndarray, tags: np.ndarray) -> bytes:
                     for i in np.flatnonzero(raw | lowcap))
 
 
-def _decode_stream(bits, capacity, valid, meta, w, h) -> container.Stream | None:
+def _decode_stream(bits, capacity, valid, meta, w, h, k: int, per_block: int) -> container.Stream | None:
     n = len(bits)
-    votes: dict[int, int] = {}
-    for i in meta:
-        if valid[i] and capacity[i] >= TAG_BITS + META_BITS:
-            word = int(_from_bits(bits[i, TAG_BITS:TAG_BITS + META_BITS]))
-            k = word >> 8
-            if _meta_word(k) == word:
-                votes[k] = votes.get(k, 0) + 1
-    if not votes:
-        return None
-    k = max(votes, key=votes.get)
     header = _header_bits(n, meta)
-    slots = np.where(valid, np.clip((capacity - header) // SYMBOL_BITS, 0, MAX_SLOTS), 0)
+    slots = np.where(valid, np.clip((capacity - header) // SYMBOL_BITS, 0, min(per_block, MAX_SLOTS)), 0)
     ids, values = [], []
     symbol_ids = _symbol_ids(n)
     for is_meta in (False, True):

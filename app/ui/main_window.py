@@ -340,18 +340,29 @@ class MainWindow(QMainWindow):
         self.share_action = bar.addAction("Share…", self.share_photo)
         self.share_action.setToolTip("Save a protected copy of the selected photo for one person: "
                                      "if it leaks, you can tell whose copy it was")
-        self.inspect_action = bar.addAction("Check an image…", self.open_inspect)
+        # One button for both ways of checking a found photo (keeps the toolbar within 1100 px):
+        # click for "Check an image", the arrow for "Verify an immunized image".
+        self.inspect_action = QAction("Check an image…", self)
+        self.inspect_action.triggered.connect(self.open_inspect)
         self.inspect_action.setToolTip("Check whether a photo you found is one of your protected copies, "
                                        "and whether it was changed")
-        self.verify_action = bar.addAction("Verify an image…", lambda: self.open_verify())
+        self.verify_action = QAction("Verify an immunized image…", self)
+        self.verify_action.triggered.connect(lambda: self.open_verify())
         self.verify_action.setToolTip("Check an immunized photo: whether it was altered since, where, "
                                       "and what was there before")
+        check_menu = QMenu(self)
+        check_menu.addAction(self.inspect_action)
+        check_menu.addAction(self.verify_action)
+        self.check_button = QToolButton()
+        self.check_button.setObjectName("inspectButton")
+        self.check_button.setDefaultAction(self.inspect_action)
+        self.check_button.setMenu(check_menu)
+        self.check_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        bar.addWidget(self.check_button)
         self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
                                     "cropped, rotated or screenshotted copies — and ask for their removal")
         bar.widgetForAction(self.share_action).setObjectName("shareButton")
-        bar.widgetForAction(self.inspect_action).setObjectName("inspectButton")
-        bar.widgetForAction(self.verify_action).setObjectName("verifyButton")
         bar.widgetForAction(self.scan_action).setObjectName("scanButton")
         bar.addSeparator()
         self.settings_action = bar.addAction("Settings", self.open_settings)

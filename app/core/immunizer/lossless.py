@@ -6,7 +6,7 @@ Immunizing:
 2. Build the signed stream: a digest of the original pixels, an AVIF reference of the photo as
    large as capacity allows (for rebuilding tampered areas), and the tags of blocks that cannot
    carry their own.
-3. Every 8×8 block carries a 12-bit tag of its *original* content, then LT-coded byte symbols
+3. Every 8×8 block carries a 16-bit tag of its *original* content, then LT-coded byte symbols
    of the stream (named by block and slot), embedded by the integer coupling steps.
 
 Verifying runs the steps backwards: blocks whose restored content matches its tag are intact
@@ -33,7 +33,7 @@ from app.core.immunizer.api import (
 )
 from app.core.immunizer.predictors import BLOCK, ClassicalPredictor, Predictor
 
-TAG_BITS = 12
+TAG_BITS = 16
 SYMBOL_BITS = 8          # byte symbols: busy blocks carry only a few dozen bits
 MAX_STREAM_BYTES = 384 * 1024  # bounds fountain decoding on 12 MP photos (~5 s)
 META_BITS = 48           # k (24 bits), symbol slots per block (8), config (8), check (8); in a few fixed blocks
@@ -84,7 +84,7 @@ def _predictor_by_name(name: str) -> Predictor:
 # --- block tags and layout ---------------------------------------------------------------------
 
 def _block_tags(pixels: np.ndarray) -> np.ndarray:
-    """12-bit keyless tag of each block's original content (edge blocks include the strip of
+    """16-bit keyless tag of each block's original content (edge blocks include the strip of
     pixels beyond the last whole block, so those are covered too)."""
     h, w = pixels.shape[:2]
     bh, bw = h // BLOCK, w // BLOCK
@@ -303,7 +303,7 @@ def _detect(blocks: np.ndarray, tags_of, n: int) -> tuple[Predictor, lifting.Lif
                 best = (score, predictor, params)
             if score >= len(index) // 2:
                 return predictor, params  # clearly this one: no need to try the rest
-    # A random block passes a 12-bit tag once in 4096; 6 of 384 by chance is beyond belief.
+    # A random block passes a 16-bit tag once in 65,536; 6 of 384 by chance is beyond belief.
     if best is None or best[0] < 6:
         return None
     return best[1], best[2]
@@ -423,14 +423,32 @@ def _decode_stream(bits, capacity, valid, meta, w, h, k: int, per_block: int) ->
             values.append(_from_bits(bits[have, start + s * SYMBOL_BITS:start + (s + 1) * SYMBOL_BITS]))
     if not ids:
         return None
-    data = fountain.decode(k, np.concatenate(ids), np.concatenate(values).astype(np.uint8),
-                           _fountain_seed(w, h, k))
-    if data is None:
-        return None
-    try:
-        return container.Stream.parse(data.tobytes())
-    except container.StreamError:
-        return None
+    ids = np.concatenate(ids)
+    values = np.concatenate(values).astype(np.uint8)
+    seed = _fountain_seed(w, h, k)
+    # A block whose tag passes by chance (1 in 65,536: an untouched exception block, or an edited
+    # one) feeds wrong symbols, and one wrong symbol spoils the whole stream; the signature then
+    # fails. There are usually far more symbols than needed, so decode again from random subsets
+    # of the blocks: one that leaves the impostor out yields the signed stream.
+    block_of = ids // MAX_SLOTS
+    blocks_with_symbols = np.unique(block_of)
+    rng = np.random.default_rng(k)
+    for attempt in range(8):
+        if attempt == 0:
+            keep = np.ones(len(ids), dtype=bool)
+        else:
+            dropped = rng.choice(blocks_with_symbols, size=len(blocks_with_symbols) // 4, replace=False)
+            keep = ~np.isin(block_of, dropped)
+        if keep.sum() < k * 1.05:
+            break
+        data = fountain.decode(k, ids[keep], values[keep], seed)
+        if data is None:
+            continue
+        try:
+            return container.Stream.parse(data.tobytes())
+        except container.StreamError:
+            continue
+    return None
 
 
 def _block_mask(tampered_blocks: np.ndarray, shape) -> np.ndarray:

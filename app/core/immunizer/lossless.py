@@ -54,12 +54,12 @@ _EXC_LOWCAP = 2   # block too busy to carry its own tag
 
 
 def predictors() -> list[Predictor]:
-    """Every predictor verify knows, the default (classical) first. The learned one joins when
-    its weights load; it is not the default because it loses on the benchmark (see
-    models/immunizer_predictor.md), but photos immunized with it still verify."""
+    """Every predictor verify knows, the default first: the learned one when its weights load
+    (more capacity, so a better reference: +0.3 to +1.5 dB on the benchmark, at about 1.5× the
+    time; see docs/benchmarks.md), else the classical one."""
     global _PREDICTORS
     if _PREDICTORS is None:
-        found: list[Predictor] = [ClassicalPredictor()]
+        found: list[Predictor] = []
         try:
             from app.core.immunizer.learned import LearnedPredictor
             learned = LearnedPredictor()
@@ -67,8 +67,13 @@ def predictors() -> list[Predictor]:
             found.append(learned)
         except (ImportError, OSError, KeyError, ValueError):
             pass  # weights missing or unreadable: the classical predictor still works
+        found.append(ClassicalPredictor())
         _PREDICTORS = found
     return _PREDICTORS
+
+
+# Stable numbers for the meta word (the list above depends on what loads on this machine).
+PREDICTOR_IDS = {"classical": 0, "learned": 1}
 
 
 _PREDICTORS: list[Predictor] | None = None
@@ -116,8 +121,14 @@ def _meta_word(k: int, per_block: int, config: int) -> int:
 
 
 def _config_index(predictor: Predictor, params: lifting.LiftingParams) -> int:
-    names = [p.name for p in predictors()]
-    return 16 * names.index(predictor.name) + PARAM_CANDIDATES.index(params)
+    return 16 * PREDICTOR_IDS[predictor.name] + PARAM_CANDIDATES.index(params)
+
+
+def _config_of(index: int) -> tuple[Predictor, lifting.LiftingParams] | None:
+    by_id = {PREDICTOR_IDS[p.name]: p for p in predictors()}
+    if index // 16 not in by_id or index % 16 >= len(PARAM_CANDIDATES):
+        return None  # immunized with a predictor this installation lacks
+    return by_id[index // 16], PARAM_CANDIDATES[index % 16]
 
 
 def _read_meta(bits, capacity, valid, meta) -> tuple[int, int, int] | None:
@@ -196,7 +207,7 @@ def _params_bytes(predictor: Predictor, params: lifting.LiftingParams) -> bytes:
 
 def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn | None = None,
              cancel: CancelFn | None = None, predictor: Predictor | None = None) -> np.ndarray:
-    """`predictor` defaults to the classical one (the benchmark passes the learned one to compare)."""
+    """`predictor` defaults to the first of `predictors()` (bench/predictor_compare.py passes each)."""
     step = stepper(progress, cancel, "immunizing")
 
     h, w = pixels.shape[:2]
@@ -346,9 +357,9 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     restored, bits, capacity, tags, valid = backward(predictor, params)
     found_meta = _read_meta(bits, capacity, valid, meta)
     if found_meta is not None and found_meta[2] != _config_index(predictor, params):
-        config = found_meta[2]
-        if config // 16 < len(predictors()) and config % 16 < len(PARAM_CANDIDATES):
-            predictor, params = predictors()[config // 16], PARAM_CANDIDATES[config % 16]
+        config = _config_of(found_meta[2])
+        if config is not None:
+            predictor, params = config
             restored, bits, capacity, tags, valid = backward(predictor, params)
             found_meta = _read_meta(bits, capacity, valid, meta)
     step(0.45)

@@ -159,7 +159,7 @@ def main() -> None:
 
 
 def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
-    """share-dialog.png, shared-view.png and inspect.png."""
+    """share-dialog.png, share-dialog-immunize.png, shared-view.png and inspect.png."""
     from app.ui import inspect_dialog, share_dialog
 
     shares = tmp / "shared"
@@ -168,7 +168,8 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     share_dialog.dialogs.save_file = lambda *a, **k: str(next(targets))
     window.sidebar.select_scope(Scope("all"))
 
-    def share(name: str, recipient: str, platform: str, fmt: str, shot: str | None = None) -> Path:
+    def share(name: str, recipient: str, platform: str, fmt: str, shot: str | None = None,
+              immunize: str | None = None) -> Path:
         window.gallery.clearSelection()
         window.search.setText(name)
         window.gallery.setCurrentIndex(window.proxy.index(0, 0))
@@ -180,6 +181,9 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
         dialog.recipient.setText(recipient)
         dialog.platform.setCurrentText(platform)
         dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+        if immunize:
+            dialog.immunize.setChecked(True)
+            dialog.immunize_mode.setCurrentIndex(dialog.immunize_mode.findData(immunize))
         if shot:
             pump(200)
             save(dialog, out, shot)
@@ -193,7 +197,7 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
 
     # kodim23: the core's watermark survives "75 % and JPEG 70" on it (not on every photo yet)
     alex = share("kodim23", "Alex", "WhatsApp", "JPEG", shot="share-dialog")
-    share("kodim04", "Sam", "Signal", "PNG")
+    share("kodim04", "Sam", "Signal", "PNG", shot="share-dialog-immunize", immunize="lossless")
     share("kodim19", "Jordan", "Email", "JPEG")
     share("kodim23", "Alex", "Instagram", "WEBP")
     window.sidebar.select_scope(Scope("shared"))

@@ -232,11 +232,12 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     checked = (pilot_mask & ~unreliable[:, None]).sum(axis=0)
     rate = np.clip((wrong.sum(axis=0) + 1) / (checked + 2), 0.01, 0.49)
     frequency_weight = np.log((1 - rate) / rate)
-    # First try everything; then treat blocks whose neighbourhood misses pilots as erased.
-    for erase in (None, ndimage.uniform_filter(pilot_errors.reshape(bh, bw).astype(float), 3).ravel() > 0.6):
-        weights = np.where(unreliable, 0.0, 1.0)
-        if erase is not None:
-            weights = np.where(erase, 0.0, weights)
+    # First try every block (near-white or near-black blocks often still carry their bits: the
+    # embedding re-tries after clipping); then erase those, and blocks whose neighbourhood
+    # misses pilots.
+    missing_pilots = ndimage.uniform_filter(pilot_errors.reshape(bh, bw).astype(float), 3).ravel() > 0.6
+    for erase in (np.zeros(n, dtype=bool), missing_pilots | unreliable):
+        weights = np.where(erase, 0.0, 1.0)
         data_soft = (soft * frequency_weight[None, :] * weights[:, None])[~pilot_mask]
         combined = np.bincount(position_to_bit, weights=data_soft, minlength=coded)
         message = codec.viterbi_decode(combined, message_bits)

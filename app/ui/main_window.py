@@ -80,6 +80,7 @@ from .session import Session
 from .settings_dialog import SettingsDialog
 from .shares_view import SharesPage, SharesTableModel, share_line
 from .sidebar import Scope, SidebarModel, SidebarView
+from .single_file_drop import local_paths
 from .unlock import UnlockPage
 from .viewer import MetadataPanel, ViewerPage, _size_text
 
@@ -1146,12 +1147,7 @@ class MainWindow(QMainWindow):
 
     # --- drag and drop ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _local_paths(event) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+    _local_paths = staticmethod(local_paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if self.session.is_unlocked and self._local_paths(event):

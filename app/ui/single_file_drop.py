@@ -5,6 +5,14 @@ from __future__ import annotations
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 
+def local_paths(event) -> list[str]:
+    """The local files a drag or drop event carries (web links and the like are ignored)."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return []
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+
+
 class SingleFileDrop:
     """Mixin for a QDialog with a `drop` area: highlights it while a file hovers and hands one
     dropped local file to `take_dropped_file`. Subclasses set `drop_verb` ("check", "verify")
@@ -17,10 +25,7 @@ class SingleFileDrop:
 
     @staticmethod
     def _local_paths(event) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+        return local_paths(event)
 
     def _set_dragging(self, on: bool) -> None:
         self.drop.setProperty("dragging", on)

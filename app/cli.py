@@ -359,10 +359,7 @@ def cmd_shares(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from .core import fingerprint, sharing  # loads the image-processing stack only when needed
 
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise CliError(f"Cannot read {args.file}: {exc.strerror}") from None
+    data = _read_input(args.file)
     if args.pubkey:
         report = sharing.inspect_image(data, public_key=fingerprint.load_public_key(args.pubkey.read_bytes()))
         share = None

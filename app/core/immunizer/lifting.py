@@ -66,6 +66,19 @@ def from_blocks(blocks: np.ndarray, image: np.ndarray) -> np.ndarray:
     return out
 
 
+def grid_mask(grid: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Pixel mask (height, width) of a (rows, cols) grid of 8×8 block flags; the strips beyond
+    the last whole block follow the edge blocks."""
+    bh, bw = grid.shape
+    mask = np.zeros((height, width), dtype=bool)
+    mask[: bh * BLOCK, : bw * BLOCK] = np.kron(grid, np.ones((BLOCK, BLOCK), dtype=bool)).astype(bool)
+    if width > bw * BLOCK:
+        mask[:, bw * BLOCK:] = mask[:, bw * BLOCK - 1:bw * BLOCK]
+    if height > bh * BLOCK:
+        mask[bh * BLOCK:, :] = mask[bh * BLOCK - 1:bh * BLOCK, :]
+    return mask
+
+
 def _usable(prediction: np.ndarray, complexity: np.ndarray, parity: int, params: LiftingParams) -> np.ndarray:
     margin = max(2 * params.threshold, SATURATION_MARGIN)
     return (_PARITY_MASK[parity] & (complexity <= params.tau)

@@ -79,27 +79,27 @@ PREDICTOR_IDS = {"classical": 0, "learned": 1}
 _PREDICTORS: list[Predictor] | None = None
 
 
-def _predictor_by_name(name: str) -> Predictor:
-    for predictor in predictors():
-        if predictor.name == name:
-            return predictor
-    raise KeyError(name)
-
-
 # --- block tags and layout ---------------------------------------------------------------------
 
-def _block_tags(pixels: np.ndarray) -> np.ndarray:
-    """16-bit keyless tag of each block's original content (edge blocks include the strip of
-    pixels beyond the last whole block, so those are covered too)."""
+def _block_region(pixels: np.ndarray, index: int, bw: int) -> np.ndarray:
+    """What a block's tag covers: its 8×8 pixels, plus for edge blocks the strip of pixels
+    beyond the last whole block (so those are covered too)."""
     h, w = pixels.shape[:2]
-    bh, bw = h // BLOCK, w // BLOCK
-    tags = np.empty(bh * bw, dtype=np.int64)
-    for r in range(bh):
-        y0, y1 = r * BLOCK, (r + 1) * BLOCK if r < bh - 1 else h
-        for c in range(bw):
-            x0, x1 = c * BLOCK, (c + 1) * BLOCK if c < bw - 1 else w
-            tags[r * bw + c] = _tag_bytes(w, h, r * bw + c, pixels[y0:y1, x0:x1])
-    return tags
+    bh = h // BLOCK
+    r, c = divmod(index, bw)
+    y1 = (r + 1) * BLOCK if r < bh - 1 else h
+    x1 = (c + 1) * BLOCK if c < bw - 1 else w
+    return pixels[r * BLOCK:y1, c * BLOCK:x1]
+
+
+def _block_tags(pixels: np.ndarray, indices=None) -> np.ndarray:
+    """16-bit keyless tag of each block's content (of the blocks in `indices`, default all)."""
+    h, w = pixels.shape[:2]
+    bw = w // BLOCK
+    if indices is None:
+        indices = range((h // BLOCK) * bw)
+    return np.array([_tag_bytes(w, h, int(i), _block_region(pixels, int(i), bw)) for i in indices],
+                    dtype=np.int64)
 
 
 def _meta_blocks(n_blocks: int, width: int, height: int) -> np.ndarray:
@@ -332,10 +332,7 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     def tags_of(restored: np.ndarray, index: np.ndarray) -> np.ndarray:
         out = np.empty(len(index), dtype=np.int64)
         for j, i in enumerate(index):
-            r, c = divmod(int(i), bw)
-            y1 = (r + 1) * BLOCK if r < bh - 1 else h
-            x1 = (c + 1) * BLOCK if c < bw - 1 else w
-            region = pixels[r * BLOCK:y1, c * BLOCK:x1].copy()
+            region = _block_region(pixels, int(i), bw).copy()
             region[:BLOCK, :BLOCK] = np.clip(restored[j], 0, 255)
             out[j] = _tag_bytes(w, h, int(i), region)
         return out
@@ -372,15 +369,13 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
                             details={"recovery": "too much of the photo was changed to rebuild its recovery data"})
 
     # Blocks named in the exception list carry no tag of their own.
-    untouched_image = pixels
-    raw_tags = _block_tags(untouched_image)
     restored_final = restored.copy()
     for offset in range(0, len(stream.exceptions), 7):
         index, kind, tag = struct.unpack_from(">IBH", stream.exceptions, offset)
         if index >= n:
             continue
-        if kind == _EXC_RAW:
-            valid[index] = raw_tags[index] == tag
+        if kind == _EXC_RAW:  # left untouched: its tag is of the pixels as received
+            valid[index] = _tag_bytes(w, h, index, _block_region(pixels, index, bw)) == tag
             restored_final[index] = blocks[index]
         else:
             valid[index] = tags[index] == tag
@@ -464,16 +459,7 @@ def _decode_stream(bits, capacity, valid, meta, w, h, k: int, per_block: int) ->
 
 def _block_mask(tampered_blocks: np.ndarray, shape) -> np.ndarray:
     h, w = shape[:2]
-    bh, bw = h // BLOCK, w // BLOCK
-    grid = tampered_blocks.reshape(bh, bw)
-    mask = np.zeros((h, w), dtype=bool)
-    mask[: bh * BLOCK, : bw * BLOCK] = np.kron(grid, np.ones((BLOCK, BLOCK), dtype=bool)).astype(bool)
-    # The strips beyond the last whole block belong to the edge blocks' tags.
-    if w > bw * BLOCK:
-        mask[: bh * BLOCK, bw * BLOCK:] = np.repeat(grid[:, -1], BLOCK)[:, None]
-    if h > bh * BLOCK:
-        mask[bh * BLOCK:, :] = mask[bh * BLOCK - 1:bh * BLOCK, :]
-    return mask
+    return lifting.grid_mask(tampered_blocks.reshape(h // BLOCK, w // BLOCK), w, h)
 
 
 def _differs_from_reference(recovered, reference, bw, bh) -> np.ndarray:

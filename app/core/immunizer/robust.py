@@ -26,7 +26,7 @@ from PIL import Image
 from reedsolo import ReedSolomonError, RSCodec
 from scipy import fft, ndimage
 
-from app.core.immunizer import container
+from app.core.immunizer import container, lifting
 from app.core.immunizer.api import (
     CancelFn,
     ImageTooSmallToImmunize,
@@ -253,7 +253,7 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     if stream is None or (stream.width, stream.height) != (w0, h0) or stream.mode != "robust":
         # The pilots prove the photo was immunized, but the signed data can't be read back:
         # say where the pilots fail (coarser: 3 bits a block) and recover nothing.
-        mask = _to_input_size(_block_mask(_tampered_blocks(pilot_errors.reshape(bh, bw) * 4), w0, h0), w, h)
+        mask = _to_input_size(lifting.grid_mask(_tampered_blocks(pilot_errors.reshape(bh, bw) * 4), w0, h0), w, h)
         return Verification(Verdict.TAMPERED, Mode.ROBUST, mask, None, float(mask.mean()),
                             details={"recovery": "too much of the photo was changed to read its recovery data"})
 
@@ -261,24 +261,13 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     errors = ((soft > 0) != (expected == 1)).sum(axis=1)
     errors[unreliable] = 0
     tampered = _tampered_blocks(errors.reshape(bh, bw))
-    mask = _to_input_size(_block_mask(tampered, w0, h0), w, h)
+    mask = _to_input_size(lifting.grid_mask(tampered, w0, h0), w, h)
     reference = container.decode_reference(stream.reference, w, h)
     recovered = np.where(mask[..., None], reference, pixels)
     step(1.0)
     verdict = Verdict.TAMPERED if mask.any() else Verdict.AUTHENTIC
     return Verification(verdict, Mode.ROBUST, mask, recovered, float(mask.mean()), signer=stream.public_key,
                         signature_valid=True, details={"scale": round(w / w0, 4), "tampered_blocks": int(tampered.sum())})
-
-
-def _block_mask(tampered: np.ndarray, w0: int, h0: int) -> np.ndarray:
-    bh, bw = tampered.shape
-    mask = np.zeros((h0, w0), dtype=bool)
-    mask[: bh * BLOCK, : bw * BLOCK] = np.kron(tampered, np.ones((BLOCK, BLOCK), dtype=bool))
-    if w0 > bw * BLOCK:
-        mask[:, bw * BLOCK:] = mask[:, bw * BLOCK - 1:bw * BLOCK]
-    if h0 > bh * BLOCK:
-        mask[bh * BLOCK:, :] = mask[bh * BLOCK - 1:bh * BLOCK, :]
-    return mask
 
 
 def _to_input_size(mask: np.ndarray, w: int, h: int) -> np.ndarray:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.workers.jobs import InspectJob, InspectResult
 
 from .errors import describe
+from .resources import repolish
 from .session import Session
 from .shares_view import share_format, short_date
 from .single_file_drop import SingleFileDrop
@@ -320,10 +321,7 @@ class InspectDialog(SingleFileDrop, QDialog):
             self.form.removeRow(0)
         self.results.hide()
 
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+    _repolish = staticmethod(repolish)
 
     def result_text(self) -> str:
         """Everything shown, as plain text (tests, and what a screen reader gets)."""

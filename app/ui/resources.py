@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QWidget
 
 
 @cache
@@ -35,3 +36,9 @@ def app_icon() -> QIcon:
     if folder is not None and (folder / "sanctum.svg").is_file():
         return QIcon(str(folder / "sanctum.svg"))
     return QIcon()
+
+
+def repolish(widget: QWidget) -> None:
+    """Re-apply the stylesheet after changing a property it selects on (e.g. [dragging="true"])."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

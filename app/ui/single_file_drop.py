@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
+from .resources import repolish
+
 
 def local_paths(event) -> list[str]:
     """The local files a drag or drop event carries (web links and the like are ignored)."""
@@ -29,8 +31,7 @@ class SingleFileDrop:
 
     def _set_dragging(self, on: bool) -> None:
         self.drop.setProperty("dragging", on)
-        self.drop.style().unpolish(self.drop)
-        self.drop.style().polish(self.drop)
+        repolish(self.drop)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if self._local_paths(event):

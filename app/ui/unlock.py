@@ -29,7 +29,7 @@ from app.workers.jobs import ChangePassphraseJob, RecoverJob, UnlockJob, UnlockR
 
 from . import strength
 from .errors import describe, explain
-from .resources import app_icon
+from .resources import app_icon, repolish
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -291,10 +291,7 @@ class UnlockPage(QWidget):
         self._repolish(self.message)
         self._update_enabled()
 
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+    _repolish = staticmethod(repolish)
 
     def _show_error(self, exc: BaseException) -> None:
         if isinstance(exc, LockedOut):

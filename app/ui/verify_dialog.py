@@ -33,6 +33,7 @@ from app.workers.immunize_jobs import SavePngJob, VerifiedImage, VerifyImageJob
 from . import dialogs
 from .errors import describe
 from .inspect_dialog import IMAGE_FILTER
+from .resources import repolish
 from .session import Session
 from .single_file_drop import SingleFileDrop
 from .viewer import ImageCanvas
@@ -410,10 +411,7 @@ class VerifyDialog(SingleFileDrop, QDialog):
         self.save_mask_button.setEnabled(False)
         self.save_recovered_button.setEnabled(False)
 
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+    _repolish = staticmethod(repolish)
 
     def result_text(self) -> str:
         """Everything the banner says, as plain text (tests, and what a screen reader gets)."""

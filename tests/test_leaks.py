@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from app.core.leaks.fetch import Fetcher, FetchPolicy
 from app.core.leaks.sources import images_on_page
@@ -150,6 +150,20 @@ def test_folder_scan_finds_photo_inside_a_screenshot(stocked_vault, tmp_path):
     assert abs(min(xs) - 40) < 25 and abs(max(xs) - 1040) < 25  # located where it was pasted
     assert abs(min(ys) - 400) < 25 and abs(max(ys) - 1067) < 25
     assert [Path(e.path).name for e in outcome.errors] == ["notes.txt"]
+
+
+def test_small_mirrored_copies_are_found(stocked_vault, tmp_path):
+    """A mirrored thumbnail defeats local features (ORB is not mirror-invariant), so the PDQ of
+    the flipped pixels has to find it; PDQ's own DCT-derived flip put these 26–28 bits away."""
+    vault, ids = stocked_vault
+    folder = tmp_path / "reposts"
+    folder.mkdir()
+    for name in ("dog.jpg", "kodim23.png"):
+        image = ImageOps.mirror(photo(name))
+        (folder / f"{name}.jpg").write_bytes(jpeg(image.resize((image.width // 3, image.height // 3))))
+    outcome = vault.scan([str(folder)])
+    assert sorted((Path(m.source).name, m.photo_id, m.method) for m in outcome.matches) == [
+        ("dog.jpg.jpg", ids["dog"], "pdq"), ("kodim23.png.jpg", ids["parrots"], "pdq")]
 
 
 def test_images_on_page_parsing():

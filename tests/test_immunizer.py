@@ -167,6 +167,21 @@ def test_robust_tampering_after_jpeg_is_found_and_recovered(robust_original, rob
     assert psnr(result.recovered[truth], robust_original[truth]) > psnr(tampered[truth], robust_original[truth]) + 5
 
 
+@pytest.mark.parametrize("fill", [0, 255])
+def test_a_box_painted_over_a_robust_copy_is_found_in_both_modes(robust_copy, lossless_copy, fill):
+    """Black or white blocks can't carry bits, so the decoder excuses pinned blocks; a box painted
+    over a face to hide or change what happened must not hide behind that excuse."""
+    for copy in (robust_copy, lossless_copy):
+        h, w = copy.shape[:2]
+        tampered = copy.copy()
+        tampered[h // 4 : h // 2, w // 4 : w // 2] = fill
+        truth = np.zeros((h, w), dtype=bool)
+        truth[h // 4 : h // 2, w // 4 : w // 2] = True
+        result = verify(tampered)
+        assert result.verdict is Verdict.TAMPERED, (fill, result.mode)
+        assert f1(result.mask, truth) > 0.9
+
+
 # --- bad input and control -------------------------------------------------------------------
 
 def test_tiny_and_malformed_inputs_give_clear_errors(key):

@@ -14,8 +14,8 @@ its signature, re-encodes it and compares *every* expected bit with what each bl
 blocks an edit reached read like coin flips (about 6 of 15 wrong), untouched ones survive
 re-compression with at most a few errors. Tampered blocks are rebuilt from the reference.
 Honest limit: the stream is signed, but QIM bits are public, so someone who knows this scheme
-could re-embed expected bits into edited content; edits that stay within the reference's
-precision would then go unseen (see docs/threat-model.md).
+could re-embed the expected bits into edited content, and the bit comparison would not see the
+edit (see docs/threat-model.md).
 """
 
 from __future__ import annotations
@@ -115,8 +115,9 @@ def _resize_proof(luma: np.ndarray) -> np.ndarray:
     Bits are embedded in, and read from, the blocks of this view rather than of the photo: a
     downscale blurs fine detail into the low block frequencies that carry the bits, so busy
     areas of an untouched copy used to read a quarter of their bits wrong after a resize. This
-    view has already lost that detail; a resize changes it little (errors in busy blocks fall
-    from ~6 % to ~1 %, PSNR costs 0.5 dB)."""
+    view has already lost that detail, so a resize changes it little: on 8 training photos,
+    blocks with 4 or more of 15 bits wrong after a 0.75× resize fell from 6.2 % to 1.3 %, for
+    0.5 dB of PSNR."""
     h, w = luma.shape
     view = Image.fromarray(luma.astype(np.float32), "F")
     small = view.resize((max(1, round(w * 0.75)), max(1, round(h * 0.75))), Image.LANCZOS)

@@ -875,8 +875,8 @@ def render(args, modes, names, excluded, capped, quality, tampered, untampered, 
         "",
         "Bars: F1 lossless ≥ 0.95 (no post-processing), robust ≥ 0.90 clean and ≥ 0.85 after JPEG 75; "
         "recovery PSNR ≥ 30 dB (lossless, none) and ≥ 26 dB (robust, JPEG 75); false alarms on untampered "
-        "copies: no TAMPERED verdict and ≤ 1 % of pixels flagged (max over photos) — held for the robust mode "
-        "under every condition and for the lossless mode without post-processing (the lossless mode is for "
+        "copies: no TAMPERED verdict and ≤ 1 % of pixels flagged (max over photos) — applies to the robust mode "
+        "under every condition and to the lossless mode without post-processing (the lossless mode is for "
         "files kept intact; its numbers after JPEG / resize are shown unmarked). Anchor: EditGuard (CVPR 2024) "
         "reaches F1 ≈ 0.97 clean but 0.55 at JPEG 70, and it recovers no content.",
         "",

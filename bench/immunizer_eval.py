@@ -60,6 +60,7 @@ sys.path.insert(0, str(REPO))
 
 from app.core import fingerprint  # noqa: E402
 from app.core.immunizer import Mode, Verdict, immunize, verify  # noqa: E402
+from bench.report import publish  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EVAL_FOLDERS = ("kodak", "usc_sipi", "darknet")  # not used to train the learned predictor
@@ -653,12 +654,7 @@ def main() -> int:
     lines = render(args, modes, names, excluded, capped, quality, tampered_records, untampered_records,
                    original_verdicts, verify_seconds, photo_seconds, big, noso, problems,
                    time.perf_counter() - started)
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"written to {args.out}")
+    publish("\n".join(lines) + "\n", args.out)
     return 0
 
 

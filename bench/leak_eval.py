@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core import crypto, pdq, perceptual  # noqa: E402
 from app.core.sharing import ShareOptions  # noqa: E402
 from app.core.vault import Vault  # noqa: E402
+from bench.report import publish  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Sets whose files contain other files of the data set (screenshots of sign photos, a stereo
@@ -277,10 +278,7 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     vault.lock()
     report = render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds,
                     throughput, table)
-    print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
-    print(f"written to {args.out}")
+    publish(report, args.out)
     return 0
 
 

@@ -25,6 +25,7 @@ from app.core import fingerprint  # noqa: E402
 from app.core.immunizer import container, lifting, lossless  # noqa: E402
 from app.core.immunizer.learned import LearnedPredictor  # noqa: E402
 from app.core.immunizer.predictors import ClassicalPredictor  # noqa: E402
+from bench.report import publish  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "natural"
 
@@ -108,10 +109,7 @@ def main() -> int:
                    f"reference {np.nanmean([m['reference_psnr'] for m in ms]):.2f} dB, "
                    f"PSNR {np.mean([m['psnr'] for m in ms]):.2f} dB, SSIM {np.mean([m['ssim'] for m in ms]):.4f}, "
                    f"immunize {np.mean([m['seconds'] for m in ms]):.1f} s")
-    text = "\n".join(out) + "\n"
-    args.out.parent.mkdir(exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    publish("\n".join(out) + "\n", args.out)
     return 0
 
 

@@ -35,6 +35,7 @@ from app.core.watermark import (  # noqa: E402
     inspect_watermark,
     robust,  # noqa: E402
 )
+from bench.report import publish  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "natural"
 KEY = b"benchmark key: not a real vault key"
@@ -351,12 +352,7 @@ def main() -> int:
                    other_psnrs, embed_ratio, decode_ratio, big_embed_s, big_decode_s,
                    big_jpeg_dec_s, big_result.result is not None and big_result.result.payload == 12345,
                    unmarked_trials, unmarked_accepts, gate_rate)
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"written to {args.out}")
+    publish("\n".join(lines) + "\n", args.out)
     return 0
 
 

@@ -245,22 +245,28 @@ def _candidate_sizes(w: int, h: int):
                 yield size
 
 
-def _read(rgb: np.ndarray, size: tuple[int, int]):
-    w0, h0 = size
-    work = rgb if (w0, h0) == (rgb.shape[1], rgb.shape[0]) else np.asarray(
-        Image.fromarray(rgb).resize((w0, h0), Image.LANCZOS))
-    layout = _layout(w0, h0)
-    bh, bw, dither, pilots = layout[:4]
-    luma = _luma(work)
-    # Read at the size it was immunized at, a copy is seen as the embedder saw it; one scaled
-    # back up from a downscale has lost that detail already, and filtering it again would only
-    # blur it more.
-    view = _resize_proof(luma) if work is rgb else luma
+def _read_blocks(luma: np.ndarray, rescaled: bool, dither: np.ndarray, values: np.ndarray,
+                 pilot_mask: np.ndarray, bh: int, bw: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Soft bits, pinned blocks and pilot agreement of `bh` × `bw` blocks of luminance.
+
+    Read at the size it was immunized at, a copy is seen as the embedder saw it; one scaled back
+    up from a downscale (`rescaled`) has lost that detail already, and filtering it again would
+    only blur it more."""
+    view = luma if rescaled else _resize_proof(luma)
     soft = _soft(_coefficients(_block_dct(view, bh, bw)), dither)
     unreliable = _unreliable_blocks(_block_pixels(luma, bh, bw))
-    values, pilot_mask = pilots
     agree = ((soft > 0) == (values == 1))[pilot_mask & ~unreliable[:, None]]
-    return work, layout, soft, unreliable, float(agree.mean()) if agree.size else 0.0
+    return soft, unreliable, float(agree.mean()) if agree.size else 0.0
+
+
+def _read(rgb: np.ndarray, size: tuple[int, int]):
+    w0, h0 = size
+    rescaled = (w0, h0) != (rgb.shape[1], rgb.shape[0])
+    work = np.asarray(Image.fromarray(rgb).resize((w0, h0), Image.LANCZOS)) if rescaled else rgb
+    layout = _layout(w0, h0)
+    bh, bw, dither, (values, pilot_mask) = layout[:4]
+    soft, unreliable, agreement = _read_blocks(_luma(work), rescaled, dither, values, pilot_mask, bh, bw)
+    return work, layout, soft, unreliable, agreement
 
 
 def _window_agreement(rgb: np.ndarray, size: tuple[int, int]) -> float:
@@ -273,18 +279,15 @@ def _window_agreement(rgb: np.ndarray, size: tuple[int, int]) -> float:
     sh, sw = min(bh, SEARCH_BLOCKS), min(bw, SEARCH_BLOCKS)
     by, bx = (bh - sh) // 2, (bw - sw) // 2
     x0, y0, x1, y1 = bx * BLOCK, by * BLOCK, (bx + sw) * BLOCK, (by + sh) * BLOCK
-    if (w0, h0) == (w, h):
-        luma = _luma(rgb[y0:y1, x0:x1])
-        view = _resize_proof(luma)
-    else:
+    rescaled = (w0, h0) != (w, h)
+    if rescaled:
         box = (x0 * w / w0, y0 * h / h0, x1 * w / w0, y1 * h / h0)
-        luma = view = _luma(np.asarray(Image.fromarray(rgb).resize((x1 - x0, y1 - y0), Image.LANCZOS, box=box)))
+        window = np.asarray(Image.fromarray(rgb).resize((x1 - x0, y1 - y0), Image.LANCZOS, box=box))
+    else:
+        window = rgb[y0:y1, x0:x1]
     _, _, dither, (values, pilot_mask) = _layout(w0, h0)[:4]
     rows = ((by + np.arange(sh))[:, None] * bw + bx + np.arange(sw)[None, :]).ravel()
-    soft = _soft(_coefficients(_block_dct(view, sh, sw)), dither[rows])
-    usable = pilot_mask[rows] & ~_unreliable_blocks(_block_pixels(luma, sh, sw))[:, None]
-    agree = ((soft > 0) == (values[rows] == 1))[usable]
-    return float(agree.mean()) if agree.size else 0.0
+    return _read_blocks(_luma(window), rescaled, dither[rows], values[rows], pilot_mask[rows], sh, sw)[2]
 
 
 def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
@@ -351,12 +354,13 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
 
     expected = _all_bits(codec.conv_encode(message), pilots, position_to_bit, n)
     errors = ((soft > 0) != (expected == 1)).sum(axis=1)
+    reference = container.decode_reference(stream.reference, w, h)
+    reference_on_grid = reference if (w, h) == (w0, h0) else container.decode_reference(stream.reference, w0, h0)
     # A black or white box pasted over the photo is pinned too: excuse a pinned block only where
     # the signed reference says the photo was black or white there.
-    errors[unreliable & _saturated_in_reference(container.decode_reference(stream.reference, w0, h0), bh, bw)] = 0
+    errors[unreliable & _saturated_in_reference(reference_on_grid, bh, bw)] = 0
     tampered = _tampered_blocks(errors.reshape(bh, bw))
     mask = _to_input_size(lifting.grid_mask(tampered, w0, h0), w, h)
-    reference = container.decode_reference(stream.reference, w, h)
     recovered = np.where(mask[..., None], reference, pixels)
     step(1.0)
     verdict = Verdict.TAMPERED if mask.any() else Verdict.AUTHENTIC

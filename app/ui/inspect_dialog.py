@@ -254,7 +254,7 @@ class InspectDialog(SingleFileDrop, QDialog):
         self._clear_results()
         self.verdict_label.setText("Checking…")
         self.verdict_label.setProperty("verdict", "")
-        self._repolish(self.verdict_label)
+        repolish(self.verdict_label)
         self.summary.setText(Path(path).name)
         self.progress.show()
         job = InspectJob(self.session.vault, path)
@@ -275,7 +275,7 @@ class InspectDialog(SingleFileDrop, QDialog):
         self.canvas.set_pixmap(QPixmap.fromImage(result.preview))
         self.verdict_label.setText(verdict.headline)
         self.verdict_label.setProperty("verdict", verdict.kind)
-        self._repolish(self.verdict_label)
+        repolish(self.verdict_label)
         self.summary.setText(verdict.summary)
         for caption, text in verdict.rows:
             label = QLabel(caption)
@@ -308,7 +308,7 @@ class InspectDialog(SingleFileDrop, QDialog):
         self.progress.hide()
         self.verdict_label.setText(title)
         self.verdict_label.setProperty("verdict", "error")
-        self._repolish(self.verdict_label)
+        repolish(self.verdict_label)
         self.summary.setText(text)
 
     def _clear_results(self) -> None:
@@ -321,7 +321,6 @@ class InspectDialog(SingleFileDrop, QDialog):
             self.form.removeRow(0)
         self.results.hide()
 
-    _repolish = staticmethod(repolish)
 
     def result_text(self) -> str:
         """Everything shown, as plain text (tests, and what a screen reader gets)."""

@@ -1147,10 +1147,9 @@ class MainWindow(QMainWindow):
 
     # --- drag and drop ----------------------------------------------------------------------------
 
-    _local_paths = staticmethod(local_paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self.session.is_unlocked and self._local_paths(event):
+        if self.session.is_unlocked and local_paths(event):
             event.acceptProposedAction()
             self.overlay.setGeometry(self.centralWidget().geometry())
             self.overlay.raise_()
@@ -1159,7 +1158,7 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if self.session.is_unlocked and self._local_paths(event):
+        if self.session.is_unlocked and local_paths(event):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -1169,7 +1168,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         self.overlay.hide()
-        paths = self._local_paths(event)
+        paths = local_paths(event)
         if not paths:
             event.ignore()
             return

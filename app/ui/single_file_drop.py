@@ -25,23 +25,19 @@ class SingleFileDrop:
     def take_dropped_file(self, path: str) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    @staticmethod
-    def _local_paths(event) -> list[str]:
-        return local_paths(event)
-
     def _set_dragging(self, on: bool) -> None:
         self.drop.setProperty("dragging", on)
         repolish(self.drop)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self._local_paths(event):
+        if local_paths(event):
             event.acceptProposedAction()
             self._set_dragging(True)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if self._local_paths(event):
+        if local_paths(event):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -51,7 +47,7 @@ class SingleFileDrop:
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         self._set_dragging(False)
-        paths = self._local_paths(event)
+        paths = local_paths(event)
         if not paths:
             event.ignore()
             return

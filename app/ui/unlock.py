@@ -288,10 +288,9 @@ class UnlockPage(QWidget):
         else:
             self.message.setText(f"Too many failed attempts. You can try again in {format_wait(left)}.")
             self.message.setProperty("role", "error")
-        self._repolish(self.message)
+        repolish(self.message)
         self._update_enabled()
 
-    _repolish = staticmethod(repolish)
 
     def _show_error(self, exc: BaseException) -> None:
         if isinstance(exc, LockedOut):
@@ -300,7 +299,7 @@ class UnlockPage(QWidget):
         message = describe(exc)
         self.message.setText(message.text)
         self.message.setProperty("role", "error" if message.severity == "error" else "")
-        self._repolish(self.message)
+        repolish(self.message)
         # A failure can start the back-off (the core counts it); show it at once.
         self._check_backoff()
 
@@ -324,7 +323,7 @@ class UnlockPage(QWidget):
         )
         self.message.setText("Unlocking…")
         self.message.setProperty("role", "")
-        self._repolish(self.message)
+        repolish(self.message)
         self._set_busy(True)
         job = UnlockJob(request)
         job.signals.finished.connect(self._unlocked)

@@ -388,9 +388,9 @@ class VerifyDialog(SingleFileDrop, QDialog):
 
     def _set_banner(self, kind: str, headline: str, detail: str, signer: str = "") -> None:
         self.banner.setProperty("verdict", kind)
-        self._repolish(self.banner)
+        repolish(self.banner)
         for label in (self.headline, self.detail, self.signer):
-            self._repolish(label)
+            repolish(label)
         self.headline.setText(headline)
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
@@ -399,7 +399,7 @@ class VerifyDialog(SingleFileDrop, QDialog):
 
     def _set_empty(self, empty: bool) -> None:
         self.drop.setProperty("empty", empty)
-        self._repolish(self.drop)
+        repolish(self.drop)
 
     def _clear_results(self) -> None:
         self.result = None
@@ -411,7 +411,6 @@ class VerifyDialog(SingleFileDrop, QDialog):
         self.save_mask_button.setEnabled(False)
         self.save_recovered_button.setEnabled(False)
 
-    _repolish = staticmethod(repolish)
 
     def result_text(self) -> str:
         """Everything the banner says, as plain text (tests, and what a screen reader gets)."""

@@ -4,10 +4,13 @@
 
 Reads photos from ../shared/data/natural (every subfolder), marks each with a random
 56-bit share ID, applies every transform the issue lists (alone and in three chains),
-and reports: payload recovered (%), wrong IDs accepted, payload bit error rate of the
-best-effort decode, PSNR / SSIM of marked vs original luminance, and embed / decode
+and reports: payload recovered (%) by a blind decode and by the app's read, which also
+matches the vault's known share IDs (here the true ID among `--known-ids` random ones),
+wrong IDs accepted, payload bit error rate of the best-effort decode, PSNR / SSIM of marked vs original luminance, and embed / decode
 time as a ratio to a JPEG encode / decode of the same photo timed in the same run.
-False accepts are measured on the unmarked photos and crops of them. If the
+False accepts are measured on the unmarked photos and crops of them, both ways; the
+known-ID scores of unmarked inputs against 20,000 random IDs check the tail bound the
+matching threshold rests on. If the
 `invisible-watermark` package is importable, its dwtDct method runs on the same
 transforms as a comparison.
 """
@@ -31,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from app.core.watermark import (  # noqa: E402
     PAYLOAD_BITS,
     ImageTooSmallForWatermark,
+    codec,
     embed_watermark,
     inspect_watermark,
     robust,  # noqa: E402
@@ -198,6 +202,34 @@ class Tally:
         self.decode_seconds.append(seconds)
 
 
+@dataclass
+class Results:
+    blind: dict  # transform name -> Tally, decoding the mark alone
+    vault: dict  # transform name -> Tally, as the app reads: also matching known IDs
+    other: dict | None  # transform name -> Tally for invisible-watermark, if installed
+    n_known: int
+    used: int = 0
+    skipped: int = 0
+    psnrs: list = field(default_factory=list)
+    ssims: list = field(default_factory=list)
+    other_psnrs: list = field(default_factory=list)
+    embed_ratio: list = field(default_factory=list)
+    decode_ratio: list = field(default_factory=list)
+    unmarked_trials: int = 0
+    unmarked_accepts_blind: int = 0
+    unmarked_accepts_vault: int = 0
+    gate_passes: int = 0
+    # Known-ID scores of unmarked inputs against random codewords (tail check).
+    null_scores: list = field(default_factory=list)
+    big: dict = field(default_factory=dict)
+
+
+def random_codewords(rng: np.random.Generator, n: int) -> np.ndarray:
+    payloads = rng.integers(1, 1 << PAYLOAD_BITS, n, dtype=np.uint64)
+    messages = codec.add_crc_rows(codec.ints_to_bits(payloads, PAYLOAD_BITS))
+    return 2.0 * codec.conv_encode_rows(messages).astype(np.float32) - 1.0
+
+
 # --- optional comparison: invisible-watermark (dwtDct) -------------------------------
 
 
@@ -247,6 +279,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "watermark_eval.md")
     parser.add_argument("--crops-per-photo", type=int, default=4,
                         help="unmarked crops per photo for the false-accept test")
+    parser.add_argument("--known-ids", type=int, default=1000,
+                        help="share IDs the simulated vault knows (the true one among them)")
     parser.add_argument("--no-compare", action="store_true", help="skip invisible-watermark")
     args = parser.parse_args()
 
@@ -256,11 +290,10 @@ def main() -> int:
 
     rng = np.random.default_rng(20240601)
     comparison = None if args.no_compare else load_invisible_watermark()
-    tallies = {t.name: Tally() for t in TRANSFORMS}
-    other_tallies = {t.name: Tally() for t in TRANSFORMS}
-    psnrs, ssims, embed_ratio, decode_ratio, other_psnrs = [], [], [], [], []
-    unmarked_trials = unmarked_accepts = gate_passes = 0
-    used = skipped = 0
+    results = Results({t.name: Tally() for t in TRANSFORMS}, {t.name: Tally() for t in TRANSFORMS},
+                      {t.name: Tally() for t in TRANSFORMS} if comparison else None, args.known_ids)
+    other_shares = [int(v) for v in rng.integers(1, 1 << PAYLOAD_BITS, args.known_ids - 1, dtype=np.uint64)]
+    null_codewords = random_codewords(np.random.default_rng(99), 20_000)
     started = time.time()
 
     for path in list_photos(args.limit):
@@ -268,30 +301,31 @@ def main() -> int:
             rgb = np.array(Image.open(path).convert("RGB"))
         except Exception as error:  # unreadable or deliberately corrupt sample
             print(f"  skip {path.name}: {error}")
-            skipped += 1
+            results.skipped += 1
             continue
         payload = int(rng.integers(0, 1 << PAYLOAD_BITS, dtype=np.uint64))
         try:
             marked, embed_s = timed(embed_watermark, rgb, payload, KEY)
         except ImageTooSmallForWatermark:
             print(f"  skip {path.name}: too small ({rgb.shape[1]}x{rgb.shape[0]})")
-            skipped += 1
+            results.skipped += 1
             continue
-        used += 1
+        results.used += 1
+        known = [payload, *other_shares]
         megapixels = rgb.shape[0] * rgb.shape[1] / 1e6
         # JPEG reference times of the same photo, same run.
         buf, jpeg_enc_s = timed(lambda im: cv2.imencode(".jpg", im, [cv2.IMWRITE_JPEG_QUALITY, 90])[1],
                                 rgb[:, :, ::-1], repeat=3)
         _, jpeg_dec_s = timed(lambda b: cv2.imdecode(b, cv2.IMREAD_COLOR), buf, repeat=3)
-        psnrs.append(psnr_luma(rgb, marked))
-        ssims.append(ssim_luma(rgb, marked))
-        embed_ratio.append(embed_s / jpeg_enc_s)
+        results.psnrs.append(psnr_luma(rgb, marked))
+        results.ssims.append(ssim_luma(rgb, marked))
+        results.embed_ratio.append(embed_s / jpeg_enc_s)
 
         other_marked = None
         if comparison is not None:
             try:
                 other_marked = comparison[0](rgb, payload_bits(payload))
-                other_psnrs.append(psnr_luma(rgb, other_marked))
+                results.other_psnrs.append(psnr_luma(rgb, other_marked))
             except Exception as error:
                 print(f"  invisible-watermark failed to embed {path.name}: {error}")
 
@@ -301,15 +335,20 @@ def main() -> int:
                 continue
             seed = int(rng.integers(0, 2**31))
             attacked = transform.apply(marked, np.random.default_rng(seed))
-            inspection, decode_s = timed(inspect_watermark, attacked, KEY)
+            vault_read, decode_s = timed(inspect_watermark, attacked, KEY, known)
             if transform.name == "none (PNG)":
-                decode_ratio.append(decode_s / jpeg_dec_s)
-            result = inspection.result
-            ok = result is not None and result.payload == payload
-            wrong = result is not None and result.payload != payload
-            errors = PAYLOAD_BITS if inspection.payload_bits is None else \
-                int(np.sum(inspection.payload_bits != truth))
-            tallies[transform.name].add(ok, wrong, errors, decode_s)
+                results.decode_ratio.append(decode_s / jpeg_dec_s)
+            # The app's read returns a free decode when one exists at the first lattice that
+            # yields anything, so only its known-ID matches need a separate blind read.
+            matched = vault_read.result is not None and vault_read.result.matched_known_id
+            blind_read = inspect_watermark(attacked, KEY) if matched else vault_read
+            for tally, inspection in ((results.vault[transform.name], vault_read),
+                                      (results.blind[transform.name], blind_read)):
+                found = inspection.result
+                errors = PAYLOAD_BITS if inspection.payload_bits is None else \
+                    int(np.sum(inspection.payload_bits != truth))
+                tally.add(found is not None and found.payload == payload,
+                          found is not None and found.payload != payload, errors, decode_s)
             if other_marked is not None:
                 other_attacked = transform.apply(other_marked, np.random.default_rng(seed))
                 try:
@@ -317,7 +356,7 @@ def main() -> int:
                     other_errors = int(np.sum(other_bits != truth))
                 except Exception:
                     other_errors = PAYLOAD_BITS
-                other_tallies[transform.name].add(other_errors == 0, False, other_errors)
+                results.other[transform.name].add(other_errors == 0, False, other_errors)
 
         # False accepts: the unmarked photo and crops / rescales of it.
         unmarked_variants = [rgb, jpeg(rgb, 70)]
@@ -327,14 +366,19 @@ def main() -> int:
         for variant in unmarked_variants:
             if min(variant.shape[:2]) < 64:
                 continue
-            inspection = inspect_watermark(variant, KEY)
-            unmarked_trials += 1
-            unmarked_accepts += inspection.result is not None
-            gate_passes += inspection.sync_z >= robust.SYNC_Z_GATE
-        print(f"  {used:3d} {path.parent.name}/{path.name}: PSNR {psnrs[-1]:.1f} dB, "
+            blind_read = inspect_watermark(variant, KEY)
+            vault_read = inspect_watermark(variant, KEY, known)
+            results.unmarked_trials += 1
+            results.unmarked_accepts_blind += blind_read.result is not None
+            results.unmarked_accepts_vault += vault_read.result is not None
+            results.gate_passes += blind_read.sync_z >= robust.SYNC_Z_GATE
+            soft = blind_read.soft_coded_bits
+            if soft is not None and np.linalg.norm(soft) > 0:
+                results.null_scores.append(null_codewords @ soft.astype(np.float32) / np.linalg.norm(soft))
+        print(f"  {results.used:3d} {path.parent.name}/{path.name}: PSNR {results.psnrs[-1]:.1f} dB, "
               f"{time.time() - started:.0f} s", flush=True)
 
-    if used == 0:
+    if results.used == 0:
         print("skipped: no usable photos found")
         return 0
 
@@ -342,31 +386,27 @@ def main() -> int:
     source = np.array(Image.open(sorted(DATA.rglob("kodim23.png"))[0]).convert("RGB")) \
         if list(DATA.rglob("kodim23.png")) else rgb
     big = cv2.resize(source, (4000, 3000), interpolation=cv2.INTER_CUBIC)
-    big_marked, big_embed_s = timed(embed_watermark, big, 12345, KEY)
-    big_result, big_decode_s = timed(inspect_watermark, big_marked, KEY, repeat=3)
+    big_marked, results.big["embed_s"] = timed(embed_watermark, big, 12345, KEY)
+    big_read, results.big["decode_s"] = timed(inspect_watermark, big_marked, KEY, repeat=3)
     big_buf = cv2.imencode(".jpg", big[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
-    _, big_jpeg_dec_s = timed(lambda b: cv2.imdecode(b, cv2.IMREAD_COLOR), big_buf, repeat=3)
-
-    gate_rate = gate_passes / max(unmarked_trials, 1)
-    lines = render(tallies, other_tallies if comparison else None, used, skipped, psnrs, ssims,
-                   other_psnrs, embed_ratio, decode_ratio, big_embed_s, big_decode_s,
-                   big_jpeg_dec_s, big_result.result is not None and big_result.result.payload == 12345,
-                   unmarked_trials, unmarked_accepts, gate_rate)
-    publish("\n".join(lines) + "\n", args.out)
+    _, results.big["jpeg_decode_s"] = timed(lambda b: cv2.imdecode(b, cv2.IMREAD_COLOR), big_buf, repeat=3)
+    results.big["ok"] = big_read.result is not None and big_read.result.payload == 12345
+    publish("\n".join(render(results)) + "\n", args.out)
     return 0
 
 
-def render(tallies, other_tallies, used, skipped, psnrs, ssims, other_psnrs, embed_ratio,
-           decode_ratio, big_embed_s, big_decode_s, big_jpeg_dec_s, big_ok, unmarked_trials,
-           unmarked_accepts, gate_rate) -> list[str]:
+def render(results: Results) -> list[str]:
     lines = [
         "## Robust watermark (`app/core/watermark`)",
         "",
-        f"Measured by `bench/watermark_eval.py` on {used} photos from `shared/data/natural` "
-        f"({skipped} skipped: unreadable or too small), one random {PAYLOAD_BITS}-bit share ID "
-        "each, default strength. \"Recovered\" means `read_watermark` returned exactly the "
-        "embedded ID; \"wrong\" means it returned a different ID. BER is the payload bit "
-        "error rate of the best-effort decode (also when the CRC rejected it).",
+        f"Measured by `bench/watermark_eval.py` on {results.used} photos from `shared/data/natural` "
+        f"({results.skipped} skipped: unreadable or too small), one random {PAYLOAD_BITS}-bit share ID "
+        "each, default strength. \"Recovered\" means the read returned exactly the embedded ID; "
+        "\"wrong\" means it returned a different ID. *Blind* decodes the mark alone (Viterbi + "
+        f"CRC-24); *vault* is the app's read, which also matches the vault's share IDs (here the "
+        f"true ID among {results.n_known:,} random ones) when the mark is too damaged to decode. "
+        "BER is the payload bit error rate of the blind best-effort decode (also when the CRC "
+        "rejected it).",
         "",
         "Method: a keyed 64x64 spread-spectrum tile (256 sync chips + 768 data chips) repeated "
         "over the luminance at a ~0.4 MP working scale, perceptually masked, with informed "
@@ -376,49 +416,63 @@ def render(tallies, other_tallies, used, skipped, psnrs, ssims, other_psnrs, emb
         "phase-aware scan of upright periods that correlates the spectrum at the tile's "
         "harmonics with the keyed sync chips; it folds all tiles into one, finds shift and "
         "mirror with the sync chips, and decodes 56 bits + CRC-24 (rate-1/3 convolutional "
-        "code, soft Viterbi).",
+        "code, soft Viterbi). Failing that, it correlates the soft coded bits with each known "
+        "ID's codeword and accepts the best above a threshold set for a 1e-7 false-accept "
+        "target (Hoeffding bound, union over IDs and lattice attempts).",
         "",
     ]
-    header = "| transform | n | recovered | wrong | BER | decode s (median) |"
-    rule = "|---|---:|---:|---:|---:|---:|"
-    if other_tallies:
+    header = "| transform | n | vault: recovered | wrong | blind: recovered | wrong | BER | decode s (median) |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
+    if results.other:
         header += " invisible-watermark dwtDct: recovered | BER |"
         rule += "---:|---:|"
     lines += [header, rule]
-    for name, tally in tallies.items():
-        if tally.trials == 0:
+    for name, vault in results.vault.items():
+        blind = results.blind[name]
+        if vault.trials == 0:
             continue
-        row = (f"| {name} | {tally.trials} | {100 * tally.recovered / tally.trials:.1f} % | "
-               f"{tally.wrong} | {tally.bit_errors / tally.bits:.3f} | "
-               f"{np.median(tally.decode_seconds):.2f} |")
-        if other_tallies:
-            other = other_tallies[name]
+        row = (f"| {name} | {vault.trials} | {100 * vault.recovered / vault.trials:.1f} % | {vault.wrong} | "
+               f"{100 * blind.recovered / blind.trials:.1f} % | {blind.wrong} | "
+               f"{blind.bit_errors / blind.bits:.3f} | {np.median(vault.decode_seconds):.2f} |")
+        if results.other:
+            other = results.other[name]
             if other.trials:
                 row += (f" {100 * other.recovered / other.trials:.1f} % | "
                         f"{other.bit_errors / other.bits:.3f} |")
             else:
                 row += " – | – |"
         lines.append(row)
+    gate_rate = results.gate_passes / max(results.unmarked_trials, 1)
+    null = np.concatenate(results.null_scores) if results.null_scores else np.zeros(1)
+    big = results.big
     lines += [
         "",
         "| quality / cost | value |",
         "|---|---|",
-        f"| luminance PSNR marked vs original | mean {np.mean(psnrs):.2f} dB, min {np.min(psnrs):.2f} dB |",
-        f"| luminance SSIM marked vs original | mean {np.mean(ssims):.4f}, min {np.min(ssims):.4f} |",
+        f"| luminance PSNR marked vs original | mean {np.mean(results.psnrs):.2f} dB, "
+        f"min {np.min(results.psnrs):.2f} dB |",
+        f"| luminance SSIM marked vs original | mean {np.mean(results.ssims):.4f}, min {np.min(results.ssims):.4f} |",
     ]
-    if other_psnrs:
-        lines.append(f"| invisible-watermark dwtDct PSNR (same photos) | mean {np.mean(other_psnrs):.2f} dB |")
+    if results.other_psnrs:
+        lines.append(f"| invisible-watermark dwtDct PSNR (same photos) | mean {np.mean(results.other_psnrs):.2f} dB |")
     lines += [
-        f"| embed time / JPEG q90 encode time (same photo) | median {np.median(embed_ratio):.1f}x |",
-        f"| decode time / JPEG decode time (same photo) | median {np.median(decode_ratio):.1f}x |",
-        f"| 12 MP (4000x3000): embed | {big_embed_s:.2f} s |",
-        f"| 12 MP: decode (best of 3) | {big_decode_s:.2f} s ({big_decode_s / big_jpeg_dec_s:.1f}x its JPEG decode), "
-        f"payload {'recovered' if big_ok else 'NOT recovered'} |",
-        f"| false accepts on unmarked photos, JPEGs, crops and rescales | {unmarked_accepts} of {unmarked_trials} |",
+        f"| embed time / JPEG q90 encode time (same photo) | median {np.median(results.embed_ratio):.1f}x |",
+        f"| decode time / JPEG decode time (same photo) | median {np.median(results.decode_ratio):.1f}x |",
+        f"| 12 MP (4000x3000): embed | {big['embed_s']:.2f} s |",
+        f"| 12 MP: decode (best of 3) | {big['decode_s']:.2f} s ({big['decode_s'] / big['jpeg_decode_s']:.1f}x "
+        f"its JPEG decode), payload {'recovered' if big['ok'] else 'NOT recovered'} |",
+        f"| false accepts on unmarked photos, JPEGs, crops and rescales: blind | "
+        f"{results.unmarked_accepts_blind} of {results.unmarked_trials} |",
+        f"| the same, vault read with {results.n_known:,} known IDs | "
+        f"{results.unmarked_accepts_vault} of {results.unmarked_trials} |",
         f"| unmarked inputs passing the sync gate (z >= {robust.SYNC_Z_GATE}) | {100 * gate_rate:.2f} % |",
-        f"| false-accept bound per image: {robust.N_LATTICE_CANDIDATES + robust.N_SCAN_CANDIDATES} "
+        f"| blind false-accept bound per image: {robust.N_LATTICE_CANDIDATES + robust.N_SCAN_CANDIDATES} "
         f"candidates x gate rate x 2^-24 | "
-        f"{robust.false_accept_bound(max(gate_rate, 1.0 / max(unmarked_trials, 1))):.1e} |",
+        f"{robust.false_accept_bound(max(gate_rate, 1.0 / max(results.unmarked_trials, 1))):.1e} |",
+        f"| known-ID threshold for {results.n_known:,} IDs (bound {robust.KNOWN_ID_FALSE_ACCEPT:.0e} per image) | "
+        f"{robust.known_id_threshold(results.n_known):.2f} |",
+        f"| known-ID scores of unmarked inputs vs 20,000 random IDs ({null.size:,} scores): "
+        f"max, share >= 4 (Hoeffding bound {math.exp(-8):.1e}) | {null.max():.2f}, {np.mean(null >= 4):.1e} |",
     ]
     return lines
 

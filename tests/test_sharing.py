@@ -51,6 +51,21 @@ def test_watermark_alone_traces_a_reuploaded_copy(vault, dog_id, tmp_path):
     assert share is not None and share.recipient == "Sam"
 
 
+def test_a_copy_too_damaged_to_decode_is_matched_to_the_vaults_shares(vault, tmp_path):
+    """A small, re-compressed copy: the free decoder gives up, the vault's share list names it."""
+    from app.core.watermark import read_watermark
+
+    photo_id = vault.import_paths([PHOTOS / "kodim23.png"]).imported[0]
+    vault.share(photo_id, tmp_path / "decoy.png", ShareOptions(recipient="Decoy"))
+    outcome = vault.share(photo_id, tmp_path / "for-kim.png", ShareOptions(recipient="Kim"))
+    leaked = _reencode(Path(outcome.out).read_bytes(), quality=60, scale=0.4)
+    pixels = np.asarray(Image.open(io.BytesIO(leaked)).convert("RGB"))
+    assert read_watermark(pixels, vault.share_keys().watermark) is None
+    report, share = vault.inspect(leaked)
+    assert report.watermark_share_id == outcome.share.share_id
+    assert share is not None and share.recipient == "Kim"
+
+
 def test_png_share_fragile_mark_and_pixel_change(vault, tmp_path):
     photo_id = vault.import_paths([PHOTOS / "kodim23.png"]).imported[0]
     outcome = vault.share(photo_id, tmp_path / "copy.png", ShareOptions(recipient="Jo", output_format="PNG"))

@@ -22,6 +22,7 @@ from app.core.watermark import (
     embed_fragile,
     embed_watermark,
     read_watermark,
+    robust,
 )
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
@@ -107,6 +108,31 @@ def test_survives_crop_resize_jpeg_chain(name: str) -> None:
     assert result is not None and result.payload == SHARE_ID
 
 
+# A vault's other share IDs: the true one is hidden among a thousand.
+OTHER_SHARE_IDS = [int(v) for v in np.random.default_rng(5).integers(1, 1 << PAYLOAD_BITS, 999, dtype=np.uint64)]
+
+
+def _small_recompressed(marked: np.ndarray) -> np.ndarray:
+    """0.4x the size at JPEG 60: past what the free decoder reads on these photos."""
+    return jpeg(cv2.resize(marked, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA), 60)
+
+
+@pytest.mark.parametrize("name", ["kodim23.png", "cat.jpg"])
+def test_damaged_copy_is_matched_to_a_known_share_id(name: str) -> None:
+    copy = _small_recompressed(embed_watermark(load(name), SHARE_ID, KEY))
+    assert read_watermark(copy, KEY) is None  # too damaged to decode on its own
+    result = read_watermark(copy, KEY, [*OTHER_SHARE_IDS, SHARE_ID])
+    assert result is not None and result.payload == SHARE_ID and result.matched_known_id
+    # confidence = score / sqrt(coded bits); the score cleared the threshold for 1,000 IDs.
+    assert result.confidence * math.sqrt(robust.N_CODED_BITS) >= robust.known_id_threshold(1000)
+
+
+def test_known_ids_never_name_a_copy_that_carries_none_of_them() -> None:
+    copy = _small_recompressed(embed_watermark(load("kodim23.png"), SHARE_ID, KEY))
+    assert read_watermark(copy, KEY, OTHER_SHARE_IDS) is None  # its own ID is not in the list
+    assert read_watermark(copy, b"another vault's key", [*OTHER_SHARE_IDS, SHARE_ID]) is None
+
+
 def test_reports_geometry_of_rotation(marked_kodim23) -> None:
     _, marked = marked_kodim23
     result = read_watermark(rotate(marked, -4.0), KEY)
@@ -120,8 +146,10 @@ def test_reports_geometry_of_rotation(marked_kodim23) -> None:
 def test_unmarked_photos_and_crops_read_as_none(name: str) -> None:
     photo = load(name)
     height, width = photo.shape[:2]
-    assert read_watermark(photo, KEY) is None
-    assert read_watermark(photo[: height * 2 // 3, width // 4:], KEY) is None
+    known = [*OTHER_SHARE_IDS, SHARE_ID]
+    for variant in (photo, photo[: height * 2 // 3, width // 4:], _small_recompressed(photo)):
+        assert read_watermark(variant, KEY) is None
+        assert read_watermark(variant, KEY, known) is None
 
 
 def test_wrong_key_reads_nothing(marked_kodim23) -> None:

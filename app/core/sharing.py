@@ -15,6 +15,7 @@ database or the disk.
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -211,9 +212,11 @@ class InspectReport:
         }
 
 
-def inspect_image(data: bytes, *, keys: ShareKeys | None = None, public_key: bytes | None = None) -> InspectReport:
+def inspect_image(data: bytes, *, keys: ShareKeys | None = None, public_key: bytes | None = None,
+                  known_share_ids: Collection[str] = ()) -> InspectReport:
     """Read everything a copy carries. Without vault keys only metadata and a signature (with
-    `public_key`) can be checked; the watermark and fragile mark are keyed."""
+    `public_key`) can be checked; the watermark and fragile mark are keyed. `known_share_ids`
+    (the vault's share records) lets a watermark too damaged to decode still be matched."""
     decoded = imaging.decode(data)
     rgb = np.asarray(decoded.oriented.convert("RGB"))
     with Image.open(io.BytesIO(data)) as opened:
@@ -236,7 +239,8 @@ def inspect_image(data: bytes, *, keys: ShareKeys | None = None, public_key: byt
 
     watermark_id, confidence, fragile = None, None, "not-checked"
     if keys is not None:
-        result = read_watermark(rgb, keys.watermark)
+        known = [fingerprint.parse_share_id(share_id) for share_id in known_share_ids]
+        result = read_watermark(rgb, keys.watermark, known)
         if result is not None:
             watermark_id, confidence = fingerprint.format_share_id(result.payload), round(result.confidence, 3)
         fragile_result = check_fragile(rgb, keys.fragile)

@@ -151,6 +151,7 @@ class Matcher:
     def __post_init__(self) -> None:
         self._by_photo = {ref.photo_id: ref for ref in self.references}
         self._share_by_id = {s.share_id: s for s in self.shares}
+        self._known_share_ids = [fingerprint.parse_share_id(share_id) for share_id in self._share_by_id]
         self._shared_photos = {s.photo_id for s in self.shares if s.photo_id is not None}
         # One Hamming index over vault photos (ids >= 0) and shared copies (ids < 0).
         self._pdq_index = HammingIndex(256)
@@ -227,7 +228,9 @@ class Matcher:
     def _with_watermark(self, results: list[MatchResult], rgb: np.ndarray) -> list[MatchResult]:
         from ..watermark import read_watermark
 
-        result = read_watermark(rgb, self.keys.watermark) if self.keys is not None else None
+        if self.keys is None:
+            return results
+        result = read_watermark(rgb, self.keys.watermark, self._known_share_ids)
         share = self._share_by_id.get(fingerprint.format_share_id(result.payload)) if result else None
         if share is None:
             return results

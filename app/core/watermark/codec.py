@@ -31,7 +31,14 @@ _N_STATES = 1 << _MEMORY
 
 def int_to_bits(value: int, n_bits: int) -> np.ndarray:
     """Most significant bit first, as uint8 0/1."""
-    return np.array([(value >> (n_bits - 1 - i)) & 1 for i in range(n_bits)], dtype=np.uint8)
+    return ints_to_bits([value], n_bits)[0]
+
+
+def ints_to_bits(values, n_bits: int) -> np.ndarray:
+    """One row of bits (most significant first) per value, for values below 2**64."""
+    shifts = np.arange(n_bits - 1, -1, -1, dtype=np.uint64)
+    column = np.asarray(values, dtype=np.uint64).reshape(-1, 1)
+    return ((column >> shifts) & np.uint64(1)).astype(np.uint8)
 
 
 def bits_to_int(bits: np.ndarray) -> int:
@@ -43,17 +50,24 @@ def bits_to_int(bits: np.ndarray) -> int:
 
 def crc24(bits: np.ndarray) -> int:
     """Bitwise CRC-24 over a bit sequence (bits need not fill whole bytes)."""
-    crc = _CRC24_INIT
-    for bit in bits:
-        feedback = ((crc >> 23) & 1) ^ int(bit)
-        crc = (crc << 1) & 0xFFFFFF
-        if feedback:
-            crc ^= _CRC24_POLY
+    return int(crc24_rows(np.asarray(bits).reshape(1, -1))[0])
+
+
+def crc24_rows(rows: np.ndarray) -> np.ndarray:
+    """CRC-24 of every row of a 2-D bit array at once."""
+    crc = np.full(rows.shape[0], _CRC24_INIT, dtype=np.int64)
+    for column in np.asarray(rows, dtype=np.int64).T:
+        feedback = ((crc >> 23) & 1) ^ column
+        crc = ((crc << 1) & 0xFFFFFF) ^ (feedback * _CRC24_POLY)
     return crc
 
 
 def add_crc(payload_bits: np.ndarray) -> np.ndarray:
-    return np.concatenate([payload_bits, int_to_bits(crc24(payload_bits), CRC_BITS)])
+    return add_crc_rows(np.asarray(payload_bits).reshape(1, -1))[0]
+
+
+def add_crc_rows(rows: np.ndarray) -> np.ndarray:
+    return np.concatenate([rows, ints_to_bits(crc24_rows(rows), CRC_BITS)], axis=1)
 
 
 def check_crc(message_bits: np.ndarray) -> bool:
@@ -89,12 +103,19 @@ def coded_length(n_message_bits: int) -> int:
 
 def conv_encode(message_bits: np.ndarray) -> np.ndarray:
     """Encode and flush with `_MEMORY` zero tail bits, so the trellis ends in state 0."""
-    state = 0
-    out = []
-    for bit in np.concatenate([message_bits, np.zeros(_MEMORY, dtype=np.uint8)]):
-        out.append(_OUTPUT_BITS[int(bit), state])
-        state = int(_NEXT_STATE[int(bit), state])
-    return np.concatenate(out).astype(np.uint8)
+    return conv_encode_rows(np.asarray(message_bits).reshape(1, -1))[0]
+
+
+def conv_encode_rows(messages: np.ndarray) -> np.ndarray:
+    """`conv_encode` of every row of a 2-D bit array at once."""
+    n_rows = messages.shape[0]
+    padded = np.concatenate([messages, np.zeros((n_rows, _MEMORY), dtype=np.uint8)], axis=1).astype(np.int64)
+    state = np.zeros(n_rows, dtype=np.int64)
+    out = np.empty((n_rows, padded.shape[1], CODE_RATE_INVERSE), dtype=np.uint8)
+    for step, bits in enumerate(padded.T):
+        out[:, step] = _OUTPUT_BITS[bits, state]
+        state = _NEXT_STATE[bits, state]
+    return out.reshape(n_rows, -1)
 
 
 def viterbi_decode(soft: np.ndarray, n_message_bits: int) -> np.ndarray:

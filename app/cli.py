@@ -377,8 +377,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("  metadata: no Sanctum IDs")
     if not args.pubkey:
         found = report.watermark_share_id
-        print(f"  watermark: share {found} (confidence {report.watermark_confidence})" if found
-              else "  watermark: none found")
+        how = ("too damaged to read alone, matched to this vault's shares" if report.watermark_matched
+               else f"confidence {report.watermark_confidence}")
+        print(f"  watermark: share {found} ({how})" if found else "  watermark: none found")
         print(f"  fragile mark: {report.fragile}")
     print(f"  signature: {report.signature}")
     if share:

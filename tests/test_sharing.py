@@ -34,7 +34,7 @@ def test_jpeg_share_carries_ids_everywhere(vault, dog_id, tmp_path):
     report, share = vault.inspect(data)
     assert share is not None and share.recipient == "Alex" and share.platform == "WhatsApp"
     assert share.photo_id == dog_id and share.share_id == outcome.share.share_id
-    assert report.watermark_share_id == outcome.share.share_id
+    assert report.watermark_share_id == outcome.share.share_id and not report.watermark_matched
     assert report.metadata is not None and set(report.metadata.sources) == {"exif", "xmp"}
     assert report.metadata.ids.image_uid == vault.photo(dog_id).image_uid
     assert report.signature == "valid" and report.mac == "valid"
@@ -62,7 +62,8 @@ def test_a_copy_too_damaged_to_decode_is_matched_to_the_vaults_shares(vault, tmp
     pixels = np.asarray(Image.open(io.BytesIO(leaked)).convert("RGB"))
     assert read_watermark(pixels, vault.share_keys().watermark) is None
     report, share = vault.inspect(leaked)
-    assert report.watermark_share_id == outcome.share.share_id
+    assert report.watermark_share_id == outcome.share.share_id and report.watermark_matched
+    assert report.to_json()["watermark"]["matched_known_share"] is True
     assert share is not None and share.recipient == "Kim"
 
 

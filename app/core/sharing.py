@@ -178,6 +178,8 @@ class InspectReport:
     metadata: metadata.FoundIds | None
     watermark_share_id: str | None
     watermark_confidence: float | None
+    # True: the mark was too damaged to decode alone and matched one of the vault's shares.
+    watermark_matched: bool
     signature: str  # "valid", "pixels-changed", "invalid", "absent", "no-key"
     mac: str  # same words; only the vault owner can check it
     fragile: str  # "intact", "altered", "absent", "not-checked"
@@ -202,7 +204,8 @@ class InspectReport:
                 "signed_at": ids.signed_at,
                 "found_in": list(self.metadata.sources),
             },
-            "watermark": {"share_id": self.watermark_share_id, "confidence": self.watermark_confidence},
+            "watermark": {"share_id": self.watermark_share_id, "confidence": self.watermark_confidence,
+                          "matched_known_share": self.watermark_matched},
             "signature": self.signature,
             "hmac": self.mac,
             "fragile": self.fragile,
@@ -237,15 +240,17 @@ def inspect_image(data: bytes, *, keys: ShareKeys | None = None, public_key: byt
             keys is not None, ids.pixel_sha256 == pixel_hash,
         )
 
-    watermark_id, confidence, fragile = None, None, "not-checked"
+    watermark_id, confidence, matched, fragile = None, None, False, "not-checked"
     if keys is not None:
         known = [fingerprint.parse_share_id(share_id) for share_id in known_share_ids]
         result = read_watermark(rgb, keys.watermark, known)
         if result is not None:
             watermark_id, confidence = fingerprint.format_share_id(result.payload), round(result.confidence, 3)
+            matched = result.matched_known_id
         fragile_result = check_fragile(rgb, keys.fragile)
         fragile = {FragileState.INTACT: "intact", FragileState.ALTERED: "altered"}.get(fragile_result.state, "absent")
-    return InspectReport(found, watermark_id, confidence, signature, mac, fragile, pixel_hash, rgb.shape[1], rgb.shape[0])
+    return InspectReport(found, watermark_id, confidence, matched, signature, mac, fragile, pixel_hash,
+                         rgb.shape[1], rgb.shape[0])
 
 
 def _claim_state(genuine: bool, checkable: bool, same_pixels: bool) -> str:

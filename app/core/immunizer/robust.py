@@ -1,17 +1,17 @@
 """Robust mode: immunization that survives social networks (JPEG ≥ 70, downscaling).
 
-Each 8×8 block of luminance carries 15 bits by quantization index modulation (QIM, Chen &
-Wornell 2001) on its lowest DCT frequencies (u, v ≤ 3, no DC): these survive JPEG 75, whose
+Each 8×8 block of luminance carries 12 bits by quantization index modulation (QIM, Chen &
+Wornell 2001) on its lowest DCT frequencies (u, v ≤ 3, no DC, u + v ≤ 4): these survive JPEG 75, whose
 quantisation steps there are 5–8 against our step of 20. The blocks are those of the photo as
 a 0.75× downscale would leave it (`_resize_proof`): a resize blurs fine detail into these
-frequencies, which made busy areas of untouched copies read as edited. Three of the 15 are
-pilot bits everybody can predict; the other twelve carry the signed stream (a reference photo
+frequencies, which made busy areas of untouched copies read as edited. Three of the 12 are
+pilot bits everybody can predict; the other nine carry the signed stream (a reference photo
 plus header) under a punctured rate-1/2 convolutional code and an outer Reed-Solomon code,
 spread over the photo by a fixed permutation and repeated as often as space allows.
 
 Verifying finds the scale at which the pilots line up, decodes the stream (soft Viterbi), checks
 its signature, re-encodes it and compares *every* expected bit with what each block holds:
-blocks an edit reached read like coin flips (about 6 of 15 wrong), untouched ones survive
+blocks an edit reached read like coin flips (about 6 of 12 wrong), untouched ones survive
 re-compression with at most a few errors. Tampered blocks are rebuilt from the reference.
 Honest limit: the stream is signed, but QIM bits are public, so someone who knows this scheme
 could re-embed the expected bits into edited content, and the bit comparison would not see the
@@ -53,7 +53,7 @@ PILOT_AGREEMENT = 0.72               # random bits agree half the time
 FOUND_AGREEMENT = 0.8                # stop looking for the scale (photos never immunized: ≤ 0.53)
 WINDOW_AGREEMENT = 0.6               # in the scale search's window: 10 standard deviations off chance
 SEARCH_BLOCKS = 48
-BLOCK_ERRORS_TAMPERED = 4            # of 15 bits; untouched blocks after JPEG 75 show 0–2
+BLOCK_ERRORS_TAMPERED = 4            # of 12 bits; untouched blocks after JPEG 75 show 0–2
 MIN_REGION_BLOCKS = 12
 _TOO_SMALL = "this photo is too small to carry its recovery data in the robust mode (it needs about 400 × 300 pixels)"
 PUNCTURE_OFF = False

@@ -167,6 +167,37 @@ def test_robust_tampering_after_jpeg_is_found_and_recovered(robust_original, rob
     assert psnr(result.recovered[truth], robust_original[truth]) > psnr(tampered[truth], robust_original[truth]) + 5
 
 
+def test_robust_self_check_keeps_the_lighter_code_when_jpeg_75_leaves_it_readable(robust_copy):
+    from app.core.immunizer import robust
+
+    assert robust._stream_survives_jpeg(robust_copy, sturdy=False)
+
+
+def test_a_photo_whose_stream_fails_the_self_check_gets_the_stronger_code(robust_original, robust_copy, key,
+                                                                         monkeypatch):
+    """Busy photos (fur, foliage) lose too many bits to JPEG 75 for the rate-1/2 code, so immunize
+    re-embeds under the full rate-1/3 code; verify finds which one a copy uses."""
+    from app.core.immunizer import robust
+
+    checks = []
+
+    def fails_once(immunized, sturdy):
+        checks.append(sturdy)
+        return False
+
+    monkeypatch.setattr(robust, "_stream_survives_jpeg", fails_once)
+    sturdy_copy = immunize(robust_original, Mode.ROBUST, signing_private=key)
+    assert checks == [False] and not np.array_equal(sturdy_copy, robust_copy)
+    assert psnr(sturdy_copy, robust_original) >= 38.0
+    for processed in (sturdy_copy, jpeg(sturdy_copy, 75)):
+        result = verify(processed)
+        assert result.verdict is Verdict.AUTHENTIC and result.mode is Mode.ROBUST, result.to_json()
+    tampered, truth = paste(sturdy_copy, photo("horses.jpg", (512, 768)), (300, 460, 150, 330))
+    result = verify(jpeg(tampered, 75))
+    assert result.verdict is Verdict.TAMPERED and f1(result.mask, truth) > 0.85
+    assert psnr(result.recovered[truth], robust_original[truth]) > psnr(tampered[truth], robust_original[truth]) + 5
+
+
 @pytest.mark.parametrize("fill", [0, 255])
 def test_a_box_painted_over_a_robust_copy_is_found_in_both_modes(robust_copy, lossless_copy, fill):
     """Black or white blocks can't carry bits, so the decoder excuses pinned blocks; a box painted

@@ -159,7 +159,8 @@ def main() -> None:
 
 
 def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
-    """share-dialog.png, share-dialog-immunize.png, shared-view.png and inspect.png."""
+    """share-dialog.png, share-dialog-immunize.png, shared-view.png, inspect.png and
+    inspect-matched.png."""
     from app.ui import inspect_dialog, share_dialog
 
     shares = tmp / "shared"
@@ -220,6 +221,21 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     wait_for(lambda: bool(results), 60)
     pump(300)
     save(dialog, out, "inspect")
+    dialog.reject()
+
+    # a small, heavily re-compressed copy: too damaged to decode, matched to the vault's shares
+    img = Image.open(alex).convert("RGB")
+    img = img.resize((img.width * 2 // 5, img.height * 2 // 5), Image.Resampling.LANCZOS)
+    small = tmp / "small-repost.jpg"
+    img.save(small, "JPEG", quality=60)
+    dialog = window.open_inspect()
+    results = []
+    dialog.inspected.connect(results.append)
+    inspect_dialog.choose_image = lambda parent: str(small)
+    dialog.choose_button.click()
+    wait_for(lambda: bool(results), 60)
+    pump(300)
+    save(dialog, out, "inspect-matched")
     dialog.reject()
     window.sidebar.select_scope(Scope("all"))
 

@@ -208,35 +208,26 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     pump(300)
     save(window, out, "shared-view")
 
-    # a copy as a platform would re-post it: 75 % size, JPEG quality 70, metadata gone
-    img = Image.open(alex).convert("RGB")
-    img = img.resize((img.width * 3 // 4, img.height * 3 // 4), Image.Resampling.LANCZOS)
-    found = tmp / "found-online.jpg"
-    img.save(found, "JPEG", quality=70)
-    dialog = window.open_inspect()
-    results = []
-    dialog.inspected.connect(results.append)
-    inspect_dialog.choose_image = lambda parent: str(found)
-    dialog.choose_button.click()
-    wait_for(lambda: bool(results), 60)
-    pump(300)
-    save(dialog, out, "inspect")
-    dialog.reject()
+    def inspect_repost(scale: float, quality: int, file_name: str, shot: str) -> None:
+        """Alex's copy as a platform would re-post it (smaller, re-compressed, metadata gone),
+        dropped on the Inspect dialog."""
+        img = Image.open(alex).convert("RGB")
+        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
+        found = tmp / file_name
+        img.save(found, "JPEG", quality=quality)
+        dialog = window.open_inspect()
+        results = []
+        dialog.inspected.connect(results.append)
+        inspect_dialog.choose_image = lambda parent: str(found)
+        dialog.choose_button.click()
+        wait_for(lambda: bool(results), 60)
+        pump(300)
+        save(dialog, out, shot)
+        dialog.reject()
 
-    # a small, heavily re-compressed copy: too damaged to decode, matched to the vault's shares
-    img = Image.open(alex).convert("RGB")
-    img = img.resize((img.width * 2 // 5, img.height * 2 // 5), Image.Resampling.LANCZOS)
-    small = tmp / "small-repost.jpg"
-    img.save(small, "JPEG", quality=60)
-    dialog = window.open_inspect()
-    results = []
-    dialog.inspected.connect(results.append)
-    inspect_dialog.choose_image = lambda parent: str(small)
-    dialog.choose_button.click()
-    wait_for(lambda: bool(results), 60)
-    pump(300)
-    save(dialog, out, "inspect-matched")
-    dialog.reject()
+    inspect_repost(0.75, 70, "found-online.jpg", "inspect")
+    # small and heavily re-compressed: too damaged to decode, matched to the vault's shares
+    inspect_repost(0.4, 60, "small-repost.jpg", "inspect-matched")
     window.sidebar.select_scope(Scope("all"))
 
 

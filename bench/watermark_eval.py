@@ -181,7 +181,7 @@ def timed(function, *args, repeat: int = 1):
 
 
 def payload_bits(value: int) -> np.ndarray:
-    return np.array([(value >> (PAYLOAD_BITS - 1 - i)) & 1 for i in range(PAYLOAD_BITS)], np.uint8)
+    return codec.int_to_bits(value, PAYLOAD_BITS)
 
 
 @dataclass
@@ -225,9 +225,8 @@ class Results:
 
 
 def random_codewords(rng: np.random.Generator, n: int) -> np.ndarray:
-    payloads = rng.integers(1, 1 << PAYLOAD_BITS, n, dtype=np.uint64)
-    messages = codec.add_crc_rows(codec.ints_to_bits(payloads, PAYLOAD_BITS))
-    return 2.0 * codec.conv_encode_rows(messages).astype(np.float32) - 1.0
+    """±1 codewords of n random share IDs, built as the decoder builds those of known IDs."""
+    return robust._KnownIds(rng.integers(1, 1 << PAYLOAD_BITS, n, dtype=np.uint64).tolist()).codewords
 
 
 # --- optional comparison: invisible-watermark (dwtDct) -------------------------------

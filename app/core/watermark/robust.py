@@ -184,6 +184,12 @@ class _KnownIds:
         return int(self.payloads[best]), float(scores[best]), self.codewords[best]
 
 
+@functools.lru_cache(maxsize=4)
+def _known_ids(payloads: tuple[int, ...]) -> _KnownIds:
+    """A leak scan reads every found image against the same share list: encode it once."""
+    return _KnownIds(payloads)
+
+
 # --------------------------------------------------------------------------------------
 # Embedding
 
@@ -770,7 +776,7 @@ def inspect_watermark(rgb: np.ndarray, key: bytes, known_ids: Collection[int] = 
     share IDs this key ever embedded; a mark too damaged to decode is matched to them."""
     rgb = _validate_rgb(rgb)
     layout = TileLayout.from_key(key)
-    known = _KnownIds(known_ids) if known_ids else None
+    known = _known_ids(tuple(known_ids)) if known_ids else None
     luma = _resize_to_area(_luminance_u8(rgb), DECODE_AREA)
     if min(luma.shape) < 2 * MIN_PERIOD + 1 or float(luma.std()) < 0.5:
         return WatermarkInspection(None, None, None, 0.0, 0)

@@ -283,14 +283,16 @@ def _flagged_after_processing(immunized: np.ndarray, sturdy: bool) -> np.ndarray
     if the signed stream can't be read back from one of them."""
     h, w = immunized.shape[:2]
     flagged = np.zeros((h // BLOCK, w // BLOCK), dtype=bool)
+    reference = None  # both copies carry the same signed stream: decode its reference once
     for copy in _platform_copies(immunized):
         work, layout, soft, unreliable, _ = _read(copy, (w, h), sturdy)
         decoded = _decode_stream(work, layout, soft, unreliable)
         if decoded is None:
             return None
         stream, message = decoded
-        flagged |= _tampered_map(layout, soft, unreliable, stream, message,
-                                 container.decode_reference(stream.reference, w, h))
+        if reference is None:
+            reference = container.decode_reference(stream.reference, w, h)
+        flagged |= _tampered_map(layout, soft, unreliable, stream, message, reference)
     return flagged
 
 

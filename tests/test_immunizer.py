@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from PIL import Image
 
 from app.core import fingerprint
-from app.core.immunizer import Mode, Verdict, fountain, immunize, lifting, verify
+from app.core.immunizer import Mode, Verdict, fountain, immunize, lifting, lossless, verify
 from app.core.immunizer.api import ImageTooSmallToImmunize, ImmunizeCancelled
 from app.core.immunizer.predictors import ClassicalPredictor
 
@@ -128,6 +129,40 @@ def test_lossless_tampering_is_localized_and_the_rest_restored_exactly(original,
     # The pasted pizza is gone: the region is rebuilt close to the original.
     assert psnr(result.recovered[truth], original[truth]) > psnr(tampered[truth], original[truth]) + 10
     assert psnr(result.recovered[truth], original[truth]) > 28
+
+
+def test_a_photo_with_large_clipped_areas_is_immunized_losslessly(key):
+    """A third of this photo's values sit at 0 or 255, so hundreds of blocks would overflow
+    and carry nothing: their tags travel in the signed stream (compactly) and the meta word
+    goes to blocks with room for it. Before, Sanctum called such photos too busy."""
+    contrasty = np.clip((photo("kodim04.png", (384, 256)).astype(float) - 128) * 2 + 128, 0, 255).astype(np.uint8)
+    assert np.mean((contrasty == 0) | (contrasty == 255)) > 0.3
+    copy = immunize(contrasty, Mode.LOSSLESS, signing_private=key)
+    result = verify(copy)
+    assert result.verdict is Verdict.AUTHENTIC and np.array_equal(result.recovered, contrasty)
+    tampered, truth = paste(copy, photo("pizza.jpg", (384, 256)), (64, 128, 96, 192))
+    result = verify(tampered)
+    assert result.verdict is Verdict.TAMPERED and f1(result.mask, truth) > 0.9
+    assert psnr(result.recovered[truth], contrasty[truth]) > psnr(tampered[truth], contrasty[truth]) + 6
+
+
+def test_exception_lists_round_trip_and_hostile_ones_are_ignored():
+    rng = np.random.default_rng(3)
+    n = 4096
+    raw, lowcap = rng.random(n) < 0.2, rng.random(n) < 0.05
+    tags = rng.integers(0, 1 << 16, n)
+    listed = np.flatnonzero(raw | lowcap)
+    packed = lossless._exceptions(raw, lowcap, tags)
+    assert len(packed) < 3 * len(listed)  # the first format took 7 bytes a block
+    expected = [(int(i), lossless._EXC_RAW if raw[i] else lossless._EXC_LOWCAP, int(tags[i])) for i in listed]
+    assert lossless._parse_exceptions(packed, n) == expected
+    # Lists written in the first format (index, kind, tag) still read.
+    first_format = b"".join(lossless._EXC_ENTRY.pack(*entry) for entry in expected)
+    assert lossless._parse_exceptions(first_format, n) == expected
+    # Wrong lengths, cut-off data and a zlib bomb read as no list rather than an error.
+    for hostile in (packed[:-1], packed[:9], b"\x02", b"\x02\xff\xff\xff\xff",
+                    bytes([2]) + (1 << 20).to_bytes(4, "big") + zlib.compress(bytes(50_000_000))):
+        assert lossless._parse_exceptions(hostile, n) == []
 
 
 def test_a_photo_never_immunized_is_recognised_as_such(original):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import zlib
 
 import numpy as np
 
@@ -36,8 +37,10 @@ from app.core.immunizer.predictors import BLOCK, ClassicalPredictor, Predictor
 TAG_BITS = 16
 SYMBOL_BITS = 8          # byte symbols: busy blocks carry only a few dozen bits
 MAX_STREAM_BYTES = 384 * 1024  # bounds fountain decoding on 12 MP photos (~5 s)
-META_BITS = 48           # k (24 bits), symbol slots per block (8), config (8), check (8); in a few fixed blocks
+META_BITS = 48           # k (24 bits), symbol slots per block (8), config (8), check (8); in up to META_BLOCKS blocks
 META_BLOCKS = 64
+_TOO_BUSY = "this photo is too small or too busy to carry its recovery data losslessly; try the robust mode"
+MIN_META_BLOCKS = 4     # fewer and one edit could take every copy of the word
 MIN_PSNR = 40.5          # the bar is 40 dB; keep a margin
 FOUNTAIN_OVERHEAD = 1.12
 TAMPER_HEADROOM = 0.70   # the stream must survive losing 30 % of the symbols
@@ -49,8 +52,14 @@ PARAM_CANDIDATES = [lifting.LiftingParams(t, tau, flat) for t, tau, flat in
                     ((1, 24, -1), (2, 48, 16), (2, 1000, 8), (2, 1000, 16), (3, 48, 16), (3, 1000, 8),
                      (3, 1000, 16), (3, 1000, 24), (4, 1000, 24), (4, 1000, 32))]
 
-_EXC_RAW = 1      # block left untouched (it would overflow)
-_EXC_LOWCAP = 2   # block too busy to carry its own tag
+# Blocks whose tag travels in the signed stream instead of in the block itself:
+_EXC_RAW = 1      # left untouched (embedding would push a pixel past 0 or 255)
+_EXC_LOWCAP = 2   # too busy to carry its own tag
+# How the list is written: bitmaps of both kinds (zlib) then the tags, ~2.2 bytes a block on
+# photos with many (see `_exceptions`). The first format spent 7 bytes on each (index, kind,
+# tag), which left busy photos with clipped areas no room for a reference; verify still reads it.
+_EXC_COMPACT = 2
+_EXC_ENTRY = struct.Struct(">IBH")  # the first format's entry; its index's top byte is 0
 
 
 def predictors() -> list[Predictor]:
@@ -102,10 +111,17 @@ def _block_tags(pixels: np.ndarray, indices=None) -> np.ndarray:
                     dtype=np.int64)
 
 
-def _meta_blocks(n_blocks: int, width: int, height: int) -> np.ndarray:
+def _meta_order(n_blocks: int, width: int, height: int) -> np.ndarray:
     seed = int.from_bytes(hashlib.sha256(struct.pack(">II", width, height) + b"meta").digest()[:8], "big")
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_blocks, size=min(META_BLOCKS, n_blocks), replace=False))
+    return np.random.default_rng(seed).permutation(n_blocks)
+
+
+def _meta_blocks(order: np.ndarray, has_room: np.ndarray) -> np.ndarray:
+    """The blocks that carry the meta word: the first META_BLOCKS, in an order seeded by the
+    size, of those with room for it. On busy photos most blocks carry fewer than the 64 bits
+    a tag and the word take, so a fixed set would lose the word; verify needs no list, it
+    recognises these blocks by the word itself (see `_read_meta`)."""
+    return np.sort(order[has_room[order]][:META_BLOCKS])
 
 
 def _fountain_seed(width: int, height: int, k: int) -> int:
@@ -131,15 +147,21 @@ def _config_of(index: int) -> tuple[Predictor, lifting.LiftingParams] | None:
     return by_id[index // 16], PARAM_CANDIDATES[index % 16]
 
 
-def _read_meta(bits, capacity, valid, meta) -> tuple[int, int, int] | None:
-    votes: dict[tuple[int, int, int], int] = {}
-    for i in meta:
-        if valid[i] and capacity[i] >= TAG_BITS + META_BITS:
-            word = int(_from_bits(bits[i, TAG_BITS:TAG_BITS + META_BITS]))
-            fields = (word >> 24, (word >> 16) & 0xFF, (word >> 8) & 0xFF)
-            if _meta_word(*fields) == word:
-                votes[fields] = votes.get(fields, 0) + 1
-    return max(votes, key=votes.get) if votes else None
+def _read_meta(bits, capacity, valid) -> tuple[tuple[int, int, int], np.ndarray] | None:
+    """(k, per_block, config) and the blocks that carry them: the self-checking word that the
+    most intact blocks hold in the bits after their tag. Other blocks hold symbol bits there,
+    which repeat a 48-bit word by chance about never."""
+    rich = np.flatnonzero(valid & (capacity >= TAG_BITS + META_BITS))
+    if len(rich) == 0:
+        return None
+    words = _from_bits(bits[rich, TAG_BITS:TAG_BITS + META_BITS])
+    values, counts = np.unique(words, return_counts=True)
+    for index in np.argsort(-counts, kind="stable")[:64]:
+        word = int(values[index])
+        fields = (word >> 24, (word >> 16) & 0xFF, (word >> 8) & 0xFF)
+        if _meta_word(*fields) == word:
+            return fields, rich[words == word]
+    return None
 
 
 def _header_bits(n_blocks: int, meta: np.ndarray) -> np.ndarray:
@@ -223,7 +245,10 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     probe_bits = rng.integers(0, 2, (n, lifting.MAX_BITS), dtype=np.uint8)
     state, capacity = lifting.embed(blocks, probe_bits, predictor, params)
     ok = lifting.in_range(state)
-    meta = _meta_blocks(n, w, h)
+    meta_order = _meta_order(n, w, h)
+    meta = _meta_blocks(meta_order, ok & (capacity >= TAG_BITS + META_BITS))
+    if len(meta) < MIN_META_BLOCKS:
+        raise ImageTooSmallToImmunize(_TOO_BUSY)
     header = _header_bits(n, meta)
     slots = np.where(ok, np.clip((capacity - header) // SYMBOL_BITS, 0, MAX_SLOTS), 0)
     step(0.3)
@@ -233,8 +258,9 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     lowcap = ok & (capacity < TAG_BITS)
     meta_rows = np.isin(np.arange(n), meta)
     ids = _symbol_ids(n)
-    # Room for blocks that turn out to overflow or run short only in the final pass.
-    slack_bytes = 7 * (n // 50 + 8)
+    # Room for blocks that turn out to overflow or run short only in the final pass (each
+    # costs its 2-byte tag and a little bitmap).
+    slack_bytes = 3 * (n // 50 + 8)
     total_symbols = int(slots.sum())
     k_budget = int(total_symbols * TAMPER_HEADROOM / FOUNTAIN_OVERHEAD) - 32
     params_bytes = _params_bytes(predictor, params)
@@ -248,13 +274,11 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
         if reference is None:
             budget = min(k_budget, MAX_STREAM_BYTES) - overhead_bytes - slack_bytes
             if budget < 200:
-                raise ImageTooSmallToImmunize("this photo is too small or too busy to carry its recovery data "
-                                              "losslessly; try the robust mode")
+                raise ImageTooSmallToImmunize(_TOO_BUSY)
             try:
                 reference, scale = container.encode_reference(pixels, budget)
             except ValueError:
-                raise ImageTooSmallToImmunize("this photo is too small or too busy to carry its recovery "
-                                              "data losslessly; try the robust mode") from None
+                raise ImageTooSmallToImmunize(_TOO_BUSY) from None
             fitted_exceptions = len(exceptions)
             step(0.6)
         stream = container.Stream("lossless", w, h, params_bytes, digest, exceptions, scale, reference
@@ -284,10 +308,19 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
         # block may overflow or run short only now. Name it in the stream and go again.
         new_raw = ~fits & ~raw
         new_low = fits & ~raw & (capacity < TAG_BITS) & ~lowcap
-        if not new_raw.any() and not new_low.any():
+        # Verify finds the meta blocks by their word: each must hold all of it.
+        meta_short = ~fits[meta] | (capacity[meta] < TAG_BITS + META_BITS)
+        if not new_raw.any() and not new_low.any() and not meta_short.any():
             break
         raw |= new_raw
         lowcap |= new_low
+        if meta_short.any():
+            has_room = fits & (capacity >= TAG_BITS + META_BITS) & ~raw & ~lowcap
+            has_room[meta[meta_short]] = False
+            meta = _meta_blocks(meta_order, has_room)
+            if len(meta) < MIN_META_BLOCKS:
+                raise ImageTooSmallToImmunize(_TOO_BUSY)
+            meta_rows = np.isin(np.arange(n), meta)
         if len(_exceptions(raw, lowcap, tags)) - fitted_exceptions > slack_bytes:
             reference = None  # the list outgrew its room: fit the reference again
     else:
@@ -343,7 +376,6 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
         return None
     predictor, params = found
     step(0.2)
-    meta = _meta_blocks(n, w, h)
 
     def backward(predictor, params):
         restored, bits, capacity = lifting.extract(blocks, predictor, params)
@@ -352,15 +384,18 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
         return restored, bits, capacity, tags, valid
 
     restored, bits, capacity, tags, valid = backward(predictor, params)
-    found_meta = _read_meta(bits, capacity, valid, meta)
-    if found_meta is not None and found_meta[2] != _config_index(predictor, params):
-        config = _config_of(found_meta[2])
+    found_meta = _read_meta(bits, capacity, valid)
+    if found_meta is not None and found_meta[0][2] != _config_index(predictor, params):
+        config = _config_of(found_meta[0][2])
         if config is not None:
             predictor, params = config
             restored, bits, capacity, tags, valid = backward(predictor, params)
-            found_meta = _read_meta(bits, capacity, valid, meta)
+            found_meta = _read_meta(bits, capacity, valid)
     step(0.45)
-    stream = None if found_meta is None else _decode_stream(bits, capacity, valid, meta, w, h, *found_meta[:2])
+    stream = None
+    if found_meta is not None:
+        (k, per_block, _config), meta = found_meta
+        stream = _decode_stream(bits, capacity, valid, meta, w, h, k, per_block)
     step(0.7)
     if stream is None or stream.width != w or stream.height != h:
         # Immunized (the tags prove it) but too much was changed to rebuild the signed stream.
@@ -370,10 +405,7 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
 
     # Blocks named in the exception list carry no tag of their own.
     restored_final = restored.copy()
-    for offset in range(0, len(stream.exceptions), 7):
-        index, kind, tag = struct.unpack_from(">IBH", stream.exceptions, offset)
-        if index >= n:
-            continue
+    for index, kind, tag in _parse_exceptions(stream.exceptions, n):
         if kind == _EXC_RAW:  # left untouched: its tag is of the pixels as received
             valid[index] = _tag_bytes(w, h, index, _block_region(pixels, index, bw)) == tag
             restored_final[index] = blocks[index]
@@ -408,8 +440,43 @@ def _tag_bytes(w: int, h: int, index: int, region: np.ndarray) -> int:
 
 
 def _exceptions(raw: np.ndarray, lowcap: np.ndarray, tags: np.ndarray) -> bytes:
-    return b"".join(struct.pack(">IBH", int(i), _EXC_RAW if raw[i] else _EXC_LOWCAP, int(tags[i]))
-                    for i in np.flatnonzero(raw | lowcap))
+    """The exception list: format byte, length-prefixed zlib of the two block bitmaps (raw,
+    then low-capacity; they cluster in clipped or busy areas and compress to a few hundred
+    bytes), then the 16-bit tag of every listed block in block order."""
+    listed = raw | lowcap
+    if not listed.any():
+        return b""
+    bitmaps = zlib.compress(np.packbits(np.concatenate([raw, lowcap & ~raw])).tobytes(), 9)
+    tag_bytes = tags[listed].astype(">u2").tobytes()
+    return bytes([_EXC_COMPACT]) + struct.pack(">I", len(bitmaps)) + bitmaps + tag_bytes
+
+
+def _parse_exceptions(data: bytes, n: int) -> list[tuple[int, int, int]]:
+    """(block index, kind, tag) of every listed block. The list is signed, so it is ours, but
+    its lengths are still checked rather than trusted."""
+    if not data:
+        return []
+    if data[0] != _EXC_COMPACT:  # the first format: fixed entries
+        entries = (_EXC_ENTRY.unpack_from(data, offset)
+                   for offset in range(0, len(data) - _EXC_ENTRY.size + 1, _EXC_ENTRY.size))
+        return [(index, kind, tag) for index, kind, tag in entries if index < n]
+    if len(data) < 5:
+        return []
+    (zlen,) = struct.unpack_from(">I", data, 1)
+    try:
+        packed = zlib.decompressobj().decompress(data[5:5 + zlen], (2 * n + 7) // 8)
+        bits = np.unpackbits(np.frombuffer(packed, dtype=np.uint8))
+    except zlib.error:
+        return []
+    if len(bits) < 2 * n:
+        return []
+    raw, lowcap = bits[:n].astype(bool), bits[n:2 * n].astype(bool)
+    listed = np.flatnonzero(raw | lowcap)
+    tag_bytes = data[5 + zlen:]
+    if len(tag_bytes) != 2 * len(listed):
+        return []
+    tags = np.frombuffer(tag_bytes, dtype=">u2")
+    return [(int(i), _EXC_RAW if raw[i] else _EXC_LOWCAP, int(t)) for i, t in zip(listed, tags, strict=True)]
 
 
 def _decode_stream(bits, capacity, valid, meta, w, h, k: int, per_block: int) -> container.Stream | None:

@@ -377,8 +377,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("  metadata: no Sanctum IDs")
     if not args.pubkey:
         found = report.watermark_share_id
-        how = ("too damaged to read alone, matched to this vault's shares" if report.watermark_matched
-               else f"confidence {report.watermark_confidence}")
+        if report.watermark_against_original:
+            how = "too damaged to read alone, read against the vault's original photo"
+        elif report.watermark_matched:
+            how = "too damaged to read alone, matched to this vault's shares"
+        else:
+            how = f"confidence {report.watermark_confidence}"
         print(f"  watermark: share {found} ({how})" if found else "  watermark: none found")
         print(f"  fragile mark: {report.fragile}")
     print(f"  signature: {report.signature}")

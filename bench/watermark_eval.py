@@ -6,9 +6,12 @@ Reads photos from ../shared/data/natural (every subfolder), marks each with a ra
 56-bit share ID, applies every transform the issue lists (alone and in three chains),
 and reports: payload recovered (%) by a blind decode and by the app's read, which also
 matches the vault's known share IDs (here the true ID among `--known-ids` random ones),
+and by the app's last resort, which reads a copy too damaged for that against the photo the
+shares were made from (`watermark.informed`; here the true ID among 3 shares of the photo),
 wrong IDs accepted, payload bit error rate of the best-effort decode, PSNR / SSIM of marked vs original luminance, and embed / decode
 time as a ratio to a JPEG encode / decode of the same photo timed in the same run.
-False accepts are measured on the unmarked photos and crops of them, both ways; the
+False accepts are measured on the unmarked photos and crops of them, all three ways (the
+read against the original also on the unmarked photo put through the three chains); the
 known-ID scores of unmarked inputs against 20,000 random IDs check the tail bound the
 matching threshold rests on. If the
 `invisible-watermark` package is importable, its dwtDct method runs on the same
@@ -39,6 +42,7 @@ from app.core.watermark import (  # noqa: E402
     inspect_watermark,
     robust,  # noqa: E402
 )
+from app.core.watermark.informed import read_with_original  # noqa: E402
 from bench.report import publish  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "natural"
@@ -206,6 +210,7 @@ class Tally:
 class Results:
     blind: dict  # transform name -> Tally, decoding the mark alone
     vault: dict  # transform name -> Tally, as the app reads: also matching known IDs
+    original: dict  # transform name -> Tally: vault, then read against the original when that fails
     other: dict | None  # transform name -> Tally for invisible-watermark, if installed
     n_known: int
     used: int = 0
@@ -218,6 +223,9 @@ class Results:
     unmarked_trials: int = 0
     unmarked_accepts_blind: int = 0
     unmarked_accepts_vault: int = 0
+    unmarked_original_trials: int = 0
+    unmarked_accepts_original: int = 0
+    original_seconds: list = field(default_factory=list)  # reads against the original alone
     gate_passes: int = 0
     # Known-ID scores of unmarked inputs against random codewords (tail check).
     null_scores: list = field(default_factory=list)
@@ -290,6 +298,7 @@ def main() -> int:
     rng = np.random.default_rng(20240601)
     comparison = None if args.no_compare else load_invisible_watermark()
     results = Results({t.name: Tally() for t in TRANSFORMS}, {t.name: Tally() for t in TRANSFORMS},
+                      {t.name: Tally() for t in TRANSFORMS},
                       {t.name: Tally() for t in TRANSFORMS} if comparison else None, args.known_ids)
     other_shares = [int(v) for v in rng.integers(1, 1 << PAYLOAD_BITS, args.known_ids - 1, dtype=np.uint64)]
     null_codewords = random_codewords(np.random.default_rng(99), 20_000)
@@ -311,6 +320,8 @@ def main() -> int:
             continue
         results.used += 1
         known = [payload, *other_shares]
+        # The shares made from this photo (the true one and two more) for the read against it.
+        photo_shares = [payload, *(int(v) for v in rng.integers(1, 1 << PAYLOAD_BITS, 2, dtype=np.uint64))]
         megapixels = rgb.shape[0] * rgb.shape[1] / 1e6
         # JPEG reference times of the same photo, same run.
         buf, jpeg_enc_s = timed(lambda im: cv2.imencode(".jpg", im, [cv2.IMWRITE_JPEG_QUALITY, 90])[1],
@@ -348,6 +359,13 @@ def main() -> int:
                     int(np.sum(inspection.payload_bits != truth))
                 tally.add(found is not None and found.payload == payload,
                           found is not None and found.payload != payload, errors, decode_s)
+            found, informed_s = vault_read.result, 0.0
+            if found is None:
+                found, informed_s = timed(read_with_original, attacked, rgb, KEY, photo_shares)
+                results.original_seconds.append(informed_s)
+            results.original[transform.name].add(found is not None and found.payload == payload,
+                                                 found is not None and found.payload != payload, 0,
+                                                 decode_s + informed_s)
             if other_marked is not None:
                 other_attacked = transform.apply(other_marked, np.random.default_rng(seed))
                 try:
@@ -374,6 +392,11 @@ def main() -> int:
             soft = blind_read.soft_coded_bits
             if soft is not None and np.linalg.norm(soft) > 0:
                 results.null_scores.append(null_codewords @ soft.astype(np.float32) / np.linalg.norm(soft))
+        # The photo got out unshared: the read against it must find no share in any copy.
+        chains = [t for t in TRANSFORMS if t.name.startswith("chain")]
+        for variant in unmarked_variants + [t.apply(rgb, np.random.default_rng(7)) for t in chains]:
+            results.unmarked_original_trials += 1
+            results.unmarked_accepts_original += read_with_original(variant, rgb, KEY, photo_shares) is not None
         print(f"  {results.used:3d} {path.parent.name}/{path.name}: PSNR {results.psnrs[-1]:.1f} dB, "
               f"{time.time() - started:.0f} s", flush=True)
 
@@ -404,6 +427,11 @@ def render(results: Results) -> list[str]:
         "\"wrong\" means it returned a different ID. *Blind* decodes the mark alone (Viterbi + "
         f"CRC-24); *vault* is the app's read, which also matches the vault's share IDs (here the "
         f"true ID among {results.n_known:,} random ones) when the mark is too damaged to decode. "
+        "*Vault + original* adds the app's last resort for a copy that shows a shared photo: "
+        "registered onto the pixels the shares were made from (ORB + RANSAC similarity, ECC "
+        "refinement, mirror tried), the photo subtracted, and the residual decoded at the known "
+        "tile geometry (same sync gate, CRC and known-ID threshold; candidates: the true ID and "
+        "two other shares of the photo). "
         "BER is the payload bit error rate of the blind best-effort decode (also when the CRC "
         "rejected it).",
         "",
@@ -420,8 +448,9 @@ def render(results: Results) -> list[str]:
         "target (Hoeffding bound, union over IDs and lattice attempts).",
         "",
     ]
-    header = "| transform | n | vault: recovered | wrong | blind: recovered | wrong | BER | decode s (median) |"
-    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
+    header = ("| transform | n | vault + original: recovered | wrong | vault: recovered | wrong "
+              "| blind: recovered | wrong | BER | decode s (median) |")
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     if results.other:
         header += " invisible-watermark dwtDct: recovered | BER |"
         rule += "---:|---:|"
@@ -430,7 +459,9 @@ def render(results: Results) -> list[str]:
         blind = results.blind[name]
         if vault.trials == 0:
             continue
-        row = (f"| {name} | {vault.trials} | {100 * vault.recovered / vault.trials:.1f} % | {vault.wrong} | "
+        original = results.original[name]
+        row = (f"| {name} | {vault.trials} | {100 * original.recovered / original.trials:.1f} % | "
+               f"{original.wrong} | {100 * vault.recovered / vault.trials:.1f} % | {vault.wrong} | "
                f"{100 * blind.recovered / blind.trials:.1f} % | {blind.wrong} | "
                f"{blind.bit_errors / blind.bits:.3f} | {np.median(vault.decode_seconds):.2f} |")
         if results.other:
@@ -464,6 +495,10 @@ def render(results: Results) -> list[str]:
         f"{results.unmarked_accepts_blind} of {results.unmarked_trials} |",
         f"| the same, vault read with {results.n_known:,} known IDs | "
         f"{results.unmarked_accepts_vault} of {results.unmarked_trials} |",
+        f"| the same and the unmarked photo through the three chains, read against the photo "
+        f"(3 share IDs) | {results.unmarked_accepts_original} of {results.unmarked_original_trials} |",
+        f"| read against the original, when needed: time (median, max) | "
+        f"{np.median(results.original_seconds or [0]):.2f} s, {np.max(results.original_seconds or [0]):.2f} s |",
         f"| unmarked inputs passing the sync gate (z >= {robust.SYNC_Z_GATE}) | {100 * gate_rate:.2f} % |",
         f"| blind false-accept bound per image: {robust.N_LATTICE_CANDIDATES + robust.N_SCAN_CANDIDATES} "
         f"candidates x gate rate x 2^-24 | "

@@ -21,6 +21,7 @@ from app.core.watermark import (
     codec,
     embed_fragile,
     embed_watermark,
+    informed,
     read_watermark,
     robust,
 )
@@ -125,6 +126,48 @@ def test_damaged_copy_is_matched_to_a_known_share_id(name: str) -> None:
     assert result is not None and result.payload == SHARE_ID and result.matched_known_id
     # confidence = score / sqrt(coded bits); the score cleared the threshold for 1,000 IDs.
     assert result.confidence * math.sqrt(robust.N_CODED_BITS) >= robust.known_id_threshold(1000)
+
+
+def _reposted(rgb: np.ndarray) -> np.ndarray:
+    """Mirrored, shrunk to 0.4x, framed like a screenshot of a post, JPEG 70 (chain C-like)."""
+    small = cv2.resize(np.ascontiguousarray(rgb[:, ::-1]), None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+    height, width = small.shape[:2]
+    post = np.full((height + 90, width + 40, 3), 245, np.uint8)
+    post[60:60 + height, 20:20 + width] = small
+    return jpeg(post, 70)
+
+
+def test_a_copy_too_damaged_for_the_blind_read_is_read_against_the_original() -> None:
+    original = load("pizza.jpg")
+    copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
+    assert read_watermark(copy, KEY, [*OTHER_SHARE_IDS, SHARE_ID]) is None  # not even with the list
+    registration = informed.register(robust._luminance_u8(copy), robust._luminance_u8(original))
+    assert registration is not None and registration.mirrored and abs(registration.scale - 0.4) < 0.01
+    result = informed.read_with_original(copy, original, KEY, [SHARE_ID])
+    assert result is not None and result.payload == SHARE_ID and result.mirrored
+
+
+def test_reading_against_the_original_names_the_share_that_leaked() -> None:
+    """Every share of a photo starts from the same pixels: the residual carries the mark of
+    the copy that was actually passed on, not of the first share made."""
+    original = load("pizza.jpg")
+    other_share = OTHER_SHARE_IDS[0]
+    copy = _reposted(embed_watermark(original, other_share, KEY))
+    result = informed.read_with_original(copy, original, KEY, [SHARE_ID, other_share])
+    assert result is not None and result.payload == other_share
+
+
+def test_reading_against_the_original_finds_nothing_where_there_is_no_mark() -> None:
+    original = load("pizza.jpg")
+    # The photo got out without being shared: registration works, the residual is noise.
+    assert informed.read_with_original(_reposted(original), original, KEY, [SHARE_ID, *OTHER_SHARE_IDS]) is None
+    # Another photo entirely: nothing to register.
+    other_photo = _reposted(embed_watermark(load("cat.jpg"), SHARE_ID, KEY))
+    assert informed.register(robust._luminance_u8(other_photo), robust._luminance_u8(original)) is None
+    assert informed.read_with_original(other_photo, original, KEY, [SHARE_ID]) is None
+    # Another vault's key.
+    copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
+    assert informed.read_with_original(copy, original, b"another vault's key", [SHARE_ID]) is None
 
 
 def test_known_ids_never_name_a_copy_that_carries_none_of_them() -> None:

@@ -99,6 +99,21 @@ def describe_share(options: ShareOptions) -> tuple[tuple[str, ...], tuple[str, .
     return tuple(embedded), tuple(removed)
 
 
+def _share_image(original: bytes, max_long_side: int | None) -> Image.Image:
+    image = imaging.decode(original).oriented
+    if max_long_side and max(image.size) > max_long_side:
+        image = image.copy()
+        image.thumbnail((max_long_side, max_long_side), Image.Resampling.LANCZOS)
+    return image
+
+
+def share_source_pixels(original: bytes, max_long_side: int | None) -> np.ndarray:
+    """The RGB pixels a share is made from, before its mark: what `make_protected_copy` marks
+    for these options. The vault rebuilds them to read a damaged copy's mark against them
+    (`watermark.informed`)."""
+    return np.asarray(_share_image(original, max_long_side).convert("RGB"))
+
+
 def make_protected_copy(
     original: bytes,
     *,
@@ -108,11 +123,7 @@ def make_protected_copy(
     options: ShareOptions,
     now: datetime | None = None,
 ) -> ProtectedCopy:
-    decoded = imaging.decode(original)
-    image = decoded.oriented
-    if options.max_long_side and max(image.size) > options.max_long_side:
-        image = image.copy()
-        image.thumbnail((options.max_long_side, options.max_long_side), Image.Resampling.LANCZOS)
+    image = _share_image(original, options.max_long_side)
     alpha = image.getchannel("A") if image.mode == "RGBA" and options.output_format != "JPEG" else None
     rgb = np.asarray(image.convert("RGB"))
     try:
@@ -186,6 +197,9 @@ class InspectReport:
     pixel_sha256: str
     width: int
     height: int
+    # True: the mark was read against the pixels the vault made its shares from (the copy was
+    # too damaged to read alone; see watermark.informed).
+    watermark_against_original: bool = False
 
     @property
     def share_id(self) -> str | None:
@@ -205,7 +219,8 @@ class InspectReport:
                 "found_in": list(self.metadata.sources),
             },
             "watermark": {"share_id": self.watermark_share_id, "confidence": self.watermark_confidence,
-                          "matched_known_share": self.watermark_matched},
+                          "matched_known_share": self.watermark_matched,
+                          "read_against_original": self.watermark_against_original},
             "signature": self.signature,
             "hmac": self.mac,
             "fragile": self.fragile,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import hashlib
 import io
 import json
@@ -37,7 +38,7 @@ import filelock
 import peewee
 
 from .leaks import takedown
-from .leaks.matcher import LocalFeatures, Matcher, ShareReference, VaultReference, local_features
+from .leaks.matcher import LocalFeatures, Matcher, ShareReference, ShareSource, VaultReference, local_features
 
 if TYPE_CHECKING:
     from . import sharing
@@ -945,8 +946,32 @@ class Vault:
 
         share_ids = [share_id for (share_id,) in Share.select(Share.share_id).tuples()]
         report = sharing.inspect_image(data, keys=self.share_keys(), known_share_ids=share_ids)
+        if report.watermark_share_id is None and share_ids:
+            # Too damaged to read alone: if the copy shows a shared photo, read it again against
+            # the pixels that photo's shares were made from.
+            for match in self.build_matcher().match_bytes(data):
+                if match.method == "watermark" and match.share_id:
+                    report = dataclasses.replace(report, watermark_share_id=match.share_id,
+                                                 watermark_confidence=round(match.score, 3),
+                                                 watermark_matched=False, watermark_against_original=True)
+                    break
         share = self.find_share(report.share_id) if report.share_id else None
         return report, share
+
+    def share_sources(self, photo_id: int) -> list[ShareSource]:
+        """The pixels this photo's shares were made from, before their marks: one entry per
+        size they were made at, with the shares made at it."""
+        from . import sharing
+
+        self._require_open()
+        by_size: dict[int | None, list[str]] = {}
+        for share_id, options in Share.select(Share.share_id, Share.options).where(Share.photo == photo_id).tuples():
+            max_long_side = json.loads(options or "{}").get("max_long_side")
+            by_size.setdefault(max_long_side, []).append(share_id)
+        if not by_size:
+            return []
+        original = self.read_original(photo_id)
+        return [ShareSource(sharing.share_source_pixels(original, size), tuple(ids)) for size, ids in by_size.items()]
 
     def fingerprint_of(self, photo_id: int) -> fingerprint.PerceptualFingerprint | None:
         row = PhotoFingerprint.get_or_none(PhotoFingerprint.photo == photo_id)
@@ -1011,7 +1036,9 @@ class Vault:
             for row in PhotoFingerprint.select()
         ]
         shares = [ShareReference(row.share_id, row.photo_id, bytes(row.pdq)) for row in Share.select()]
-        return Matcher(references, shares, self.share_keys())
+        # A page often shows one photo several times: decrypt and rebuild its share pixels once.
+        return Matcher(references, shares, self.share_keys(), share_sources=functools.lru_cache(maxsize=2)(
+            self.share_sources))
 
     def scan(
         self,

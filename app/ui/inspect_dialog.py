@@ -134,7 +134,11 @@ class Verdict:
                                           f"{_sources(report.metadata.sources)}{signed}"))
         else:
             self.rows.append(("Metadata", "No Sanctum IDs (platforms usually remove metadata)"))
-        if report.watermark_share_id and report.watermark_matched:
+        if report.watermark_share_id and report.watermark_against_original:
+            self.rows.append(("Watermark", f"Share ID {report.watermark_share_id} recognised: the mark is too "
+                                           "damaged to read on its own, but Sanctum found this photo in your "
+                                           "vault and read the mark against the original"))
+        elif report.watermark_share_id and report.watermark_matched:
             self.rows.append(("Watermark", f"Share ID {report.watermark_share_id} recognised: the mark is too "
                                            "damaged to read on its own, but it matches this share"))
         elif report.watermark_share_id:

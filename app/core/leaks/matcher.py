@@ -9,6 +9,8 @@
    or a screenshot of a post). The homography gives the matched region;
 4. watermark: when a shared photo is among the (even weak) candidates, the robust watermark's
    share ID names the share, and so the recipient, even after platforms stripped metadata.
+   A copy too damaged for that is read again against the pixels the shares were made from
+   (`watermark.informed`): registered onto them, the photo subtracted, the mark left.
 
 Qt-free and DB-free: the vault builds `VaultReference`s and persists the results.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -128,6 +131,14 @@ class ShareReference:
 
 
 @dataclass(frozen=True)
+class ShareSource:
+    """Pixels some shares of a photo were made from (before their marks), and those shares."""
+
+    pixels: np.ndarray
+    share_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MatchResult:
     photo_id: int | None
     share_id: str | None
@@ -147,6 +158,8 @@ class Matcher:
     references: list[VaultReference]
     shares: list[ShareReference] = field(default_factory=list)
     keys: object | None = None  # sharing.ShareKeys; None: no metadata MAC or watermark checks
+    # photo id -> what its shares were made from (the vault decrypts it); None: blind reads only
+    share_sources: Callable[[int], list[ShareSource]] | None = None
 
     def __post_init__(self) -> None:
         self._by_photo = {ref.photo_id: ref for ref in self.references}
@@ -201,8 +214,9 @@ class Matcher:
             # The watermark names the share (and so the recipient) of a copy. Reading it costs
             # more than the rest of the cascade, so it is read only where a shared photo is a
             # plausible match: every unrelated image on a page would otherwise pay for it.
-            if self._shared_photos & ({m.photo_id for m in results} | weak):
-                results = self._with_watermark(results, rgb)
+            candidates = self._shared_photos & ({m.photo_id for m in results} | weak)
+            if candidates:
+                results = self._with_watermark(results, rgb, candidates)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
         full_size = decoded.display_size
         factor = full_size[0] / image.width
@@ -225,16 +239,23 @@ class Matcher:
         return [MatchResult(share.photo_id, share.share_id, "metadata", 1.0,
                             detail="exact copy of the shared file" if exact else "shared copy, re-encoded or edited")]
 
-    def _with_watermark(self, results: list[MatchResult], rgb: np.ndarray) -> list[MatchResult]:
+    def _with_watermark(self, results: list[MatchResult], rgb: np.ndarray, candidates: set[int]
+                        ) -> list[MatchResult]:
         from ..watermark import read_watermark
 
         if self.keys is None:
             return results
         result = read_watermark(rgb, self.keys.watermark, self._known_share_ids)
         share = self._share_by_id.get(fingerprint.format_share_id(result.payload)) if result else None
+        detail = "share ID read from the invisible watermark"
+        if share is None:
+            # Strongest evidence first: photos the cascade matched, then weaker candidates.
+            ordered = [m.photo_id for m in results if m.photo_id in candidates]
+            ordered += sorted(candidates - set(ordered))
+            result, share = self._read_against_sources(rgb, ordered)
+            detail = "share ID read from the invisible watermark, against the vault's original"
         if share is None:
             return results
-        detail = "share ID read from the invisible watermark"
         for index, match in enumerate(results):
             if match.photo_id == share.photo_id:
                 results[index] = dataclasses.replace(
@@ -243,6 +264,22 @@ class Matcher:
                 return results
         return [MatchResult(share.photo_id, share.share_id, "watermark", round(float(result.confidence), 3),
                             detail=detail), *results]
+
+    def _read_against_sources(self, rgb: np.ndarray, photo_ids: list[int]):
+        """(watermark result, share) from the first candidate photo whose share sources the
+        copy's mark reads against, or (None, None)."""
+        from ..watermark.informed import read_with_original
+
+        if self.share_sources is None:
+            return None, None
+        for photo_id in photo_ids:
+            for source in self.share_sources(photo_id):
+                ids = [fingerprint.parse_share_id(share_id) for share_id in source.share_ids]
+                result = read_with_original(rgb, source.pixels, self.keys.watermark, ids)
+                share_id = fingerprint.format_share_id(result.payload) if result else None
+                if share_id in source.share_ids:
+                    return result, self._share_by_id[share_id]
+        return None, None
 
     def _by_content(self, image: Image.Image, rgb: np.ndarray) -> tuple[list[MatchResult], set[int]]:
         """Matches by hashes and local features, and the photos that got weak evidence."""

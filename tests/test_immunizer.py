@@ -165,6 +165,24 @@ def test_exception_lists_round_trip_and_hostile_ones_are_ignored():
         assert lossless._parse_exceptions(hostile, n) == []
 
 
+def test_meta_word_is_found_whole_and_blocks_left_with_part_of_it_carry_no_symbols():
+    word = lossless._meta_word(1234, 3, 17)
+    word_bits = lossless._to_bits(np.array(word), lossless.META_BITS)
+    rng = np.random.default_rng(4)
+    bits = rng.integers(0, 2, (6, lifting.MAX_BITS), dtype=np.uint8)
+    capacity = np.array([90, 90, 40, 40, 90, 90])
+    valid = np.array([True, True, True, True, False, True])
+    start = lossless.TAG_BITS
+    bits[0, start:start + 48] = word_bits         # whole
+    bits[1, start:start + 48] = word_bits         # whole
+    bits[2, start:start + 24] = word_bits[:24]    # ran short: room for 24 of the 48 bits
+    bits[4, start:start + 48] = word_bits         # whole, but its tag failed (edited)
+    bits[5, start:start + 48] = 1 - word_bits     # symbols
+    (fields, carriers) = lossless._read_meta(bits, capacity, valid)
+    assert fields == (1234, 3, 17)
+    assert carriers.tolist() == [0, 1, 2]
+
+
 def test_a_photo_never_immunized_is_recognised_as_such(original):
     result = verify(original)
     assert result.verdict is Verdict.NOT_IMMUNIZED and result.mode is None

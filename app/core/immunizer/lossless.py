@@ -41,6 +41,7 @@ META_BITS = 48           # k (24 bits), symbol slots per block (8), config (8), 
 META_BLOCKS = 64
 _TOO_BUSY = "this photo is too small or too busy to carry its recovery data losslessly; try the robust mode"
 MIN_META_BLOCKS = 4     # fewer and one edit could take every copy of the word
+META_MARGIN_BITS = 8    # room a meta block should have to spare in the dry run
 MIN_PSNR = 40.5          # the bar is 40 dB; keep a margin
 FOUNTAIN_OVERHEAD = 1.12
 TAMPER_HEADROOM = 0.70   # the stream must survive losing 30 % of the symbols
@@ -148,9 +149,9 @@ def _config_of(index: int) -> tuple[Predictor, lifting.LiftingParams] | None:
 
 
 def _read_meta(bits, capacity, valid) -> tuple[tuple[int, int, int], np.ndarray] | None:
-    """(k, per_block, config) and the blocks that carry them: the self-checking word that the
-    most intact blocks hold in the bits after their tag. Other blocks hold symbol bits there,
-    which repeat a 48-bit word by chance about never."""
+    """(k, per_block, config) and the blocks that carry them. The word is the self-checking
+    one that the most intact blocks hold whole in the bits after their tag (other blocks hold
+    symbol bits there, which repeat a 48-bit word by chance about never)."""
     rich = np.flatnonzero(valid & (capacity >= TAG_BITS + META_BITS))
     if len(rich) == 0:
         return None
@@ -160,8 +161,21 @@ def _read_meta(bits, capacity, valid) -> tuple[tuple[int, int, int], np.ndarray]
         word = int(values[index])
         fields = (word >> 24, (word >> 16) & 0xFF, (word >> 8) & 0xFF)
         if _meta_word(*fields) == word:
-            return fields, rich[words == word]
+            return fields, _meta_carriers(bits, capacity, valid, word)
     return None
+
+
+def _meta_carriers(bits, capacity, valid, word: int) -> np.ndarray:
+    """Blocks holding the meta word, or as much of it as they had room for: a chosen block
+    can end up with less room than planned (capacity depends a little on the payload). Such a
+    block carries no symbols, and verify must not read the word's bits as symbols. A symbol
+    block that matches a short prefix by chance is only skipped, which costs a symbol or two,
+    never a wrong one."""
+    room = np.clip(capacity - TAG_BITS, 0, META_BITS)
+    expected = _to_bits(np.array(word), META_BITS)
+    matches = bits[:, TAG_BITS:TAG_BITS + META_BITS] == expected[None, :]
+    within = np.arange(META_BITS)[None, :] < room[:, None]
+    return np.flatnonzero(valid & (room > 0) & np.all(matches | ~within, axis=1))
 
 
 def _header_bits(n_blocks: int, meta: np.ndarray) -> np.ndarray:
@@ -246,7 +260,9 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     state, capacity = lifting.embed(blocks, probe_bits, predictor, params)
     ok = lifting.in_range(state)
     meta_order = _meta_order(n, w, h)
-    meta = _meta_blocks(meta_order, ok & (capacity >= TAG_BITS + META_BITS))
+    meta = _meta_blocks(meta_order, ok & (capacity >= TAG_BITS + META_BITS + META_MARGIN_BITS))
+    if len(meta) < MIN_META_BLOCKS:  # a busy photo: take blocks without the margin too
+        meta = _meta_blocks(meta_order, ok & (capacity >= TAG_BITS + META_BITS))
     if len(meta) < MIN_META_BLOCKS:
         raise ImageTooSmallToImmunize(_TOO_BUSY)
     header = _header_bits(n, meta)
@@ -308,15 +324,16 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
         # block may overflow or run short only now. Name it in the stream and go again.
         new_raw = ~fits & ~raw
         new_low = fits & ~raw & (capacity < TAG_BITS) & ~lowcap
-        # Verify finds the meta blocks by their word: each must hold all of it.
-        meta_short = ~fits[meta] | (capacity[meta] < TAG_BITS + META_BITS)
-        if not new_raw.any() and not new_low.any() and not meta_short.any():
+        # Verify reads the word from meta blocks that hold all of it: keep enough of those.
+        meta_whole = fits[meta] & (capacity[meta] >= TAG_BITS + META_BITS)
+        too_few_whole = meta_whole.sum() < min(MIN_META_BLOCKS, len(meta))
+        if not new_raw.any() and not new_low.any() and not too_few_whole:
             break
         raw |= new_raw
         lowcap |= new_low
-        if meta_short.any():
-            has_room = fits & (capacity >= TAG_BITS + META_BITS) & ~raw & ~lowcap
-            has_room[meta[meta_short]] = False
+        if too_few_whole:
+            has_room = fits & (capacity >= TAG_BITS + META_BITS + META_MARGIN_BITS) & ~raw & ~lowcap
+            has_room[meta[~meta_whole]] = False
             meta = _meta_blocks(meta_order, has_room)
             if len(meta) < MIN_META_BLOCKS:
                 raise ImageTooSmallToImmunize(_TOO_BUSY)

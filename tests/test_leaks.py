@@ -166,6 +166,32 @@ def test_small_mirrored_copies_are_found(stocked_vault, tmp_path):
         ("dog.jpg.jpg", ids["dog"], "pdq"), ("kodim23.png.jpg", ids["parrots"], "pdq")]
 
 
+def test_a_reposted_share_is_named_by_reading_against_the_original(vault, host, fetcher, tmp_path, monkeypatch):
+    """Mirrored, shrunk to 40 %, framed and re-compressed: PDQ of the flipped pixels finds the
+    photo, the mark is too damaged to read alone, and reading it against the original in the
+    vault names the share. (Fixed key and share IDs, as in test_sharing.)"""
+    import dataclasses
+
+    from app.core import fingerprint
+
+    keys = dataclasses.replace(vault.share_keys(), watermark=b"a fixed watermark key for tests")
+    monkeypatch.setattr(vault, "share_keys", lambda: keys)
+    ids = iter([0x3C_5A_0F_E1_92_47_B6, 0xA5_C3_0F_1E_9B_27_64])
+    monkeypatch.setattr(fingerprint, "new_share_id", lambda: next(ids))
+    photo_id = vault.import_paths([PHOTOS / "pizza.jpg"]).imported[0]
+    vault.share(photo_id, tmp_path / "decoy.jpg", ShareOptions(recipient="Decoy"))
+    shared = vault.share(photo_id, tmp_path / "for-lee.jpg", ShareOptions(recipient="Lee"))
+    small = ImageOps.mirror(Image.open(shared.out).convert("RGB"))
+    small = small.resize((round(small.width * 0.4), round(small.height * 0.4)), Image.Resampling.BOX)
+    post = Image.new("RGB", (small.width + 40, small.height + 90), (245, 245, 245))
+    post.paste(small, (20, 60))
+    url, _ = host.upload(jpeg(post, 70))
+    outcome = vault.scan([host.add_page("post", f'<html><body><img src="{url}"></body></html>')], fetcher=fetcher)
+    [match] = outcome.matches
+    assert match.photo_id == photo_id and match.method == "watermark"
+    assert match.share_id == shared.share.share_id and "against the vault's original" in match.detail
+
+
 def test_images_on_page_parsing():
     html = """<html><head><base href="/media/"><meta name="twitter:image" content="t.jpg"></head>
       <body><picture><source srcset="a-small.webp 1x, a-big.webp 2x"><img src="a.jpg"></picture>

@@ -950,7 +950,7 @@ class Vault:
             # Too damaged to read alone: if the copy shows a shared photo, read it again against
             # the pixels that photo's shares were made from.
             for match in self.build_matcher().match_bytes(data):
-                if match.method == "watermark" and match.share_id:
+                if match.read_against_original and match.share_id:
                     report = dataclasses.replace(report, watermark_share_id=match.share_id,
                                                  watermark_confidence=round(match.score, 3),
                                                  watermark_matched=False, watermark_against_original=True)

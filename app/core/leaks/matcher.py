@@ -151,6 +151,8 @@ class MatchResult:
     region: list[tuple[float, float]] | None = None
     detail: str = ""
     found_size: tuple[int, int] | None = None
+    # The share ID was read only against the vault's original photo (watermark.informed).
+    read_against_original: bool = False
 
 
 @dataclass
@@ -248,22 +250,24 @@ class Matcher:
         result = read_watermark(rgb, self.keys.watermark, self._known_share_ids)
         share = self._share_by_id.get(fingerprint.format_share_id(result.payload)) if result else None
         detail = "share ID read from the invisible watermark"
+        against_original = False
         if share is None:
             # Strongest evidence first: photos the cascade matched, then weaker candidates.
             ordered = [m.photo_id for m in results if m.photo_id in candidates]
             ordered += sorted(candidates - set(ordered))
             result, share = self._read_against_sources(rgb, ordered)
             detail = "share ID read from the invisible watermark, against the vault's original"
+            against_original = True
         if share is None:
             return results
         for index, match in enumerate(results):
             if match.photo_id == share.photo_id:
                 results[index] = dataclasses.replace(
                     match, share_id=share.share_id, method="watermark", score=max(match.score, result.confidence),
-                    detail=f"{detail}; {match.detail}")
+                    detail=f"{detail}; {match.detail}", read_against_original=against_original)
                 return results
         return [MatchResult(share.photo_id, share.share_id, "watermark", round(float(result.confidence), 3),
-                            detail=detail), *results]
+                            detail=detail, read_against_original=against_original), *results]
 
     def _read_against_sources(self, rgb: np.ndarray, photo_ids: list[int]):
         """(watermark result, share) from the first candidate photo whose share sources the

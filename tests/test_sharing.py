@@ -75,9 +75,11 @@ def test_a_copy_too_damaged_to_decode_is_matched_to_the_vaults_shares(vault, tmp
     assert share is not None and share.recipient == "Kim"
 
 
-def test_a_reposted_copy_is_read_against_the_vaults_original(vault, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("name", "scale", "quality"), [("pizza.jpg", 0.4, 70), ("kodim23.png", 0.33, 60)])
+def test_a_reposted_copy_is_read_against_the_vaults_original(vault, tmp_path, monkeypatch, name, scale, quality):
     """Mirrored, shrunk, framed and re-compressed: too damaged for the mark alone, even with
-    the share list; the vault finds the photo, rebuilds the shared pixels and reads it."""
+    the share list; the vault finds the photo (the parrots only by local features of the
+    mirrored picture), rebuilds the shared pixels and reads it."""
     from app.core.watermark import read_watermark
 
     # A fixed watermark key and share IDs: with random ones the share-list match, which
@@ -86,15 +88,15 @@ def test_a_reposted_copy_is_read_against_the_vaults_original(vault, tmp_path, mo
     monkeypatch.setattr(vault, "share_keys", lambda: keys)
     ids = iter([0x3C_5A_0F_E1_92_47_B6, 0xA5_C3_0F_1E_9B_27_64])
     monkeypatch.setattr(fingerprint, "new_share_id", lambda: next(ids))
-    photo_id = vault.import_paths([PHOTOS / "pizza.jpg"]).imported[0]
+    photo_id = vault.import_paths([PHOTOS / name]).imported[0]
     vault.share(photo_id, tmp_path / "decoy.jpg", ShareOptions(recipient="Decoy"))
     outcome = vault.share(photo_id, tmp_path / "for-lee.jpg", ShareOptions(recipient="Lee"))
     shared = np.asarray(Image.open(outcome.out).convert("RGB"))
     small = Image.fromarray(np.ascontiguousarray(shared[:, ::-1])).resize(
-        (round(shared.shape[1] * 0.4), round(shared.shape[0] * 0.4)), Image.Resampling.BOX)
+        (round(shared.shape[1] * scale), round(shared.shape[0] * scale)), Image.Resampling.BOX)
     post = Image.new("RGB", (small.width + 40, small.height + 90), (245, 245, 245))
     post.paste(small, (20, 60))
-    leaked = encode(post, "JPEG", quality=70)
+    leaked = encode(post, "JPEG", quality=quality)
     share_ids = [fingerprint.parse_share_id(s.share_id) for s in vault.list_shares(photo_id)]
     pixels = np.asarray(Image.open(io.BytesIO(leaked)).convert("RGB"))
     assert read_watermark(pixels, vault.share_keys().watermark, share_ids) is None

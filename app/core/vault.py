@@ -949,7 +949,7 @@ class Vault:
         if report.watermark_share_id is None and share_ids:
             # Too damaged to read alone: if the copy shows a shared photo, read it again against
             # the pixels that photo's shares were made from.
-            for match in self.build_matcher().match_bytes(data):
+            for match in self.build_matcher().match_bytes(data, thorough=True):
                 if match.read_against_original and match.share_id:
                     report = dataclasses.replace(report, watermark_share_id=match.share_id,
                                                  watermark_confidence=round(match.score, 3),

@@ -159,8 +159,8 @@ def main() -> None:
 
 
 def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
-    """share-dialog.png, share-dialog-immunize.png, shared-view.png, inspect.png and
-    inspect-matched.png."""
+    """share-dialog.png, share-dialog-immunize.png, shared-view.png, inspect.png,
+    inspect-matched.png and inspect-original.png."""
     from app.ui import inspect_dialog, share_dialog
 
     shares = tmp / "shared"
@@ -208,11 +208,15 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     pump(300)
     save(window, out, "shared-view")
 
-    def inspect_repost(scale: float, quality: int, file_name: str, shot: str) -> None:
-        """Alex's copy as a platform would re-post it (smaller, re-compressed, metadata gone),
-        dropped on the Inspect dialog."""
+    def inspect_repost(scale: float, quality: int, file_name: str, shot: str, framed: bool = False) -> None:
+        """Alex's copy as a platform would re-post it (smaller, re-compressed, metadata gone;
+        `framed`: mirrored and inside a screenshot of a post), dropped on the Inspect dialog."""
         img = Image.open(alex).convert("RGB")
         img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
+        if framed:
+            post = Image.new("RGB", (img.width + 40, img.height + 90), (245, 245, 245))
+            post.paste(img.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (20, 60))
+            img = post
         found = tmp / file_name
         img.save(found, "JPEG", quality=quality)
         dialog = window.open_inspect()
@@ -228,6 +232,8 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     inspect_repost(0.75, 70, "found-online.jpg", "inspect")
     # small and heavily re-compressed: too damaged to decode, matched to the vault's shares
     inspect_repost(0.4, 60, "small-repost.jpg", "inspect-matched")
+    # mirrored, a third of the size, framed: read only against the original in the vault
+    inspect_repost(0.33, 60, "framed-repost.jpg", "inspect-original", framed=True)
     window.sidebar.select_scope(Scope("all"))
 
 

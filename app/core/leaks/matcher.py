@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .. import fingerprint, imaging, metadata, pdq
 from ..perceptual import HammingIndex
@@ -202,8 +202,12 @@ class Matcher:
 
     # --- the cascade ----------------------------------------------------------------------
 
-    def match_bytes(self, data: bytes) -> list[MatchResult]:
-        """All vault photos found in an image (raises UnsupportedImage for non-images)."""
+    def match_bytes(self, data: bytes, thorough: bool = False) -> list[MatchResult]:
+        """All vault photos found in an image (raises UnsupportedImage for non-images).
+
+        `thorough` (one image the user asked about, not a page of them): when nothing is found,
+        look for a mirrored copy with local features too, which ORB cannot see (PDQ covers
+        mirrored copies only while little else is in the picture)."""
         decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
         image = decoded.oriented
         results: list[MatchResult] = []
@@ -213,6 +217,12 @@ class Matcher:
         results.extend(self._by_metadata(found_ids, rgb))
         if not results:
             results, weak = self._by_content(image, rgb)
+            if thorough and not results:
+                mirrored = ImageOps.mirror(image)
+                results, weak_mirrored = self._by_content(mirrored, np.ascontiguousarray(rgb[:, ::-1]))
+                weak |= weak_mirrored
+                results = [dataclasses.replace(m, region=[(image.width - x, y) for x, y in m.region])
+                           if m.region else m for m in results]
             # The watermark names the share (and so the recipient) of a copy. Reading it costs
             # more than the rest of the cascade, so it is read only where a shared photo is a
             # plausible match: every unrelated image on a page would otherwise pay for it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from app.core import crypto
 from app.core.vault import Vault
@@ -78,3 +79,27 @@ def format_samples(tmp_path_factory) -> dict[str, Path]:
         path.write_bytes(encode(variant, fmt, **options))
         paths[kind] = path
     return paths
+
+
+@pytest.fixture
+def fixed_marks(vault, monkeypatch):
+    """The vault with a fixed watermark key and share IDs, for tests of damaged copies near a
+    reading threshold: with random ones, a share-list match went one way or the other about
+    one run in ten."""
+    from app.core import fingerprint
+
+    keys = dataclasses.replace(vault.share_keys(), watermark=b"a fixed watermark key for tests")
+    monkeypatch.setattr(vault, "share_keys", lambda: keys)
+    ids = iter([0x3C_5A_0F_E1_92_47_B6, 0xA5_C3_0F_1E_9B_27_64])
+    monkeypatch.setattr(fingerprint, "new_share_id", lambda: next(ids))
+    return vault
+
+
+def framed_repost(image: Image.Image, scale: float, quality: int) -> bytes:
+    """A shared copy as someone re-posted it: mirrored, shrunk, inside a screenshot of a post
+    (a light frame, more above and below), re-compressed, metadata gone."""
+    small = ImageOps.mirror(image.convert("RGB"))
+    small = small.resize((round(small.width * scale), round(small.height * scale)), Image.Resampling.BOX)
+    post = Image.new("RGB", (small.width + 40, small.height + 90), (245, 245, 245))
+    post.paste(small, (20, 60))
+    return encode(post, "JPEG", quality=quality)

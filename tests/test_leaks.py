@@ -13,7 +13,7 @@ from app.core.leaks.fetch import Fetcher, FetchPolicy
 from app.core.leaks.sources import images_on_page
 from app.core.sharing import ShareOptions
 
-from .conftest import PHOTOS, encode
+from .conftest import PHOTOS, encode, framed_repost
 from .leakhost import ImageHost
 
 FAST = FetchPolicy(read_timeout=1.0, connect_timeout=1.0, total_timeout=5.0, retries=2, backoff=0.05,
@@ -166,26 +166,15 @@ def test_small_mirrored_copies_are_found(stocked_vault, tmp_path):
         ("dog.jpg.jpg", ids["dog"], "pdq"), ("kodim23.png.jpg", ids["parrots"], "pdq")]
 
 
-def test_a_reposted_share_is_named_by_reading_against_the_original(vault, host, fetcher, tmp_path, monkeypatch):
+def test_a_reposted_share_is_named_by_reading_against_the_original(fixed_marks, host, fetcher, tmp_path):
     """Mirrored, shrunk to 40 %, framed and re-compressed: PDQ of the flipped pixels finds the
     photo, the mark is too damaged to read alone, and reading it against the original in the
-    vault names the share. (Fixed key and share IDs, as in test_sharing.)"""
-    import dataclasses
-
-    from app.core import fingerprint
-
-    keys = dataclasses.replace(vault.share_keys(), watermark=b"a fixed watermark key for tests")
-    monkeypatch.setattr(vault, "share_keys", lambda: keys)
-    ids = iter([0x3C_5A_0F_E1_92_47_B6, 0xA5_C3_0F_1E_9B_27_64])
-    monkeypatch.setattr(fingerprint, "new_share_id", lambda: next(ids))
+    vault names the share."""
+    vault = fixed_marks
     photo_id = vault.import_paths([PHOTOS / "pizza.jpg"]).imported[0]
     vault.share(photo_id, tmp_path / "decoy.jpg", ShareOptions(recipient="Decoy"))
     shared = vault.share(photo_id, tmp_path / "for-lee.jpg", ShareOptions(recipient="Lee"))
-    small = ImageOps.mirror(Image.open(shared.out).convert("RGB"))
-    small = small.resize((round(small.width * 0.4), round(small.height * 0.4)), Image.Resampling.BOX)
-    post = Image.new("RGB", (small.width + 40, small.height + 90), (245, 245, 245))
-    post.paste(small, (20, 60))
-    url, _ = host.upload(jpeg(post, 70))
+    url, _ = host.upload(framed_repost(Image.open(shared.out), 0.4, 70))
     outcome = vault.scan([host.add_page("post", f'<html><body><img src="{url}"></body></html>')], fetcher=fetcher)
     [match] = outcome.matches
     assert match.photo_id == photo_id and match.method == "watermark"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from PIL import Image
 from app.core import fingerprint, metadata
 from app.core.sharing import ShareOptions, inspect_image
 
-from .conftest import PHOTOS, encode
+from .conftest import PHOTOS, encode, framed_repost
 
 
 @pytest.fixture
@@ -52,17 +51,13 @@ def test_watermark_alone_traces_a_reuploaded_copy(vault, dog_id, tmp_path):
     assert share is not None and share.recipient == "Sam"
 
 
-def test_a_copy_too_damaged_to_decode_is_matched_to_the_vaults_shares(vault, tmp_path, monkeypatch):
-    """A small, re-compressed copy: the free decoder gives up, the vault's share list names it."""
+def test_a_copy_too_damaged_to_decode_is_matched_to_the_vaults_shares(fixed_marks, tmp_path):
+    """A small, re-compressed copy: the free decoder gives up, the vault's share list names it.
+    (Fixed key and IDs: with random ones this copy fell below the threshold about one run in
+    ten, and the vault read it against the original instead, which the next test covers.)"""
     from app.core.watermark import read_watermark
 
-    # A fixed watermark key and share IDs: this copy sits near the matching threshold, and
-    # with random ones about one run in ten fell below it (the vault then reads it against the
-    # original instead, which the next test covers).
-    keys = dataclasses.replace(vault.share_keys(), watermark=b"a fixed watermark key for tests")
-    monkeypatch.setattr(vault, "share_keys", lambda: keys)
-    ids = iter([0x3C_5A_0F_E1_92_47_B6, 0xA5_C3_0F_1E_9B_27_64])
-    monkeypatch.setattr(fingerprint, "new_share_id", lambda: next(ids))
+    vault = fixed_marks
     photo_id = vault.import_paths([PHOTOS / "kodim23.png"]).imported[0]
     vault.share(photo_id, tmp_path / "decoy.png", ShareOptions(recipient="Decoy"))
     outcome = vault.share(photo_id, tmp_path / "for-kim.png", ShareOptions(recipient="Kim"))
@@ -76,27 +71,17 @@ def test_a_copy_too_damaged_to_decode_is_matched_to_the_vaults_shares(vault, tmp
 
 
 @pytest.mark.parametrize(("name", "scale", "quality"), [("pizza.jpg", 0.4, 70), ("kodim23.png", 0.33, 60)])
-def test_a_reposted_copy_is_read_against_the_vaults_original(vault, tmp_path, monkeypatch, name, scale, quality):
+def test_a_reposted_copy_is_read_against_the_vaults_original(fixed_marks, tmp_path, name, scale, quality):
     """Mirrored, shrunk, framed and re-compressed: too damaged for the mark alone, even with
     the share list; the vault finds the photo (the parrots only by local features of the
     mirrored picture), rebuilds the shared pixels and reads it."""
     from app.core.watermark import read_watermark
 
-    # A fixed watermark key and share IDs: with random ones the share-list match, which
-    # gets a lower threshold from a list of two, named a copy this damaged about once in 13.
-    keys = dataclasses.replace(vault.share_keys(), watermark=b"a fixed watermark key for tests")
-    monkeypatch.setattr(vault, "share_keys", lambda: keys)
-    ids = iter([0x3C_5A_0F_E1_92_47_B6, 0xA5_C3_0F_1E_9B_27_64])
-    monkeypatch.setattr(fingerprint, "new_share_id", lambda: next(ids))
+    vault = fixed_marks
     photo_id = vault.import_paths([PHOTOS / name]).imported[0]
     vault.share(photo_id, tmp_path / "decoy.jpg", ShareOptions(recipient="Decoy"))
     outcome = vault.share(photo_id, tmp_path / "for-lee.jpg", ShareOptions(recipient="Lee"))
-    shared = np.asarray(Image.open(outcome.out).convert("RGB"))
-    small = Image.fromarray(np.ascontiguousarray(shared[:, ::-1])).resize(
-        (round(shared.shape[1] * scale), round(shared.shape[0] * scale)), Image.Resampling.BOX)
-    post = Image.new("RGB", (small.width + 40, small.height + 90), (245, 245, 245))
-    post.paste(small, (20, 60))
-    leaked = encode(post, "JPEG", quality=quality)
+    leaked = framed_repost(Image.open(outcome.out), scale, quality)
     share_ids = [fingerprint.parse_share_id(s.share_id) for s in vault.list_shares(photo_id)]
     pixels = np.asarray(Image.open(io.BytesIO(leaked)).convert("RGB"))
     assert read_watermark(pixels, vault.share_keys().watermark, share_ids) is None

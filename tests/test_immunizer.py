@@ -86,6 +86,32 @@ def test_fountain_rebuilds_data_from_any_large_enough_subset():
     assert fountain.decode(3000, ids[:1500], symbols[:1500], seed=11) is None
 
 
+def test_fountain_decodes_near_its_margin_where_peeling_alone_stalls(monkeypatch):
+    """3 % more symbols than words: peeling stalls with words left, elimination finishes."""
+    rng = np.random.default_rng(5)
+    outcomes = {"with elimination": 0, "peeling only": 0}
+    for _ in range(5):
+        data = rng.integers(0, 256, 2000).astype(np.uint8)
+        ids = rng.choice(50_000, 2060, replace=False)
+        symbols = fountain.encode(data, ids, seed=3)
+        decoded = fountain.decode(2000, ids, symbols, seed=3)
+        outcomes["with elimination"] += decoded is not None and np.array_equal(decoded, data)
+        with monkeypatch.context() as patch:
+            patch.setattr(fountain, "MAX_ELIMINATION_WORDS", 0)
+            outcomes["peeling only"] += fountain.decode(2000, ids, symbols, seed=3) is not None
+    assert outcomes == {"with elimination": 5, "peeling only": 0}
+
+
+def test_blocks_next_to_an_edit_are_the_first_suspects():
+    valid = np.ones((5, 6), dtype=bool)
+    valid[2, 2] = False  # one edited block
+    near = lossless._next_to_edit(valid.ravel(), 6, 5).reshape(5, 6)
+    expected = np.zeros((5, 6), dtype=bool)
+    expected[1:4, 1:4] = True
+    expected[2, 2] = False  # the edited block itself is not "intact-looking"
+    assert np.array_equal(near, expected)
+
+
 def test_coupling_steps_are_exactly_invertible_on_a_photo(original):
     blocks = lifting.to_blocks(original)
     rng = np.random.default_rng(5)

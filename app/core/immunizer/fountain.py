@@ -118,4 +118,51 @@ def decode(k: int, symbol_ids: np.ndarray, values: np.ndarray, seed: int) -> np.
         np.subtract.at(degree, touched, 1)
         if known.all():
             return data
-    return data if known.all() else None
+    if known.all():
+        return data
+    return _finish_by_elimination(data, known, values, degree, owner, sources)
+
+
+# Peeling stalls when no symbol is left with one unknown word, which happens near the margin
+# (a few percent more symbols than words) more often than the code's design suggests for a
+# few thousand words. The words still unknown are then few, and the symbols that still touch
+# them form a small linear system over GF(2): solving it recovers the data whenever the
+# symbols determine it at all (inactivation decoding, as RaptorQ does).
+MAX_ELIMINATION_WORDS = 4000
+
+
+def _finish_by_elimination(data, known, values, degree, owner, sources) -> np.ndarray | None:
+    unknown = np.flatnonzero(~known)
+    if len(unknown) > MAX_ELIMINATION_WORDS:
+        return None
+    column = np.full(len(known), -1)
+    column[unknown] = np.arange(len(unknown))
+    open_edges = column[sources] >= 0
+    rows_used = np.unique(owner[open_edges])
+    if len(rows_used) < len(unknown):
+        return None
+    row = np.full(len(degree), -1)
+    row[rows_used] = np.arange(len(rows_used))
+    # A word drawn twice into one symbol cancels: keep the parity of each (symbol, word) pair.
+    dense = np.zeros((len(rows_used), len(unknown)), dtype=np.uint8)
+    np.add.at(dense, (row[owner[open_edges]], column[sources[open_edges]]), 1)
+    matrix = np.packbits(dense & 1, axis=1)  # eight columns a byte: row operations 8x cheaper
+    del dense
+    rhs = values[rows_used].copy()
+    for col in range(len(unknown)):
+        byte, bit = col >> 3, np.uint8(0x80 >> (col & 7))
+        has = (matrix[:, byte] & bit) != 0
+        candidates = np.flatnonzero(has[col:]) + col
+        if len(candidates) == 0:
+            return None  # the symbols do not determine this word
+        pivot = candidates[0]
+        if pivot != col:
+            matrix[[col, pivot]] = matrix[[pivot, col]]
+            rhs[[col, pivot]] = rhs[[pivot, col]]
+            has[[col, pivot]] = has[[pivot, col]]
+        has[col] = False
+        others = np.flatnonzero(has)
+        matrix[others] ^= matrix[col]
+        rhs[others] ^= rhs[col]
+    data[unknown] = rhs[: len(unknown)]
+    return data

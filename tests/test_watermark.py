@@ -170,6 +170,16 @@ def test_reading_against_the_original_finds_nothing_where_there_is_no_mark() -> 
     assert informed.read_with_original(copy, original, b"another vault's key", [SHARE_ID]) is None
 
 
+def test_an_implausible_registration_is_refused_rather_than_used() -> None:
+    """A fifth of the photo blown up five times: RANSAC fits the few corners left to a
+    degenerate near-zero scale, which used to crash the low-pass before the warp."""
+    original = load("pizza.jpg")
+    corner = original[: original.shape[0] // 5, : original.shape[1] // 5]
+    enlarged = cv2.resize(corner, None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)
+    assert informed.register(robust._luminance_u8(enlarged), robust._luminance_u8(original)) is None
+    assert informed.read_with_original(enlarged, original, KEY, [SHARE_ID]) is None
+
+
 def test_known_ids_never_name_a_copy_that_carries_none_of_them() -> None:
     copy = _small_recompressed(embed_watermark(load("kodim23.png"), SHARE_ID, KEY))
     assert read_watermark(copy, KEY, OTHER_SHARE_IDS) is None  # its own ID is not in the list

@@ -289,7 +289,11 @@ class Matcher:
         for photo_id in photo_ids:
             for source in self.share_sources(photo_id):
                 ids = [fingerprint.parse_share_id(share_id) for share_id in source.share_ids]
-                result = read_with_original(rgb, source.pixels, self.keys.watermark, ids)
+                try:
+                    result = read_with_original(rgb, source.pixels, self.keys.watermark, ids)
+                except cv2.error as error:  # a last resort must never stop a scan
+                    log.warning("reading a mark against photo %s failed: %s", photo_id, error)
+                    continue
                 share_id = fingerprint.format_share_id(result.payload) if result else None
                 if share_id in source.share_ids:
                     return result, self._share_by_id[share_id]

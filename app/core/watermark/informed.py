@@ -56,6 +56,9 @@ ORB_FEATURES = 4000
 RATIO_TEST = 0.8
 RANSAC_THRESHOLD = 3.0  # pixels of the registration image
 MIN_INLIERS = 15
+# Scales a registration may have: a copy is never enlarged past this or shrunk below it (the
+# blind reader's limits are similar); anything else is RANSAC fitting noise, e.g. on a collage.
+MIN_SCALE, MAX_SCALE = 0.1, 8.0
 # A copy smaller than this share of the original's area (after registration) holds too few
 # tiles to read; below it the reader says nothing rather than guess.
 MIN_COVERED_TILES = 2.0
@@ -122,6 +125,8 @@ def register(copy_luma: np.ndarray, share_luma: np.ndarray) -> Registration | No
             continue
         inliers = int(inlier_mask.sum())
         if inliers < MIN_INLIERS or (best is not None and inliers <= best.inliers):
+            continue
+        if not MIN_SCALE <= math.sqrt(abs(np.linalg.det(matrix[:, :2]))) * share_scale / copy_scale <= MAX_SCALE:
             continue
         # Back to full-resolution coordinates of both images; undo the mirror on the share side.
         to_share = np.diag([1.0 / share_scale, 1.0 / share_scale, 1.0])

@@ -147,6 +147,17 @@ def test_a_copy_too_damaged_for_the_blind_read_is_read_against_the_original() ->
     assert result is not None and result.payload == SHARE_ID and result.mirrored
 
 
+@pytest.mark.parametrize("name", ["cat.jpg", "kodim04.png"])
+def test_a_small_photo_reposted_at_a_fraction_of_its_size_is_read_against_the_original(name: str) -> None:
+    """256 x 256 px, then mirrored, shrunk to 0.4x and framed: about 100 px of the photo are
+    left, and what survives of the mark is its low frequencies, which the sum of the residual's
+    tiles keeps (the blind reader's whitening high-passes them away)."""
+    original = cv2.resize(load(name), (256, 256), interpolation=cv2.INTER_AREA)
+    copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
+    result = informed.read_with_original(copy, original, KEY, [SHARE_ID, *OTHER_SHARE_IDS[:2]])
+    assert result is not None and result.payload == SHARE_ID and result.matched_known_id
+
+
 def test_reading_against_the_original_names_the_share_that_leaked() -> None:
     """Every share of a photo starts from the same pixels: the residual carries the mark of
     the copy that was actually passed on, not of the first share made."""

@@ -149,15 +149,16 @@ class WatermarkInspection:
     candidates_tried: int
 
 
-def known_id_threshold(n_known: int) -> float:
-    """Score a known ID must reach to be accepted, for `n_known` IDs in the list.
+def known_id_threshold(n_known: int, attempts: int = N_LATTICE_CANDIDATES + N_SCAN_CANDIDATES) -> float:
+    """Score a known ID must reach to be accepted, for `n_known` IDs in the list and a reader
+    that makes up to `attempts` readings of the image (the blind reader: one per lattice).
 
     The score is soft · codeword / ‖soft‖. Without a mark (or at a wrong alignment), the
     signs of the soft bits are fair coins whatever their sizes, so for one codeword the
     score is a Rademacher sum with P(score ≥ t) ≤ exp(-t²/2) (Hoeffding). A union over
-    every ID and every lattice attempt gives the threshold for KNOWN_ID_FALSE_ACCEPT.
+    every ID and every attempt gives the threshold for KNOWN_ID_FALSE_ACCEPT.
     """
-    tests = max(n_known, 1) * (N_LATTICE_CANDIDATES + N_SCAN_CANDIDATES)
+    tests = max(n_known, 1) * max(attempts, 1)
     return math.sqrt(2.0 * math.log(tests / KNOWN_ID_FALSE_ACCEPT))
 
 
@@ -171,15 +172,15 @@ class _KnownIds:
         self.codewords = 2.0 * codec.conv_encode_rows(messages).astype(np.float32) - 1.0
         self.threshold = known_id_threshold(len(self.payloads))
 
-    def best_match(self, soft: np.ndarray) -> tuple[int, float, np.ndarray] | None:
+    def best_match(self, soft: np.ndarray, threshold: float | None = None) -> tuple[int, float, np.ndarray] | None:
         """(payload, score, codeword) of the best-matching known ID, if it clears the
-        threshold."""
+        threshold (by default the blind reader's, see `known_id_threshold`)."""
         norm = float(np.linalg.norm(soft))
         if len(self.payloads) == 0 or norm == 0:
             return None
         scores = self.codewords @ soft.astype(np.float32) / norm
         best = int(np.argmax(scores))
-        if scores[best] < self.threshold:
+        if scores[best] < (self.threshold if threshold is None else threshold):
             return None
         return int(self.payloads[best]), float(scores[best]), self.codewords[best]
 

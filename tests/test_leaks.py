@@ -3,12 +3,14 @@ recognised, every failing source is reported with its reason, nothing found is l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
+from app.core.leaks import matcher
 from app.core.leaks.fetch import Fetcher, FetchPolicy
 from app.core.leaks.sources import images_on_page
 from app.core.sharing import ShareOptions
@@ -293,3 +295,23 @@ def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_pa
         vault.draft_takedown(match.id, TakedownContact(), Requester("R", "r@example.org"))
     vault.dismiss_match(match.id)
     assert vault.list_matches()[0].status == "dismissed"
+
+
+def test_inspect_reads_the_mark_for_the_nearest_shared_photos_when_nothing_else_finds_one(fixed_marks, tmp_path):
+    """Local features can miss a copy entirely (a rotated scan of a text page got one feature
+    vote in the benchmark; here: photos indexed before features existed) and a rotation moves
+    PDQ past its match radius. Inspect, one image the user asked about, still reads the mark
+    (alone and, failing that, against the original) for the shared photos nearest by PDQ; a
+    leak scan of many images does not."""
+    vault = fixed_marks
+    imported = vault.import_paths([PHOTOS / "pizza.jpg", PHOTOS / "dog.jpg", PHOTOS / "horses.jpg"]).imported
+    shared = vault.share(imported[0], tmp_path / "for-lee.jpg", ShareOptions(recipient="Lee"))
+    vault.share(imported[1], tmp_path / "for-kim.jpg", ShareOptions(recipient="Kim"))
+    full = vault.build_matcher()
+    no_features = matcher.Matcher([dataclasses.replace(r, features=None) for r in full.references], full.shares,
+                                  full.keys, full.share_sources)
+    copy = Image.open(shared.out).convert("RGB").rotate(5, resample=Image.Resampling.BILINEAR, expand=False)
+    data = jpeg(copy.crop((20, 20, copy.width - 20, copy.height - 20)), 85)
+    assert not any(m.share_id for m in no_features.match_bytes(data))
+    [match] = no_features.match_bytes(data, thorough=True)
+    assert (match.photo_id, match.share_id) == (imported[0], shared.share.share_id)

@@ -46,6 +46,10 @@ MIN_INLIERS = 14
 MIN_INLIER_RATIO = 0.3
 RATIO_TEST = 0.8
 WEAK_VOTES = 5  # feature votes that make a photo worth a watermark read
+# Inspect (one image the user asked about) also reads the mark against this many shared photos
+# nearest by PDQ, however far: a rotated scan of a text page got 1 feature vote and no PDQ match,
+# yet its own photo was the nearest or second nearest by PDQ in a 60-photo vault.
+NEAREST_SHARED_FOR_INSPECT = 3
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,8 @@ class Matcher:
             # more than the rest of the cascade, so it is read only where a shared photo is a
             # plausible match: every unrelated image on a page would otherwise pay for it.
             candidates = self._shared_photos & ({m.photo_id for m in results} | weak)
+            if thorough and not any(m.photo_id in self._shared_photos for m in results):
+                candidates |= self._nearest_shared_photos(rgb, NEAREST_SHARED_FOR_INSPECT)
             if candidates:
                 results = self._with_watermark(results, rgb, candidates)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
@@ -278,6 +284,21 @@ class Matcher:
                 return results
         return [MatchResult(share.photo_id, share.share_id, "watermark", round(float(result.confidence), 3),
                             detail=detail, read_against_original=against_original), *results]
+
+    def _nearest_shared_photos(self, rgb: np.ndarray, count: int) -> set[int]:
+        """The `count` shared photos whose PDQ (best of the eight flips and rotations) is
+        nearest to the image's, at any distance."""
+        if not len(self._pdq_index):
+            return set()
+        view = fingerprint.hash_view(rgb)
+        query = [pdq.pdq_hash(np.ascontiguousarray(pdq.apply_dihedral_to_pixels(view, variant))).bits
+                 for variant in pdq.Dihedral]
+        nearest: dict[int, int] = {}
+        for hit in self._pdq_index.within(query, 256):
+            photo_id = self._photo_for_index_id(int(hit.id))
+            if photo_id in self._shared_photos:
+                nearest[photo_id] = min(hit.distance, nearest.get(photo_id, 256))
+        return set(sorted(nearest, key=nearest.__getitem__)[:count])
 
     def _read_against_sources(self, rgb: np.ndarray, photo_ids: list[int]):
         """(watermark result, share) from the first candidate photo whose share sources the

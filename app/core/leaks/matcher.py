@@ -290,11 +290,8 @@ class Matcher:
         nearest to the image's, at any distance."""
         if not len(self._pdq_index):
             return set()
-        view = fingerprint.hash_view(rgb)
-        query = [pdq.pdq_hash(np.ascontiguousarray(pdq.apply_dihedral_to_pixels(view, variant))).bits
-                 for variant in pdq.Dihedral]
         nearest: dict[int, int] = {}
-        for hit in self._pdq_index.within(query, 256):
+        for hit in self._pdq_index.within([h.bits for h in _dihedral_pdq(rgb)], 256):
             photo_id = self._photo_for_index_id(int(hit.id))
             if photo_id in self._shared_photos:
                 nearest[photo_id] = min(hit.distance, nearest.get(photo_id, 256))
@@ -323,13 +320,7 @@ class Matcher:
     def _by_content(self, image: Image.Image, rgb: np.ndarray) -> tuple[list[MatchResult], set[int]]:
         """Matches by hashes and local features, and the photos that got weak evidence."""
         hash_candidates: dict[int, int] = {}
-        view = fingerprint.hash_view(rgb)
-        # Hash each of the eight flips and rotations of the pixels themselves. PDQ can derive
-        # them from one hash's DCT, but that sampling is a pixel off and put mirrored copies of
-        # text and small photos 40–60 bits away; hashing the moved pixels puts them within 8,
-        # for 8 × 2 ms.
-        query = [pdq.pdq_hash(np.ascontiguousarray(pdq.apply_dihedral_to_pixels(view, variant)))
-                 for variant in pdq.Dihedral]
+        query = _dihedral_pdq(rgb)
         if query and query[0].quality >= PDQ_MIN_QUALITY and len(self._pdq_index):
             for hit in self._pdq_index.within([h.bits for h in query], PDQ_CANDIDATE):
                 photo_id = self._photo_for_index_id(int(hit.id))
@@ -393,6 +384,15 @@ class Matcher:
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
         return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
+
+
+def _dihedral_pdq(rgb: np.ndarray) -> list:
+    """PDQ of each of the eight flips and rotations of the pixels themselves. PDQ can derive
+    them from one hash's DCT, but that sampling is a pixel off and put mirrored copies of text
+    and small photos 40–60 bits away; hashing the moved pixels puts them within 8, for 8 × 2 ms."""
+    view = fingerprint.hash_view(rgb)
+    return [pdq.pdq_hash(np.ascontiguousarray(pdq.apply_dihedral_to_pixels(view, variant)))
+            for variant in pdq.Dihedral]
 
 
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int

@@ -47,6 +47,7 @@ from app.core.watermark.robust import (
     _validate_rgb,
     embed_period,
     known_id_threshold,
+    sum_of_tiles,
 )
 
 log = logging.getLogger(__name__)
@@ -127,15 +128,15 @@ def register(copy_luma: np.ndarray, share_luma: np.ndarray) -> Registration | No
         inliers = int(inlier_mask.sum())
         if inliers < MIN_INLIERS or (best is not None and inliers <= best.inliers):
             continue
-        if not MIN_SCALE <= math.sqrt(abs(np.linalg.det(matrix[:, :2]))) * share_scale / copy_scale <= MAX_SCALE:
-            continue
         # Back to full-resolution coordinates of both images; undo the mirror on the share side.
         to_share = np.diag([1.0 / share_scale, 1.0 / share_scale, 1.0])
         if mirrored:
             to_share = to_share @ np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
         full = np.diag([1.0 / copy_scale, 1.0 / copy_scale, 1.0]) @ np.vstack([matrix, [0, 0, 1]]) \
             @ np.linalg.inv(to_share)
-        best = Registration(full[:2], inliers, mirrored)
+        candidate = Registration(full[:2], inliers, mirrored)
+        if MIN_SCALE <= candidate.scale <= MAX_SCALE:
+            best = candidate
     if best is None:
         return None
     return _refine(copy_luma, share_luma, best)
@@ -284,13 +285,9 @@ def _decode_residual(residual: np.ndarray, layout: TileLayout, known: _KnownIds 
     return None
 
 
-def _sum_of_tiles(work: np.ndarray, period: int) -> np.ndarray:
+def _plain_fold(work: np.ndarray, period: int) -> np.ndarray:
     """The residual's tiles added up as they are, resampled to the decoder's tile size."""
-    height, width = work.shape
-    rows, cols = -(-height // period) * period, -(-width // period) * period
-    padded = np.zeros((rows, cols), dtype=np.float64)
-    padded[:height, :width] = work
-    tile = padded.reshape(rows // period, period, cols // period, period).sum(axis=(0, 2))
+    tile = sum_of_tiles(work, period)
     if period != TILE_SIZE:
         tile = cv2.resize(tile, (TILE_SIZE, TILE_SIZE), interpolation=cv2.INTER_LINEAR)
     return tile
@@ -319,4 +316,4 @@ def _decode_aligned_tile(tile: np.ndarray, layout: TileLayout, known: _KnownIds 
 
 
 # Tried in this order on each residual (see `_decode_residual`).
-FOLDS = (_sum_of_tiles, _whitened_fold)
+FOLDS = (_plain_fold, _whitened_fold)

@@ -707,12 +707,15 @@ def _fold(luma: np.ndarray, lattice: _Lattice) -> np.ndarray:
     residual /= np.sqrt(cv2.GaussianBlur(residual * residual, (0, 0), FOLD_POWER_SIGMA)
                         + FOLD_POWER_FLOOR) ** FOLD_WEIGHT_EXPONENT
     residual = np.clip(residual, -FOLD_CLIP, FOLD_CLIP) * inside
+    return sum_of_tiles(residual, TILE_SIZE)
 
-    rows = -(-residual.shape[0] // TILE_SIZE) * TILE_SIZE
-    cols = -(-residual.shape[1] // TILE_SIZE) * TILE_SIZE
+
+def sum_of_tiles(image: np.ndarray, period: int) -> np.ndarray:
+    """The image cut into period × period tiles from pixel (0, 0) (zero-padded) and added up."""
+    rows, cols = -(-image.shape[0] // period) * period, -(-image.shape[1] // period) * period
     padded = np.zeros((rows, cols), dtype=np.float64)
-    padded[: residual.shape[0], : residual.shape[1]] = residual
-    return padded.reshape(rows // TILE_SIZE, TILE_SIZE, cols // TILE_SIZE, TILE_SIZE).sum(axis=(0, 2))
+    padded[: image.shape[0], : image.shape[1]] = image
+    return padded.reshape(rows // period, period, cols // period, period).sum(axis=(0, 2))
 
 
 def _dihedral(tile: np.ndarray, index: int) -> np.ndarray:

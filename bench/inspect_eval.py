@@ -84,6 +84,7 @@ def run(args, work: Path) -> int:
     seconds: dict[str, list[float]] = defaultdict(list)
     false_trials = false_named = 0
     used = 0
+    chains = [t for t in TRANSFORMS if t.name.startswith("chain")]
     for path in list_photos(args.photos):
         report = vault.import_paths([path], workers=1)
         if not report.imported:
@@ -100,6 +101,7 @@ def run(args, work: Path) -> int:
         used += 1
         # Every share of the photo is in the vault; the copy that "leaks" is one of them.
         leaked = outcomes[int(rng.integers(0, len(outcomes)))]
+        leaked_id = leaked.share.share_id
         shared = np.asarray(Image.open(leaked.out).convert("RGB"))
         megapixels = shared.shape[0] * shared.shape[1] / 1e6
         for transform in TRANSFORMS:
@@ -115,24 +117,23 @@ def run(args, work: Path) -> int:
             seconds[transform.name].append(time.perf_counter() - start)
             named = inspect_report.watermark_share_id
             trials[transform.name] += 1
-            right[transform.name] += named == leaked.share.share_id
-            wrong[transform.name] += named is not None and named != leaked.share.share_id
+            right[transform.name] += named == leaked_id
+            wrong[transform.name] += named is not None and named != leaked_id
             against_original[transform.name] += bool(inspect_report.watermark_against_original)
-            if named != leaked.share.share_id:
+            if named != leaked_id:
                 found = {m.photo_id for m in vault.build_matcher().match_bytes(data, thorough=True)}
                 print(f"  not named: {path.parent.name}/{path.name}, {transform.name} "
                       f"({'photo recognised' if photo_id in found else 'photo not recognised'})")
-        # The photo itself, never passed on as a share: nothing may be named.
-        original = np.asarray(Image.open(path).convert("RGB"))
-        chains = [t for t in TRANSFORMS if t.name.startswith("chain")]
+        # The photo itself, never passed on as a share: nothing may be named. (The seeds are
+        # drawn in a quick loop too, so that it sees the same copies as a full run.)
         seeds = [int(rng.integers(0, 2**31)) for _ in chains]
-        if args.only:
-            continue
-        for variant in [jpeg(original, 70), resize(original, 0.5)] + \
-                [t.apply(original, np.random.default_rng(seed)) for t, seed in zip(chains, seeds, strict=True)]:
-            inspect_report, _ = vault.inspect(png_bytes(np.ascontiguousarray(variant)))
-            false_trials += 1
-            false_named += inspect_report.watermark_share_id is not None
+        if not args.only:
+            original = np.asarray(Image.open(path).convert("RGB"))
+            for variant in [jpeg(original, 70), resize(original, 0.5)] + \
+                    [t.apply(original, np.random.default_rng(seed)) for t, seed in zip(chains, seeds, strict=True)]:
+                inspect_report, _ = vault.inspect(png_bytes(np.ascontiguousarray(variant)))
+                false_trials += 1
+                false_named += inspect_report.watermark_share_id is not None
         print(f"  {used:3d} {path.parent.name}/{path.name}: {time.time() - started:.0f} s", flush=True)
     if used == 0:
         print("skipped: no usable photos")

@@ -246,10 +246,22 @@ def test_robust_tampering_after_jpeg_is_found_and_recovered(robust_original, rob
     assert psnr(result.recovered[truth], robust_original[truth]) > psnr(tampered[truth], robust_original[truth]) + 5
 
 
+def test_an_edit_over_the_centre_is_found_and_recovered(key):
+    """The scale search used to look only at a window in the centre of the photo: an edit that
+    covers it left no pilots there to agree with, and the copy read as never immunized."""
+    original = photo("kodim23.png", (1024, 768))
+    copy = immunize(original, Mode.ROBUST, signing_private=key)
+    tampered, truth = paste(copy, photo("kodim04.png", (1024, 768)), (192, 576, 320, 704))
+    result = verify(jpeg(tampered, 75))
+    assert result is not None and result.verdict is Verdict.TAMPERED and result.recovered is not None
+    assert f1(result.mask, truth) > 0.9
+    assert psnr(result.recovered[truth], original[truth]) > psnr(tampered[truth], original[truth]) + 5
+
+
 def test_robust_self_check_reads_the_stream_back_from_platform_copies(robust_copy):
     from app.core.immunizer import robust
 
-    flagged = robust._flagged_after_processing(robust_copy, sturdy=False)
+    flagged = robust._flagged_after_processing(robust_copy, "1/2")
     assert flagged is not None and flagged.mean() <= 0.01
 
 
@@ -261,13 +273,13 @@ def test_a_photo_whose_stream_fails_the_self_check_gets_the_stronger_code(robust
 
     real_check, checks = robust._flagged_after_processing, []
 
-    def unreadable_at_rate_half(immunized, sturdy):
-        checks.append(sturdy)
-        return None if not sturdy else real_check(immunized, sturdy)
+    def unreadable_at_rate_half(immunized, code):
+        checks.append(code)
+        return None if code == "1/2" else real_check(immunized, code)
 
     monkeypatch.setattr(robust, "_flagged_after_processing", unreadable_at_rate_half)
     sturdy_copy = immunize(robust_original, Mode.ROBUST, signing_private=key)
-    assert checks[:2] == [False, True] and not np.array_equal(sturdy_copy, robust_copy)
+    assert checks[:2] == ["1/2", "1/3"] and not np.array_equal(sturdy_copy, robust_copy)
     assert psnr(sturdy_copy, robust_original) >= 38.0
     for processed in (sturdy_copy, jpeg(sturdy_copy, 75)):
         result = verify(processed)

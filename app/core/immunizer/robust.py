@@ -50,11 +50,22 @@ DATA_PER_BLOCK = len(COEFFS) - PILOTS_PER_BLOCK  # can measure every frequency's
 STEP = 20.0                          # QIM step, orthonormal DCT units on 0..255 luminance
 EMBED_PASSES = 4
 MAX_MESSAGE_BITS = 40_000            # longer photos repeat the codeword instead (Viterbi cost)
+# Puncturing patterns of the rate-1/3 convolutional code, weakest first: which of its three
+# outputs each step keeps (the pattern repeats). Immunize uses the first one that the photo's
+# platform copies survive; verify tries them in this order. A rate-2/3 pattern, (1, 1, 0) then
+# (1, 0, 0), passed that test on none of 11 training photos, so it is not offered.
+CODES = {
+    "1/2": ((1, 1, 0),),
+    "1/3": ((1, 1, 1),),
+}
 SCALES = (1.0, 0.75, 0.5, 0.8, 0.9, 2 / 3, 0.6, 0.7, 0.85, 0.95)
 PILOT_AGREEMENT = 0.72               # random bits agree half the time
 FOUND_AGREEMENT = 0.8                # stop looking for the scale (photos never immunized: ≤ 0.53)
 WINDOW_AGREEMENT = 0.6               # in the scale search's window: 10 standard deviations off chance
 SEARCH_BLOCKS = 48
+# Where the scale search looks, as fractions of the photo: the centre first, then the middles
+# of its quarters, for an edit over the centre leaves the centre window no pilots to agree.
+SEARCH_WINDOWS = ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75))
 SELF_CHECK_JPEG_QUALITY = 75         # the lowest quality the robust mode promises to survive
 MAX_EXCUSED_SHARE = 0.05             # of the blocks; more and the photo is checked as it is
 EXCUSE_ROUNDS = 2
@@ -71,12 +82,10 @@ RS_PARITY = 16
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def _layout(width: int, height: int, sturdy: bool = False):
-    """Everything the decoder derives from the size alone: dither, pilots, permutation, lengths.
-
-    `sturdy`: the stream under the full rate-1/3 code instead of the punctured rate-1/2 one, for
-    photos whose stream would not survive JPEG 75 otherwise (see `immunize`). Dither and pilots
-    are the same either way, so the scale search need not know which one a photo uses."""
+def _layout(width: int, height: int, code: str = "1/2"):
+    """Everything the decoder derives from the size alone and the code (a key of CODES):
+    dither, pilots, permutation, lengths. Dither and pilots are the same for every code, so the
+    scale search need not know which one a photo uses."""
     bh, bw = height // BLOCK, width // BLOCK
     n = bh * bw
     seed = int.from_bytes(hashlib.sha256(struct.pack(">II", width, height) + b"robust").digest()[:8], "big")
@@ -89,21 +98,24 @@ def _layout(width: int, height: int, sturdy: bool = False):
     pilots[pilot_mask] = rng.integers(0, 2, int(pilot_mask.sum()), dtype=np.uint8)
     pilots = (pilots, pilot_mask)
     slots = n * DATA_PER_BLOCK
-    message_bits = min(slots // (3 if sturdy else 2) - codec.CONSTRAINT_LENGTH, MAX_MESSAGE_BITS)
+    pattern = CODES[code]
+    kept_per_period = sum(map(sum, pattern))
+    message_bits = min(slots * len(pattern) // kept_per_period - codec.CONSTRAINT_LENGTH, MAX_MESSAGE_BITS)
     message_bits -= message_bits % 8
-    kept = _kept_outputs(message_bits, sturdy)
+    kept = _kept_outputs(message_bits, code)
     # Each embedding position carries one of the kept (unpunctured) code bits.
     position_to_bit = kept[rng.permutation(slots) % len(kept)]
     coded = codec.coded_length(message_bits)
     return bh, bw, dither, pilots, message_bits, coded, position_to_bit
 
 
-def _kept_outputs(message_bits: int, sturdy: bool) -> np.ndarray:
-    """Puncture the rate-1/3 code to rate 1/2: drop the third output of every step. The decoder
-    sees a zero (no opinion) there; the code keeps most of its strength and space goes up by half."""
-    coded = codec.coded_length(message_bits)
-    index = np.arange(coded)
-    return index if sturdy else index[index % codec.CODE_RATE_INVERSE != 2]
+def _kept_outputs(message_bits: int, code: str) -> np.ndarray:
+    """The coded bits that the puncturing pattern of `code` keeps. The decoder sees a zero (no
+    opinion) for the others; the code keeps most of its strength and the message gets room."""
+    pattern = np.array(CODES[code], dtype=bool)
+    index = np.arange(codec.coded_length(message_bits))
+    step, output = np.divmod(index, codec.CODE_RATE_INVERSE)
+    return index[pattern[step % len(pattern), output]]
 
 
 def _protected_bytes(message_bits: int) -> int:
@@ -181,10 +193,11 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     """Embed, then test the result the way a platform would treat it (JPEG 75 and a 0.75×
     downscale, both read back in full) and adjust:
 
-    * On very busy photos (fur, foliage) JPEG 75 scrambles more bits than the rate-1/2 code
-      corrects, so the signed stream could not be read and an untouched copy would verify as
-      TAMPERED. Those photos get the full rate-1/3 code: a smaller reference, a stream that
-      survives.
+    * The stream goes under the weakest code of CODES that survives: the weaker the code, the
+      more room for the reference, the better the recovery. A code must survive both platform
+      copies untouched, and a JPEG 75 copy with a quarter of the photo replaced (an edit that
+      large must still be recovered). Very busy photos (fur, foliage), whose bits JPEG 75
+      scrambles most, end with the full rate-1/3 code.
     * Where an untouched copy still reads as edited (sharp white-on-black text such as camera
       captions, whose ringing clips at 0 and 255), the blocks are listed in the signed stream
       and verify does not judge them: at most MAX_EXCUSED_SHARE of the photo, and nobody but
@@ -194,18 +207,22 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     h, w = pixels.shape[:2]
     digest = container.pixel_digest(pixels)
 
-    def embed(sturdy: bool, excused: np.ndarray | None) -> np.ndarray:
-        return _immunize_with_code(pixels, signing_private, digest, sturdy, excused)
+    def embed(code: str, excused: np.ndarray | None) -> np.ndarray:
+        return _immunize_with_code(pixels, signing_private, digest, code, excused)
 
-    sturdy, out = False, embed(False, None)
-    step(0.35)
-    flagged = _flagged_after_processing(out, sturdy)
-    if flagged is None:
+    out = code = flagged = None
+    for tried, candidate_code in enumerate(CODES):
         try:
-            sturdy, out = True, embed(True, None)
+            candidate = embed(candidate_code, None)
         except ImageTooSmallToImmunize:
-            return out  # no room for the stronger code: the best this photo allows
-        flagged = _flagged_after_processing(out, sturdy)
+            if out is None:
+                raise
+            return out  # no room for a stronger code: the best this photo allows
+        out, code = candidate, candidate_code
+        step(0.5 * (tried + 1) / len(CODES))
+        flagged = _flagged_after_processing(out, code)
+        if flagged is not None and _survives_tampering(out, code):
+            break
     step(0.6)
     excused = np.zeros((h // BLOCK, w // BLOCK), dtype=bool)
     for _ in range(EXCUSE_ROUNDS):
@@ -216,10 +233,10 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
         if wider.mean() > MAX_EXCUSED_SHARE:
             break
         try:
-            candidate = embed(sturdy, wider)
+            candidate = embed(code, wider)
         except ImageTooSmallToImmunize:
             break  # the list took the last bytes the reference needed
-        candidate_flagged = _flagged_after_processing(candidate, sturdy)
+        candidate_flagged = _flagged_after_processing(candidate, code)
         if candidate_flagged is None:
             break
         excused, out, flagged = wider, candidate, candidate_flagged
@@ -228,10 +245,10 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     return out
 
 
-def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: bytes, sturdy: bool,
+def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: bytes, code: str,
                         excused: np.ndarray | None) -> np.ndarray:
     h, w = pixels.shape[:2]
-    bh, bw, dither, pilots, message_bits, coded, position_to_bit = _layout(w, h, sturdy)
+    bh, bw, dither, pilots, message_bits, coded, position_to_bit = _layout(w, h, code)
     fixed = container.Stream("robust", w, h, b"qim14/15", digest, _pack_excused(excused), 1.0, b"")
     budget = _payload_bytes(message_bits) - len(fixed.sign(signing_private))
     if budget < 150:
@@ -278,14 +295,29 @@ def _platform_copies(immunized: np.ndarray) -> list[np.ndarray]:
     return [recompressed, downscaled]
 
 
-def _flagged_after_processing(immunized: np.ndarray, sturdy: bool) -> np.ndarray | None:
+def _survives_tampering(immunized: np.ndarray, code: str) -> bool:
+    """Whether the stream can still be read from a JPEG 75 copy whose middle quarter was
+    replaced (by the photo turned upside down: real content whose bits are wrong for here)."""
+    h, w = immunized.shape[:2]
+    edited = immunized.copy()
+    rows, cols = slice(h // 4, h // 4 + h // 2), slice(w // 4, w // 4 + w // 2)
+    edited[rows, cols] = immunized[::-1, ::-1][rows, cols]
+    buffer = io.BytesIO()
+    Image.fromarray(edited).save(buffer, "JPEG", quality=SELF_CHECK_JPEG_QUALITY)
+    with Image.open(buffer) as reloaded:
+        recompressed = np.asarray(reloaded.convert("RGB"))
+    work, layout, soft, unreliable, _ = _read(recompressed, (w, h), code)
+    return _decode_stream(work, layout, soft, unreliable) is not None
+
+
+def _flagged_after_processing(immunized: np.ndarray, code: str) -> np.ndarray | None:
     """Blocks that untouched platform copies of `immunized` would report as edited, or None
     if the signed stream can't be read back from one of them."""
     h, w = immunized.shape[:2]
     flagged = np.zeros((h // BLOCK, w // BLOCK), dtype=bool)
     reference = None  # both copies carry the same signed stream: decode its reference once
     for copy in _platform_copies(immunized):
-        work, layout, soft, unreliable, _ = _read(copy, (w, h), sturdy)
+        work, layout, soft, unreliable, _ = _read(copy, (w, h), code)
         decoded = _decode_stream(work, layout, soft, unreliable)
         if decoded is None:
             return None
@@ -364,25 +396,27 @@ def _read_blocks(luma: np.ndarray, rescaled: bool, dither: np.ndarray, values: n
     return soft, unreliable, float(agree.mean()) if agree.size else 0.0
 
 
-def _read(rgb: np.ndarray, size: tuple[int, int], sturdy: bool = False):
+def _read(rgb: np.ndarray, size: tuple[int, int], code: str = "1/2"):
     w0, h0 = size
     rescaled = (w0, h0) != (rgb.shape[1], rgb.shape[0])
     work = np.asarray(Image.fromarray(rgb).resize((w0, h0), Image.LANCZOS)) if rescaled else rgb
-    layout = _layout(w0, h0, sturdy)
+    layout = _layout(w0, h0, code)
     bh, bw, dither, (values, pilot_mask) = layout[:4]
     soft, unreliable, agreement = _read_blocks(_luma(work), rescaled, dither, values, pilot_mask, bh, bw)
     return work, layout, soft, unreliable, agreement
 
 
-def _window_agreement(rgb: np.ndarray, size: tuple[int, int]) -> float:
-    """Pilot agreement in a centre window of up to SEARCH_BLOCKS² blocks, were the photo
-    immunized at `size`: enough bits to tell (random ones agree 50 ± 1 %), and the scale
-    search need not resize the whole photo for each of its ~30 candidate sizes."""
+def _window_agreement(rgb: np.ndarray, size: tuple[int, int], centre: tuple[float, float]) -> float:
+    """Pilot agreement in a window of up to SEARCH_BLOCKS² blocks around `centre` (fractions of
+    width and height), were the photo immunized at `size`: enough bits to tell (random ones
+    agree 50 ± 1 %), and the scale search need not resize the whole photo for each of its ~30
+    candidate sizes."""
     w0, h0 = size
     h, w = rgb.shape[:2]
     bh, bw = h0 // BLOCK, w0 // BLOCK
     sh, sw = min(bh, SEARCH_BLOCKS), min(bw, SEARCH_BLOCKS)
-    by, bx = (bh - sh) // 2, (bw - sw) // 2
+    by = min(max(0, round(bh * centre[1] - sh / 2)), bh - sh)
+    bx = min(max(0, round(bw * centre[0] - sw / 2)), bw - sw)
     x0, y0, x1, y1 = bx * BLOCK, by * BLOCK, (bx + sw) * BLOCK, (by + sh) * BLOCK
     rescaled = (w0, h0) != (w, h)
     if rescaled:
@@ -428,19 +462,27 @@ def _decode_stream(work: np.ndarray, layout, soft: np.ndarray, unreliable: np.nd
     return None
 
 
+def _find_scale(pixels: np.ndarray, step) -> tuple[tuple[int, int] | None, float]:
+    """The size the photo was most likely immunized at, and its window's pilot agreement."""
+    h, w = pixels.shape[:2]
+    best_size, best_agreement = None, 0.0
+    for centre in SEARCH_WINDOWS:
+        for size in _candidate_sizes(w, h):
+            agreement = _window_agreement(pixels, size, centre)
+            if agreement > best_agreement:
+                best_size, best_agreement = size, agreement
+            if agreement >= FOUND_AGREEMENT:
+                return best_size, best_agreement
+            step(0.05)
+    return best_size, best_agreement
+
+
 def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
            cancel: CancelFn | None = None) -> Verification | None:
     step = stepper(progress, cancel, "verifying")
 
     h, w = pixels.shape[:2]
-    best_size, best_agreement = None, 0.0
-    for size in _candidate_sizes(w, h):
-        agreement = _window_agreement(pixels, size)
-        if agreement > best_agreement:
-            best_size, best_agreement = size, agreement
-        if agreement >= FOUND_AGREEMENT:
-            break
-        step(0.05)
+    best_size, best_agreement = _find_scale(pixels, step)
     if best_size is None or best_agreement < WINDOW_AGREEMENT:
         return None
     work, layout, soft, unreliable, agreement = _read(pixels, best_size)
@@ -449,12 +491,14 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     h0, w0 = work.shape[:2]
     step(0.4)
 
-    decoded = _decode_stream(work, layout, soft, unreliable)
-    if decoded is None:
-        # The stream may be under the stronger code (see `immunize`): same blocks, same pilots.
-        sturdy_layout = _layout(w0, h0, sturdy=True)
-        decoded = _decode_stream(work, sturdy_layout, soft, unreliable)
-        layout = sturdy_layout if decoded is not None else layout
+    # Which code the stream is under is read by trying them (see `immunize`): same blocks,
+    # same pilots, and only the right one passes Reed-Solomon and the signature.
+    decoded = None
+    for code in CODES:
+        layout = _layout(w0, h0, code)
+        decoded = _decode_stream(work, layout, soft, unreliable)
+        if decoded is not None:
+            break
     stream, message = decoded if decoded is not None else (None, None)
     bh, bw, _, pilots = layout[:4]
     values, pilot_mask = pilots

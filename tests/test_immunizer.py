@@ -248,8 +248,12 @@ def test_robust_tampering_after_jpeg_is_found_and_recovered(robust_original, rob
 
 def test_an_edit_over_the_centre_is_found_and_recovered(key):
     """The scale search used to look only at a window in the centre of the photo: an edit that
-    covers it left no pilots there to agree with, and the copy read as never immunized."""
+    covers it left no pilots there to agree with, and the copy read as never immunized. The
+    photo is large enough for its stream to be cut into two codewords."""
+    from app.core.immunizer import robust
+
     original = photo("kodim23.png", (1024, 768))
+    assert robust._layout(1024, 768).chunks == 2  # the stream is two codewords, decoded side by side
     copy = immunize(original, Mode.ROBUST, signing_private=key)
     tampered, truth = paste(copy, photo("kodim04.png", (1024, 768)), (192, 576, 320, 704))
     result = verify(jpeg(tampered, 75))
@@ -306,8 +310,8 @@ def test_a_caption_bar_that_recompression_scrambles_is_excused_and_the_rest_stil
     captioned = np.asarray(image)
     copy = immunize(captioned, Mode.ROBUST, signing_private=key)
 
-    work, layout, soft, unreliable, _ = robust._read(copy, (512, 768))
-    stream, _ = robust._decode_stream(work, layout, soft, unreliable)
+    work, _, soft, unreliable, _ = robust._read(copy, (512, 768))
+    _, (stream, _) = robust._decode_under_any_code(work, soft, unreliable)
     excused = robust._unpack_excused(stream.exceptions, 64 * 96).reshape(96, 64)
     assert excused.any() and excused.mean() <= robust.MAX_EXCUSED_SHARE
     assert set(np.nonzero(excused)[0]) <= set(range(89, 96))  # the caption's block rows, and a margin

@@ -24,6 +24,7 @@ import hashlib
 import io
 import struct
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -49,7 +50,12 @@ PILOTS_PER_BLOCK = 3                 # which three rotates from block to block, 
 DATA_PER_BLOCK = len(COEFFS) - PILOTS_PER_BLOCK  # can measure every frequency's error rate
 STEP = 20.0                          # QIM step, orthonormal DCT units on 0..255 luminance
 EMBED_PASSES = 4
-MAX_MESSAGE_BITS = 40_000            # longer photos repeat the codeword instead (Viterbi cost)
+# The stream of a large photo is cut into codewords of at most CHUNK_BITS message bits, decoded
+# side by side; beyond MAX_MESSAGE_BITS (a 40 KB reference) the codewords repeat instead. On
+# three 3-5 MP photos, raising that limit from 40,000 bits recovered edited regions 1.4-4.4 dB
+# closer to the original after JPEG 75.
+CHUNK_BITS = 40_000
+MAX_MESSAGE_BITS = 8 * CHUNK_BITS
 # Puncturing patterns of the rate-1/3 convolutional code, weakest first: which of its three
 # outputs each step keeps (the pattern repeats). Immunize uses the first one that the photo's
 # platform copies survive; verify tries them in this order. A rate-2/3 pattern, (1, 1, 0) then
@@ -82,7 +88,28 @@ RS_PARITY = 16
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def _layout(width: int, height: int, code: str = "1/2"):
+class _Layout(NamedTuple):
+    bh: int
+    bw: int
+    dither: np.ndarray          # [block, frequency]
+    pilots: tuple[np.ndarray, np.ndarray]  # (values, mask), [block, frequency]
+    message_bits: int           # in all codewords
+    chunks: int                 # codewords the message is cut into
+    position_to_bit: np.ndarray  # data position -> index into the codewords, end to end
+
+    @property
+    def coded(self) -> int:
+        return self.chunks * codec.coded_length(self.message_bits // self.chunks)
+
+    def encode(self, message: np.ndarray) -> np.ndarray:
+        return codec.conv_encode_rows(message.reshape(self.chunks, -1)).ravel()
+
+    def decode(self, combined_soft: np.ndarray) -> np.ndarray:
+        rows = combined_soft.reshape(self.chunks, -1)
+        return codec.viterbi_decode_rows(rows, self.message_bits // self.chunks).ravel()
+
+
+def _layout(width: int, height: int, code: str = "1/2") -> _Layout:
     """Everything the decoder derives from the size alone and the code (a key of CODES):
     dither, pilots, permutation, lengths. Dither and pilots are the same for every code, so the
     scale search need not know which one a photo uses."""
@@ -100,13 +127,16 @@ def _layout(width: int, height: int, code: str = "1/2"):
     slots = n * DATA_PER_BLOCK
     pattern = CODES[code]
     kept_per_period = sum(map(sum, pattern))
-    message_bits = min(slots * len(pattern) // kept_per_period - codec.CONSTRAINT_LENGTH, MAX_MESSAGE_BITS)
-    message_bits -= message_bits % 8
-    kept = _kept_outputs(message_bits, code)
+    steps = slots * len(pattern) // kept_per_period  # trellis steps the slots hold, tails included
+    chunks = -(-min(steps, MAX_MESSAGE_BITS) // CHUNK_BITS)
+    chunk_bits = min(steps // chunks - codec.CONSTRAINT_LENGTH, MAX_MESSAGE_BITS // chunks)
+    chunk_bits -= chunk_bits % 8
+    kept_in_one = _kept_outputs(chunk_bits, code)
+    coded_in_one = codec.coded_length(chunk_bits)
+    kept = (np.arange(chunks)[:, None] * coded_in_one + kept_in_one[None, :]).ravel()
     # Each embedding position carries one of the kept (unpunctured) code bits.
     position_to_bit = kept[rng.permutation(slots) % len(kept)]
-    coded = codec.coded_length(message_bits)
-    return bh, bw, dither, pilots, message_bits, coded, position_to_bit
+    return _Layout(bh, bw, dither, pilots, chunks * chunk_bits, chunks, position_to_bit)
 
 
 def _kept_outputs(message_bits: int, code: str) -> np.ndarray:
@@ -181,7 +211,7 @@ def _embed_bits(rgb: np.ndarray, bits: np.ndarray, dither: np.ndarray, bh: int, 
     return out.astype(np.uint8)
 
 
-def _all_bits(coded_bits: np.ndarray, pilots, position_to_bit: np.ndarray, n: int) -> np.ndarray:
+def _all_bits(coded_bits: np.ndarray, pilots, position_to_bit: np.ndarray) -> np.ndarray:
     values, pilot_mask = pilots
     bits = values.copy()
     bits[~pilot_mask] = coded_bits[position_to_bit]
@@ -248,7 +278,8 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
 def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: bytes, code: str,
                         excused: np.ndarray | None) -> np.ndarray:
     h, w = pixels.shape[:2]
-    bh, bw, dither, pilots, message_bits, coded, position_to_bit = _layout(w, h, code)
+    layout = _layout(w, h, code)
+    message_bits = layout.message_bits
     fixed = container.Stream("robust", w, h, b"qim14/15", digest, _pack_excused(excused), 1.0, b"")
     budget = _payload_bytes(message_bits) - len(fixed.sign(signing_private))
     if budget < 150:
@@ -261,8 +292,8 @@ def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: byte
     signed = stream.sign(signing_private)
     protected = bytes(RSCodec(RS_PARITY).encode(signed.ljust(_payload_bytes(message_bits), b"\0")))
     message = np.unpackbits(np.frombuffer(protected.ljust(message_bits // 8, b"\0"), dtype=np.uint8))
-    bits = _all_bits(codec.conv_encode(message), pilots, position_to_bit, bh * bw)
-    return _embed_bits(pixels, bits, dither, bh, bw)
+    bits = _all_bits(layout.encode(message), layout.pilots, layout.position_to_bit)
+    return _embed_bits(pixels, bits, layout.dither, layout.bh, layout.bw)
 
 
 def _pack_excused(excused: np.ndarray | None) -> bytes:
@@ -406,7 +437,7 @@ def _read(rgb: np.ndarray, size: tuple[int, int], code: str = "1/2"):
     return work, layout, soft, unreliable, agreement
 
 
-def _window_agreement(rgb: np.ndarray, size: tuple[int, int], centre: tuple[float, float]) -> float:
+def _window_agreement(rgb: np.ndarray, size: tuple[int, int], layout: _Layout, centre: tuple[float, float]) -> float:
     """Pilot agreement in a window of up to SEARCH_BLOCKS² blocks around `centre` (fractions of
     width and height), were the photo immunized at `size`: enough bits to tell (random ones
     agree 50 ± 1 %), and the scale search need not resize the whole photo for each of its ~30
@@ -424,16 +455,16 @@ def _window_agreement(rgb: np.ndarray, size: tuple[int, int], centre: tuple[floa
         window = np.asarray(Image.fromarray(rgb).resize((x1 - x0, y1 - y0), Image.LANCZOS, box=box))
     else:
         window = rgb[y0:y1, x0:x1]
-    _, _, dither, (values, pilot_mask) = _layout(w0, h0)[:4]
+    dither, (values, pilot_mask) = layout.dither, layout.pilots
     rows = ((by + np.arange(sh))[:, None] * bw + bx + np.arange(sw)[None, :]).ravel()
     return _read_blocks(_luma(window), rescaled, dither[rows], values[rows], pilot_mask[rows], sh, sw)[2]
 
 
-def _decode_stream(work: np.ndarray, layout, soft: np.ndarray, unreliable: np.ndarray):
+def _decode_stream(work: np.ndarray, layout: _Layout, soft: np.ndarray, unreliable: np.ndarray):
     """(stream, message bits) read from the blocks' soft bits, or None if it can't be read."""
-    bh, bw, dither, pilots, message_bits, coded, position_to_bit = layout
+    bh, bw, message_bits = layout.bh, layout.bw, layout.message_bits
     n = bh * bw
-    values, pilot_mask = pilots
+    values, pilot_mask = layout.pilots
     wrong = ((soft > 0) != (values == 1)) & pilot_mask & ~unreliable[:, None]
     pilot_errors = wrong.sum(axis=1)
     # Error rate of each frequency, measured on the pilots, turned into a log-likelihood weight:
@@ -451,8 +482,8 @@ def _decode_stream(work: np.ndarray, layout, soft: np.ndarray, unreliable: np.nd
     for weights in (np.ones(n), texture_weight,
                     np.where(missing_pilots | unreliable, 0.0, texture_weight)):
         data_soft = (soft * frequency_weight[None, :] * weights[:, None])[~pilot_mask]
-        combined = np.bincount(position_to_bit, weights=data_soft, minlength=coded)
-        message = codec.viterbi_decode(combined, message_bits)
+        combined = np.bincount(layout.position_to_bit, weights=data_soft, minlength=layout.coded)
+        message = layout.decode(combined)
         received = np.packbits(message).tobytes()
         try:
             payload = bytes(RSCodec(RS_PARITY).decode(received[:_protected_bytes(message_bits)])[0])
@@ -466,15 +497,29 @@ def _find_scale(pixels: np.ndarray, step) -> tuple[tuple[int, int] | None, float
     """The size the photo was most likely immunized at, and its window's pilot agreement."""
     h, w = pixels.shape[:2]
     best_size, best_agreement = None, 0.0
-    for centre in SEARCH_WINDOWS:
-        for size in _candidate_sizes(w, h):
-            agreement = _window_agreement(pixels, size, centre)
+    for size in _candidate_sizes(w, h):
+        layout = _layout(*size)
+        for centre in SEARCH_WINDOWS:
+            agreement = _window_agreement(pixels, size, layout, centre)
             if agreement > best_agreement:
                 best_size, best_agreement = size, agreement
             if agreement >= FOUND_AGREEMENT:
                 return best_size, best_agreement
-            step(0.05)
+        step(0.05)
     return best_size, best_agreement
+
+
+def _decode_under_any_code(work: np.ndarray, soft: np.ndarray, unreliable: np.ndarray):
+    """(layout, decoded stream or None). Which code a stream is under is found by trying them
+    (see `immunize`): same blocks, same pilots, and only the right one passes Reed-Solomon and
+    the signature."""
+    h0, w0 = work.shape[:2]
+    for code in CODES:
+        layout = _layout(w0, h0, code)
+        decoded = _decode_stream(work, layout, soft, unreliable)
+        if decoded is not None:
+            return layout, decoded
+    return layout, None
 
 
 def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
@@ -491,14 +536,7 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     h0, w0 = work.shape[:2]
     step(0.4)
 
-    # Which code the stream is under is read by trying them (see `immunize`): same blocks,
-    # same pilots, and only the right one passes Reed-Solomon and the signature.
-    decoded = None
-    for code in CODES:
-        layout = _layout(w0, h0, code)
-        decoded = _decode_stream(work, layout, soft, unreliable)
-        if decoded is not None:
-            break
+    layout, decoded = _decode_under_any_code(work, soft, unreliable)
     stream, message = decoded if decoded is not None else (None, None)
     bh, bw, _, pilots = layout[:4]
     values, pilot_mask = pilots
@@ -523,11 +561,11 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
                         signature_valid=True, details={"scale": round(w / w0, 4), "tampered_blocks": int(tampered.sum())})
 
 
-def _tampered_map(layout, soft: np.ndarray, unreliable: np.ndarray, stream: container.Stream,
+def _tampered_map(layout: _Layout, soft: np.ndarray, unreliable: np.ndarray, stream: container.Stream,
                   message: np.ndarray, reference_on_grid: np.ndarray) -> np.ndarray:
     """Blocks judged edited: every expected bit compared with what the block holds."""
-    bh, bw, _, pilots, _, _, position_to_bit = layout
-    expected = _all_bits(codec.conv_encode(message), pilots, position_to_bit, bh * bw)
+    bh, bw = layout.bh, layout.bw
+    expected = _all_bits(layout.encode(message), layout.pilots, layout.position_to_bit)
     errors = ((soft > 0) != (expected == 1)).sum(axis=1)
     # A black or white box pasted over the photo is pinned too: excuse a pinned block only where
     # the signed reference says the photo was black or white there.

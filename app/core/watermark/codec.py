@@ -97,6 +97,9 @@ _INPUT_OF_STATE = (_states >> (_MEMORY - 1)) & 1
 _PREDECESSORS = np.stack([((_states << 1) & (_N_STATES - 1)) | dropped for dropped in (0, 1)])
 
 
+_STEPS_PER_BATCH = 2048  # trellis steps whose branch gains are computed in one product
+
+
 def coded_length(n_message_bits: int) -> int:
     return (n_message_bits + _MEMORY) * CODE_RATE_INVERSE
 
@@ -125,27 +128,37 @@ def viterbi_decode(soft: np.ndarray, n_message_bits: int) -> np.ndarray:
     form, which is the maximum-likelihood metric for Gaussian noise and does not need
     the noise level.
     """
+    return viterbi_decode_rows(np.asarray(soft).reshape(1, -1), n_message_bits)[0]
+
+
+def viterbi_decode_rows(soft: np.ndarray, n_message_bits: int) -> np.ndarray:
+    """`viterbi_decode` of every row of a 2-D array of soft values at once (codewords of the
+    same length). The trellis walk is a Python loop over steps, so decoding many codewords side
+    by side costs little more than decoding one."""
+    n_rows = soft.shape[0]
     n_steps = n_message_bits + _MEMORY
-    soft = np.asarray(soft, dtype=np.float64).reshape(n_steps, CODE_RATE_INVERSE)
-    signed_outputs = 2.0 * _OUTPUT_BITS - 1.0  # [b, s, k]
-    metrics = np.full(_N_STATES, -np.inf)
-    metrics[0] = 0.0
-    chosen_predecessor = np.empty((n_steps, _N_STATES), dtype=np.int16)
-    # Branch gain of entering next-state `ns` from predecessor p: the outputs of register
-    # (input(ns) << _MEMORY) | p.
-    inputs = _INPUT_OF_STATE
-    for step in range(n_steps):
-        branch = signed_outputs @ soft[step]  # [b, s]
-        candidates = np.stack(
-            [metrics[_PREDECESSORS[d]] + branch[inputs, _PREDECESSORS[d]] for d in (0, 1)]
-        )
-        best = np.argmax(candidates, axis=0)
-        chosen_predecessor[step] = _PREDECESSORS[best, _states]
-        metrics = candidates[best, _states]
+    soft = np.asarray(soft, dtype=np.float64).reshape(n_rows, n_steps, CODE_RATE_INVERSE)
+    signed_outputs = (2.0 * _OUTPUT_BITS - 1.0).reshape(-1, CODE_RATE_INVERSE)  # [(b, s), k]
+    # Branch gain of entering next-state `ns` from its predecessor p = _PREDECESSORS[d, ns]:
+    # the outputs of register (input(ns) << _MEMORY) | p, as columns of the [(b, s)] product.
+    entering = [_INPUT_OF_STATE * _N_STATES + _PREDECESSORS[d] for d in (0, 1)]
+    rows = np.arange(n_rows)
+    metrics = np.full((n_rows, _N_STATES), -np.inf)
+    metrics[:, 0] = 0.0
+    chosen_predecessor = np.empty((n_steps, n_rows, _N_STATES), dtype=np.int16)
+    for first in range(0, n_steps, _STEPS_PER_BATCH):
+        branches = soft[:, first:first + _STEPS_PER_BATCH] @ signed_outputs.T  # [row, step, (b, s)]
+        gains = [branches[:, :, columns] for columns in entering]
+        for offset in range(branches.shape[1]):
+            via_0 = metrics[:, _PREDECESSORS[0]] + gains[0][:, offset]
+            via_1 = metrics[:, _PREDECESSORS[1]] + gains[1][:, offset]
+            second_better = via_1 > via_0
+            chosen_predecessor[first + offset] = np.where(second_better, _PREDECESSORS[1], _PREDECESSORS[0])
+            metrics = np.where(second_better, via_1, via_0)
     # The tail forces the final state to 0; walk back from there.
-    state = 0
-    decoded = np.empty(n_steps, dtype=np.uint8)
+    state = np.zeros(n_rows, dtype=np.int64)
+    decoded = np.empty((n_rows, n_steps), dtype=np.uint8)
     for step in range(n_steps - 1, -1, -1):
-        decoded[step] = _INPUT_OF_STATE[state]
-        state = chosen_predecessor[step, state]
-    return decoded[:n_message_bits]
+        decoded[:, step] = _INPUT_OF_STATE[state]
+        state = chosen_predecessor[step, rows, state]
+    return decoded[:, :n_message_bits]

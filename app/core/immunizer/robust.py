@@ -81,6 +81,11 @@ MIN_REGION_BLOCKS = 12
 # benchmark's attacks after JPEG 75 and a 0.75x resize: 182 edited regions averaged 5.75 to 6.8,
 # the clusters JPEG 75 left in untouched areas 3.2 to 4.1.
 REGION_MEAN_ERRORS = 5.0
+# The recovered photo takes the reference this many blocks beyond the flagged ones: a block an
+# edit only grazes can keep enough bits to pass, and the slivers of the edit it holds used to
+# stay in the recovered photo. On 33 splices of training photos after JPEG 75 the recovered
+# region came 22.4 -> 24.3 dB close to the original (2 blocks: 24.5 dB, for twice the ring).
+RECOVERY_MARGIN_BLOCKS = 1
 _TOO_SMALL = "this photo is too small to carry its recovery data in the robust mode (it needs about 400 × 300 pixels)"
 # Outer Reed-Solomon code (16 parity bytes per 255): Viterbi leaves its rare errors in short
 # bursts, a few bytes long, which this cleans up so the signature can match.
@@ -554,7 +559,9 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     reference_on_grid = reference if (w, h) == (w0, h0) else container.decode_reference(stream.reference, w0, h0)
     tampered = _tampered_map(layout, soft, unreliable, stream, message, reference_on_grid)
     mask = _to_input_size(lifting.grid_mask(tampered, w0, h0), w, h)
-    recovered = np.where(mask[..., None], reference, pixels)
+    margin = 2 * RECOVERY_MARGIN_BLOCKS + 1
+    rebuilt = _to_input_size(lifting.grid_mask(ndimage.binary_dilation(tampered, np.ones((margin, margin))), w0, h0), w, h)
+    recovered = np.where(rebuilt[..., None], reference, pixels)
     step(1.0)
     verdict = Verdict.TAMPERED if mask.any() else Verdict.AUTHENTIC
     return Verification(verdict, Mode.ROBUST, mask, recovered, float(mask.mean()), signer=stream.public_key,

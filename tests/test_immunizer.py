@@ -76,6 +76,30 @@ def robust_copy(robust_original, key) -> np.ndarray:
 
 # --- building blocks ---------------------------------------------------------------------------
 
+def test_the_reference_keeps_only_the_av1_data_and_rebuilds_the_avif_file_exactly():
+    from app.core.immunizer import container
+
+    source = Image.fromarray(photo("kodim23.png", (384, 256)))
+    whole = container._avif(source, 20)
+    compact = container._compact(whole)
+    assert len(compact) < len(whole) - 250  # the container boxes are gone
+    assert container._expand(compact) == whole
+    # references written before the compact form (whole AVIF files) still read
+    assert np.array_equal(container.decode_reference(whole, 384, 256), container.decode_reference(compact, 384, 256))
+    with pytest.raises(ValueError):
+        container.decode_reference(compact[:10], 384, 256)
+
+
+def test_the_reference_fits_its_budget_and_resembles_the_photo():
+    from app.core.immunizer import container
+
+    original = photo("kodim23.png", (768, 512))
+    for budget in (1500, 4000):
+        data, scale = container.encode_reference(original, budget)
+        assert len(data) <= budget and scale in (1.0, 0.5, 0.25, 0.125)
+        assert psnr(container.decode_reference(data, 768, 512), original) > 24
+
+
 def test_fountain_rebuilds_data_from_any_large_enough_subset():
     rng = np.random.default_rng(3)
     data = rng.integers(0, 1 << 16, 3000).astype(np.uint16)

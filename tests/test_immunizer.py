@@ -305,6 +305,26 @@ def test_robust_recovery_reaches_one_block_beyond_the_flagged_area(robust_origin
     assert np.array_equal(result.recovered[far], received[far])  # the rest is the copy as it came
 
 
+def test_a_splice_whose_pilots_look_right_is_found_by_the_first_try_and_left_out(monkeypatch):
+    """A region pasted from another photo immunized at the same size, at the same place, carries
+    the right pilots (they depend on the size only), so the pilots can't tell the decoder to
+    leave it out, and over 16 % of the photo the stream no longer reads. The failed message is
+    nearly right all the same; re-encoded, it shows the pasted blocks, and without them it reads.
+    (A fixed key: Ed25519 signatures are deterministic, so the streams are the same every run.)"""
+    from app.core.immunizer import robust
+
+    key = bytes(range(32))
+    copy = immunize(photo("kodim04.png", (512, 768)), Mode.ROBUST, signing_private=key)
+    donor = immunize(photo("kodim23.png", (512, 768)), Mode.ROBUST, signing_private=key)
+    edited = copy.copy()
+    edited[230:537, 153:358] = donor[230:537, 153:358]
+    work, _, soft, unreliable, _ = robust._read(jpeg(edited, 75), (512, 768))
+    monkeypatch.setattr(robust, "REDECODE_ROUNDS", 0)
+    assert robust._decode_under_any_code(work, soft, unreliable)[1] is None
+    monkeypatch.setattr(robust, "REDECODE_ROUNDS", 2)
+    assert robust._decode_under_any_code(work, soft, unreliable)[1] is not None
+
+
 def test_robust_self_check_reads_the_stream_back_from_platform_copies(robust_copy):
     from app.core.immunizer import robust
 

@@ -60,8 +60,7 @@ def splice(immunized: np.ndarray, donor: np.ndarray, fraction: float, rng: np.ra
     return out, mask
 
 
-def run(path: Path, donor: np.ndarray, key: bytes, seed: int) -> dict[str, list]:
-    original = load_rgb(path)
+def run(original: np.ndarray, path: Path, donor: np.ndarray, key: bytes, seed: int) -> dict[str, list]:
     rows: dict[str, list] = {}
     for name, limit in LIMITS.items():
         robust.MAX_MESSAGE_BITS = limit
@@ -102,9 +101,9 @@ def main() -> int:
              "|---|---:|---|---:|" + "---:|" * len(FRACTIONS)]
     gains = []
     for index, path in enumerate(photos):
-        donor = load_rgb(photos[(index + 1) % len(photos)])
-        rows = run(path, donor, key, args.seed)
-        mp = np.prod(load_rgb(path).shape[:2]) / 1e6
+        original, donor = load_rgb(path), load_rgb(photos[(index + 1) % len(photos)])
+        rows = run(original, path, donor, key, args.seed)
+        mp = np.prod(original.shape[:2]) / 1e6
         for name, (immunize_s, cells) in rows.items():
             text = [f"{p:.2f} dB ({f1:.2f}, {v:.1f} s)" if p is not None else f"no recovery ({f1:.2f}, {v:.1f} s)"
                     for p, f1, v in cells]

@@ -317,16 +317,13 @@ def test_a_splice_whose_pilots_look_right_is_found_by_the_first_try_and_left_out
     key = bytes(range(32))
     copy = immunize(photo("kodim04.png", (512, 768)), Mode.ROBUST, signing_private=key)
     donor = immunize(photo("kodim23.png", (512, 768)), Mode.ROBUST, signing_private=key)
-    edited = copy.copy()
-    edited[192:576, 128:384] = donor[192:576, 128:384]
+    edited, truth = paste(copy, donor, (192, 576, 128, 384))
     work, _, soft, unreliable, _ = robust._read(jpeg(edited, 75), (512, 768))
     monkeypatch.setattr(robust, "REDECODE_ROUNDS", 0)
     assert robust._decode_under_any_code(work, soft, unreliable)[1] is None
     monkeypatch.undo()
     assert robust._decode_under_any_code(work, soft, unreliable)[1] is not None
     result = verify(jpeg(edited, 75))
-    truth = np.zeros((768, 512), dtype=bool)
-    truth[192:576, 128:384] = True
     assert result.verdict is Verdict.TAMPERED and result.recovered is not None and f1(result.mask, truth) > 0.9
 
 

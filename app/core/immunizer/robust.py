@@ -122,6 +122,12 @@ RS_PARITY = 16
 # at a neighbourhood mean of 3 wrong bits read splices up to 16 % of the photo, 5 rounds at 2.5
 # up to 25 %.
 REDECODE_ROUNDS = 5
+# The second pilot of each block is flipped by a bit of the photo's nonce (`_nonce_of`): a region
+# pasted from another photo immunized at the same size, at the same place, carried pilots that
+# all looked right, so nothing showed the decoder to leave it out (the convolutional code got
+# there by blaming the blocks its failed message disagreed with; belief propagation's failed
+# guess agrees with the bits read, so the LDPC codes could not). Now half its blocks miss a pilot.
+NONCE_BITS = 64
 LLR_BINS = 16                        # strengths of soft bit the pilots calibrate (`_log_likelihoods`)
 SUSPECT_NEIGHBOURHOOD_ERRORS = 2.5   # mean wrong bits of 12 around a block: edited ~6, untouched ~1
 MAX_SUSPECT_SHARE = 0.5
@@ -138,6 +144,26 @@ class _Layout(NamedTuple):
     position_to_bit: np.ndarray  # data position -> index into the codewords, end to end
     code: str                   # the key of CODES it was built for
     parity_bits: int = 0        # of the LDPC codeword
+    keyed: np.ndarray | None = None     # [block, frequency]: the pilots the photo's nonce flips
+    unkeyed: np.ndarray | None = None   # [block, frequency]: pilot values before that
+    nonce_bit: np.ndarray | None = None  # [block]: which bit of the nonce flips its keyed pilot
+
+    @property
+    def fixed_pilots(self) -> np.ndarray:
+        """[block, frequency]: the pilots that depend on the size alone (the scale search's)."""
+        return self.pilots[1] & ~self.keyed
+
+    def with_nonce(self, nonce: np.ndarray) -> _Layout:
+        """This layout with its keyed pilots flipped by `nonce` (NONCE_BITS bits)."""
+        flips = self.keyed & nonce[self.nonce_bit].astype(bool)[:, None]
+        return self._replace(pilots=(self.unkeyed ^ flips, self.pilots[1]))
+
+    def read_nonce(self, soft: np.ndarray, unreliable: np.ndarray) -> np.ndarray:
+        """The nonce a copy carries: each bit voted by the keyed pilots of its blocks (dozens
+        to thousands each, strewn over the photo), so an edit or re-compression can't turn it."""
+        blocks, frequencies = np.nonzero(self.keyed)
+        flipped = soft[blocks, frequencies] * (1 - 2.0 * self.unkeyed[blocks, frequencies]) * ~unreliable[blocks]
+        return (np.bincount(self.nonce_bit[blocks], weights=flipped, minlength=NONCE_BITS) > 0).astype(np.uint8)
 
     def all_bits(self, message: np.ndarray, coded: np.ndarray | None = None) -> np.ndarray:
         """[block, frequency]: the pilots, and where the data go the message's code bits
@@ -215,6 +241,10 @@ def _layout(width: int, height: int, code: str = _FIRST_CODE) -> _Layout:
         pilot_mask[np.arange(n), (np.arange(n) + j * _PILOT_SPACING) % len(COEFFS)] = True
     pilots = np.zeros((n, len(COEFFS)), dtype=np.uint8)
     pilots[pilot_mask] = rng.integers(0, 2, int(pilot_mask.sum()), dtype=np.uint8)
+    keyed = np.zeros_like(pilot_mask)
+    keyed[np.arange(n), (np.arange(n) + _PILOT_SPACING) % len(COEFFS)] = True  # the second pilot
+    # Each nonce bit's blocks are strewn over the photo, so an edit takes a like share of each.
+    keys = dict(keyed=keyed, unkeyed=pilots, nonce_bit=rng.integers(0, NONCE_BITS, n))
     pilots = (pilots, pilot_mask)
     slots = n * DATA_PER_BLOCK
     rate = CODES[code].ldpc_rate
@@ -223,7 +253,7 @@ def _layout(width: int, height: int, code: str = _FIRST_CODE) -> _Layout:
         length = min(slots, int(MAX_MESSAGE_BITS / rate))
         message_bits = int(length * rate) // 8 * 8
         position_to_bit = rng.permutation(slots) % length
-        return _Layout(bh, bw, dither, pilots, message_bits, 1, position_to_bit, code, length - message_bits)
+        return _Layout(bh, bw, dither, pilots, message_bits, 1, position_to_bit, code, length - message_bits, **keys)
     pattern = CODES[code].puncture
     kept_per_period = sum(map(sum, pattern))
     steps = slots * len(pattern) // kept_per_period  # trellis steps the slots hold, tails included
@@ -235,7 +265,12 @@ def _layout(width: int, height: int, code: str = _FIRST_CODE) -> _Layout:
     kept = (np.arange(chunks)[:, None] * coded_in_one + kept_in_one[None, :]).ravel()
     # Each embedding position carries one of the kept (unpunctured) code bits.
     position_to_bit = kept[rng.permutation(slots) % len(kept)]
-    return _Layout(bh, bw, dither, pilots, chunks * chunk_bits, chunks, position_to_bit, code)
+    return _Layout(bh, bw, dither, pilots, chunks * chunk_bits, chunks, position_to_bit, code, **keys)
+
+
+def _nonce_of(digest: bytes) -> np.ndarray:
+    """The photo's nonce: the first NONCE_BITS bits of its (signed) pixel digest."""
+    return np.unpackbits(np.frombuffer(digest[: NONCE_BITS // 8], dtype=np.uint8))
 
 
 def _kept_outputs(message_bits: int, code: str) -> np.ndarray:
@@ -359,7 +394,7 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
 def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: bytes, code: str,
                         excused: np.ndarray | None) -> np.ndarray:
     h, w = pixels.shape[:2]
-    layout = _layout(w, h, code)
+    layout = _layout(w, h, code).with_nonce(_nonce_of(digest))
     fixed = container.Stream("robust", w, h, b"qim14/15", digest, _pack_excused(excused), 1.0, b"")
     budget = layout.payload_bytes - len(fixed.sign(signing_private))
     if budget < 150:
@@ -432,6 +467,7 @@ def _flagged_after_processing(immunized: np.ndarray, code: str) -> np.ndarray | 
         stream, message = decoded
         if reference is None:
             reference = container.decode_reference(stream.reference, w, h)
+        layout = layout.with_nonce(_nonce_of(stream.digest))
         flagged |= _tampered_map(layout, soft, unreliable, stream, message, reference)
     return flagged
 
@@ -509,8 +545,9 @@ def _read(rgb: np.ndarray, size: tuple[int, int], code: str = _FIRST_CODE):
     rescaled = (w0, h0) != (rgb.shape[1], rgb.shape[0])
     work = np.asarray(Image.fromarray(rgb).resize((w0, h0), Image.LANCZOS)) if rescaled else rgb
     layout = _layout(w0, h0, code)
-    bh, bw, dither, (values, pilot_mask) = layout[:4]
-    soft, unreliable, agreement = _read_blocks(_luma(work), rescaled, dither, values, pilot_mask, bh, bw)
+    bh, bw, dither, (values, _) = layout[:4]
+    soft, unreliable, agreement = _read_blocks(_luma(work), rescaled, dither, values, layout.fixed_pilots, bh, bw)
+    layout = layout.with_nonce(layout.read_nonce(soft, unreliable))
     return work, layout, soft, unreliable, agreement
 
 
@@ -532,9 +569,9 @@ def _window_agreement(rgb: np.ndarray, size: tuple[int, int], layout: _Layout, c
         window = np.asarray(Image.fromarray(rgb).resize((x1 - x0, y1 - y0), Image.LANCZOS, box=box))
     else:
         window = rgb[y0:y1, x0:x1]
-    dither, (values, pilot_mask) = layout.dither, layout.pilots
+    dither, values, fixed = layout.dither, layout.pilots[0], layout.fixed_pilots
     rows = ((by + np.arange(sh))[:, None] * bw + bx + np.arange(sw)[None, :]).ravel()
-    return _read_blocks(_luma(window), rescaled, dither[rows], values[rows], pilot_mask[rows], sh, sw)[2]
+    return _read_blocks(_luma(window), rescaled, dither[rows], values[rows], fixed[rows], sh, sw)[2]
 
 
 def _log_likelihoods(soft: np.ndarray, pilots: tuple[np.ndarray, np.ndarray], counted: np.ndarray) -> np.ndarray:
@@ -626,8 +663,9 @@ def _decode_under_any_code(work: np.ndarray, soft: np.ndarray, unreliable: np.nd
     the signature. `built`: a layout already at hand for one of them (a large photo's takes a
     noticeable time to build)."""
     h0, w0 = work.shape[:2]
+    nonce = (built if built is not None else _layout(w0, h0)).read_nonce(soft, unreliable)
     for code in CODES:
-        layout = built if built is not None and built.code == code else _layout(w0, h0, code)
+        layout = built if built is not None and built.code == code else _layout(w0, h0, code).with_nonce(nonce)
         decoded = _decode_stream(work, layout, soft, unreliable)
         if decoded is not None:
             return layout, decoded
@@ -663,6 +701,7 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
         return Verification(Verdict.TAMPERED, Mode.ROBUST, mask, None, float(mask.mean()),
                             details={"recovery": "too much of the photo was changed to read its recovery data"})
 
+    layout = layout.with_nonce(_nonce_of(stream.digest))  # the signed one, should the read one be off
     reference = container.decode_reference(stream.reference, w, h)
     reference_on_grid = reference if (w, h) == (w0, h0) else container.decode_reference(stream.reference, w0, h0)
     tampered = _tampered_map(layout, soft, unreliable, stream, message, reference_on_grid)

@@ -302,12 +302,12 @@ def test_robust_recovery_reaches_one_block_beyond_the_flagged_area(robust_origin
 
 
 def test_a_splice_whose_pilots_look_right_is_found_by_the_first_try_and_left_out(monkeypatch):
-    """A region pasted from another photo immunized at the same size, at the same place, carries
-    the right pilots (they depend on the size only), so the pilots can't tell the decoder to
-    leave it out, and over a quarter of the photo the stream no longer reads. The failed message
-    is nearly right all the same; re-encoded, it shows the pasted blocks, and without them (a few
-    rounds, each blaming more precisely) it reads. (A fixed key: Ed25519 signatures are
-    deterministic, so the streams are the same every run.)"""
+    """A region pasted from another photo immunized at the same size, at the same place, holds a
+    valid stream of its own under the same code, and its size-only pilots are right: over a
+    quarter of the photo the stream no longer reads at first. Its nonce-keyed pilots are wrong
+    in about half its blocks, and the decoder's failed guess disagrees with it; without those
+    blocks (a few rounds, each blaming more precisely) it reads. (A fixed key: Ed25519
+    signatures are deterministic, so the streams are the same every run.)"""
     from app.core.immunizer import robust
 
     key = bytes(range(32))

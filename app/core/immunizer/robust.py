@@ -5,11 +5,14 @@ Wornell 2001) on its lowest DCT frequencies (u, v ≤ 3, no DC, u + v ≤ 4): th
 quantisation steps there are 5–8 against our step of 20. The blocks are those of the photo as
 a 0.75× downscale would leave it (`_resize_proof`): a resize blurs fine detail into these
 frequencies, which made busy areas of untouched copies read as edited. Two of the 12 are
-pilot bits everybody can predict; the other ten carry the signed stream (a reference photo
-plus header) under a punctured rate-1/2 convolutional code and an outer Reed-Solomon code,
-spread over the photo by a fixed permutation and repeated as often as space allows.
+pilot bits: one everybody can predict from the photo's size, one also flipped by a bit of the
+photo's nonce (from its pixel digest; each bit voted by blocks all over the photo). The other
+ten carry the signed stream (a reference photo plus header) under an LDPC code of rate 3/5 or
+1/2 (`ira`), or for small and very busy photos a convolutional code with an outer Reed-Solomon
+code, spread over the photo by a fixed permutation and repeated as often as space allows.
 
-Verifying finds the scale at which the pilots line up, decodes the stream (soft Viterbi), checks
+Verifying finds the scale at which the pilots line up, decodes the stream (belief propagation
+on log-likelihoods the pilots calibrate, or soft Viterbi), checks
 its signature, re-encodes it and compares *every* expected bit with what each block holds:
 blocks an edit reached read like coin flips (about 6 of 12 wrong), untouched ones survive
 re-compression with at most a few errors. Tampered blocks are rebuilt from the reference.
@@ -127,7 +130,13 @@ REDECODE_ROUNDS = 5
 # all looked right, so nothing showed the decoder to leave it out (the convolutional code got
 # there by blaming the blocks its failed message disagreed with; belief propagation's failed
 # guess agrees with the bits read, so the LDPC codes could not). Now half its blocks miss a pilot.
+# Two more keyed bits name the code the stream is under (its index in CODES): verify decodes
+# under that one alone when they read clearly, instead of trying every code, which on a copy
+# that does not read (a busy photo edited over a large part) took 12 s a verify.
 NONCE_BITS = 64
+CODE_ID_BITS = 2
+KEY_BITS = NONCE_BITS + CODE_ID_BITS
+CODE_ID_TRUSTED = 0.25               # mean agreement of a code bit's votes (-1..1) to go by it alone
 LLR_BINS = 16                        # strengths of soft bit the pilots calibrate (`_log_likelihoods`)
 SUSPECT_NEIGHBOURHOOD_ERRORS = 2.5   # mean wrong bits of 12 around a block: edited ~6, untouched ~1
 MAX_SUSPECT_SHARE = 0.5
@@ -144,26 +153,29 @@ class _Layout(NamedTuple):
     position_to_bit: np.ndarray  # data position -> index into the codewords, end to end
     code: str                   # the key of CODES it was built for
     parity_bits: int = 0        # of the LDPC codeword
-    keyed: np.ndarray | None = None     # [block, frequency]: the pilots the photo's nonce flips
+    keyed: np.ndarray | None = None     # [block, frequency]: the pilots the keys flip
     unkeyed: np.ndarray | None = None   # [block, frequency]: pilot values before that
-    nonce_bit: np.ndarray | None = None  # [block]: which bit of the nonce flips its keyed pilot
+    key_bit: np.ndarray | None = None   # [block]: which of the KEY_BITS flips its keyed pilot
 
     @property
     def fixed_pilots(self) -> np.ndarray:
         """[block, frequency]: the pilots that depend on the size alone (the scale search's)."""
         return self.pilots[1] & ~self.keyed
 
-    def with_nonce(self, nonce: np.ndarray) -> _Layout:
-        """This layout with its keyed pilots flipped by `nonce` (NONCE_BITS bits)."""
-        flips = self.keyed & nonce[self.nonce_bit].astype(bool)[:, None]
+    def with_keys(self, keys: np.ndarray) -> _Layout:
+        """This layout with its keyed pilots flipped by `keys` (KEY_BITS bits, `_pilot_keys`)."""
+        flips = self.keyed & keys[self.key_bit].astype(bool)[:, None]
         return self._replace(pilots=(self.unkeyed ^ flips, self.pilots[1]))
 
-    def read_nonce(self, soft: np.ndarray, unreliable: np.ndarray) -> np.ndarray:
-        """The nonce a copy carries: each bit voted by the keyed pilots of its blocks (dozens
-        to thousands each, strewn over the photo), so an edit or re-compression can't turn it."""
+    def read_keys(self, soft: np.ndarray, unreliable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, clarity): the keys a copy carries, each bit voted by the keyed pilots of its
+        blocks (a dozen to thousands, strewn over the photo, so an edit or re-compression can't
+        turn it), and how clearly (mean vote, 0 to 1)."""
         blocks, frequencies = np.nonzero(self.keyed)
         flipped = soft[blocks, frequencies] * (1 - 2.0 * self.unkeyed[blocks, frequencies]) * ~unreliable[blocks]
-        return (np.bincount(self.nonce_bit[blocks], weights=flipped, minlength=NONCE_BITS) > 0).astype(np.uint8)
+        votes = np.bincount(self.key_bit[blocks], weights=flipped, minlength=KEY_BITS)
+        voters = np.bincount(self.key_bit[blocks], weights=~unreliable[blocks], minlength=KEY_BITS)
+        return (votes > 0).astype(np.uint8), np.abs(votes) / np.maximum(voters, 1)
 
     def all_bits(self, message: np.ndarray, coded: np.ndarray | None = None) -> np.ndarray:
         """[block, frequency]: the pilots, and where the data go the message's code bits
@@ -243,8 +255,8 @@ def _layout(width: int, height: int, code: str = _FIRST_CODE) -> _Layout:
     pilots[pilot_mask] = rng.integers(0, 2, int(pilot_mask.sum()), dtype=np.uint8)
     keyed = np.zeros_like(pilot_mask)
     keyed[np.arange(n), (np.arange(n) + _PILOT_SPACING) % len(COEFFS)] = True  # the second pilot
-    # Each nonce bit's blocks are strewn over the photo, so an edit takes a like share of each.
-    keys = dict(keyed=keyed, unkeyed=pilots, nonce_bit=rng.integers(0, NONCE_BITS, n))
+    # Each key bit's blocks are strewn over the photo, so an edit takes a like share of each.
+    keys = dict(keyed=keyed, unkeyed=pilots, key_bit=rng.integers(0, KEY_BITS, n))
     pilots = (pilots, pilot_mask)
     slots = n * DATA_PER_BLOCK
     rate = CODES[code].ldpc_rate
@@ -268,9 +280,17 @@ def _layout(width: int, height: int, code: str = _FIRST_CODE) -> _Layout:
     return _Layout(bh, bw, dither, pilots, chunks * chunk_bits, chunks, position_to_bit, code, **keys)
 
 
-def _nonce_of(digest: bytes) -> np.ndarray:
-    """The photo's nonce: the first NONCE_BITS bits of its (signed) pixel digest."""
-    return np.unpackbits(np.frombuffer(digest[: NONCE_BITS // 8], dtype=np.uint8))
+def _pilot_keys(digest: bytes, code: str) -> np.ndarray:
+    """What the keyed pilots carry: the photo's nonce (the first NONCE_BITS bits of its signed
+    pixel digest), then the index of its code in CODES."""
+    nonce = np.unpackbits(np.frombuffer(digest[: NONCE_BITS // 8], dtype=np.uint8))
+    code_id = (list(CODES).index(code) >> np.arange(CODE_ID_BITS)[::-1]) & 1
+    return np.concatenate([nonce, code_id.astype(np.uint8)])
+
+
+def _named_code(keys: np.ndarray) -> str | None:
+    index = int("".join(map(str, keys[NONCE_BITS:])), 2)
+    return list(CODES)[index] if index < len(CODES) else None
 
 
 def _kept_outputs(message_bits: int, code: str) -> np.ndarray:
@@ -394,7 +414,7 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
 def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: bytes, code: str,
                         excused: np.ndarray | None) -> np.ndarray:
     h, w = pixels.shape[:2]
-    layout = _layout(w, h, code).with_nonce(_nonce_of(digest))
+    layout = _layout(w, h, code).with_keys(_pilot_keys(digest, code))
     fixed = container.Stream("robust", w, h, b"qim14/15", digest, _pack_excused(excused), 1.0, b"")
     budget = layout.payload_bytes - len(fixed.sign(signing_private))
     if budget < 150:
@@ -467,7 +487,7 @@ def _flagged_after_processing(immunized: np.ndarray, code: str) -> np.ndarray | 
         stream, message = decoded
         if reference is None:
             reference = container.decode_reference(stream.reference, w, h)
-        layout = layout.with_nonce(_nonce_of(stream.digest))
+        layout = layout.with_keys(_pilot_keys(stream.digest, layout.code))
         flagged |= _tampered_map(layout, soft, unreliable, stream, message, reference)
     return flagged
 
@@ -547,7 +567,7 @@ def _read(rgb: np.ndarray, size: tuple[int, int], code: str = _FIRST_CODE):
     layout = _layout(w0, h0, code)
     bh, bw, dither, (values, _) = layout[:4]
     soft, unreliable, agreement = _read_blocks(_luma(work), rescaled, dither, values, layout.fixed_pilots, bh, bw)
-    layout = layout.with_nonce(layout.read_nonce(soft, unreliable))
+    layout = layout.with_keys(layout.read_keys(soft, unreliable)[0])
     return work, layout, soft, unreliable, agreement
 
 
@@ -658,14 +678,19 @@ def _find_scale(pixels: np.ndarray, step) -> tuple[tuple[int, int] | None, float
 
 def _decode_under_any_code(work: np.ndarray, soft: np.ndarray, unreliable: np.ndarray,
                            built: _Layout | None = None):
-    """(layout, decoded stream or None). Which code a stream is under is found by trying them
-    (see `immunize`): same blocks, same pilots, and only the right one passes Reed-Solomon and
-    the signature. `built`: a layout already at hand for one of them (a large photo's takes a
-    noticeable time to build)."""
+    """(layout, decoded stream or None). Two keyed pilot bits name the code the stream is under
+    (see `immunize`); where they read unclearly, the other codes are tried after it (same
+    blocks, same pilots: only the right one passes the signature). `built`: a layout already at
+    hand for one of them (a large photo's takes a noticeable time to build)."""
     h0, w0 = work.shape[:2]
-    nonce = (built if built is not None else _layout(w0, h0)).read_nonce(soft, unreliable)
-    for code in CODES:
-        layout = built if built is not None and built.code == code else _layout(w0, h0, code).with_nonce(nonce)
+    keys, clarity = (built if built is not None else _layout(w0, h0)).read_keys(soft, unreliable)
+    named = _named_code(keys)
+    codes = list(CODES)
+    if named is not None:
+        codes.remove(named)
+        codes = [named] if clarity[NONCE_BITS:].min() >= CODE_ID_TRUSTED else [named, *codes]
+    for code in codes:
+        layout = built if built is not None and built.code == code else _layout(w0, h0, code).with_keys(keys)
         decoded = _decode_stream(work, layout, soft, unreliable)
         if decoded is not None:
             return layout, decoded
@@ -701,7 +726,7 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
         return Verification(Verdict.TAMPERED, Mode.ROBUST, mask, None, float(mask.mean()),
                             details={"recovery": "too much of the photo was changed to read its recovery data"})
 
-    layout = layout.with_nonce(_nonce_of(stream.digest))  # the signed one, should the read one be off
+    layout = layout.with_keys(_pilot_keys(stream.digest, layout.code))  # the signed keys, should the read ones be off
     reference = container.decode_reference(stream.reference, w, h)
     reference_on_grid = reference if (w, h) == (w0, h0) else container.decode_reference(stream.reference, w0, h0)
     tampered = _tampered_map(layout, soft, unreliable, stream, message, reference_on_grid)

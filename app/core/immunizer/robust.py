@@ -74,13 +74,12 @@ class _Code(NamedTuple):
 
 
 # The codes the stream can be under, weakest first. Immunize uses the first one that the photo's
-# platform copies survive; verify tries them in this order. The LDPC codes replaced punctured
-# convolutional ones of rate 1/2 (and, never passing that test, 2/3, 4/7, 2/5) on 2026-12-02:
-# on the soft bits of 30 evaluation photos after JPEG 75 they decoded at rate 3/5 with a quarter
-# of the photo replaced where the convolutional code needed rate 1/2 and its Reed-Solomon layer;
-# on 25 of those photos, edited regions came back 0.52 dB closer to the original. The
-# convolutional codes stay behind them: short codewords (photos of 256 × 256) decode better
-# under them, and very busy photos need rate 1/3.
+# platform copies survive, and names it in two keyed pilot bits. The LDPC codes went ahead of
+# the convolutional ones on 2026-12-02: on the soft bits of evaluation photos after JPEG 75 with
+# a quarter of the photo replaced, they decoded at rate 3/5 where the convolutional code needed
+# rate 1/2 and its Reed-Solomon layer (convolutional rates 2/3, 4/7 and 2/5 passed that test on
+# none of 11, 10 and 19 training photos). The convolutional codes stay behind them: short
+# codewords (photos of 256 x 256) decode better under them, and very busy photos need rate 1/3.
 CODES = {
     "ldpc 3/5": _Code(ldpc_rate=0.6),
     "ldpc 1/2": _Code(ldpc_rate=0.5),
@@ -136,6 +135,7 @@ REDECODE_ROUNDS = 5
 NONCE_BITS = 64
 CODE_ID_BITS = 2
 KEY_BITS = NONCE_BITS + CODE_ID_BITS
+assert len(CODES) <= 2**CODE_ID_BITS, "more codes than the keyed pilots can name"
 CODE_ID_TRUSTED = 0.25               # mean agreement of a code bit's votes (-1..1) to go by it alone
 LLR_BINS = 16                        # strengths of soft bit the pilots calibrate (`_log_likelihoods`)
 SUSPECT_NEIGHBOURHOOD_ERRORS = 2.5   # mean wrong bits of 12 around a block: edited ~6, untouched ~1

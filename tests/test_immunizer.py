@@ -272,12 +272,8 @@ def test_robust_tampering_after_jpeg_is_found_and_recovered(robust_original, rob
 
 def test_an_edit_over_the_centre_is_found_and_recovered(key):
     """The scale search used to look only at a window in the centre of the photo: an edit that
-    covers it left no pilots there to agree with, and the copy read as never immunized. The
-    photo is large enough for its stream to be cut into two codewords."""
-    from app.core.immunizer import robust
-
+    covers it left no pilots there to agree with, and the copy read as never immunized."""
     original = photo("kodim23.png", (1024, 768))
-    assert robust._layout(1024, 768).chunks == 2  # the stream is two codewords, decoded side by side
     copy = immunize(original, Mode.ROBUST, signing_private=key)
     tampered, truth = paste(copy, photo("kodim04.png", (1024, 768)), (192, 576, 320, 704))
     result = verify(jpeg(tampered, 75))
@@ -306,12 +302,12 @@ def test_robust_recovery_reaches_one_block_beyond_the_flagged_area(robust_origin
 
 
 def test_a_splice_whose_pilots_look_right_is_found_by_the_first_try_and_left_out(monkeypatch):
-    """A region pasted from another photo immunized at the same size, at the same place, carries
-    the right pilots (they depend on the size only), so the pilots can't tell the decoder to
-    leave it out, and over a quarter of the photo the stream no longer reads. The failed message
-    is nearly right all the same; re-encoded, it shows the pasted blocks, and without them (a few
-    rounds, each blaming more precisely) it reads. (A fixed key: Ed25519 signatures are
-    deterministic, so the streams are the same every run.)"""
+    """A region pasted from another photo immunized at the same size, at the same place, holds a
+    valid stream of its own under the same code, and its size-only pilots are right: over a
+    quarter of the photo the stream no longer reads at first. Its nonce-keyed pilots are wrong
+    in about half its blocks, and the decoder's failed guess disagrees with it; without those
+    blocks (a few rounds, each blaming more precisely) it reads. (A fixed key: Ed25519
+    signatures are deterministic, so the streams are the same every run.)"""
     from app.core.immunizer import robust
 
     key = bytes(range(32))
@@ -327,28 +323,48 @@ def test_a_splice_whose_pilots_look_right_is_found_by_the_first_try_and_left_out
     assert result.verdict is Verdict.TAMPERED and result.recovered is not None and f1(result.mask, truth) > 0.9
 
 
+def test_the_ldpc_code_corrects_errors_and_fills_erasures():
+    """The robust stream's LDPC code on its own: a fifth of the codeword unknown (an edit) and
+    one bit in fifty of the rest read wrong, with the confidence the soft bits would carry."""
+    from app.core.immunizer import ira
+
+    rng = np.random.default_rng(3)
+    message = rng.integers(0, 2, 6000, dtype=np.uint8)
+    codeword = ira.encode(message, 4000)  # rate 3/5
+    assert codeword.shape == (10_000,) and np.array_equal(codeword[:6000], message)
+    llr = np.where(codeword == 1, 4.0, -4.0)
+    llr[rng.random(10_000) < 0.02] *= -1
+    llr[rng.random(10_000) < 0.2] = 0.0
+    assert np.array_equal(ira.decode(llr, 6000), codeword)
+    llr[rng.random(10_000) < 0.5] = 0.0  # too little left: the decoder's guess is not the message
+    assert not np.array_equal(ira.decode(llr, 6000)[:6000], message)
+
+
 def test_robust_self_check_reads_the_stream_back_from_platform_copies(robust_copy):
     from app.core.immunizer import robust
 
-    flagged = robust._flagged_after_processing(robust_copy, "1/2")
+    work, _, soft, unreliable, _ = robust._read(robust_copy, (512, 768))
+    code = robust._decode_under_any_code(work, soft, unreliable)[0].code
+    flagged = robust._flagged_after_processing(robust_copy, code)
     assert flagged is not None and flagged.mean() <= 0.01
 
 
 def test_a_photo_whose_stream_fails_the_self_check_gets_the_stronger_code(robust_original, robust_copy, key,
                                                                          monkeypatch):
-    """Busy photos (fur, foliage) lose too many bits to JPEG 75 for the rate-1/2 code, so immunize
-    re-embeds under the full rate-1/3 code; verify finds which one a copy uses."""
+    """Busy photos (fur, foliage) lose too many bits to JPEG 75 for the weaker codes, so immunize
+    re-embeds under stronger ones, down to the full rate-1/3 code; verify finds which one a copy
+    uses."""
     from app.core.immunizer import robust
 
     real_check, checks = robust._flagged_after_processing, []
 
-    def unreadable_at_rate_half(immunized, code):
+    def unreadable_but_at_rate_third(immunized, code):
         checks.append(code)
-        return None if code == "1/2" else real_check(immunized, code)
+        return None if code != "1/3" else real_check(immunized, code)
 
-    monkeypatch.setattr(robust, "_flagged_after_processing", unreadable_at_rate_half)
+    monkeypatch.setattr(robust, "_flagged_after_processing", unreadable_but_at_rate_third)
     sturdy_copy = immunize(robust_original, Mode.ROBUST, signing_private=key)
-    assert checks[:2] == ["1/2", "1/3"] and not np.array_equal(sturdy_copy, robust_copy)
+    assert checks[:len(robust.CODES)] == list(robust.CODES) and not np.array_equal(sturdy_copy, robust_copy)
     assert psnr(sturdy_copy, robust_original) >= 38.0
     for processed in (sturdy_copy, jpeg(sturdy_copy, 75)):
         result = verify(processed)

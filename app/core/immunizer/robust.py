@@ -7,9 +7,9 @@ a 0.75× downscale would leave it (`_resize_proof`): a resize blurs fine detail 
 frequencies, which made busy areas of untouched copies read as edited. Two of the 12 are
 pilot bits: one everybody can predict from the photo's size, one also flipped by a bit of the
 photo's nonce (from its pixel digest; each bit voted by blocks all over the photo). The other
-ten carry the signed stream (a reference photo plus header) under an LDPC code of rate 3/5 or
-1/2 (`ira`), or for small and very busy photos a convolutional code with an outer Reed-Solomon
-code, spread over the photo by a fixed permutation and repeated as often as space allows.
+ten carry the signed stream (a reference photo plus header) under an LDPC code of rate 3/5, 1/2
+or 1/3 (`ira`), or for small photos a convolutional code with an outer Reed-Solomon code,
+spread over the photo by a fixed permutation and repeated as often as space allows.
 
 Verifying finds the scale at which the pilots line up, decodes the stream (belief propagation
 on log-likelihoods the pilots calibrate, or soft Viterbi), checks
@@ -67,8 +67,9 @@ MAX_MESSAGE_BITS = 8 * CHUNK_BITS
 
 
 class _Code(NamedTuple):
-    """An IRA LDPC code of `ldpc_rate` (see `ira`), or the rate-1/3 convolutional code with
-    `puncture`: which of its three outputs each step keeps (the pattern repeats)."""
+    """An IRA LDPC code of `ldpc_rate` (see `ira`), or the rate-1/3 convolutional code of
+    `app.core.watermark.codec` with `puncture`: which of its three outputs each step keeps (the
+    pattern repeats)."""
     ldpc_rate: float | None = None
     puncture: tuple[tuple[int, int, int], ...] | None = None
 
@@ -78,13 +79,15 @@ class _Code(NamedTuple):
 # the convolutional ones on 2026-12-02: on the soft bits of evaluation photos after JPEG 75 with
 # a quarter of the photo replaced, they decoded at rate 3/5 where the convolutional code needed
 # rate 1/2 and its Reed-Solomon layer (convolutional rates 2/3, 4/7 and 2/5 passed that test on
-# none of 11, 10 and 19 training photos). The convolutional codes stay behind them: short
-# codewords (photos of 256 x 256) decode better under them, and very busy photos need rate 1/3.
+# none of 11, 10 and 19 training photos). The convolutional rate-1/2 code stays for short
+# codewords (photos of 256 x 256), which decode better under it. Very busy photos need rate 1/3:
+# under the LDPC code instead of the convolutional one, the busiest evaluation photo (giraffe)
+# had its two large edits recovered after JPEG 75 where it had none.
 CODES = {
     "ldpc 3/5": _Code(ldpc_rate=0.6),
     "ldpc 1/2": _Code(ldpc_rate=0.5),
     "1/2": _Code(puncture=((1, 1, 0),)),
-    "1/3": _Code(puncture=((1, 1, 1),)),
+    "ldpc 1/3": _Code(ldpc_rate=1 / 3),
 }
 _FIRST_CODE = next(iter(CODES))
 SCALES = (1.0, 0.75, 0.5, 0.8, 0.9, 2 / 3, 0.6, 0.7, 0.85, 0.95)
@@ -363,7 +366,7 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
       more room for the reference, the better the recovery. A code must survive both platform
       copies untouched, and a JPEG 75 copy with a quarter of the photo replaced (an edit that
       large must still be recovered). Very busy photos (fur, foliage), whose bits JPEG 75
-      scrambles most, end with the full rate-1/3 code.
+      scrambles most, end with rate 1/3.
     * Where an untouched copy still reads as edited (sharp white-on-black text such as camera
       captions, whose ringing clips at 0 and 255), the blocks are listed in the signed stream
       and verify does not judge them: at most MAX_EXCUSED_SHARE of the photo, and nobody but

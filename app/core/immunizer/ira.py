@@ -65,15 +65,3 @@ def decode(llr: np.ndarray, message_bits: int) -> np.ndarray:
         codeword = decoder.decode((llr > 0).astype(np.uint8))
     return np.asarray(codeword, dtype=np.uint8)
 
-
-def unsatisfied_share(codeword: np.ndarray, message_bits: int) -> np.ndarray:
-    """Per bit of `codeword`: the share of its parity checks it fails. Where part of a photo
-    carries another codeword (an edit pasted from another photo immunized at the same size, at
-    the same place), checks that mix both parts fail half the time, and those of its bits
-    more often than any: it shows where the edit is even when decoding fails."""
-    joins = _code(message_bits, len(codeword) - message_bits)[0]
-    message, parity = codeword[:message_bits].astype(np.int64), codeword[message_bits:].astype(np.int64)
-    failed = ((joins @ message) + parity + np.concatenate([[0], parity[:-1]])) % 2
-    per_message_bit = (joins.T @ failed) / np.maximum(joins.getnnz(axis=0), 1)
-    per_parity_bit = (failed + np.concatenate([failed[1:], [failed[-1]]])) / 2
-    return np.concatenate([per_message_bit, per_parity_bit])

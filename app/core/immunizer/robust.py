@@ -127,7 +127,7 @@ RS_PARITY = 16
 # at a neighbourhood mean of 3 wrong bits read splices up to 16 % of the photo, 5 rounds at 2.5
 # up to 25 %.
 REDECODE_ROUNDS = 5
-# The second pilot of each block is flipped by a bit of the photo's nonce (`_nonce_of`): a region
+# The second pilot of each block is flipped by a bit of the photo's nonce (`_pilot_keys`): a region
 # pasted from another photo immunized at the same size, at the same place, carried pilots that
 # all looked right, so nothing showed the decoder to leave it out (the convolutional code got
 # there by blaming the blocks its failed message disagreed with; belief propagation's failed
@@ -646,8 +646,9 @@ def _decode_stream(work: np.ndarray, layout: _Layout, soft: np.ndarray, unreliab
         if decoded is not None:
             return decoded
     # Still unreadable. The decoder's guess is mostly right all the same (Viterbi leaves its
-    # errors in short bursts, belief propagation most bits it is sure of), so its bits show which blocks an edit reached far
-    # better than two pilots a block can: leave those out and decode again.
+    # errors in short bursts, belief propagation most bits it is sure of), so its bits show
+    # which blocks an edit reached far better than two pilots a block can: leave those out and
+    # decode again.
     # Each round's message is better, and blames the edit more precisely. A message that blames
     # most of the photo is no help (a stream under another code reads as noise everywhere).
     blamed = None

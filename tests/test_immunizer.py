@@ -100,6 +100,27 @@ def test_the_reference_fits_its_budget_and_resembles_the_photo():
         assert psnr(container.decode_reference(data, 768, 512), original) > 24
 
 
+def test_the_polished_reference_fits_the_same_budget_and_comes_closer():
+    from app.core.immunizer import container
+
+    original = photo("kodim23.png", (768, 512))
+    quick, quick_scale = container.encode_reference(original, 3000)
+    polished, polished_scale = container.encode_reference(original, 3000, polish=True)
+    assert len(polished) <= 3000 and polished_scale == quick_scale
+    assert container.can_polish(768, 512, polished_scale) and not container.can_polish(4000, 3000, 0.25)
+    closeness = [psnr(container.decode_reference(data, 768, 512), original) for data in (quick, polished)]
+    assert closeness[1] > closeness[0]
+
+
+def test_robust_change_is_shared_out_among_the_channels_by_their_weight_in_luminance(robust_original, robust_copy):
+    change = robust_copy.astype(float) - robust_original
+    moved = np.abs(change).sum(axis=(0, 1))
+    assert moved[1] > moved[0] > moved[2]  # green most, blue least: the least change for the luminance
+    # The same change to all three would cost as much per channel as in luminance; this, 0.75x.
+    luminance_change = change @ np.array([0.299, 0.587, 0.114])
+    assert np.mean(change ** 2) < 0.85 * np.mean(luminance_change ** 2)
+
+
 def test_fountain_rebuilds_data_from_any_large_enough_subset():
     rng = np.random.default_rng(3)
     data = rng.integers(0, 1 << 16, 3000).astype(np.uint16)

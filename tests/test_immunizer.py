@@ -373,16 +373,16 @@ def test_robust_self_check_reads_the_stream_back_from_platform_copies(robust_cop
 def test_a_photo_whose_stream_fails_the_self_check_gets_the_stronger_code(robust_original, robust_copy, key,
                                                                          monkeypatch):
     """Busy photos (fur, foliage) lose too many bits to JPEG 75 for the weaker codes, so immunize
-    re-embeds under stronger ones, down to rate 1/3; verify finds which one a copy uses."""
+    re-embeds under stronger ones, down to the strongest; verify finds which one a copy uses."""
     from app.core.immunizer import robust
 
-    real_check, checks = robust._flagged_after_processing, []
+    real_check, checks, strongest = robust._flagged_after_processing, [], list(robust.CODES)[-1]
 
-    def unreadable_but_at_rate_third(immunized, code):
+    def unreadable_but_under_the_strongest_code(immunized, code):
         checks.append(code)
-        return None if code != "ldpc 1/3" else real_check(immunized, code)
+        return None if code != strongest else real_check(immunized, code)
 
-    monkeypatch.setattr(robust, "_flagged_after_processing", unreadable_but_at_rate_third)
+    monkeypatch.setattr(robust, "_flagged_after_processing", unreadable_but_under_the_strongest_code)
     sturdy_copy = immunize(robust_original, Mode.ROBUST, signing_private=key)
     assert checks[:len(robust.CODES)] == list(robust.CODES) and not np.array_equal(sturdy_copy, robust_copy)
     assert psnr(sturdy_copy, robust_original) >= 38.0

@@ -238,7 +238,8 @@ class ShareDialog(QDialog):
         self.immunize_mode.setEnabled(False)
         self.immunize_mode.setToolTip("Where the copy is going decides how its immunization data is stored: "
                                       "files sent as they are allow an exact restoration; social networks "
-                                      "re-compress photos, so only an approximate one survives")
+                                      "re-compress photos, so only an approximate one survives, and its "
+                                      "data shows as a faint grain in smooth areas such as a blurred background")
         self.immunize_mode.currentIndexChanged.connect(self._update_description)
         mode_label = QLabel("For")
         mode_label.setBuddy(self.immunize_mode)

@@ -48,7 +48,7 @@ from app.core.watermark import codec
 
 BLOCK = 8
 # Low frequencies whose JPEG-75 quantisation step is at most 8 (standard luminance table / 2),
-# the DC last. The DC carried nothing until 2026-12-06, nor did a second pilot a block (below).
+# the DC last (it carried no bit until 2026-12-06).
 COEFFS = [(0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2), (0, 3), (3, 0), (1, 3), (3, 1), (0, 0)]
 # Which one rotates from block to block, so the decoder can measure every frequency's error
 # rate. Three pilots a block (until 2026-12-02) left nine bits for data; two (until 2026-12-06)

@@ -40,7 +40,6 @@ Run: python bench/robust_channel_study.py [--photos 30] [--decode-photos 8] [--s
 from __future__ import annotations
 
 import argparse
-import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ from pathlib import Path
 import immunizer_eval as bench  # puts the repository on sys.path
 import numpy as np
 from PIL import Image
-from scipy import fft, ndimage
+from scipy import ndimage
 
 from app.core.immunizer import ira, robust  # noqa: E402
 from bench.report import publish  # noqa: E402
@@ -62,6 +61,11 @@ class Scheme:
     name: str
     # (lowest texture of the class, symbols per frequency M, step), lowest class first.
     classes: tuple[tuple[float, int, float], ...]
+
+    @property
+    def levels(self) -> int:
+        """Bits a frequency carries at most: 2 where a class is 4-ary."""
+        return 2 if any(m == 4 for _, m, _ in self.classes) else 1
 
 
 SCHEMES = (
@@ -103,24 +107,18 @@ def gray(k: np.ndarray) -> np.ndarray:
     return k ^ (k >> 1)
 
 
+def lattice_positions(symbols: np.ndarray, high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Which of its M lattice points each frequency moves to: binary blocks carry `low`, 4-ary
+    ones `high` and `low` as a Gray-coded position (for two bits the inverse of Gray is `gray`)."""
+    value = np.where(symbols == 4, high * 2 + low, low).astype(int)
+    return gray(value)
+
+
 def embed(rgb: np.ndarray, positions: np.ndarray, dither: np.ndarray, symbols: np.ndarray,
           steps: np.ndarray, bh: int, bw: int) -> np.ndarray:
-    """The robust mode's embedding (`robust._embed_bits`) with a step and M per block: each
-    frequency moves to the nearest point of its lattice, offset by position * step / M."""
-    out = rgb.astype(np.float64)
-    offset = dither * steps + positions * (steps / symbols)
-    for _ in range(robust.EMBED_PASSES):
-        dct = robust._block_dct(robust._resize_proof(robust._luma(out)), bh, bw)
-        coefficients = robust._coefficients(dct)
-        target = np.round((coefficients - offset) / steps) * steps + offset
-        delta = np.zeros_like(dct)
-        for j, (u, v) in enumerate(robust.COEFFS):
-            delta[:, u, v] = target[:, j] - coefficients[:, j]
-        change = fft.idctn(delta, axes=(1, 2), norm="ortho")
-        change = change.reshape(bh, bw, robust.BLOCK, robust.BLOCK).transpose(0, 2, 1, 3)
-        out[: bh * robust.BLOCK, : bw * robust.BLOCK] += change.reshape(bh * robust.BLOCK, bw * robust.BLOCK)[..., None] * robust._LUMA_CHANGE
-        out = np.clip(np.round(out), 0, 255)
-    return out.astype(np.uint8)
+    """The robust mode's embedding with a step and M per block: each frequency moves to the
+    nearest point of its lattice, offset by position * step / M."""
+    return robust._embed_on_lattice(rgb, dither * steps + positions * (steps / symbols), steps, bh, bw)
 
 
 def soft_bit(coefficients: np.ndarray, dither: np.ndarray, symbols: np.ndarray, steps: np.ndarray,
@@ -165,19 +163,13 @@ def information(soft: np.ndarray, truth: np.ndarray, groups: np.ndarray) -> floa
     return total
 
 
-def jpeg75(rgb: np.ndarray) -> np.ndarray:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, "JPEG", quality=75)
-    with Image.open(buffer) as reloaded:
-        return np.asarray(reloaded.convert("RGB"))
-
-
 def platform_views(out: np.ndarray) -> dict[str, np.ndarray]:
-    """Luminance views of the copies, as the robust decoder reads them."""
+    """Luminance views of the robust mode's platform copies, as its decoder reads them (the
+    downscale brought back to size)."""
     h, w = out.shape[:2]
-    small = Image.fromarray(out).resize((round(w * 0.75), round(h * 0.75)), Image.LANCZOS)
-    back = np.asarray(small.resize((w, h), Image.LANCZOS))
-    return {"JPEG 75": robust._resize_proof(robust._luma(jpeg75(out))), "0.75x resize": robust._luma(back)}
+    recompressed, downscaled = robust._platform_copies(out)
+    back = np.asarray(Image.fromarray(downscaled).resize((w, h), Image.LANCZOS))
+    return {"JPEG 75": robust._resize_proof(robust._luma(recompressed)), "0.75x resize": robust._luma(back)}
 
 
 def measure(rgb: np.ndarray, scheme: Scheme, rng: np.random.Generator) -> dict[str, float]:
@@ -188,10 +180,7 @@ def measure(rgb: np.ndarray, scheme: Scheme, rng: np.random.Generator) -> dict[s
     symbols, steps = symbols_and_steps(scheme, found)
     bits = rng.integers(0, 2, (n, frequencies, 2))
     dither = rng.uniform(0, 1, (n, frequencies))
-    # Binary blocks carry the second level's bit; 4-ary ones both, as a Gray-coded position.
-    value = np.where(symbols == 4, bits[..., 0] * 2 + bits[..., 1], bits[..., 1])
-    inverse_gray = value ^ (value >> 1)
-    out = embed(rgb, inverse_gray, dither, symbols, steps, bh, bw)
+    out = embed(rgb, lattice_positions(symbols, bits[..., 0], bits[..., 1]), dither, symbols, steps, bh, bw)
     result = {"ssim": bench.ssim(rgb, out), "psnr": bench.psnr(rgb, out)}
     for condition, view in platform_views(out).items():
         coefficients = robust._coefficients(robust._block_dct(view, bh, bw))
@@ -228,7 +217,7 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
     n, frequencies = bh * bw, len(robust.COEFFS)
     found = classes_of(texture(robust._resize_proof(robust._luma(rgb)), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
-    levels = 2 if any(m == 4 for _, m, _ in scheme.classes) else 1
+    levels = scheme.levels
     length = n * frequencies * levels
     slot_to_bit = rng.permutation(length)
     dither = rng.uniform(0, 1, (n, frequencies))
@@ -241,10 +230,9 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
         message = rng.integers(0, 2, message_bits).astype(np.uint8)
         bits = ira.encode(message, length - message_bits)[slot_to_bit].reshape(n, frequencies, levels)
         high, low = (bits[..., 0], bits[..., 1]) if levels == 2 else (np.zeros((n, frequencies), dtype=np.uint8), bits[..., 0])
-        value = np.where(symbols == 4, high * 2 + low, low).astype(int)
-        out = embed(rgb, value ^ (value >> 1), dither, symbols, steps, bh, bw)
+        out = embed(rgb, lattice_positions(symbols, high, low), dither, symbols, steps, bh, bw)
         out[y0:y1, x0:x1] = donor[y0:y1, x0:x1]
-        view = robust._resize_proof(robust._luma(jpeg75(out)))
+        view = robust._resize_proof(robust._luma(robust._recompressed(out)))
         coefficients = robust._coefficients(robust._block_dct(view, bh, bw))
         read = classes_of(texture(view, bh, bw), scheme)
         m, s = symbols_and_steps(scheme, read)
@@ -282,8 +270,7 @@ def decode_table(photos: list[np.ndarray], seed: int) -> list[str]:
             per_photo.append(decoded_bits_per_block(rgb, donor, scheme, np.random.default_rng([seed, i])))
         mean = float(np.mean(per_photo))
         landed = mean if landed is None else landed
-        levels = 2 if any(m == 4 for _, m, _ in scheme.classes) else 1
-        rates = ", ".join(f"{b / (len(robust.COEFFS) * levels):.2f}" for b in per_photo)
+        rates = ", ".join(f"{b / (len(robust.COEFFS) * scheme.levels):.2f}" for b in per_photo)
         lines.append(f"| {scheme.name} | {mean:.2f} ({mean / landed:.2f}) | {rates} |")
         print(f"{scheme.name}: {mean:.2f} message bits per block decoded", flush=True)
     return lines

@@ -354,14 +354,20 @@ def _soft(values: np.ndarray, dither: np.ndarray) -> np.ndarray:
 
 
 def _embed_bits(rgb: np.ndarray, bits: np.ndarray, dither: np.ndarray, bh: int, bw: int) -> np.ndarray:
+    return _embed_on_lattice(rgb, dither + bits * (STEP / 2), STEP, bh, bw)
+
+
+def _embed_on_lattice(rgb: np.ndarray, offset: np.ndarray, step: float | np.ndarray, bh: int, bw: int) -> np.ndarray:
+    """`rgb` with each embedded frequency of each block moved to the nearest point of
+    `offset` + `step` × integers (`step`: one for all, or [block, 1]; bench/robust_channel_study.py
+    tries steps per block)."""
     out = rgb.astype(np.float64)
     # Each pass corrects what rounding, clipping to 0..255 and the resize-proof view's blur
     # left of the last one.
     for _ in range(EMBED_PASSES):
         dct = _block_dct(_resize_proof(_luma(out)), bh, bw)
         coeffs = _coefficients(dct)
-        offset = dither + bits * (STEP / 2)
-        target = np.round((coeffs - offset) / STEP) * STEP + offset
+        target = np.round((coeffs - offset) / step) * step + offset
         delta = np.zeros_like(dct)
         for j, (u, v) in enumerate(COEFFS):
             delta[:, u, v] = target[:, j] - coeffs[:, j]

@@ -49,7 +49,10 @@ class JobManager(QObject):
         return list(self._jobs)
 
     def busy(self, lane: str | None = None) -> bool:
-        return any(lane is None or j.lane == lane for j in self._jobs)
+        """Whether a job of `lane` (any lane if None) is queued or still working. A job whose
+        work is over no longer counts, though its `ended` may not have reached us yet: slots
+        connected before ours (a dialog's) run first and may already let the user go on."""
+        return any((lane is None or j.lane == lane) and not j.done_event.is_set() for j in self._jobs)
 
     def start(self, job: Job, priority: int = 0) -> Job:
         self._jobs.add(job)

@@ -130,3 +130,17 @@ def test_shutdown_waits_for_running_jobs(qtbot):
     qtbot.waitUntil(lambda: manager.busy())
     assert manager.shutdown(5000)
     assert job.done_event.is_set()
+
+
+def test_a_job_that_has_done_its_work_no_longer_keeps_its_lane_busy(qtbot):
+    """The lane is free once the job's work is over, even before its `ended` signal has reached
+    the manager: a dialog whose own `ended` slot runs first (it connected before the manager
+    did) may close and let the user start the next write."""
+    manager = JobManager()
+    job = Returns()
+    job.lane = "vault-write"
+    manager.start(job)
+    assert job.done_event.wait(5)
+    assert job in manager.jobs  # no event processed yet: the manager has not heard it ended
+    assert not manager.busy("vault-write") and not manager.busy()
+    qtbot.waitUntil(lambda: job not in manager.jobs, timeout=5000)

@@ -76,7 +76,10 @@ SIGNER: bytes | None = None  # public key of the run's signing key
 
 # Bars of the issue.
 BAR_PSNR = {Mode.LOSSLESS: 40.0, Mode.ROBUST: 38.0}
-BAR_SSIM = 0.98
+# SSIM bars (mean, min). The robust mode's is a mean of 0.96 by the owner's decision of
+# 2026-12-07: visible quality and no false alarms first, and 0.98 could not be met together with
+# recovery >= 26 dB after JPEG 75 on any embedding measured (docs/benchmarks.md).
+BAR_SSIM = {Mode.LOSSLESS: (0.98, 0.98), Mode.ROBUST: (0.96, None)}
 BAR_VALIDATION = 0.99
 BAR_F1 = {(Mode.LOSSLESS, "none"): 0.95, (Mode.ROBUST, "none"): 0.90, (Mode.ROBUST, "JPEG 75"): 0.85}
 BAR_FLAGGED = 0.01
@@ -774,8 +777,12 @@ def render(args, modes, names, excluded, capped, quality, tampered, untampered, 
             mean_s, min_s = float(np.mean(q["ssim"])), float(np.min(q["ssim"]))
             row_psnr.append(f"mean {with_bar(f'{mean_p:.2f} dB', mean_p >= bar)}, "
                             f"min {with_bar(f'{min_p:.2f} dB', min_p >= bar)} (bar ≥ {bar:.0f} dB)")
-            row_ssim.append(f"mean {with_bar(f'{mean_s:.4f}', mean_s >= BAR_SSIM)}, "
-                            f"min {with_bar(f'{min_s:.4f}', min_s >= BAR_SSIM)} (bar ≥ {BAR_SSIM})")
+            bar_mean_s, bar_min_s = BAR_SSIM[mode]
+            min_text = (with_bar(f'{min_s:.4f}', min_s >= bar_min_s) if bar_min_s is not None
+                        else f"{min_s:.4f}")
+            bars = f"bar: mean ≥ {bar_mean_s}" + (f", min ≥ {bar_min_s}" if bar_min_s is not None else "")
+            row_ssim.append(f"mean {with_bar(f'{mean_s:.4f}', mean_s >= bar_mean_s)}, "
+                            f"min {min_text} ({bars})")
             row_time.append(f"{np.mean(q['seconds']):.2f} s per photo "
                             f"({np.sum(q['seconds']) / np.sum(q['mp']):.2f} s/MP); verify "
                             f"{np.mean(verify_seconds[mode]) if verify_seconds[mode] else float('nan'):.2f} s")

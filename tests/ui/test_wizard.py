@@ -107,6 +107,24 @@ def test_skipping_authenticator_needs_the_warning(qtbot, wizard, tmp_path, monke
     Vault.unlock(tmp_path / "vault", PASSPHRASE).lock()  # no code needed
 
 
+def test_skip_warning_says_the_authenticator_is_a_gate_not_a_key(qtbot, wizard, monkeypatch):
+    """The threat model: TOTP stops someone with the passphrase in the app, not someone with the
+    passphrase and a copy of the folder. The warning and the page must not promise more."""
+    wizard, session = wizard
+    _to_totp_page(qtbot, wizard)
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm",
+                        lambda *a, **k: asked.append((a[2], k.get("informative", ""))) or False)
+    wizard.totp_page.skip.click()
+    text, informative = asked[0]
+    said = f"{wizard.totp_page.subTitle()} {text} {informative}"
+    assert "in Sanctum" in text, "the risk of skipping is opening the vault in the app"
+    assert "on this computer." not in text.replace("in Sanctum on this computer.", "")
+    assert "not part of the encryption" in informative
+    assert "copy of the vault folder" in informative and "without your phone" in informative
+    assert "cannot open the vault" not in said and "cannot open" not in said
+
+
 def test_cancel_after_creation_removes_the_empty_vault(qtbot, wizard, tmp_path, monkeypatch):
     wizard, session = wizard
     _to_totp_page(qtbot, wizard)

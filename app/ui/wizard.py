@@ -15,8 +15,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -445,16 +445,13 @@ class RecoveryPage(QWizardPage):
         return "\n".join(lines) + "\n"
 
     def _copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.text_to_keep())
-        self.note.setText("Copied. Paste it somewhere safe; the clipboard is cleared in 2 minutes.")
-        copied = self.text_to_keep()
-
-        def clear_clipboard() -> None:
-            clipboard = QGuiApplication.clipboard()
-            if clipboard is not None and clipboard.text() == copied:
-                clipboard.clear()
-
-        QTimer.singleShot(120_000, self, clear_clipboard)
+        # The session's guard, not a timer on this page: the page dies with the wizard, and the
+        # key must still leave the clipboard after that (and on lock or quit).
+        guard = self._wizard.session.clipboard
+        guard.copy(self.text_to_keep())
+        minutes = max(1, round(guard.clear_ms / 60_000))
+        self.note.setText(f"Copied. Paste it somewhere safe; the clipboard is cleared in {minutes} "
+                          f"minute{'s' if minutes != 1 else ''}, or when Sanctum locks or quits.")
 
     def _save(self) -> None:
         path = dialogs.save_file(self, "Save the recovery key", str(Path.home() / "Sanctum recovery key.txt"),

@@ -142,3 +142,43 @@ def test_location_page_refuses_a_non_empty_folder(qtbot, wizard, tmp_path):
     wizard.location_page.path_edit.setText(str(busy))
     assert not wizard.location_page.isComplete()
     assert "not empty" in wizard.location_page.problem.text()
+
+
+def test_recovery_key_leaves_the_clipboard_after_the_wizard_is_gone(qtbot, tmp_path):
+    """The clearing timer belongs to the session: closing (and deleting) the wizard right after
+    copying must not leave the recovery key on the clipboard; the copy is marked as a secret."""
+    from PySide6.QtGui import QGuiApplication
+
+    from app.ui import clipboard as secret_clipboard
+
+    session = Session(tmp_path / "vault", kdf=FAST_KDF)
+    # Not given to qtbot: this test deletes it, as the app drops a finished wizard.
+    wizard = SetupWizard(session, tmp_path / "vault")
+    wizard.show()
+    _to_totp_page(qtbot, wizard)
+    wizard.totp_page.code.setText(pyotp.TOTP(wizard.created.created.totp.secret).now())
+    wizard.next()
+    assert wizard.currentId() == PAGE_RECOVERY
+    session.clipboard.clear_ms = 300
+    key = wizard.recovery_page.key_label.text()
+    wizard.recovery_page.copy_button.click()
+    board = QGuiApplication.clipboard()
+    assert key in board.text()
+    mime = board.mimeData()
+    assert bytes(mime.data(secret_clipboard.KDE_SECRET_HINT)) == b"secret"
+    for name in secret_clipboard.WINDOWS_HINTS:
+        assert mime.hasFormat(name), name
+    assert mime.hasFormat(secret_clipboard.MAC_CONCEALED_MIME)
+    wizard.recovery_page.confirm_box.setChecked(True)
+    wizard.next()
+    with qtbot.waitSignal(wizard.vault_ready, timeout=5000) as blocker:
+        wizard.accept()
+    session.open(blocker.args[0])
+    wizard.deleteLater()  # what the app does with a finished wizard: its page timers die here
+    try:
+        with qtbot.waitSignal(session.clipboard.cleared, timeout=3000):
+            pass
+        assert key not in board.text()
+    finally:
+        session.shutdown()
+        session.idle.uninstall()

@@ -1,10 +1,32 @@
-"""Small modal helpers, in one module so tests can replace them (no real modal loops in tests)."""
+"""Small modal helpers, in one module so tests can replace them (no real modal loops in tests).
+
+Every file dialog in the app goes through `_run_file_dialog`, for two reasons:
+
+- **No folder history on disk.** Qt's file dialog writes the folders it visited (`history`,
+  `lastVisited`) in plain text to the shared `QtProject` settings (`~/.config/QtProject.conf`
+  on Linux, the registry on Windows) when it is destroyed — unconditionally, in
+  `QFileDialog`'s destructor. Native dialogs keep their own recent-folder lists (the Windows
+  "LastVisitedPidlMRU", macOS recent places) that Sanctum cannot clear. So Sanctum uses Qt's own
+  dialog and, before it is destroyed, points it back at the home folder with an empty history:
+  what Qt writes then names no folder the user imported from or exported to.
+- **Start where the user was.** The last folder used for each purpose (import, export, share,
+  check) is remembered in memory only, for as long as the vault stays unlocked.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+import os
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from .errors import describe
+
+PHOTO_FILTER = ("Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.gif *.tif *.tiff *.bmp *.avif)"
+                ";;All files (*)")
+
+#: What a dialog is for; each remembers its own last folder.
+PURPOSES = ("import", "export", "share", "check")
 
 
 def confirm(parent: QWidget | None, title: str, text: str, ok_text: str, *, destructive: bool = False,
@@ -32,17 +54,101 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
     box.exec()
 
 
-def choose_folder(parent: QWidget | None, title: str, start: str = "") -> str:
-    return QFileDialog.getExistingDirectory(parent, title, start)
+class FolderMemory:
+    """The last folder used for each purpose — in this process's memory, never on disk.
+
+    The session forgets it on lock and quit. Only folders are kept, never file names.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, str] = {}
+
+    def start(self, purpose: str, fallback: str = "") -> str:
+        folder = self._last.get(purpose, "")
+        if folder and os.path.isdir(folder):
+            return folder
+        return fallback or str(Path.home())
+
+    def remember(self, purpose: str, chosen: str, *, is_folder: bool) -> None:
+        if not purpose or not chosen:
+            return
+        path = Path(chosen)
+        self._last[purpose] = str(path if is_folder else path.parent)
+
+    def forget(self) -> None:
+        self._last.clear()
 
 
-def choose_files(parent: QWidget | None, title: str, start: str = "") -> list[str]:
-    files, _ = QFileDialog.getOpenFileNames(
-        parent, title, start,
-        "Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.gif *.tif *.tiff *.bmp *.avif);;All files (*)")
+#: One per process: the app has one session, and the session clears it on lock.
+last_folders = FolderMemory()
+
+
+def _leave_no_trace(dialog: QFileDialog, sidebar: list) -> None:
+    """What the destructor will write to QtProject settings: the home folder, no history."""
+    dialog.setHistory([])
+    dialog.setSidebarUrls(sidebar)  # a folder dragged into the sidebar would be saved too
+    dialog.setDirectory(str(Path.home()))  # `lastVisited` and the history's current entry
+
+
+def _run_file_dialog(parent: QWidget | None, title: str, *, mode: QFileDialog.FileMode,
+                     start_dir: str, select: str = "", filters: str = "",
+                     save: bool = False) -> list[str]:
+    dialog = QFileDialog(parent, title)
+    # Must come first (Qt reads it when the dialog is set up): the native dialogs keep their
+    # own recent-folder lists.
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    dialog.setFileMode(mode)
+    if mode == QFileDialog.FileMode.Directory:
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    if save:
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    if filters:
+        dialog.setNameFilter(filters)
+    sidebar = dialog.sidebarUrls()
+    dialog.setDirectory(start_dir)
+    if select:
+        dialog.selectFile(select)
+    try:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        return dialog.selectedFiles() if accepted else []
+    finally:
+        _leave_no_trace(dialog, sidebar)
+        dialog.deleteLater()
+
+
+def choose_folder(parent: QWidget | None, title: str, start: str = "", *, purpose: str = "") -> str:
+    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.Directory,
+                              start_dir=last_folders.start(purpose, start))
+    folder = chosen[0] if chosen else ""
+    last_folders.remember(purpose, folder, is_folder=True)
+    return folder
+
+
+def choose_files(parent: QWidget | None, title: str, start: str = "", *, purpose: str = "",
+                 filters: str = PHOTO_FILTER) -> list[str]:
+    files = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.ExistingFiles,
+                             start_dir=last_folders.start(purpose, start), filters=filters)
+    if files:
+        last_folders.remember(purpose, files[0], is_folder=False)
     return files
 
 
-def save_file(parent: QWidget | None, title: str, suggested: str, filters: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+def open_file(parent: QWidget | None, title: str, filters: str, *, purpose: str = "") -> str:
+    files = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.ExistingFile,
+                             start_dir=last_folders.start(purpose), filters=filters)
+    path = files[0] if files else ""
+    last_folders.remember(purpose, path, is_folder=False)
+    return path
+
+
+def save_file(parent: QWidget | None, title: str, suggested: str, filters: str, *,
+              purpose: str = "") -> str:
+    """`suggested` is a file name or a full path; the remembered folder for `purpose` wins."""
+    suggested_path = Path(suggested)
+    fallback = str(suggested_path.parent) if suggested_path.parent != Path() else ""
+    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.AnyFile,
+                              start_dir=last_folders.start(purpose, fallback),
+                              select=suggested_path.name, filters=filters, save=True)
+    path = chosen[0] if chosen else ""
+    last_folders.remember(purpose, path, is_folder=False)
     return path

@@ -1032,12 +1032,12 @@ class MainWindow(QMainWindow):
     # --- import --------------------------------------------------------------------------------------
 
     def choose_and_import_files(self) -> None:
-        files = dialogs.choose_files(self, "Add photos")
+        files = dialogs.choose_files(self, "Add photos", purpose="import")
         if files:
             self.start_import(files)
 
     def choose_and_import_folder(self) -> None:
-        folder = dialogs.choose_folder(self, "Add a folder of photos")
+        folder = dialogs.choose_folder(self, "Add a folder of photos", purpose="import")
         if folder:
             self.start_import([folder])
 
@@ -1081,7 +1081,8 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         if not ids or not self.session.is_unlocked:
             return
-        folder = dialogs.choose_folder(self, f"Export {len(ids)} photo{'s' if len(ids) != 1 else ''} to…")
+        folder = dialogs.choose_folder(self, f"Export {len(ids)} photo{'s' if len(ids) != 1 else ''} to…",
+                                       purpose="export")
         if not folder or not self.session.is_unlocked:
             return
         job = ExportJob(self.session.vault, ids, folder)

@@ -18,7 +18,7 @@ from app.core import crypto
 from app.core.vault import Vault, VaultStatus
 from app.workers.manager import JobManager
 
-from . import settings
+from . import dialogs, settings
 from .clipboard import SecretClipboard
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ class Session(QObject):
         self.state = "locking"
         self.idle.stop()
         self.clipboard.clear()
+        dialogs.last_folders.forget()  # where the user was is part of the unlocked session
         log.info("locking (%s)", reason)
         self.locking.emit(reason)
         self.jobs.cancel_all()
@@ -158,6 +159,7 @@ class Session(QObject):
     def shutdown(self, timeout_ms: int = 15_000) -> None:
         """Quit: cancel and wait for every job, then drop the keys."""
         self.clipboard.clear()  # before Qt hands the clipboard to a manager on exit
+        dialogs.last_folders.forget()
         if self.state == "unlocked":
             self.state = "locking"
             self.locking.emit("quit")

@@ -828,14 +828,27 @@ class Vault:
             raise
         return target
 
-    def delete(self, photo_ids: Sequence[int]) -> list[int]:
-        """Delete photos: rows (with the wrapped keys) first, then the blob files."""
+    def delete(self, photo_ids: Sequence[int], *, keep_leak_records: bool = True) -> list[int]:
+        """Delete photos: rows (with the wrapped keys) first, then the blob files.
+
+        Copies of a photo found by leak scans lose their evidence images with it (a picture of
+        the photo, kept in the DB). With `keep_leak_records` their text record stays — where
+        the copy was, when it was seen, how it was recognised, removal requests — as proof for
+        a report; without it the records go too. Cached scan results naming the photo go
+        either way (they would point a later scan at a photo that no longer exists).
+        """
         self._require_open()
         deleted = []
         for photo_id in photo_ids:
             with db.database.atomic():
                 names = [name for (name,) in Blob.select(Blob.name).where(Blob.photo == photo_id).tuples()]
                 Blob.delete().where(Blob.photo == photo_id).execute()
+                if keep_leak_records:
+                    # The row itself loses its photo through the foreign key (SET NULL).
+                    LeakMatch.update(evidence=None).where(LeakMatch.photo == photo_id).execute()
+                else:
+                    LeakMatch.delete().where(LeakMatch.photo == photo_id).execute()  # requests cascade
+                _forget_cached_findings(photo_id)
                 if Photo.delete().where(Photo.id == photo_id).execute() == 0:
                     raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
             for name in names:
@@ -1295,6 +1308,21 @@ def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) 
 def _takedown_info(row: TakedownRequest) -> TakedownInfo:
     return TakedownInfo(row.id, row.match_id, row.kind, row.subject, row.text, row.html, row.mailto,
                         row.status, row.detail, _as_datetime(row.updated_at))
+
+
+def _forget_cached_findings(photo_id: int) -> None:
+    """Drop cached scan results that name a photo (inside the caller's transaction)."""
+    # The JSON is written by _DbScanCache.put (json.dumps): a substring test narrows the rows
+    # to parse (it also matches photo 50 for photo 5; the parse decides).
+    rows = (UrlCache.select(UrlCache.url, UrlCache.findings)
+            .where(UrlCache.findings.contains(f'"photo_id": {photo_id}')).tuples())
+    for url, findings in rows:
+        try:
+            named = any(f["match"].get("photo_id") == photo_id for f in json.loads(findings))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            named = True  # unreadable: re-fetching costs one request, keeping it may mislead
+        if named:
+            UrlCache.delete().where(UrlCache.url == url).execute()
 
 
 def _leak_info(row: LeakMatch) -> LeakMatchInfo:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QMessageBox, QWidget
 
 from .errors import describe
 
@@ -43,6 +43,27 @@ def confirm(parent: QWidget | None, title: str, text: str, ok_text: str, *, dest
     box.setDefaultButton(cancel if destructive else ok)
     box.exec()
     return box.clickedButton() is ok
+
+
+def confirm_with_option(parent: QWidget | None, title: str, text: str, ok_text: str, option: str, *,
+                        destructive: bool = False, informative: str = "",
+                        option_checked: bool = False) -> tuple[bool, bool]:
+    """`confirm` with one checkbox: (confirmed, ticked)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    check = QCheckBox(option)
+    check.setChecked(option_checked)
+    box.setCheckBox(check)
+    ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole if destructive
+                       else QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel if destructive else ok)
+    box.exec()
+    return box.clickedButton() is ok, check.isChecked()
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:

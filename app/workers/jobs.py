@@ -416,9 +416,10 @@ class DeleteJob(Job):
     title = "Deleting photos"
     cancellable = False  # each photo goes in its own transaction; a half-done delete is confusing
 
-    def __init__(self, vault: Vault, photo_ids: list[int]):
+    def __init__(self, vault: Vault, photo_ids: list[int], keep_leak_records: bool = True):
         super().__init__(vault)
         self.photo_ids = list(photo_ids)
+        self.keep_leak_records = keep_leak_records
 
     def work(self) -> DeleteResult:
         deleted: list[int] = []
@@ -426,7 +427,7 @@ class DeleteJob(Job):
         self.report_progress(0, total)
         # One call per photo so progress moves; the core deletes each in its own transaction.
         for n, photo_id in enumerate(self.photo_ids, 1):
-            deleted += self.vault.delete([photo_id])
+            deleted += self.vault.delete([photo_id], keep_leak_records=self.keep_leak_records)
             self.report_progress(n, total)
         return DeleteResult(deleted)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
-from app.core import crypto
+from app.core import crypto, imaging
 from app.core.errors import Cancelled, PhotoNotFound
 from app.core.vault import (
     ExportReport,
@@ -495,8 +495,7 @@ class InspectJob(Job):
         self.path = str(path)
 
     def work(self) -> InspectResult:
-        with open(self.path, "rb") as f:
-            data = f.read()
+        data, _ = imaging.read_image_file(self.path)  # regular files only, never past the cap
         self.check_cancelled()
         report, share = self.vault.inspect(data)  # raises UnsupportedImage for non-images
         self.check_cancelled()

@@ -104,6 +104,16 @@ class SecretClipboard(QObject):
             log.info("cleared the copied secret from the clipboard")
             self.cleared.emit()
 
+    def clear_selection(self) -> None:
+        """On lock and quit: drop the X11/Wayland primary selection if Sanctum owns it.
+
+        Selecting the recovery key (or any text) in Sanctum with the mouse puts it there
+        without a copy, so it cannot be recognised by content; what Sanctum owns goes.
+        """
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None and clipboard.supportsSelection() and clipboard.ownsSelection():
+            clipboard.clear(QClipboard.Mode.Selection)
+
 
 _mac_converter = None
 

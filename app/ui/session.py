@@ -142,6 +142,7 @@ class Session(QObject):
         self.state = "locking"
         self.idle.stop()
         self.clipboard.clear()
+        self.clipboard.clear_selection()
         dialogs.last_folders.forget()  # where the user was is part of the unlocked session
         log.info("locking (%s)", reason)
         self.locking.emit(reason)
@@ -159,6 +160,7 @@ class Session(QObject):
     def shutdown(self, timeout_ms: int = 15_000) -> None:
         """Quit: cancel and wait for every job, then drop the keys."""
         self.clipboard.clear()  # before Qt hands the clipboard to a manager on exit
+        self.clipboard.clear_selection()
         dialogs.last_folders.forget()
         if self.state == "unlocked":
             self.state = "locking"

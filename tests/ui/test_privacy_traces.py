@@ -118,6 +118,12 @@ def test_file_dialogs_write_no_folder_to_qt_settings(qtbot, qt_settings_dir, tmp
         folder.mkdir()
     photo = imports / "holiday.png"
     Image.new("RGB", (8, 8), "white").save(photo)
+    # What an older version left behind: the first dialog overwrites it.
+    old = QSettings(QSettings.Scope.UserScope, "QtProject")
+    old.setValue("FileDialog/history", ["file:///home/someone/old-secret-folder"])
+    old.setValue("FileDialog/lastVisited", "file:///home/someone/old-secret-folder")
+    old.sync()
+    del old
     suspect = checks / "suspect.png"
     Image.new("RGB", (8, 8), "black").save(suspect)
 
@@ -135,7 +141,8 @@ def test_file_dialogs_write_no_folder_to_qt_settings(qtbot, qt_settings_dir, tmp
         == str(shares / "for-alex.png")
     settle_deleted_dialogs()
 
-    secret_names = [imports.name, exports.name, checks.name, shares.name, "holiday", "suspect", "for-alex"]
+    secret_names = [imports.name, exports.name, checks.name, shares.name, "holiday", "suspect", "for-alex",
+                    "old-secret-folder"]
     assert trace_files(qt_settings_dir, secret_names) == []
     assert trace_files(qt_settings_dir, [str(tmp_path)]) == []
 

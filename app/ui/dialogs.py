@@ -83,6 +83,8 @@ class FolderMemory:
 
     def __init__(self) -> None:
         self._last: dict[str, str] = {}
+        #: Bumped by forget(): a dialog still open when the vault locked must not refill it.
+        self.generation = 0
 
     def start(self, purpose: str, fallback: str = "") -> str:
         folder = self._last.get(purpose, "")
@@ -90,14 +92,15 @@ class FolderMemory:
             return folder
         return fallback or str(Path.home())
 
-    def remember(self, purpose: str, chosen: str, *, is_folder: bool) -> None:
-        if not purpose or not chosen:
+    def remember(self, purpose: str, chosen: str, *, is_folder: bool, generation: int | None = None) -> None:
+        if not purpose or not chosen or (generation is not None and generation != self.generation):
             return
         path = Path(chosen)
         self._last[purpose] = str(path if is_folder else path.parent)
 
     def forget(self) -> None:
         self._last.clear()
+        self.generation += 1
 
 
 #: One per process: the app has one session, and the session clears it on lock.
@@ -111,8 +114,8 @@ def _leave_no_trace(dialog: QFileDialog, sidebar: list) -> None:
     dialog.setDirectory(str(Path.home()))  # `lastVisited` and the history's current entry
 
 
-def _run_file_dialog(parent: QWidget | None, title: str, *, mode: QFileDialog.FileMode,
-                     start_dir: str, select: str = "", filters: str = "",
+def _run_file_dialog(parent: QWidget | None, title: str, *, mode: QFileDialog.FileMode, purpose: str,
+                     fallback_dir: str = "", select: str = "", filters: str = "",
                      save: bool = False) -> list[str]:
     dialog = QFileDialog(parent, title)
     # Must come first (Qt reads it when the dialog is set up): the native dialogs keep their
@@ -126,50 +129,45 @@ def _run_file_dialog(parent: QWidget | None, title: str, *, mode: QFileDialog.Fi
     if filters:
         dialog.setNameFilter(filters)
     sidebar = dialog.sidebarUrls()
-    dialog.setDirectory(start_dir)
+    dialog.setDirectory(last_folders.start(purpose, fallback_dir))
     if select:
         dialog.selectFile(select)
+    generation = last_folders.generation
     try:
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        return dialog.selectedFiles() if accepted else []
+        chosen = dialog.selectedFiles() if accepted else []
     finally:
         _leave_no_trace(dialog, sidebar)
         dialog.deleteLater()
+    if chosen:
+        last_folders.remember(purpose, chosen[0], is_folder=mode == QFileDialog.FileMode.Directory,
+                              generation=generation)
+    return chosen
 
 
 def choose_folder(parent: QWidget | None, title: str, start: str = "", *, purpose: str = "") -> str:
-    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.Directory,
-                              start_dir=last_folders.start(purpose, start))
-    folder = chosen[0] if chosen else ""
-    last_folders.remember(purpose, folder, is_folder=True)
-    return folder
+    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.Directory, purpose=purpose,
+                              fallback_dir=start)
+    return chosen[0] if chosen else ""
 
 
 def choose_files(parent: QWidget | None, title: str, start: str = "", *, purpose: str = "",
                  filters: str = PHOTO_FILTER) -> list[str]:
-    files = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.ExistingFiles,
-                             start_dir=last_folders.start(purpose, start), filters=filters)
-    if files:
-        last_folders.remember(purpose, files[0], is_folder=False)
-    return files
+    return _run_file_dialog(parent, title, mode=QFileDialog.FileMode.ExistingFiles, purpose=purpose,
+                            fallback_dir=start, filters=filters)
 
 
 def open_file(parent: QWidget | None, title: str, filters: str, *, purpose: str = "") -> str:
-    files = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.ExistingFile,
-                             start_dir=last_folders.start(purpose), filters=filters)
-    path = files[0] if files else ""
-    last_folders.remember(purpose, path, is_folder=False)
-    return path
+    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.ExistingFile, purpose=purpose,
+                              filters=filters)
+    return chosen[0] if chosen else ""
 
 
 def save_file(parent: QWidget | None, title: str, suggested: str, filters: str, *,
               purpose: str = "") -> str:
     """`suggested` is a file name or a full path; the remembered folder for `purpose` wins."""
     suggested_path = Path(suggested)
-    fallback = str(suggested_path.parent) if suggested_path.parent != Path() else ""
-    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.AnyFile,
-                              start_dir=last_folders.start(purpose, fallback),
+    chosen = _run_file_dialog(parent, title, mode=QFileDialog.FileMode.AnyFile, purpose=purpose,
+                              fallback_dir=str(suggested_path.parent) if suggested_path.parent != Path() else "",
                               select=suggested_path.name, filters=filters, save=True)
-    path = chosen[0] if chosen else ""
-    last_folders.remember(purpose, path, is_folder=False)
-    return path
+    return chosen[0] if chosen else ""

@@ -170,7 +170,13 @@ def test_dialogs_start_in_the_last_folder_per_purpose_until_lock(qtbot, qt_setti
     assert dialogs.choose_folder(window, "Export", purpose="export") == ""
     assert seen["start"] == exports
 
-    session.lock()
+    # Locked (idle) while a dialog is still open: what is picked then is not remembered either.
+    def lock_then_pick(dialog):
+        session.lock()
+        pick_folder(imports)(dialog)
+
+    answer_next_file_dialog(lock_then_pick)
+    assert dialogs.choose_folder(None, "Export", purpose="export") == str(imports)
     qtbot.waitUntil(lambda: session.state == "locked", timeout=5000)
     seen = answer_next_file_dialog(lambda dialog: dialog.reject())
     dialogs.choose_folder(None, "Export", purpose="export")

@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = subs.add_parser("delete", parents=common, help="delete photos (their keys are destroyed)")
     p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    p.add_argument("--forget-leak-records", action="store_true",
+                   help="also remove the records of found copies (addresses, dates, requests); "
+                        "their pictures are always removed")
 
     p = subs.add_parser("share", parents=common, help="write a protected copy of a photo for someone")
     p.add_argument("id", type=int, metavar="ID")
@@ -291,7 +294,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     with _unlock(args) as vault:
-        deleted = vault.delete(args.ids)
+        deleted = vault.delete(args.ids, keep_leak_records=not args.forget_leak_records)
     if args.json:
         _print_json({"deleted": deleted})
     else:

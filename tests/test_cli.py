@@ -185,3 +185,23 @@ def test_immunize_verify_and_immunized_share(cli_vault, tmp_path):
     refused = sanctum("share", str(photo_id), "--recipient", "Bo", "--out", str(tmp_path / "x.jpg"),
                       "--immunize", "lossless", vault=cli_vault, check=False)
     assert refused.returncode != 0 and "PNG" in refused.stderr
+
+
+def test_delete_keeps_or_forgets_the_record_of_found_copies(tmp_path):
+    vault = tmp_path / "vault"
+    sanctum("init", "--no-totp", "--json", vault=vault)
+    imported = json.loads(sanctum("import", str(PHOTOS / "dog.jpg"), str(PHOTOS / "horses.jpg"), "--json",
+                                  vault=vault).stdout)["imported"]
+    found = tmp_path / "found"
+    found.mkdir()
+    for name in ("dog.jpg", "horses.jpg"):
+        (found / name).write_bytes((PHOTOS / name).read_bytes())
+    sanctum("scan", str(found), "--json", vault=vault)
+    by_photo = {m["photo_id"]: m for m in json.loads(sanctum("matches", "--json", vault=vault).stdout)["matches"]}
+    assert set(by_photo) == set(imported)
+    dog, horses = imported
+    sanctum("delete", str(dog), vault=vault)
+    sanctum("delete", str(horses), "--forget-leak-records", vault=vault)
+    left = json.loads(sanctum("matches", "--json", vault=vault).stdout)["matches"]
+    assert [(m["id"], m["photo_id"], m["source"]) for m in left] == [(by_photo[dog]["id"], None,
+                                                                       by_photo[dog]["source"])]

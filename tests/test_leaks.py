@@ -284,6 +284,44 @@ def test_notice_draft_and_hash_export(stocked_vault, host, fetcher, tmp_path):
     assert len(kinds["pdq"]) == 64
 
 
+def test_deleting_a_photo_removes_its_leak_evidence_and_keeps_the_record(stocked_vault, host, fetcher):
+    """The evidence image is a picture of the photo: it goes with the photo. Where the copy
+    was, when, and the removal request stay as the user's record; other photos' evidence stays."""
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, ids = stocked_vault
+    url, delete_link, match = _found(vault, host, fetcher, "horses.jpg")
+    other_url, _, other = _found(vault, host, fetcher, "dog.jpg")
+    assert match.photo_id == ids["horses"] and vault.match_evidence(match.id)
+    request = vault.draft_takedown(match.id, TakedownContact(deletion_link=delete_link),
+                                   Requester("R", "r@example.org"))
+    vault.delete([ids["horses"]])
+    kept = {m.id: m for m in vault.list_matches()}[match.id]
+    assert kept.source == url and kept.photo_id is None
+    assert (kept.first_seen, kept.last_seen) == (match.first_seen, match.last_seen)
+    assert vault.match_evidence(match.id) is None
+    assert [t.id for t in vault.list_takedowns(match.id)] == [request.id]
+    assert vault.match_evidence(other.id), "another photo's evidence is untouched"
+    # The scan cache no longer names the deleted photo: a re-scan of the same address finds
+    # nothing (and records no match for a photo that is gone), the other one still matches.
+    again = vault.scan([url, other_url], fetcher=fetcher)
+    assert [m.photo_id for m in again.matches] == [ids["dog"]]
+    assert vault.check_consistency() == []
+
+
+def test_deleting_a_photo_can_forget_its_leak_records_too(stocked_vault, host, fetcher):
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, ids = stocked_vault
+    _url, delete_link, match = _found(vault, host, fetcher, "horses.jpg")
+    _other_url, _, other = _found(vault, host, fetcher, "dog.jpg")
+    vault.draft_takedown(match.id, TakedownContact(deletion_link=delete_link), Requester("R", "r@example.org"))
+    vault.delete([ids["horses"]], keep_leak_records=False)
+    assert [m.id for m in vault.list_matches()] == [other.id]
+    assert vault.list_takedowns(match.id) == []
+    assert vault.match_evidence(match.id) is None
+
+
 def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_path):
     from app.core.leaks.takedown import Requester, TakedownContact, TakedownError
 

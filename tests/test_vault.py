@@ -263,6 +263,81 @@ def test_bad_files_reported_and_batch_goes_on(vault, tmp_path, photo_dir):
     assert vault.check_consistency() == []
 
 
+@pytest.mark.timeout(60)  # today's failure mode is a hang on the pipe
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="POSIX only")
+def test_hostile_folder_imports_the_photos_and_reports_the_rest(vault, tmp_path, photo_dir):
+    """Pipes, devices, sockets, dangling links and oversized files beside real photos: the
+    import neither hangs nor runs out of memory, imports the photos and reports every other
+    entry with its reason."""
+    import socket
+
+    from app.core import imaging
+
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "good.jpg").write_bytes((photo_dir / "dog.jpg").read_bytes())
+    (hostile / "linked.png").symlink_to(photo_dir / "kodim23.png")  # a link to a photo is followed
+    os.mkfifo(hostile / "pipe.jpg")
+    (hostile / "zero.jpg").symlink_to("/dev/zero")
+    (hostile / "gone.jpg").symlink_to(tmp_path / "nothing-here.jpg")
+    (hostile / "elsewhere").symlink_to(photo_dir, target_is_directory=True)
+    with open(hostile / "huge.jpg", "wb") as f:  # sparse: costs no disk, and must never be read
+        f.write((photo_dir / "dog.jpg").read_bytes()[:64])
+        f.truncate(imaging.MAX_FILE_BYTES + 1)
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(hostile / "sock.jpg"))
+        os.mkfifo(tmp_path / "given-pipe.jpg")
+        report = vault.import_paths([hostile, tmp_path / "given-pipe.jpg", "/dev/zero"])
+    finally:
+        server.close()
+    reasons = {Path(e.path).name: e.reason for e in report.errors}
+    assert len(report.imported) == 2
+    assert sorted(p.filename for p in vault.list_photos()) == ["good.jpg", "linked.png"]
+    assert "named pipe" in reasons["pipe.jpg"] and "named pipe" in reasons["given-pipe.jpg"]
+    assert "device" in reasons["zero.jpg"] and "device" in reasons["zero"]
+    assert "socket" in reasons["sock.jpg"]
+    assert "link to nothing" in reasons["gone.jpg"]
+    assert "link to a folder" in reasons["elsewhere"]
+    assert "larger than 512 MB" in reasons["huge.jpg"]
+    assert len(report.errors) == 8
+    assert vault.check_consistency() == []
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only")
+def test_reading_a_photo_file_checks_the_opened_file_and_stops_at_the_cap(tmp_path):
+    """A name checked as a regular file can be swapped for a pipe before it is opened; the
+    reader looks at what it opened. It never reads more than cap + 1 bytes, even from a file
+    that says it is empty (as /proc files do) or one that grew."""
+    from app.core import imaging
+    from app.core.errors import ImageTooLarge, NotARegularFile
+
+    pipe = tmp_path / "swapped.jpg"
+    os.mkfifo(pipe)
+    with pytest.raises(NotARegularFile, match="named pipe"):
+        imaging.read_image_file(pipe)  # opening a FIFO without O_NONBLOCK waits for a writer
+    with pytest.raises(NotARegularFile, match="device"):
+        imaging.read_image_file("/dev/zero")
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"x" * 100)
+    data, st = imaging.read_image_file(small, cap=100)
+    assert data == b"x" * 100 and st.st_size == 100
+    with pytest.raises(ImageTooLarge):
+        imaging.read_image_file(small, cap=99)
+    if Path("/proc/self/maps").exists():  # size 0 on stat, kilobytes when read
+        assert os.stat("/proc/self/maps").st_size == 0
+        with pytest.raises(ImageTooLarge):
+            imaging.read_image_file("/proc/self/maps", cap=64)
+    # Verify and Inspect read the one file the user picked with the same reader.
+    from app.workers.immunize_jobs import read_image_bytes
+
+    with pytest.raises(NotARegularFile):
+        read_image_bytes(pipe)
+    with pytest.raises(NotARegularFile):
+        read_image_bytes("/dev/zero")
+
+
 # --- damaged blobs ----------------------------------------------------------------------------
 
 

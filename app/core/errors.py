@@ -103,6 +103,12 @@ class ImageTooLarge(UnsupportedImage):
     default_message = "The image is too large to import safely."
 
 
+class NotARegularFile(UnsupportedImage):
+    """A pipe, device, socket or link to one: never read (it could hang or never end)."""
+
+    default_message = "Not a regular file."
+
+
 class PhotoNotFound(SanctumError):
     default_message = "No photo with that id in this vault."
 

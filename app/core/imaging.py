@@ -6,7 +6,9 @@ Everything here works on bytes in memory, so no decoded pixels ever touch the di
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import struct
 import warnings
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from datetime import datetime
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from .errors import ImageTooLarge, UnsupportedImage
+from .errors import ImageTooLarge, NotARegularFile, UnsupportedImage
 
 try:  # HEIC/HEIF is what phones produce
     import pillow_heif
@@ -49,6 +51,64 @@ _HEIF_BRANDS = {
     b"heic": "heic", b"heix": "heic", b"hevc": "heic", b"heim": "heic", b"heis": "heic",
     b"hevm": "heic", b"hevs": "heic", b"mif1": "heif", b"msf1": "heif", b"avif": "avif",
 }
+
+
+def not_regular_reason(mode: int) -> str | None:
+    """Why a file of this `st_mode` is never read as a photo; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe, not a photo file (never read)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a photo file (never read)"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a photo file (never read)"
+    return "not a regular file (never read)"
+
+
+def too_large_reason(cap: int = MAX_FILE_BYTES) -> str:
+    return f"the file is larger than {cap // 2**20} MB"
+
+
+# O_NONBLOCK: opening a FIFO otherwise waits for a writer, for ever. It does nothing to a
+# regular file's reads. O_NOCTTY: a terminal device never becomes our controlling terminal.
+# (Neither exists on Windows, which has no FIFOs in the file system.)
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+_READ_CHUNK = 1 << 20
+
+
+def read_image_file(path: str | os.PathLike, cap: int = MAX_FILE_BYTES) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file of at most `cap` bytes, and its stat.
+
+    Checks the opened file itself (fstat), so a path swapped for a pipe or a device after the
+    caller looked at it is still refused, and a symlink is followed only to a regular file.
+    Never reads more than cap + 1 bytes, even from a file that grows while it is read.
+    Raises NotARegularFile, ImageTooLarge, or OSError.
+    """
+    with open(os.open(path, _OPEN_FLAGS), "rb", closefd=True) as f:
+        st = os.fstat(f.fileno())
+        reason = not_regular_reason(st.st_mode)
+        if reason:
+            raise NotARegularFile(reason)
+        if st.st_size > cap:
+            raise ImageTooLarge(too_large_reason(cap))
+        want = st.st_size + 1  # one byte more than announced tells whether it grew
+        data = f.read(want)
+        if len(data) == want:  # it grew (or is a /proc-style file of size 0): read on, bounded
+            parts, total = [data], len(data)
+            while total <= cap:
+                chunk = f.read(min(_READ_CHUNK, cap + 1 - total))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                total += len(chunk)
+            data = b"".join(parts)
+    if len(data) > cap:
+        raise ImageTooLarge(too_large_reason(cap))
+    return data, st
 
 
 def sniff_kind(head: bytes) -> str | None:
@@ -115,7 +175,7 @@ def decode(data: bytes, min_long_side: int | None = None) -> DecodedPhoto:
     wrong type, truncated data, bombs, oversized metadata chunks.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise ImageTooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+        raise ImageTooLarge(too_large_reason())
     kind = sniff_kind(data[:32])
     if kind is None:
         raise UnsupportedImage(describe_unknown(data[:64]))

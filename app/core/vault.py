@@ -25,6 +25,7 @@ import io
 import json
 import logging
 import os
+import stat as stat_module
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -643,8 +644,9 @@ class Vault:
 
         Touches no DB: the pool threads never open a database connection of their own.
         """
-        data = path.read_bytes()
-        stat = path.stat()
+        # Regular files only, never more than the cap (a pipe or /dev/zero behind a name must
+        # not hang or exhaust memory); the check is on the opened file, not the name.
+        data, stat = imaging.read_image_file(path)
         sha256 = hashlib.sha256(data).hexdigest()
         if sha256 in known_sha256:
             raise _DuplicateFound(sha256)
@@ -828,14 +830,27 @@ class Vault:
             raise
         return target
 
-    def delete(self, photo_ids: Sequence[int]) -> list[int]:
-        """Delete photos: rows (with the wrapped keys) first, then the blob files."""
+    def delete(self, photo_ids: Sequence[int], *, keep_leak_records: bool = True) -> list[int]:
+        """Delete photos: rows (with the wrapped keys) first, then the blob files.
+
+        Copies of a photo found by leak scans lose their evidence images with it (a picture of
+        the photo, kept in the DB). With `keep_leak_records` their text record stays — where
+        the copy was, when it was seen, how it was recognised, removal requests — as proof for
+        a report; without it the records go too. Cached scan results naming the photo go
+        either way (they would point a later scan at a photo that no longer exists).
+        """
         self._require_open()
         deleted = []
         for photo_id in photo_ids:
             with db.database.atomic():
                 names = [name for (name,) in Blob.select(Blob.name).where(Blob.photo == photo_id).tuples()]
                 Blob.delete().where(Blob.photo == photo_id).execute()
+                if keep_leak_records:
+                    # The row itself loses its photo through the foreign key (SET NULL).
+                    LeakMatch.update(evidence=None).where(LeakMatch.photo == photo_id).execute()
+                else:
+                    LeakMatch.delete().where(LeakMatch.photo == photo_id).execute()  # requests cascade
+                _forget_cached_findings(photo_id)
                 if Photo.delete().where(Photo.id == photo_id).execute() == 0:
                     raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
             for name in names:
@@ -1242,24 +1257,61 @@ def default_vault_path() -> Path:
 
 
 def expand_paths(paths: Iterable[str | Path], errors: list[FileProblem]) -> list[Path]:
-    """Files as given, folders walked recursively in a stable order; hidden files skipped."""
+    """Files as given, folders walked recursively in a stable order; hidden files skipped.
+
+    Only regular files within the size cap are kept; a symlink counts as what it points to.
+    Anything else — pipes, devices, sockets, links to nothing, links to folders inside a
+    walked folder (not followed, so no loops) — is reported in `errors`, never opened.
+    `_prepare_photo` checks the opened file again, in case a name changes meanwhile.
+    """
     files: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        st = _stat_or_report(path, errors)
+        if st is None:
+            continue
+        if stat_module.S_ISDIR(st.st_mode):
+            def unreadable(exc: OSError) -> None:  # a subfolder that cannot be listed
+                errors.append(FileProblem(str(exc.filename), _os_reason(exc)))
+
+            for root, dirs, names in os.walk(path, onerror=unreadable):
+                linked = sorted(d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d)))
+                for name in linked:
+                    errors.append(FileProblem(os.path.join(root, name), "a link to a folder (not followed)"))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
                 for name in sorted(names):
                     if not name.startswith("."):
-                        _add_unique(Path(root) / name, files, seen)
-        elif path.is_file():
-            _add_unique(path, files, seen)
-        elif path.exists():
-            errors.append(FileProblem(str(path), "not a regular file"))
+                        _add_file(Path(root) / name, files, seen, errors)
         else:
-            errors.append(FileProblem(str(path), "no such file or folder"))
+            _add_file(path, files, seen, errors, st)
     return files
+
+
+def _stat_or_report(path: Path, errors: list[FileProblem]) -> os.stat_result | None:
+    """stat() following links (it never opens the file, so a FIFO cannot block it)."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        reason = "a link to nothing" if path.is_symlink() else "no such file or folder"
+    except OSError as exc:
+        reason = _os_reason(exc)
+    errors.append(FileProblem(str(path), reason))
+    return None
+
+
+def _add_file(path: Path, files: list[Path], seen: set[Path], errors: list[FileProblem],
+              st: os.stat_result | None = None) -> None:
+    st = st or _stat_or_report(path, errors)
+    if st is None:
+        return
+    reason = imaging.not_regular_reason(st.st_mode)
+    if reason is None and st.st_size > imaging.MAX_FILE_BYTES:
+        reason = imaging.too_large_reason()
+    if reason:
+        errors.append(FileProblem(str(path), reason))
+    else:
+        _add_unique(path, files, seen)
 
 
 def image_uid_of(uid_key: bytes, decoded: imaging.DecodedPhoto) -> str:
@@ -1295,6 +1347,21 @@ def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) 
 def _takedown_info(row: TakedownRequest) -> TakedownInfo:
     return TakedownInfo(row.id, row.match_id, row.kind, row.subject, row.text, row.html, row.mailto,
                         row.status, row.detail, _as_datetime(row.updated_at))
+
+
+def _forget_cached_findings(photo_id: int) -> None:
+    """Drop cached scan results that name a photo (inside the caller's transaction)."""
+    # The JSON is written by _DbScanCache.put (json.dumps): a substring test narrows the rows
+    # to parse (it also matches photo 50 for photo 5; the parse decides).
+    rows = (UrlCache.select(UrlCache.url, UrlCache.findings)
+            .where(UrlCache.findings.contains(f'"photo_id": {photo_id}')).tuples())
+    for url, findings in rows:
+        try:
+            named = any(f["match"].get("photo_id") == photo_id for f in json.loads(findings))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            named = True  # unreadable: re-fetching costs one request, keeping it may mislead
+        if named:
+            UrlCache.delete().where(UrlCache.url == url).execute()
 
 
 def _leak_info(row: LeakMatch) -> LeakMatchInfo:

@@ -18,7 +18,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.workers.jobs import InspectJob, InspectResult
 
+from . import dialogs
 from .errors import describe
 from .resources import repolish
 from .session import Session
@@ -74,8 +74,7 @@ _STYLE = (
 
 def choose_image(parent: QWidget | None) -> str:
     """One image file to check (tests replace this)."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Check an image", "", IMAGE_FILTER)
-    return path
+    return dialogs.open_file(parent, "Check an image", IMAGE_FILTER, purpose="check")
 
 
 def _percent(confidence: float | None) -> str:

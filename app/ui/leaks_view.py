@@ -882,7 +882,8 @@ class LeaksPage(QWidget):
         if not self._ready:
             return
         suggested = str(Path.home() / f"photo-{export.photo_id}-hashes.json")
-        path = dialogs.save_file(self, "Save the photo's hashes", suggested, "JSON (*.json)")
+        path = dialogs.save_file(self, "Save the photo's hashes", suggested, "JSON (*.json)",
+                                 purpose="export")
         if not path:
             return
         if not path.lower().endswith(".json"):

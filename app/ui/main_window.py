@@ -1032,12 +1032,12 @@ class MainWindow(QMainWindow):
     # --- import --------------------------------------------------------------------------------------
 
     def choose_and_import_files(self) -> None:
-        files = dialogs.choose_files(self, "Add photos")
+        files = dialogs.choose_files(self, "Add photos", purpose="import")
         if files:
             self.start_import(files)
 
     def choose_and_import_folder(self) -> None:
-        folder = dialogs.choose_folder(self, "Add a folder of photos")
+        folder = dialogs.choose_folder(self, "Add a folder of photos", purpose="import")
         if folder:
             self.start_import([folder])
 
@@ -1081,7 +1081,8 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         if not ids or not self.session.is_unlocked:
             return
-        folder = dialogs.choose_folder(self, f"Export {len(ids)} photo{'s' if len(ids) != 1 else ''} to…")
+        folder = dialogs.choose_folder(self, f"Export {len(ids)} photo{'s' if len(ids) != 1 else ''} to…",
+                                       purpose="export")
         if not folder or not self.session.is_unlocked:
             return
         job = ExportJob(self.session.vault, ids, folder)
@@ -1101,21 +1102,35 @@ class MainWindow(QMainWindow):
         if not ids or not self.session.is_unlocked:
             return
         n = len(ids)
-        if not dialogs.confirm(
-                self, "Delete photos?",
-                f"Delete {n:,} photo{'s' if n != 1 else ''} from the vault?",
-                "Delete", destructive=True,
-                informative="They are destroyed, not moved to a bin. Export them first if you want "
-                            "to keep a copy."):
+        title, text = "Delete photos?", f"Delete {n:,} photo{'s' if n != 1 else ''} from the vault?"
+        informative = "They are destroyed, not moved to a bin. Export them first if you want to keep a copy."
+        chosen = set(ids)
+        found = sum(1 for m in self.leaks_model.matches if m.photo_id in chosen)
+        keep_leak_records = True
+        if found:
+            # The pictures of found copies show the photo: they always go. The text record
+            # (where, when, removal requests) is evidence the user may still need.
+            copies = f"{found:,} found cop{'ies' if found != 1 else 'y'}"
+            ok, forget = dialogs.confirm_with_option(
+                self, title, text, "Delete", f"Also forget the {copies} (addresses, dates, requests)",
+                destructive=True,
+                informative=f"{informative}\n\nThe pictures of the {copies} of "
+                            f"{'these photos' if n != 1 else 'this photo'} are deleted too. Where and "
+                            "when they were found, and your removal requests, are kept as a record "
+                            "unless you tick the box.")
+            keep_leak_records = not forget
+        else:
+            ok = dialogs.confirm(self, title, text, "Delete", destructive=True, informative=informative)
+        if not ok or not self.session.is_unlocked:
             return
-        if not self.session.is_unlocked:
-            return
-        job = DeleteJob(self.session.vault, ids)
-        job.signals.finished.connect(self._delete_done)
+        job = DeleteJob(self.session.vault, ids, keep_leak_records=keep_leak_records)
+        job.signals.finished.connect(lambda result: self._delete_done(result, reload_leaks=bool(found)))
         job.signals.failed.connect(self._job_failed)
         self._start_long_job(job)
 
-    def _delete_done(self, result: DeleteResult) -> None:
+    def _delete_done(self, result: DeleteResult, reload_leaks: bool = False) -> None:
+        if reload_leaks:  # their pictures (or records) are gone: show what the vault now holds
+            self.leaks_page.reload()
         self.model.remove_ids(result.deleted)
         self.loader.forget(result.deleted)
         self.shares_model.photos_deleted(result.deleted)  # the records stay; the photo is gone

@@ -320,12 +320,12 @@ class ScanDialog(QDialog):
         self._update_start()
 
     def choose_folder(self) -> None:
-        folder = dialogs.choose_folder(self, "Scan a folder for your photos")
+        folder = dialogs.choose_folder(self, "Scan a folder for your photos", purpose="check")
         if folder:
             self.add_paths([folder])
 
     def choose_files(self) -> None:
-        self.add_paths(dialogs.choose_files(self, "Scan files for your photos"))
+        self.add_paths(dialogs.choose_files(self, "Scan files for your photos", purpose="check"))
 
     def _remove_paths(self) -> None:
         for item in self.paths.selectedItems():

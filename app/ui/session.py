@@ -18,7 +18,8 @@ from app.core import crypto
 from app.core.vault import Vault, VaultStatus
 from app.workers.manager import JobManager
 
-from . import settings
+from . import dialogs, settings
+from .clipboard import SecretClipboard
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class Session(QObject):
         self.jobs = JobManager(self)
         self.idle = IdleWatcher(self)
         self.idle.timed_out.connect(lambda: self.lock("idle"))
+        #: Owns the clearing of a copied recovery key: it outlives the wizard that copied it.
+        self.clipboard = SecretClipboard(self)
         self.thumbnail_edge = settings.THUMBNAIL_SIZE.default
         self.auto_lock_minutes = settings.AUTO_LOCK_MINUTES.default
 
@@ -138,6 +141,9 @@ class Session(QObject):
             return
         self.state = "locking"
         self.idle.stop()
+        self.clipboard.clear()
+        self.clipboard.clear_selection()
+        dialogs.last_folders.forget()  # where the user was is part of the unlocked session
         log.info("locking (%s)", reason)
         self.locking.emit(reason)
         self.jobs.cancel_all()
@@ -153,6 +159,9 @@ class Session(QObject):
 
     def shutdown(self, timeout_ms: int = 15_000) -> None:
         """Quit: cancel and wait for every job, then drop the keys."""
+        self.clipboard.clear()  # before Qt hands the clipboard to a manager on exit
+        self.clipboard.clear_selection()
+        dialogs.last_folders.forget()
         if self.state == "unlocked":
             self.state = "locking"
             self.locking.emit("quit")

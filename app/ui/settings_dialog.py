@@ -117,7 +117,8 @@ class SettingsDialog(QDialog):
         if not self.session.is_unlocked:
             return None
         suggested = str(Path.home() / "sanctum-public-key.pem")
-        path = dialogs.save_file(self, "Export your public key", suggested, "Public key (*.pem)")
+        path = dialogs.save_file(self, "Export your public key", suggested, "Public key (*.pem)",
+                                 purpose="export")
         if not path:
             return None
         if not Path(path).suffix:

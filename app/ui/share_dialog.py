@@ -428,7 +428,8 @@ class ShareDialog(QDialog):
         if not options.recipient or self.job is not None:
             return
         suggested = default_folder() / suggested_name(self.photo, options.recipient, options.output_format)
-        path = dialogs.save_file(self, "Save the protected copy", str(suggested), FILTERS[options.output_format])
+        path = dialogs.save_file(self, "Save the protected copy", str(suggested), FILTERS[options.output_format],
+                                 purpose="share")
         if path:
             self.start_share(with_suffix_for(path, options.output_format))
 

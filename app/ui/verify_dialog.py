@@ -70,10 +70,7 @@ _STYLE = (
 
 def choose_image(parent: QWidget | None) -> str:
     """One image file to verify (tests replace this)."""
-    from PySide6.QtWidgets import QFileDialog
-
-    path, _ = QFileDialog.getOpenFileName(parent, "Verify an image", "", IMAGE_FILTER)
-    return path
+    return dialogs.open_file(parent, "Verify an image", IMAGE_FILTER, purpose="check")
 
 
 def key_fingerprint(public_key: bytes) -> str:
@@ -426,7 +423,8 @@ class VerifyDialog(SingleFileDrop, QDialog):
     def choose_and_save_recovered(self) -> None:
         if self.result is None or self.result.result.recovered is None:
             return
-        path = dialogs.save_file(self, "Save the recovered photo", self._suggested("recovered"), PNG_FILTER)
+        path = dialogs.save_file(self, "Save the recovered photo", self._suggested("recovered"), PNG_FILTER,
+                                 purpose="check")
         if path:
             self.save(self.result.result.recovered, with_png_suffix(path))
 
@@ -434,7 +432,7 @@ class VerifyDialog(SingleFileDrop, QDialog):
         if self.result is None or self.result.result.verdict is Verdict.NOT_IMMUNIZED:
             return
         path = dialogs.save_file(self, "Save the mask of changed areas", self._suggested("changed-areas"),
-                                 PNG_FILTER)
+                                 PNG_FILTER, purpose="check")
         if path:
             self.save(self.result.result.mask, with_png_suffix(path))
 

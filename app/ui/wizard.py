@@ -15,8 +15,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -238,8 +238,10 @@ class TotpPage(QWizardPage):
         super().__init__()
         self._wizard = wizard
         self.setTitle("Add your authenticator app")
-        self.setSubTitle("A second lock: even someone who learns your passphrase cannot open the "
-                         "vault in Sanctum without a code from your phone.")
+        # A gate, not a key (docs/threat-model.md): promise only what the code really stops.
+        self.setSubTitle("A second lock on the door: someone who learns your passphrase also needs "
+                         "a code from your phone to open the vault in Sanctum. Your passphrase is "
+                         "still what encrypts your photos.")
         layout = QHBoxLayout(self)
         self.qr = QLabel()
         self.qr.setObjectName("totpQr")
@@ -319,10 +321,17 @@ class TotpPage(QWizardPage):
         if not dialogs.confirm(
             self, "Skip the authenticator?",
             "Without an authenticator, anyone who learns or guesses your passphrase — by watching "
-            "you type it, or because you use it elsewhere — can open all your photos on this "
-            "computer.",
+            "you type it, or because you use it elsewhere — can open all your photos in Sanctum "
+            "on this computer.",
             "Skip it anyway", destructive=True,
-            informative="This version cannot add an authenticator later. To add one, you would "
+            # The authenticator is a gate in the app, not part of the encryption: say so, so
+            # nobody trusts it to stop someone who copies the vault folder.
+            informative="The authenticator only stops them from opening the vault in Sanctum. It "
+                        "is not part of the encryption: someone who has your passphrase and a "
+                        "copy of the vault folder can decrypt your photos without your phone, "
+                        "either way. Only a strong passphrase you use nowhere else protects "
+                        "against that.\n\n"
+                        "This version cannot add an authenticator later. To add one, you would "
                         "need to make a new vault and move your photos into it."):
             return
         self._working = True
@@ -436,16 +445,13 @@ class RecoveryPage(QWizardPage):
         return "\n".join(lines) + "\n"
 
     def _copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.text_to_keep())
-        self.note.setText("Copied. Paste it somewhere safe; the clipboard is cleared in 2 minutes.")
-        copied = self.text_to_keep()
-
-        def clear_clipboard() -> None:
-            clipboard = QGuiApplication.clipboard()
-            if clipboard is not None and clipboard.text() == copied:
-                clipboard.clear()
-
-        QTimer.singleShot(120_000, self, clear_clipboard)
+        # The session's guard, not a timer on this page: the page dies with the wizard, and the
+        # key must still leave the clipboard after that (and on lock or quit).
+        guard = self._wizard.session.clipboard
+        guard.copy(self.text_to_keep())
+        minutes = max(1, round(guard.clear_ms / 60_000))
+        self.note.setText(f"Copied. Paste it somewhere safe; the clipboard is cleared in {minutes} "
+                          f"minute{'s' if minutes != 1 else ''}, or when Sanctum locks or quits.")
 
     def _save(self) -> None:
         path = dialogs.save_file(self, "Save the recovery key", str(Path.home() / "Sanctum recovery key.txt"),

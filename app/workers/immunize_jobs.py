@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from app.core import imaging
-from app.core.errors import Cancelled, ImageTooLarge
+from app.core.errors import Cancelled
 from app.core.immunizer import Mode, Verification, files, verify
 from app.core.immunizer.api import ImmunizeCancelled
 
@@ -43,11 +42,9 @@ OUTLINE_RGB = (200, 0, 0)
 
 
 def read_image_bytes(path: str | Path) -> bytes:
-    """A file's bytes, refusing a huge one before reading it into memory."""
-    if os.path.getsize(path) > imaging.MAX_FILE_BYTES:
-        raise ImageTooLarge(f"the file is larger than {imaging.MAX_FILE_BYTES // 2**20} MB")
-    with open(path, "rb") as f:
-        return f.read()
+    """A file's bytes, refusing a huge one, a pipe or a device before reading (the import's
+    reader: it never blocks and never reads past the cap)."""
+    return imaging.read_image_file(path)[0]
 
 
 def read_rgb(path: str | Path) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
-from app.core import crypto
+from app.core import crypto, imaging
 from app.core.errors import Cancelled, PhotoNotFound
 from app.core.vault import (
     ExportReport,
@@ -416,9 +416,10 @@ class DeleteJob(Job):
     title = "Deleting photos"
     cancellable = False  # each photo goes in its own transaction; a half-done delete is confusing
 
-    def __init__(self, vault: Vault, photo_ids: list[int]):
+    def __init__(self, vault: Vault, photo_ids: list[int], keep_leak_records: bool = True):
         super().__init__(vault)
         self.photo_ids = list(photo_ids)
+        self.keep_leak_records = keep_leak_records
 
     def work(self) -> DeleteResult:
         deleted: list[int] = []
@@ -426,7 +427,7 @@ class DeleteJob(Job):
         self.report_progress(0, total)
         # One call per photo so progress moves; the core deletes each in its own transaction.
         for n, photo_id in enumerate(self.photo_ids, 1):
-            deleted += self.vault.delete([photo_id])
+            deleted += self.vault.delete([photo_id], keep_leak_records=self.keep_leak_records)
             self.report_progress(n, total)
         return DeleteResult(deleted)
 
@@ -494,8 +495,7 @@ class InspectJob(Job):
         self.path = str(path)
 
     def work(self) -> InspectResult:
-        with open(self.path, "rb") as f:
-            data = f.read()
+        data, _ = imaging.read_image_file(self.path)  # regular files only, never past the cap
         self.check_cancelled()
         report, share = self.vault.inspect(data)  # raises UnsupportedImage for non-images
         self.check_cancelled()

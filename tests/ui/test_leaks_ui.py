@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QImage
 
 from app.core.vault import LeakMatchInfo
 from app.ui import dialogs, settings
+from app.ui.gallery import Roles
 from app.ui.leaks_view import (
     EvidenceView,
     LeakColumn,
@@ -379,3 +380,34 @@ def test_evidence_view_scales_the_region_and_outlines_both_sides(qtbot):
     view.clear("Nothing")
     view.grab()
     assert view.found_outline is None
+
+
+def test_deleting_a_photo_with_found_copies_asks_about_their_record(qtbot, stocked, photo_dir, tmp_path,
+                                                                     monkeypatch):
+    """The delete confirmation says the found copies' pictures go, and offers to forget their
+    record; the default keeps it (address and dates), without the picture."""
+    session, window, ids = stocked
+    copy = tmp_path / "reposted.jpg"
+    copy.write_bytes(_jpeg(Image.open(photo_dir / "photo00.jpg"), 70))
+    found = session.vault.scan([str(copy)]).matches
+    assert [m.photo_id for m in found] == [ids["photo00.jpg"]] and session.vault.match_evidence(found[0].id)
+    with qtbot.waitSignal(window.leaks_page.loaded, timeout=10_000):
+        window.leaks_page.reload()
+    window.gallery.clearSelection()
+    row = next(r for r in range(window.proxy.rowCount())
+               if window.proxy.index(r, 0).data(Roles.PhotoId) == ids["photo00.jpg"])
+    window.gallery.selectionModel().select(window.proxy.index(row, 0),
+                                           window.gallery.selectionModel().SelectionFlag.Select)
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm_with_option",
+                        lambda *a, **k: asked.append((a[4], k.get("informative", ""))) or (True, False))
+    with qtbot.waitSignal(window.leaks_page.loaded, timeout=20_000):
+        window.delete_action.trigger()
+    option, informative = asked[0]
+    assert "1 found copy" in option and "pictures" in informative and "kept" in informative
+    qtbot.waitUntil(lambda: not session.jobs.busy(), timeout=10_000)
+    kept = session.vault.list_matches()
+    assert [(m.id, m.source, m.photo_id) for m in kept] == [(found[0].id, str(copy), None)]
+    assert session.vault.match_evidence(found[0].id) is None
+    model = window.leaks_model
+    assert model.rowCount() == 1 and model.index(0, LeakColumn.Photo).data() == "(deleted photo)"

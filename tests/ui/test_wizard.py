@@ -107,6 +107,23 @@ def test_skipping_authenticator_needs_the_warning(qtbot, wizard, tmp_path, monke
     Vault.unlock(tmp_path / "vault", PASSPHRASE).lock()  # no code needed
 
 
+def test_skip_warning_says_the_authenticator_is_a_gate_not_a_key(qtbot, wizard, monkeypatch):
+    """The threat model: TOTP stops someone with the passphrase in the app, not someone with the
+    passphrase and a copy of the folder. The warning and the page must not promise more."""
+    wizard, session = wizard
+    _to_totp_page(qtbot, wizard)
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm",
+                        lambda *a, **k: asked.append((a[2], k.get("informative", ""))) or False)
+    wizard.totp_page.skip.click()
+    text, informative = asked[0]
+    said = f"{wizard.totp_page.subTitle()} {text} {informative}"
+    assert "in Sanctum" in text, "the risk of skipping is opening the vault in the app"
+    assert "not part of the encryption" in informative
+    assert "copy of the vault folder" in informative and "without your phone" in informative
+    assert "cannot open the vault" not in said and "cannot open" not in said
+
+
 def test_cancel_after_creation_removes_the_empty_vault(qtbot, wizard, tmp_path, monkeypatch):
     wizard, session = wizard
     _to_totp_page(qtbot, wizard)
@@ -124,3 +141,43 @@ def test_location_page_refuses_a_non_empty_folder(qtbot, wizard, tmp_path):
     wizard.location_page.path_edit.setText(str(busy))
     assert not wizard.location_page.isComplete()
     assert "not empty" in wizard.location_page.problem.text()
+
+
+def test_recovery_key_leaves_the_clipboard_after_the_wizard_is_gone(qtbot, tmp_path):
+    """The clearing timer belongs to the session: closing (and deleting) the wizard right after
+    copying must not leave the recovery key on the clipboard; the copy is marked as a secret."""
+    from PySide6.QtGui import QGuiApplication
+
+    from app.ui import clipboard as secret_clipboard
+
+    session = Session(tmp_path / "vault", kdf=FAST_KDF)
+    # Not given to qtbot: this test deletes it, as the app drops a finished wizard.
+    wizard = SetupWizard(session, tmp_path / "vault")
+    wizard.show()
+    _to_totp_page(qtbot, wizard)
+    wizard.totp_page.code.setText(pyotp.TOTP(wizard.created.created.totp.secret).now())
+    wizard.next()
+    assert wizard.currentId() == PAGE_RECOVERY
+    session.clipboard.clear_ms = 300
+    key = wizard.recovery_page.key_label.text()
+    wizard.recovery_page.copy_button.click()
+    board = QGuiApplication.clipboard()
+    assert key in board.text()
+    mime = board.mimeData()
+    assert bytes(mime.data(secret_clipboard.KDE_SECRET_HINT)) == b"secret"
+    for name in secret_clipboard.WINDOWS_HINTS:
+        assert mime.hasFormat(name), name
+    assert mime.hasFormat(secret_clipboard.MAC_CONCEALED_MIME)
+    wizard.recovery_page.confirm_box.setChecked(True)
+    wizard.next()
+    with qtbot.waitSignal(wizard.vault_ready, timeout=5000) as blocker:
+        wizard.accept()
+    session.open(blocker.args[0])
+    wizard.deleteLater()  # what the app does with a finished wizard: its page timers die here
+    try:
+        with qtbot.waitSignal(session.clipboard.cleared, timeout=3000):
+            pass
+        assert key not in board.text()
+    finally:
+        session.shutdown()
+        session.idle.uninstall()

@@ -51,6 +51,13 @@ class HeaderTampered(SanctumError):
     )
 
 
+class VaultIncomplete(SanctumError):
+    default_message = (
+        "The vault's database is missing. If vault.json was restored from an older copy, it belongs "
+        "to keys that were replaced since (a passphrase change): put the current vault.json back."
+    )
+
+
 class WrongPassphrase(SanctumError):
     default_message = "Wrong passphrase."
 

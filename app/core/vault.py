@@ -67,6 +67,7 @@ from .errors import (
     ExportError,
     HeaderTampered,
     NotAVault,
+    VaultIncomplete,
     PhotoNotFound,
     SanctumError,
     TotpRequired,
@@ -369,7 +370,7 @@ class Vault:
             database=DB_NAME, totp_hint=enable_totp, created_at=_utcnow().isoformat(timespec="seconds"),
         )
         _write_header(path, header)
-        vault = cls._open(path, header, master)
+        vault = cls._open(path, header, master, new=True)
         codes = auth.new_recovery_codes()
         enrollment = auth.new_totp() if enable_totp else None
         with db.database.atomic():
@@ -438,7 +439,7 @@ class Vault:
         return vault
 
     @classmethod
-    def _open(cls, path: Path, header: dict, master: bytes) -> Vault:
+    def _open(cls, path: Path, header: dict, master: bytes, *, new: bool = False) -> Vault:
         # Not thread-local: the GUI unlocks on a worker thread and locks on the UI thread.
         lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0, thread_local=False)
         try:
@@ -454,6 +455,11 @@ class Vault:
             vault = cls(path, header, master, lock=lock)
             vault.blobs.ensure()
             database = _database_name(header)
+            if not new and not (path / database).is_file():
+                # Never let SQLite create an empty database here: the garbage collection below
+                # would take every blob for an orphan. An old vault.json put back after a key
+                # rotation names a database that no longer exists.
+                raise VaultIncomplete()
             vault._db = db.open_database(path / database, crypto.hkdf(master, _SQLCIPHER_INFO))
             vault._check_header_version()
             vault._load_durable_keys()

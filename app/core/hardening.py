@@ -33,8 +33,14 @@ def restrict(path: Path) -> None:
     if not POSIX:
         return
     mode = PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE
-    with contextlib.suppress(FileNotFoundError):
+    try:
         os.chmod(path, mode)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        # File systems without POSIX modes (FAT/exFAT sticks, some network shares) refuse:
+        # nothing to narrow there, and the vault must still open.
+        log.debug("could not restrict a file's mode: %s", type(exc).__name__)
 
 
 def open_private(path: Path, *, exclusive: bool = True):
@@ -44,7 +50,8 @@ def open_private(path: Path, *, exclusive: bool = True):
     fd = os.open(path, flags, PRIVATE_FILE_MODE)
     try:
         if POSIX:
-            os.fchmod(fd, PRIVATE_FILE_MODE)  # an existing file (exclusive=False) keeps its old mode
+            with contextlib.suppress(OSError):  # see restrict(): some file systems have no modes
+                os.fchmod(fd, PRIVATE_FILE_MODE)  # an existing file (exclusive=False) keeps its old mode
         return os.fdopen(fd, "wb")
     except BaseException:
         os.close(fd)
@@ -79,9 +86,11 @@ def restrict_tree(root: Path) -> int:
                 continue
             wanted = PRIVATE_DIR_MODE if name is None else PRIVATE_FILE_MODE
             if st.st_mode & 0o777 != wanted:
-                with contextlib.suppress(FileNotFoundError):
+                try:
                     os.chmod(path, wanted)
                     changed += 1
+                except OSError as exc:  # gone meanwhile, or a file system without modes
+                    log.debug("could not restrict a file's mode: %s", type(exc).__name__)
     return changed
 
 

@@ -1775,8 +1775,13 @@ def _overwrite_and_unlink(path: Path) -> None:
             os.fsync(f.fileno())
     except OSError:
         pass
-    with contextlib.suppress(FileNotFoundError):
+    try:
         path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        # Windows refuses while another connection still has it open: the next unlock retries.
+        log.warning("could not remove an old database file yet: %s", type(exc).__name__)
 
 
 def _fsync_dir(path: Path) -> None:

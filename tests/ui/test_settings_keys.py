@@ -31,8 +31,11 @@ def _lock(qtbot, session) -> None:
         session.lock()
 
 
-def test_change_passphrase_from_settings(qtbot, unlocked):
+def test_change_passphrase_from_settings(qtbot, unlocked, photo_dir):
     session, window, made = unlocked
+    with qtbot.waitSignal(window.import_finished, timeout=60_000):
+        window.start_import([str(photo_dir / "photo00.jpg"), str(photo_dir / "photo01.jpg")])
+    photo_ids = [p.id for p in window.model.photos]
     settings = _settings(qtbot, session, window)
     settings.key_buttons["changePassphrase"].click()
     dialog = settings.key_dialog
@@ -48,15 +51,17 @@ def test_change_passphrase_from_settings(qtbot, unlocked):
     assert dialog.start_button.isEnabled()
     progress = []
     session.jobs.job_started.connect(lambda job: job.signals.progress.connect(lambda d, t: progress.append((d, t))))
-    with qtbot.waitSignal(session.jobs.idle, timeout=30_000):
-        dialog.start_button.click()
-    assert dialog.isVisible() and "Wrong passphrase" in dialog.message.text()
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: "Wrong passphrase" in dialog.message.text(), timeout=30_000)
+    assert dialog.isVisible() and dialog.start_button.isEnabled()
 
     dialog.current.setText(made.passphrase)
     with qtbot.waitSignal(dialog.finished, timeout=30_000):
         dialog.start_button.click()
     assert dialog.rotated is not None and dialog.rotated.recovery_key is None
-    assert progress and progress[-1][0] == progress[-1][1]  # the rewrap reported its progress
+    assert progress and progress[-1] == (6, 6)  # the rewrap of 2 photos × 3 blobs reported its progress
+    for photo_id in photo_ids:  # the open window goes on reading through the new keys
+        assert session.vault.read_thumbnail(photo_id)
     settings.reject()
     _lock(qtbot, session)
     with pytest.raises(WrongPassphrase):
@@ -115,9 +120,9 @@ def test_new_authenticator_from_settings(qtbot, unlocked):
     secret = dialog.enrollment.secret
     wrong = pyotp.TOTP(pyotp.random_base32()).now()
     dialog.code.setText(wrong)
-    with qtbot.waitSignal(session.jobs.idle, timeout=30_000):
-        dialog.start_button.click()
-    assert dialog.isVisible() and "Wrong code" in dialog.message.text() and dialog.code.text() == ""
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: "Wrong code" in dialog.message.text(), timeout=30_000)
+    assert dialog.isVisible() and dialog.code.text() == ""
     dialog.code.setText(pyotp.TOTP(secret).now())
     with qtbot.waitSignal(dialog.finished, timeout=30_000):
         dialog.start_button.click()

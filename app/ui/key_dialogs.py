@@ -72,6 +72,12 @@ class _JobDialog(QDialog):
         self.message = QLabel(" ")
         self.message.setObjectName("keyMessage")
         self.message.setWordWrap(True)
+        # Locking (by hand or when idle) clears the screen: no passphrase field or new secret stays.
+        session.locking.connect(self._session_locking)
+
+    def _session_locking(self, _reason: str = "") -> None:
+        self._running = False
+        QDialog.reject(self)
 
     def _run(self, job, waiting_text: str) -> None:
         """Start `job` once no other job runs (a key rotation must have the vault to itself)."""
@@ -83,6 +89,7 @@ class _JobDialog(QDialog):
         job.signals.progress.connect(self._on_progress)
         job.signals.finished.connect(self._job_finished)
         job.signals.failed.connect(self._job_failed)
+        job.signals.cancelled.connect(self._job_cancelled)
         self.session.jobs.call_when_idle(lambda: self.session.jobs.start(job))
 
     def _on_progress(self, done: int, total: int) -> None:
@@ -101,6 +108,14 @@ class _JobDialog(QDialog):
         message = describe(exc)
         self.message.setText(f"{message.title}: {message.text}")
         self.message.setProperty("role", "error")
+        self._update_enabled()
+
+    def _job_cancelled(self) -> None:
+        # Only the vault locking cancels these jobs; a rotation cancelled before its switch
+        # leaves every old key in place.
+        self._running = False
+        self.progress.hide()
+        self.message.setText("Stopped because the vault was locked. Nothing was changed.")
         self._update_enabled()
 
     def reject(self) -> None:
@@ -213,6 +228,7 @@ class ChangeKeysDialog(_JobDialog):
                      "Sanctum, so it also needs a new recovery key; the old one no longer opens it.")
             self.secrets_dialog = SecretsDialog("Your new recovery key", intro, self.session.vault_path,
                                                 recovery_key=rotated.recovery_key, parent=self)
+            self.session.locking.connect(self.secrets_dialog.close_now)
             self.secrets_dialog.finished.connect(lambda _r: self.accept())
             self.secrets_shown.emit(self.secrets_dialog)
             self.secrets_dialog.open()
@@ -261,6 +277,7 @@ class RecoveryCodesDialog(_JobDialog):
         self.secrets_dialog = SecretsDialog(
             "Your new recovery codes", "Each code works once instead of an authenticator code. The old "
             "codes no longer work.", self.session.vault_path, codes=list(result.codes), parent=self)
+        self.session.locking.connect(self.secrets_dialog.close_now)
         self.secrets_dialog.finished.connect(lambda _r: self.accept())
         self.secrets_shown.emit(self.secrets_dialog)
         self.secrets_dialog.open()
@@ -439,3 +456,8 @@ class SecretsDialog(QDialog):
     def reject(self) -> None:
         if self.confirm_box.isChecked():  # shown once: Escape must not lose it by accident
             super().reject()
+
+    def close_now(self, _reason: str = "") -> None:
+        """The vault is locking: a secret must not stay on screen. (A lost new recovery key can
+        be replaced by another after unlocking; the user guide says so.)"""
+        QDialog.reject(self)

@@ -142,3 +142,16 @@ def test_settings_speak_plain_words(qtbot, unlocked):
     # a subcommand, or an option.
     assert not [t for t in texts if re.search(r"\bsanctum [a-z-]+|(^|\s)--[a-z]", t)]
     settings.reject()
+
+
+def test_locking_clears_a_new_secret_from_the_screen(qtbot, unlocked):
+    session, window, _ = unlocked
+    settings = _settings(qtbot, session, window)
+    settings.key_buttons["newRecoveryCodes"].click()
+    dialog = settings.key_dialog
+    with qtbot.waitSignal(dialog.secrets_shown, timeout=30_000) as shown:
+        dialog.start_button.click()
+    secrets = shown.args[0]
+    assert secrets.isVisible()
+    _lock(qtbot, session)
+    assert not secrets.isVisible() and not dialog.isVisible()

@@ -4,7 +4,9 @@ and no command-line text in the dialog."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import time
 
 import pyotp
@@ -155,3 +157,20 @@ def test_locking_clears_a_new_secret_from_the_screen(qtbot, unlocked):
     assert secrets.isVisible()
     _lock(qtbot, session)
     assert not secrets.isVisible() and not dialog.isVisible()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_saved_recovery_key_file_is_owner_only(qtbot, tmp_path, monkeypatch):
+    from app.ui import dialogs
+    from app.ui.key_dialogs import SecretsDialog
+
+    target = tmp_path / "my recovery key.txt"
+    target.write_text("an older file, readable by all")
+    os.chmod(target, 0o644)
+    monkeypatch.setattr(dialogs, "save_file", lambda *args: str(target))
+    secrets = SecretsDialog("Your new recovery key", "intro", tmp_path / "vault", recovery_key="ABCD-EFGH")
+    qtbot.addWidget(secrets)
+    secrets.save_button.click()
+    assert target.read_text().startswith("Sanctum recovery key\n\nABCD-EFGH")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "Saved to" in secrets.note.text()

@@ -355,6 +355,26 @@ def test_stored_blobs_do_not_reveal_exact_sizes(vault, photo_dir):
         assert size == crypto.HEADER_SIZE + stream + crypto.TAG_SIZE * chunks
 
 
+def test_padding_of_older_blobs_is_lazy_and_resumes(vault, photo_dir):
+    report = vault.import_paths([photo_dir / "cat.jpg", photo_dir / "dog.jpg"])
+    # Make them what an earlier version wrote: unpadded v1 blobs, same names and keys.
+    for row in db.Blob.select():
+        file_key = crypto.unwrap_key(vault._private_key, bytes(row.wrapped_key))
+        plaintext = vault.blobs.read(row.name, file_key)
+        vault.blobs.path_of(row.name).write_bytes(b"".join(crypto.encrypt_chunks(file_key, plaintext, version=1)))
+    db.put_setting("blob_format", "1")
+    assert _blob_versions(vault) == {1}
+    assert vault._pad_legacy_blobs(budget_seconds=0) == 1  # a tiny budget: one blob, then stop
+    assert _blob_versions(vault) == {1, 2} and db.get_setting("blob_format") == "1"
+    vault.lock()
+    with Vault.unlock(vault.path, PASSPHRASE) as reopened:  # the next unlock goes on
+        assert _blob_versions(reopened) == {2} and db.get_setting("blob_format") == "2"
+        assert reopened.check_consistency() == []
+        for photo_id in report.imported:
+            name = reopened.photo(photo_id).filename
+            assert reopened.read_original(photo_id) == (photo_dir / name).read_bytes()
+
+
 # --- item 8: owner-only files --------------------------------------------------------------------
 
 

@@ -768,14 +768,21 @@ class Vault:
             self._uid_key = crypto.b64d(stored_uid)
             self._code_key = crypto.b64d(stored_code)
 
-    def _pad_legacy_blobs(self) -> None:
+    def _pad_legacy_blobs(self, budget_seconds: float = 3.0) -> int:
         """Migration to blob format 2: re-encrypt unpadded (v1) blobs, padded, under the same
         name and key. Each file is replaced atomically, so a crash leaves each blob either v1
-        or v2, both readable; the flag is set once all are done."""
+        or v2, both readable.
+
+        Lazy and bounded: each unlock spends at most about `budget_seconds` on it (a large vault
+        must not make the first unlock after an upgrade take minutes); the next unlock goes on,
+        and the DB flag is set once no v1 blob is left. Returns how many blobs it padded.
+        """
         if int(db.get_setting(_BLOB_FORMAT, "1")) >= crypto.BLOB_VERSION:
-            return
+            return 0
+        deadline = time.monotonic() + budget_seconds
         padded = 0
-        for row_id, name, wrapped in Blob.select(Blob.id, Blob.name, Blob.wrapped_key).tuples():
+        finished = True
+        for row_id, name, wrapped in Blob.select(Blob.id, Blob.name, Blob.wrapped_key).order_by(Blob.id).tuples():
             path = self.blobs.path_of(name)
             try:
                 with open(path, "rb") as f:
@@ -784,13 +791,18 @@ class Vault:
                 continue  # reported by check_consistency; nothing to pad
             if version != 1:
                 continue
+            if padded and time.monotonic() > deadline:  # at least one per unlock: always progress
+                finished = False
+                break
             file_key = crypto.unwrap_key(self._private_key, bytes(wrapped))
             size = self.blobs.write(name, file_key, self.blobs.read(name, file_key))
             Blob.update(size_bytes=size).where(Blob.id == row_id).execute()
             padded += 1
-        db.put_setting(_BLOB_FORMAT, str(crypto.BLOB_VERSION))
+        if finished:
+            db.put_setting(_BLOB_FORMAT, str(crypto.BLOB_VERSION))
         if padded:
-            log.info("padded %d blobs of an earlier format", padded)
+            log.info("padded %d blobs of an earlier format%s", padded, "" if finished else " (more next unlock)")
+        return padded
 
     def remaining_recovery_codes(self) -> int:
         self._require_open()

@@ -141,6 +141,20 @@ def test_legacy_vault_is_migrated_at_unlock(legacy_vault):
         Vault.unlock(path, PASSPHRASE, totp_code=_totp_now(secrets["totp_secret"]))
 
 
+def test_a_damaged_legacy_blob_does_not_stop_the_migration(legacy_vault):
+    path, secrets = legacy_vault
+    blobs = sorted(p for p in (path / "blobs").rglob("*") if p.is_file())
+    sizes = {p.name: p.stat().st_size for p in blobs}
+    thumb = min(blobs, key=lambda p: sizes[p.name])  # the small thumbnail
+    damaged = bytearray(thumb.read_bytes())
+    damaged[-5] ^= 0xFF
+    thumb.write_bytes(bytes(damaged))
+    with Vault.unlock(path, PASSPHRASE, totp_code=_totp_now(secrets["totp_secret"])) as vault:
+        photo = vault.list_photos()[0]
+        assert vault.read_original(photo.id) == (PHOTOS / "cat.jpg").read_bytes()
+        assert _blob_versions(vault) == {1, 2}  # the damaged one is left as it was
+
+
 def test_legacy_recovery_key_is_kept_when_recovered_and_replaced_otherwise(legacy_vault, tmp_path):
     path, secrets = legacy_vault
     spare = tmp_path / "spare"

@@ -794,8 +794,13 @@ class Vault:
             if padded and time.monotonic() > deadline:  # at least one per unlock: always progress
                 finished = False
                 break
-            file_key = crypto.unwrap_key(self._private_key, bytes(wrapped))
-            size = self.blobs.write(name, file_key, self.blobs.read(name, file_key))
+            try:
+                file_key = crypto.unwrap_key(self._private_key, bytes(wrapped))
+                size = self.blobs.write(name, file_key, self.blobs.read(name, file_key))
+            except (AuthenticationFailed, OSError) as exc:
+                # A damaged blob fails alone (its photo reports it); it must not stop the unlock.
+                log.warning("could not pad a blob: %s", type(exc).__name__)
+                continue
             Blob.update(size_bytes=size).where(Blob.id == row_id).execute()
             padded += 1
         if finished:

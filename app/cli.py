@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .core import errors
+from .core import errors, strength
 from .core.vault import Vault, default_vault_path
 
 EXIT_OK = 0
@@ -163,7 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int, metavar="ID")
 
     subs.add_parser("passwd", parents=common,
-                    help="set a new passphrase (after unlocking, e.g. with --recovery-key)")
+                    help="set a new passphrase and replace every key under it (after unlocking, e.g. "
+                         "with --recovery-key); the new passphrase comes from $SANCTUM_NEW_PASSPHRASE "
+                         "or a prompt")
+    p = subs.add_parser("recovery-key", parents=common,
+                        help="make a new recovery key (shown once); the old one stops working")
+    p.add_argument("--rotate", action="store_true", required=True, help="replace the recovery key")
+    p = subs.add_parser("recovery-codes", parents=common,
+                        help="make new one-time recovery codes (shown once); the old ones stop working")
+    p.add_argument("--new", action="store_true", required=True, help="replace all recovery codes")
+    p = subs.add_parser("totp", parents=common,
+                        help="set up a new authenticator app (or a first one); the old one stops working")
+    p.add_argument("--reenroll", action="store_true", required=True,
+                   help="show a new QR code, then ask for a code from it to confirm")
     return parser
 
 
@@ -189,11 +201,11 @@ def _secret(env_name: str, prompt: str, confirm: bool = False) -> str:
     return value
 
 
-def _unlock(args: argparse.Namespace) -> Vault:
+def _unlock(args: argparse.Namespace, passphrase: str | None = None) -> Vault:
     path = args.vault or default_vault_path()
     if args.recovery_key:
         return Vault.recover(path, _secret("SANCTUM_RECOVERY_KEY", "Recovery key: "))
-    passphrase = _secret("SANCTUM_PASSPHRASE", "Passphrase: ")
+    passphrase = passphrase or _secret("SANCTUM_PASSPHRASE", "Passphrase: ")
     try:
         return Vault.unlock(path, passphrase, totp_code=args.totp, recovery_code=args.recovery_code)
     except errors.TotpRequired:
@@ -212,6 +224,7 @@ def _unlock(args: argparse.Namespace) -> Vault:
 def cmd_init(args: argparse.Namespace) -> int:
     path = args.vault or default_vault_path()
     passphrase = _secret("SANCTUM_PASSPHRASE", "New passphrase: ", confirm=True)
+    strength.require_strong(passphrase)  # the wizard's rule (Vault.create checks it too)
     vault, created = Vault.create(path, passphrase, enable_totp=not args.no_totp)
     vault.lock()
     if args.json:
@@ -305,11 +318,86 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_passwd(args: argparse.Namespace) -> int:
     with _unlock(args) as vault:
         new = _secret("SANCTUM_NEW_PASSPHRASE", "New passphrase: ", confirm=True)
-        vault.change_passphrase(new)
+        strength.require_strong(new)  # before the bar: a weak one is refused at once
+        bar = _progress_bar(args, "Re-wrapping keys", "key")
+        try:
+            rotated = vault.change_passphrase(new, progress=bar.update_to)
+        finally:
+            bar.close()
     if args.json:
-        _print_json({"changed": True})
+        _print_json({"changed": True, "rewrapped": rotated.rewrapped, "recovery_key": rotated.recovery_key})
+        return EXIT_OK
+    print("Passphrase changed. Every key was replaced: the old passphrase, and any old copy of "
+          "vault.json, no longer open this vault.")
+    if rotated.recovery_key:
+        _print_recovery_key(rotated.recovery_key, "Your vault also has a NEW RECOVERY KEY (the old one stopped working).")
+    return EXIT_OK
+
+
+def _print_recovery_key(key: str, intro: str) -> None:
+    print(f"\n{intro}")
+    print("Shown only now. Write it down and keep it somewhere safe and offline:\n")
+    print(f"    {key}\n")
+
+
+def _passphrase_unlock(args: argparse.Namespace) -> tuple[Vault, str]:
+    """Unlock with the passphrase, and keep it for a change that must confirm it."""
+    if args.recovery_key:
+        raise CliError("This needs your passphrase, not the recovery key. Set a new passphrase first "
+                       "with `sanctum passwd --recovery-key`.")
+    passphrase = _secret("SANCTUM_PASSPHRASE", "Passphrase: ")
+    return _unlock(args, passphrase), passphrase
+
+
+def cmd_recovery_key(args: argparse.Namespace) -> int:
+    vault, passphrase = _passphrase_unlock(args)
+    with vault:
+        bar = _progress_bar(args, "Re-wrapping keys", "key")
+        try:
+            rotated = vault.rotate_recovery_key(passphrase, progress=bar.update_to)
+        finally:
+            bar.close()
+    if args.json:
+        _print_json({"recovery_key": rotated.recovery_key, "rewrapped": rotated.rewrapped})
     else:
-        print("Passphrase changed.")
+        _print_recovery_key(rotated.recovery_key, "NEW RECOVERY KEY. The old one no longer opens this vault.")
+    return EXIT_OK
+
+
+def cmd_recovery_codes(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        codes = vault.new_recovery_codes()
+    if args.json:
+        _print_json({"recovery_codes": codes})
+        return EXIT_OK
+    print("New one-time recovery codes, each usable once instead of an authenticator code.")
+    print("Shown only now; the old codes no longer work:\n")
+    for code in codes:
+        print(f"    {code}")
+    print()
+    return EXIT_OK
+
+
+def cmd_totp(args: argparse.Namespace) -> int:
+    with _unlock(args) as vault:
+        enrollment = vault.begin_totp_enrollment()
+        if args.json:
+            _print_json({"totp_uri": enrollment.uri})
+        else:
+            print("Scan this with your authenticator app (or enter the link below by hand):\n")
+            print(enrollment.terminal_qr())
+            print(f"    {enrollment.uri}\n")
+        sys.stdout.flush()
+        # Stored only once a code from the new entry works, so a mistake cannot lock you out.
+        if sys.stdin.isatty():
+            code = input("Code from the new entry: ").strip()
+        else:
+            code = sys.stdin.readline().strip()
+        vault.finish_totp_enrollment(enrollment, code)
+    if args.json:
+        _print_json({"reenrolled": True})
+    else:
+        print("Authenticator replaced. Codes from the old entry no longer work; delete it from the app.")
     return EXIT_OK
 
 
@@ -666,6 +754,9 @@ COMMANDS = {
     "export": cmd_export,
     "delete": cmd_delete,
     "passwd": cmd_passwd,
+    "recovery-key": cmd_recovery_key,
+    "recovery-codes": cmd_recovery_codes,
+    "totp": cmd_totp,
 }
 
 

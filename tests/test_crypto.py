@@ -73,7 +73,7 @@ def test_streamed_chunks_are_released_only_after_authentication():
     damaged = bytearray(sealed)
     damaged[-1] ^= 0xFF  # last chunk damaged: the first two still come out, then the error
     stream = crypto.decrypt_stream(key, io.BytesIO(bytes(damaged)))
-    assert len(next(stream)) == CHUNK
+    assert len(next(stream)) == CHUNK - 8  # the first chunk starts with the 8-byte length (v2)
     assert len(next(stream)) == CHUNK
     with pytest.raises(AuthenticationFailed):
         next(stream)
@@ -118,3 +118,53 @@ def test_kdf_parameters_round_trip_and_matter():
     assert key == crypto.derive_passphrase_key("pass phrase", again)
     assert key != crypto.derive_passphrase_key("pass phrasE", params)
     assert key != crypto.derive_passphrase_key("pass phrase", crypto.KdfParams.new(1, 8192, 1))
+
+
+# --- padding (blob format v2) -------------------------------------------------------------------
+
+
+def test_blob_size_does_not_reveal_the_exact_photo_size():
+    # Someone with the vault folder and a candidate photo must not confirm it by its exact size:
+    # nearby sizes land in the same PADME bucket and give blobs of identical length.
+    key = crypto.new_file_key()
+    sizes = [2_950_000 + delta for delta in (0, 1, 777, 60_000)]
+    lengths = {len(crypto.encrypt_bytes(key, os.urandom(n))) for n in sizes}
+    assert len(lengths) == 1
+    for n in (0, 1, 100, 5000, CHUNK - 8, CHUNK, 1_234_567):
+        plaintext = os.urandom(n)
+        assert crypto.decrypt_bytes(key, crypto.encrypt_bytes(key, plaintext)) == plaintext
+
+
+def test_padme_bounds_the_overhead_and_the_leak():
+    previous = 0
+    for n in [*range(1, 5000), *range(10_000, 20_000_000, 9973)]:
+        padded = crypto.padme(n)
+        assert padded >= n and padded >= previous
+        previous = padded
+        if n >= 256:
+            assert (padded - n) / n < 0.12
+    # Around a typical photo size, a 64 KiB range of sizes maps onto at most 2 blob sizes.
+    assert len({crypto.padme(n) for n in range(3_000_000, 3_000_000 + 65536)}) <= 2
+
+
+def test_unpadded_v1_blobs_still_read_and_padding_is_authenticated():
+    key = crypto.new_file_key()
+    plaintext = os.urandom(CHUNK + 123)
+    v1 = b"".join(crypto.encrypt_chunks(key, plaintext, version=1))
+    assert crypto.blob_version(v1) == 1
+    assert crypto.decrypt_bytes(key, v1) == plaintext
+    v2 = crypto.encrypt_bytes(key, plaintext)
+    assert crypto.blob_version(v2) == 2
+    # The version byte is authenticated: relabelling a v2 blob as v1 fails, it is not misread.
+    relabelled = bytearray(v2)
+    relabelled[8] = 1
+    with pytest.raises(AuthenticationFailed):
+        crypto.decrypt_bytes(key, bytes(relabelled))
+
+
+def test_recovery_keypair_is_deterministic_per_key_and_salt():
+    raw, salt = crypto.new_recovery_key(), os.urandom(16)
+    assert crypto.recovery_keypair(raw, salt) == crypto.recovery_keypair(raw, salt)
+    assert crypto.recovery_keypair(raw, os.urandom(16))[1] != crypto.recovery_keypair(raw, salt)[1]
+    private, public = crypto.recovery_keypair(raw, salt)
+    assert crypto.public_of(private) == public

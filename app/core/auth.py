@@ -125,8 +125,11 @@ class BackoffGate:
             return {"failures": 0, "retry_at": 0.0}
 
     def _save(self, state: dict) -> None:
+        from .hardening import open_private
+
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
+        with open_private(tmp, exclusive=False) as out:  # 0600, like every file of the vault
+            out.write(json.dumps(state).encode("utf-8"))
         os.replace(tmp, self.path)
 
     def check(self) -> None:

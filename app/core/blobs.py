@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import crypto
+from . import crypto, hardening
 from .errors import AuthenticationFailed
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ class BlobStore:
         self.tmp_dir = root / "tmp"
 
     def ensure(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(exist_ok=True)
+        hardening.make_private_dir(self.root)
+        hardening.make_private_dir(self.tmp_dir)
 
     @staticmethod
     def new_name() -> str:
@@ -47,13 +47,14 @@ class BlobStore:
         tmp = self.tmp_dir / (name + _TMP_SUFFIX)
         written = 0
         try:
-            with open(tmp, "wb") as out:
+            with hardening.open_private(tmp, exclusive=False) as out:
                 for piece in crypto.encrypt_chunks(file_key, plaintext):
                     out.write(piece)
                     written += len(piece)
                 out.flush()
                 os.fsync(out.fileno())
-            final.parent.mkdir(exist_ok=True)
+            if not final.parent.is_dir():
+                hardening.make_private_dir(final.parent)
             os.replace(tmp, final)
             _fsync_dir(final.parent)
         except BaseException:

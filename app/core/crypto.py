@@ -17,6 +17,16 @@ Blob format v1 (one file per stored object, modelled on age's STREAM constructio
 Every chunk is authenticated before its plaintext is released; the final-chunk flag makes
 truncation detectable, the counter makes reordering detectable, and the random file key per
 blob makes a blob swapped with another one fail to authenticate.
+
+Blob format v2 (written since v2; v1 is still read) encrypts a padded stream instead of the bare
+plaintext, so a blob's size no longer tells its content's exact size:
+
+    padded stream = length of plaintext (8, big-endian) | plaintext | zero bytes
+    len(padded stream) = padme(8 + length)   (PADME: at most ~12 % larger, leaks O(log log n) bits)
+
+Someone holding the vault folder and a candidate photo could otherwise confirm the photo is
+inside by its exact size; now only sizes within the same PADME bucket are indistinguishable, and
+the threat model says what still leaks.
 """
 
 from __future__ import annotations
@@ -132,6 +142,29 @@ def parse_recovery_key(text: str) -> bytes:
     return raw
 
 
+def recovery_keypair(raw: bytes, salt: bytes) -> tuple[bytes, bytes]:
+    """The X25519 key pair a recovery key stands for: (private, public).
+
+    The header keeps only the public half, with the master secret wrapped to it, so a new master
+    secret (a passphrase change) can be sealed for the recovery key without knowing it: the key
+    written down at setup keeps working, and nothing derived from an old passphrase opens it.
+    """
+    private = X25519PrivateKey.from_private_bytes(hkdf(raw, "sanctum recovery x25519 v2", salt=salt))
+    return (
+        private.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        ),
+        private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+    )
+
+
+def public_of(private: bytes) -> bytes:
+    """The X25519 public key of a raw private key."""
+    return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+
+
 # --- X25519 key wrapping (ECIES) ----------------------------------------------------------------
 
 
@@ -180,7 +213,8 @@ def unwrap_key(recipient_private: bytes, wrapped: bytes) -> bytes:
 # --- chunked blob format ------------------------------------------------------------------------
 
 BLOB_MAGIC = b"SNCTMBLB"
-BLOB_VERSION = 1
+BLOB_VERSION = 2  # written; 1 (unpadded) is still read
+_LENGTH = struct.Struct(">Q")
 CHUNK_LOG2 = 16  # 64 KiB chunks: small enough to stream, large enough that tags cost ~0.02 %
 _HEADER = struct.Struct(">8sBB16s")
 HEADER_SIZE = _HEADER.size
@@ -193,15 +227,39 @@ def _chunk_nonce(index: int, final: bool) -> bytes:
     return index.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
 
 
-def encrypt_chunks(file_key: bytes, plaintext: bytes) -> Iterator[bytes]:
+def padme(length: int) -> int:
+    """PADME (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and Communication
+    with PURBs", 2019): round `length` up so that only its top ~log2(log2(length)) bits remain.
+    Overhead is at most ~12 % (much less for large files)."""
+    if length < 2:
+        return length
+    exponent = length.bit_length() - 1  # floor(log2 length)
+    mantissa_bits = exponent.bit_length()  # floor(log2 exponent) + 1
+    mask = (1 << (exponent - mantissa_bits)) - 1
+    return (length + mask) & ~mask
+
+
+def padded_size(plaintext_size: int) -> int:
+    """Size of the padded stream a v2 blob encrypts (before chunk tags and header)."""
+    return padme(_LENGTH.size + plaintext_size)
+
+
+def encrypt_chunks(file_key: bytes, plaintext: bytes, *, version: int = BLOB_VERSION) -> Iterator[bytes]:
     """Yield the header, then each encrypted chunk, of `plaintext` under `file_key`."""
     salt = secrets.token_bytes(16)
-    header = _HEADER.pack(BLOB_MAGIC, BLOB_VERSION, CHUNK_LOG2, salt)
+    header = _HEADER.pack(BLOB_MAGIC, version, CHUNK_LOG2, salt)
     aead = AESGCM(hkdf(file_key, _PAYLOAD_INFO, salt=salt))
     yield header
+    if version == 2:
+        size = len(plaintext)
+        stream = _LENGTH.pack(size) + bytes(plaintext) + bytes(padded_size(size) - _LENGTH.size - size)
+    elif version == 1:
+        stream = plaintext
+    else:
+        raise ValueError("unknown blob version")
     chunk = 1 << CHUNK_LOG2
-    view = memoryview(plaintext)
-    count = max(1, -(-len(plaintext) // chunk))
+    view = memoryview(stream)
+    count = max(1, -(-len(stream) // chunk))
     for index in range(count):
         piece = view[index * chunk : (index + 1) * chunk]
         yield aead.encrypt(_chunk_nonce(index, index == count - 1), bytes(piece), header)
@@ -209,6 +267,14 @@ def encrypt_chunks(file_key: bytes, plaintext: bytes) -> Iterator[bytes]:
 
 def encrypt_bytes(file_key: bytes, plaintext: bytes) -> bytes:
     return b"".join(encrypt_chunks(file_key, plaintext))
+
+
+def blob_version(first_bytes: bytes) -> int | None:
+    """The format version of a blob from its first HEADER_SIZE bytes (None: not a blob)."""
+    if len(first_bytes) < HEADER_SIZE:
+        return None
+    magic, version, _, _ = _HEADER.unpack(first_bytes[:HEADER_SIZE])
+    return version if magic == BLOB_MAGIC else None
 
 
 def decrypt_stream(file_key: bytes, source: BinaryIO) -> Iterator[bytes]:
@@ -221,9 +287,31 @@ def decrypt_stream(file_key: bytes, source: BinaryIO) -> Iterator[bytes]:
     if len(header) != HEADER_SIZE:
         raise AuthenticationFailed()
     magic, version, chunk_log2, salt = _HEADER.unpack(header)
-    if magic != BLOB_MAGIC or version != BLOB_VERSION or not 10 <= chunk_log2 <= 24:
+    if magic != BLOB_MAGIC or version not in (1, 2) or not 10 <= chunk_log2 <= 24:
         raise AuthenticationFailed()
-    aead = AESGCM(hkdf(file_key, _PAYLOAD_INFO, salt=salt))
+    chunks = _decrypt_chunks(AESGCM(hkdf(file_key, _PAYLOAD_INFO, salt=salt)), header, chunk_log2, source)
+    if version == 1:
+        yield from chunks
+        return
+    # v2: the first chunk starts with the plaintext length; everything after it is zero padding.
+    remaining: int | None = None
+    for piece in chunks:
+        if remaining is None:
+            if len(piece) < _LENGTH.size:
+                raise AuthenticationFailed()
+            (remaining,) = _LENGTH.unpack(piece[: _LENGTH.size])
+            piece = piece[_LENGTH.size :]
+        out, padding = piece[:remaining], piece[remaining:]
+        if padding.strip(b"\0"):
+            raise AuthenticationFailed()
+        remaining -= len(out)
+        if out:
+            yield out
+    if remaining is None or remaining != 0:
+        raise AuthenticationFailed()
+
+
+def _decrypt_chunks(aead: AESGCM, header: bytes, chunk_log2: int, source: BinaryIO) -> Iterator[bytes]:
     sealed_size = (1 << chunk_log2) + TAG_SIZE
     index = 0
     current = source.read(sealed_size)

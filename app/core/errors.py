@@ -44,6 +44,20 @@ class UnsupportedVaultVersion(SanctumError):
     default_message = "This vault was made by a newer version of Sanctum."
 
 
+class HeaderTampered(SanctumError):
+    default_message = (
+        "The vault's header file (vault.json) was changed or damaged outside Sanctum, so the vault "
+        "was not opened. Restore vault.json from a backup of the vault folder."
+    )
+
+
+class VaultIncomplete(SanctumError):
+    default_message = (
+        "The vault's database is missing. If vault.json was restored from an older copy, it belongs "
+        "to keys that were replaced since (a passphrase change): put the current vault.json back."
+    )
+
+
 class WrongPassphrase(SanctumError):
     default_message = "Wrong passphrase."
 
@@ -76,7 +90,7 @@ class LockedOut(SanctumError):
 
 
 class WeakPassphrase(SanctumError):
-    default_message = "The passphrase is too short: use at least 8 characters."
+    default_message = "The passphrase is too easy to guess: use at least 8 characters, better several words."
 
 
 # --- integrity ----------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 A vault is a folder:
 
     vault.json          header: KDF parameters, sealed master secret (passphrase and recovery
-                        key), public key, sealed private key. No photo data, no names.
-    vault.db            SQLCipher database (photos, blob keys, TOTP state), keyed from the master
+                        key), public key, sealed private key, the database's file name, and a MAC
+                        over all of it under a key from the master secret. No photo data, no names.
+    vault.db            SQLCipher database (photos, blob keys, TOTP state), keyed from the master;
+                        after a passphrase change it is vault-<8 hex>.db (the header names it)
     vault.db-wal        its write-ahead log (encrypted too)
     blobs/xx/<name>     encrypted originals and thumbnails, random names
     blobs/tmp/          blobs being written; emptied at every unlock
@@ -21,10 +23,12 @@ import dataclasses
 import errno
 import functools
 import hashlib
+import hmac
 import io
 import json
 import logging
 import os
+import re
 import stat as stat_module
 import threading
 import time
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
     from . import sharing
     from .leaks.fetch import Fetcher
 
-from . import auth, crypto, db, fingerprint, imaging
+from . import auth, crypto, db, fingerprint, hardening, imaging, strength
 from .blobs import BlobStore
 from .db import (
     Blob,
@@ -60,7 +64,9 @@ from .db import (
 )
 from .errors import (
     AuthenticationFailed,
+    Cancelled,
     ExportError,
+    HeaderTampered,
     NotAVault,
     PhotoNotFound,
     SanctumError,
@@ -69,9 +75,9 @@ from .errors import (
     UnsupportedVaultVersion,
     VaultBusy,
     VaultExists,
+    VaultIncomplete,
     VaultLocked,
     VaultNotFound,
-    WeakPassphrase,
     WrongPassphrase,
     WrongRecoveryKey,
     WrongTotp,
@@ -85,12 +91,27 @@ BLOBS_DIR = "blobs"
 AUTH_STATE_NAME = "auth-state.json"
 LOCK_NAME = "vault.lock"
 FORMAT_NAME = "sanctum-vault"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the header carries a MAC and names its database; 1 is migrated at unlock
 MIN_PASSPHRASE_LENGTH = 8
+_DB_NAME_PATTERN = re.compile(r"vault(-[0-9a-f]{8})?\.db")
+_DB_FILE_PATTERN = re.compile(r"(vault(?:-[0-9a-f]{8})?\.db)(-wal|-shm|-journal|\.before-v\d+\.bak)?")
 
 _PURPOSE_MASTER_PASSPHRASE = "sanctum master secret, passphrase v1"
 _PURPOSE_MASTER_RECOVERY = "sanctum master secret, recovery key v1"
 _PURPOSE_PRIVATE_KEY = "sanctum x25519 private key v1"
+_HEADER_MAC_INFO = "sanctum vault header mac v2"
+_SQLCIPHER_INFO = "sanctum sqlcipher key v1"
+_PRIVATE_SEAL_INFO = "sanctum private key seal v1"
+
+# Kept in the (encrypted) DB so they survive a new master secret: photo ids stay stable and
+# recovery codes stay valid across passphrase changes.
+_UID_KEY = "uid_key"
+_RECOVERY_CODE_KEY = "recovery_code_key"
+# The header version this vault has reached, kept where an attacker cannot edit it: a header
+# stripped of its MAC ("downgraded" to version 1) is refused once the DB says 2.
+_HEADER_VERSION = "header_version"
+# The blob format every blob of this vault has reached (1: unpadded, 2: PADME-padded).
+_BLOB_FORMAT = "blob_format"
 
 _TOTP_SECRET = "totp_secret"
 _SIGNING_KEY = "ed25519_private"
@@ -193,6 +214,18 @@ class VaultCreated:
 
 
 @dataclass(frozen=True)
+class KeysRotated:
+    """The outcome of a passphrase change or a recovery-key rotation.
+
+    `recovery_key` is set when a new recovery key was made: it must be shown once, like at
+    setup; the previous one no longer opens the vault.
+    """
+
+    recovery_key: str | None
+    rewrapped: int  # blob keys re-wrapped to the new key pair
+
+
+@dataclass(frozen=True)
 class VaultStatus:
     """What can be known about a vault folder without any secret."""
 
@@ -292,13 +325,13 @@ class Vault:
         self.path = path
         self._header = header
         self._master: bytes | None = master
-        self._private_key: bytes | None = crypto.unseal(
-            crypto.hkdf(master, "sanctum private key seal v1"),
-            crypto.b64d(header["sealed_private_key"]),
-            _PURPOSE_PRIVATE_KEY,
-        )
+        self._private_key: bytes | None = _unseal_private_key(header, master)
         self._public_key = crypto.b64d(header["public_key"])
+        # Replaced by the copies kept in the DB once it is open (see _load_durable_keys).
         self._uid_key = crypto.hkdf(master, "sanctum image uid v1")
+        self._code_key = crypto.hkdf(master, "sanctum recovery codes v1")
+        # Only when opened with a legacy (v1) recovery key: lets the next key rotation keep it.
+        self._legacy_recovery_raw: bytes | None = None
         self._lock = lock
         self.blobs = BlobStore(path / BLOBS_DIR)
         self._db: peewee.Database | None = None
@@ -324,38 +357,21 @@ class Vault:
         kdf: crypto.KdfParams | None = None,
     ) -> tuple[Vault, VaultCreated]:
         path = Path(path)
-        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-            raise WeakPassphrase()
+        strength.require_strong(passphrase, MIN_PASSPHRASE_LENGTH)
         if (path / HEADER_NAME).exists():
             raise VaultExists()
         if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".")):
             raise VaultExists("This folder is not empty; choose an empty or new folder for the vault.")
-        path.mkdir(parents=True, exist_ok=True)
+        hardening.make_private_dir(path)
         kdf = kdf or crypto.KdfParams.new()
         master = os.urandom(crypto.KEY_BYTES)
         recovery_raw = crypto.new_recovery_key()
-        recovery_salt = os.urandom(16)
-        private, public = crypto.new_keypair()
-        header = {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "created_at": _utcnow().isoformat(timespec="seconds"),
-            "kdf": kdf.to_json(),
-            "sealed_master_passphrase": crypto.b64e(
-                crypto.seal(crypto.derive_passphrase_key(passphrase, kdf), master, _PURPOSE_MASTER_PASSPHRASE)
-            ),
-            "recovery_salt": crypto.b64e(recovery_salt),
-            "sealed_master_recovery": crypto.b64e(
-                crypto.seal(_recovery_kek(recovery_raw, recovery_salt), master, _PURPOSE_MASTER_RECOVERY)
-            ),
-            "public_key": crypto.b64e(public),
-            "sealed_private_key": crypto.b64e(
-                crypto.seal(crypto.hkdf(master, "sanctum private key seal v1"), private, _PURPOSE_PRIVATE_KEY)
-            ),
-            "totp_hint": enable_totp,
-        }
+        header = _build_header(
+            passphrase, kdf, master, crypto.new_keypair(), _recovery_fields(recovery_raw, os.urandom(16), master),
+            database=DB_NAME, totp_hint=enable_totp, created_at=_utcnow().isoformat(timespec="seconds"),
+        )
         _write_header(path, header)
-        vault = cls._open(path, header, master)
+        vault = cls._open(path, header, master, new=True)
         codes = auth.new_recovery_codes()
         enrollment = auth.new_totp() if enable_totp else None
         with db.database.atomic():
@@ -413,31 +429,52 @@ class Vault:
         gate.check()
         raw = crypto.parse_recovery_key(recovery_key)
         try:
-            master = crypto.unseal(
-                _recovery_kek(raw, crypto.b64d(header["recovery_salt"])),
-                crypto.b64d(header["sealed_master_recovery"]),
-                _PURPOSE_MASTER_RECOVERY,
-            )
-        except AuthenticationFailed:
+            master = _unseal_master_with_recovery(header, raw)
+        except (AuthenticationFailed, ValueError, KeyError, TypeError):
             gate.record_failure()
             raise WrongRecoveryKey() from None
         gate.record_success()
-        return cls._open(path, header, master)
+        vault = cls._open(path, header, master)
+        if "recovery_public_key" not in vault._header:
+            vault._legacy_recovery_raw = raw
+        return vault
 
     @classmethod
-    def _open(cls, path: Path, header: dict, master: bytes) -> Vault:
+    def _open(cls, path: Path, header: dict, master: bytes, *, new: bool = False) -> Vault:
         # Not thread-local: the GUI unlocks on a worker thread and locks on the UI thread.
         lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0, thread_local=False)
         try:
             lock.acquire()
         except filelock.Timeout:
             raise VaultBusy() from None
+        vault = None
         try:
+            _check_header(header, master)
+            # Keys are about to be in memory: keep them out of core dumps from now on.
+            hardening.disable_core_dumps()
+            hardening.restrict(path)
             vault = cls(path, header, master, lock=lock)
             vault.blobs.ensure()
-            vault._db = db.open_database(path / DB_NAME, crypto.hkdf(master, "sanctum sqlcipher key v1"))
+            database = _database_name(header)
+            if not new and not (path / database).is_file():
+                # Never let SQLite create an empty database here: the garbage collection below
+                # would take every blob for an orphan. An old vault.json put back after a key
+                # rotation names a database that no longer exists.
+                raise VaultIncomplete()
+            vault._db = db.open_database(path / database, crypto.hkdf(master, _SQLCIPHER_INFO))
+            vault._check_header_version()
+            vault._load_durable_keys()
+            # A key rotation interrupted before or after its switch leaves one database that the
+            # header does not name: it is either never used (before) or replaced (after).
+            _destroy_stale_databases(path, keep=database)
+            vault._pad_legacy_blobs()
             vault._collect_garbage()
+            # Vaults made before 0700/0600 (and SQLite's own -wal/-shm, created with the umask).
+            hardening.restrict_tree(path)
         except BaseException:
+            if vault is not None and vault._db is not None:
+                with contextlib.suppress(Exception):
+                    vault._db.close()
             lock.release()
             raise
         return vault
@@ -471,7 +508,7 @@ class Vault:
 
     def _recovery_code_key(self) -> bytes:
         self._require_open()
-        return crypto.hkdf(self._master, "sanctum recovery codes v1")
+        return self._code_key
 
     def _check_second_factor(self, totp_code: str | None, recovery_code: str | None, now: float) -> None:
         secret = db.get_setting(_TOTP_SECRET)
@@ -493,18 +530,285 @@ class Vault:
         step = auth.check_totp(secret, totp_code, last_step, now)
         db.put_setting(_TOTP_LAST_STEP, str(step))
 
-    def change_passphrase(self, new_passphrase: str, kdf: crypto.KdfParams | None = None) -> None:
+    # --- keys: passphrase, recovery key, recovery codes, authenticator -------------------------
+
+    def verify_passphrase(self, passphrase: str) -> None:
+        """Raise WrongPassphrase unless `passphrase` is the current one (asked before changes,
+        so a moment at an unlocked computer is not enough to take the vault over)."""
         self._require_open()
-        if len(new_passphrase) < MIN_PASSPHRASE_LENGTH:
-            raise WeakPassphrase()
+        gate = auth.BackoffGate(self.path / AUTH_STATE_NAME)
+        gate.check()
+        kdf = crypto.KdfParams.from_json(self._header["kdf"])
+        try:
+            master = crypto.unseal(
+                crypto.derive_passphrase_key(passphrase, kdf),
+                crypto.b64d(self._header["sealed_master_passphrase"]),
+                _PURPOSE_MASTER_PASSPHRASE,
+            )
+        except AuthenticationFailed:
+            gate.record_failure()
+            raise WrongPassphrase() from None
+        if not hmac.compare_digest(master, self._master):
+            raise WrongPassphrase()
+        gate.record_success()
+
+    def change_passphrase(
+        self,
+        new_passphrase: str,
+        kdf: crypto.KdfParams | None = None,
+        *,
+        progress: Progress = _no_progress,
+        cancel: threading.Event | None = None,
+    ) -> KeysRotated:
+        """Set a new passphrase and rotate every key under it (see `_rotate_keys`).
+
+        The recovery key is kept; only a vault made before header version 2 and unlocked with
+        the passphrase gets a new one (the old scheme cannot be re-sealed without the key).
+        """
+        self._require_open()
+        strength.require_strong(new_passphrase, MIN_PASSPHRASE_LENGTH)
+        return self._rotate_keys(new_passphrase, kdf, new_recovery_key=False, progress=progress, cancel=cancel)
+
+    def rotate_recovery_key(
+        self,
+        passphrase: str,
+        kdf: crypto.KdfParams | None = None,
+        *,
+        progress: Progress = _no_progress,
+        cancel: threading.Event | None = None,
+    ) -> KeysRotated:
+        """Replace the recovery key (the current passphrase stays). The whole key set rotates
+        too, so an old recovery key together with an old copy of vault.json opens nothing."""
+        self.verify_passphrase(passphrase)
+        return self._rotate_keys(passphrase, kdf, new_recovery_key=True, progress=progress, cancel=cancel)
+
+    def _rotate_keys(
+        self,
+        passphrase: str,
+        kdf: crypto.KdfParams | None,
+        *,
+        new_recovery_key: bool,
+        progress: Progress,
+        cancel: threading.Event | None,
+    ) -> KeysRotated:
+        """New master secret, new SQLCipher key, new X25519 key pair, every blob key re-wrapped.
+
+        Crash-safe by construction: the re-keyed database is written complete under a new file
+        name beside the current one, then the new header (which names it) replaces the old one
+        atomically -- the single commit point. A crash before it leaves the old header and
+        database untouched (the half-made copy is destroyed at the next unlock); a crash after
+        it leaves the new pair complete (the old database is destroyed at the next unlock).
+
+        No other operation may write to the vault meanwhile (the GUI runs this on the
+        vault-write lane with nothing else running): a write to the old database after the copy
+        would be lost.
+        """
+        self._require_open()
+        cancel = cancel or threading.Event()
         kdf = kdf or crypto.KdfParams.new()
-        header = dict(self._header)
-        header["kdf"] = kdf.to_json()
-        header["sealed_master_passphrase"] = crypto.b64e(
-            crypto.seal(crypto.derive_passphrase_key(new_passphrase, kdf), self._master, _PURPOSE_MASTER_PASSPHRASE)
+        master = os.urandom(crypto.KEY_BYTES)
+        private, public = crypto.new_keypair()
+        shown_key: str | None = None
+        if new_recovery_key or ("recovery_public_key" not in self._header and self._legacy_recovery_raw is None):
+            raw = crypto.new_recovery_key()
+            shown_key = crypto.format_recovery_key(raw)
+            recovery = _recovery_fields(raw, os.urandom(16), master)
+        elif "recovery_public_key" in self._header:
+            # The recovery key is a public key in the header: seal the new master to it.
+            recovery = {
+                "recovery_salt": self._header["recovery_salt"],
+                "recovery_public_key": self._header["recovery_public_key"],
+                "sealed_master_recovery": crypto.b64e(
+                    crypto.wrap_key(crypto.b64d(self._header["recovery_public_key"]), master)
+                ),
+            }
+        else:
+            recovery = _recovery_fields(self._legacy_recovery_raw, os.urandom(16), master)
+        old_database = _database_name(self._header)
+        new_database = f"vault-{os.urandom(4).hex()}.db"
+        new_path = self.path / new_database
+        sql_key = crypto.hkdf(master, _SQLCIPHER_INFO)
+        rewrapped = self._write_rekeyed_database(new_path, sql_key, public, progress, cancel)
+        header = _build_header(
+            passphrase, kdf, master, (private, public), recovery, database=new_database,
+            totp_hint=bool(self._header.get("totp_hint")),
+            created_at=self._header.get("created_at", _utcnow().isoformat(timespec="seconds")),
         )
+        _write_header(self.path, header)  # the commit point
+        # From here on the new key set is the vault; switch to it, then destroy the old one.
+        old_db = self._db
+        self._db = db.open_database(new_path, sql_key)
+        if old_db is not None:
+            with contextlib.suppress(Exception):
+                old_db.close()
+        self._header = header
+        self._master = master
+        self._private_key = private
+        self._public_key = public
+        self._legacy_recovery_raw = None
+        _destroy_stale_databases(self.path, keep=new_database)
+        hardening.restrict_tree(self.path)
+        log.info("vault keys rotated (%d blob keys re-wrapped; database %s replaced)", rewrapped, old_database)
+        return KeysRotated(shown_key, rewrapped)
+
+    def _write_rekeyed_database(
+        self, target: Path, sql_key: bytes, public: bytes, progress: Progress, cancel: threading.Event
+    ) -> int:
+        """Copy the DB under `sql_key` into `target` with every blob key re-wrapped to `public`."""
+        for stale in (target, target.with_name(target.name + "-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        total = Blob.select().count()
+        progress(0, total)
+        conn = db.database
+        conn.execute_sql("ATTACH DATABASE ? AS rotation KEY ?", (str(target), db.raw_key_pragma(sql_key)))
+        done = 0
+        try:
+            # One transaction: the copy is complete, or (on a crash) a file the next unlock
+            # destroys because no header names it.
+            with conn.atomic():
+                conn.execute_sql("SELECT sqlcipher_export('rotation')")
+                last_id = 0
+                while True:
+                    if cancel.is_set():
+                        raise Cancelled()
+                    rows = conn.execute_sql(
+                        "SELECT id, wrapped_key FROM rotation.blob WHERE id > ? ORDER BY id LIMIT 256",
+                        (last_id,),
+                    ).fetchall()
+                    if not rows:
+                        break
+                    for row_id, wrapped in rows:
+                        file_key = crypto.unwrap_key(self._private_key, bytes(wrapped))
+                        conn.execute_sql(
+                            "UPDATE rotation.blob SET wrapped_key = ? WHERE id = ?",
+                            (crypto.wrap_key(public, file_key), row_id),
+                        )
+                        last_id = row_id
+                    done += len(rows)
+                    progress(done, total)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.execute_sql("DETACH DATABASE rotation")
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            raise
+        conn.execute_sql("DETACH DATABASE rotation")
+        hardening.restrict(target)
+        _fsync_dir(self.path)
+        return done
+
+    def new_recovery_codes(self) -> list[str]:
+        """Replace all one-time recovery codes (used or not) by new ones; shown once."""
+        self._require_open()
+        codes = auth.new_recovery_codes()
+        with db.database.atomic():
+            RecoveryCode.delete().execute()
+            for code in codes:
+                RecoveryCode.create(code_hash=auth.hash_recovery_code(self._code_key, code))
+        return codes
+
+    def begin_totp_enrollment(self) -> auth.TotpEnrollment:
+        """A new authenticator secret, not yet in use: `finish_totp_enrollment` stores it once
+        a code from it proves the app was set up (so a mistake cannot lock the user out)."""
+        self._require_open()
+        return auth.new_totp()
+
+    def finish_totp_enrollment(self, enrollment: auth.TotpEnrollment, code: str, *, now: float | None = None) -> None:
+        """Replace the authenticator (or add one) after checking `code` against the new secret.
+        The old authenticator app stops working."""
+        self._require_open()
+        step = auth.match_totp_step(enrollment.secret, code, time.time() if now is None else now)
+        if step is None:
+            raise WrongTotp("That code does not match the new authenticator entry. Check the app's clock and "
+                            "that you scanned the new code.")
+        with db.database.atomic():
+            db.put_setting(_TOTP_SECRET, enrollment.secret)
+            db.put_setting(_TOTP_LAST_STEP, str(step))
+        if not self._header.get("totp_hint"):
+            self._rewrite_header(totp_hint=True)
+
+    @property
+    def has_totp(self) -> bool:
+        self._require_open()
+        return db.get_setting(_TOTP_SECRET) is not None
+
+    def _rewrite_header(self, **changes) -> None:
+        header = {k: v for k, v in self._header.items() if k != "mac"}
+        header.update(changes)
+        header["version"] = FORMAT_VERSION
+        header["mac"] = _header_mac(self._master, header)
         _write_header(self.path, header)
         self._header = header
+
+    def _check_header_version(self) -> None:
+        """Refuse a header without a MAC once this vault had one; give a legacy header its MAC."""
+        reached = int(db.get_setting(_HEADER_VERSION, "1"))
+        if "mac" not in self._header:
+            if reached >= 2:
+                raise HeaderTampered()
+            # Migration from header version 1: the MAC covers the fields as they are now, which
+            # unlocking just proved (the passphrase or recovery key unsealed the master secret,
+            # and the key pair matches).
+            self._rewrite_header(database=_database_name(self._header))
+            log.info("vault header migrated to version %d", FORMAT_VERSION)
+        if reached < FORMAT_VERSION:
+            db.put_setting(_HEADER_VERSION, str(FORMAT_VERSION))
+
+    def _load_durable_keys(self) -> None:
+        """Keys that must outlive a master-secret rotation live in the encrypted DB."""
+        stored_uid = db.get_setting(_UID_KEY)
+        stored_code = db.get_setting(_RECOVERY_CODE_KEY)
+        if stored_uid is None or stored_code is None:
+            with db.database.atomic():
+                if stored_uid is None:
+                    db.put_setting(_UID_KEY, crypto.b64e(self._uid_key))
+                if stored_code is None:
+                    db.put_setting(_RECOVERY_CODE_KEY, crypto.b64e(self._code_key))
+        else:
+            self._uid_key = crypto.b64d(stored_uid)
+            self._code_key = crypto.b64d(stored_code)
+
+    def _pad_legacy_blobs(self, budget_seconds: float = 3.0) -> int:
+        """Migration to blob format 2: re-encrypt unpadded (v1) blobs, padded, under the same
+        name and key. Each file is replaced atomically, so a crash leaves each blob either v1
+        or v2, both readable.
+
+        Lazy and bounded: each unlock spends at most about `budget_seconds` on it (a large vault
+        must not make the first unlock after an upgrade take minutes); the next unlock goes on,
+        and the DB flag is set once no v1 blob is left. Returns how many blobs it padded.
+        """
+        if int(db.get_setting(_BLOB_FORMAT, "1")) >= crypto.BLOB_VERSION:
+            return 0
+        deadline = time.monotonic() + budget_seconds
+        padded = 0
+        finished = True
+        for row_id, name, wrapped in Blob.select(Blob.id, Blob.name, Blob.wrapped_key).order_by(Blob.id).tuples():
+            path = self.blobs.path_of(name)
+            try:
+                with open(path, "rb") as f:
+                    version = crypto.blob_version(f.read(crypto.HEADER_SIZE))
+            except FileNotFoundError:
+                continue  # reported by check_consistency; nothing to pad
+            if version != 1:
+                continue
+            if padded and time.monotonic() > deadline:  # at least one per unlock: always progress
+                finished = False
+                break
+            try:
+                file_key = crypto.unwrap_key(self._private_key, bytes(wrapped))
+                size = self.blobs.write(name, file_key, self.blobs.read(name, file_key))
+            except (AuthenticationFailed, OSError) as exc:
+                # A damaged blob fails alone (its photo reports it); it must not stop the unlock.
+                log.warning("could not pad a blob: %s", type(exc).__name__)
+                continue
+            Blob.update(size_bytes=size).where(Blob.id == row_id).execute()
+            padded += 1
+        if finished:
+            db.put_setting(_BLOB_FORMAT, str(crypto.BLOB_VERSION))
+        if padded:
+            log.info("padded %d blobs of an earlier format%s", padded, "" if finished else " (more next unlock)")
+        return padded
 
     def remaining_recovery_codes(self) -> int:
         self._require_open()
@@ -815,7 +1119,8 @@ class Vault:
         target = _free_name(out_dir, _safe_filename(info.filename, photo_id))
         tmp = out_dir / f".{target.name}.sanctum-part"
         try:
-            with open(tmp, "xb") as out:
+            # Owner-only (0600): an exported private photo must not be readable by other accounts.
+            with hardening.open_private(tmp) as out:
                 for chunk in self._stream(photo_id, "original"):
                     out.write(chunk)
                 out.flush()
@@ -1393,7 +1698,7 @@ def _write_new_file(target: Path, data: bytes) -> Path:
     target = _free_name(target.parent, target.name)
     tmp = target.with_name(f".{target.name}.sanctum-part")
     try:
-        with open(tmp, "xb") as out:
+        with hardening.open_private(tmp) as out:  # 0600: a protected copy is still a private photo
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
@@ -1436,8 +1741,141 @@ def _utcnow_naive() -> datetime:
 
 
 def _recovery_kek(raw: bytes, salt: bytes) -> bytes:
-    # The recovery key is 256 random bits: no slow KDF is needed to make guessing it hopeless.
+    # Header version 1 only (read, never written). The recovery key is 256 random bits: no slow
+    # KDF is needed to make guessing it hopeless.
     return crypto.hkdf(raw, "sanctum recovery key v1", salt=salt)
+
+
+def _recovery_fields(raw: bytes, salt: bytes, master: bytes) -> dict:
+    """Header fields that let the recovery key `raw` unseal `master` (ECIES to its public half)."""
+    _, public = crypto.recovery_keypair(raw, salt)
+    return {
+        "recovery_salt": crypto.b64e(salt),
+        "recovery_public_key": crypto.b64e(public),
+        "sealed_master_recovery": crypto.b64e(crypto.wrap_key(public, master)),
+    }
+
+
+def _unseal_master_with_recovery(header: dict, raw: bytes) -> bytes:
+    salt = crypto.b64d(header["recovery_salt"])
+    sealed = crypto.b64d(header["sealed_master_recovery"])
+    if "recovery_public_key" in header:
+        private, public = crypto.recovery_keypair(raw, salt)
+        if public != crypto.b64d(header["recovery_public_key"]):
+            raise AuthenticationFailed()
+        return crypto.unwrap_key(private, sealed)
+    return crypto.unseal(_recovery_kek(raw, salt), sealed, _PURPOSE_MASTER_RECOVERY)
+
+
+def _unseal_private_key(header: dict, master: bytes) -> bytes:
+    return crypto.unseal(
+        crypto.hkdf(master, _PRIVATE_SEAL_INFO), crypto.b64d(header["sealed_private_key"]), _PURPOSE_PRIVATE_KEY
+    )
+
+
+def _build_header(
+    passphrase: str,
+    kdf: crypto.KdfParams,
+    master: bytes,
+    keypair: tuple[bytes, bytes],
+    recovery: dict,
+    *,
+    database: str,
+    totp_hint: bool,
+    created_at: str,
+) -> dict:
+    private, public = keypair
+    header = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "created_at": created_at,
+        "kdf": kdf.to_json(),
+        "sealed_master_passphrase": crypto.b64e(
+            crypto.seal(crypto.derive_passphrase_key(passphrase, kdf), master, _PURPOSE_MASTER_PASSPHRASE)
+        ),
+        **recovery,
+        "public_key": crypto.b64e(public),
+        "sealed_private_key": crypto.b64e(
+            crypto.seal(crypto.hkdf(master, _PRIVATE_SEAL_INFO), private, _PURPOSE_PRIVATE_KEY)
+        ),
+        "database": database,
+        "totp_hint": totp_hint,
+    }
+    header["mac"] = _header_mac(master, header)
+    return header
+
+
+def _header_mac(master: bytes, header: dict) -> str:
+    """HMAC-SHA256 over the canonical JSON of every header field but the MAC itself."""
+    body = {k: v for k, v in header.items() if k != "mac"}
+    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return crypto.b64e(hmac.new(crypto.hkdf(master, _HEADER_MAC_INFO), data, "sha256").digest())
+
+
+def _check_header(header: dict, master: bytes) -> None:
+    """Refuse a header changed by anyone but this vault: its MAC (when it has one, see
+    Vault._check_header_version for the downgrade check), and its public key against its
+    private key (a swapped public key would make later imports undecryptable)."""
+    if "mac" in header:
+        expected = _header_mac(master, header)
+        if not hmac.compare_digest(expected.encode(), str(header["mac"]).encode()):
+            raise HeaderTampered()
+    try:
+        private = _unseal_private_key(header, master)
+        public = crypto.b64d(header["public_key"])
+    except (AuthenticationFailed, ValueError, TypeError):
+        raise HeaderTampered() from None
+    if not hmac.compare_digest(crypto.public_of(private), public):
+        raise HeaderTampered()
+    _database_name(header)
+
+
+def _database_name(header: dict) -> str:
+    name = header.get("database", DB_NAME)
+    if not isinstance(name, str) or not _DB_NAME_PATTERN.fullmatch(name):
+        raise HeaderTampered()
+    return name
+
+
+def _destroy_stale_databases(path: Path, keep: str) -> None:
+    """Overwrite and remove every database file but `keep` and its own companions: copies left by
+    an interrupted key rotation, the database of the previous key set, and DB backups taken
+    under it. Under an old key, they would let an old passphrase read current blob keys."""
+    for entry in path.iterdir():
+        match = _DB_FILE_PATTERN.fullmatch(entry.name)
+        if match is None or match.group(1) == keep or not entry.is_file():
+            continue
+        _overwrite_and_unlink(entry)
+
+
+def _overwrite_and_unlink(path: Path) -> None:
+    # Best effort, like deleted blobs: SSDs and copy-on-write file systems may keep old blocks.
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as f:
+            for offset in range(0, size, 1 << 20):
+                f.write(b"\0" * min(1 << 20, size - offset))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        pass
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        # Windows refuses while another connection still has it open: the next unlock retries.
+        log.warning("could not remove an old database file yet: %s", type(exc).__name__)
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_header(path: Path) -> dict:
@@ -1463,11 +1901,12 @@ def _read_header(path: Path) -> dict:
 
 def _write_header(path: Path, header: dict) -> None:
     tmp = path / (HEADER_NAME + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(header, f, indent=2)
+    with hardening.open_private(tmp, exclusive=False) as f:
+        f.write(json.dumps(header, indent=2).encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path / HEADER_NAME)
+    _fsync_dir(path)  # the rename itself must be durable: it is the commit point of a rotation
 
 
 def _safe_filename(name: str, photo_id: int) -> str:

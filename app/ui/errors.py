@@ -49,7 +49,9 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.VaultExists, "Folder not empty", None),
     (core.UnsupportedVaultVersion, "Newer vault",
      "This vault was made by a newer version of Sanctum. Install the latest version to open it."),
-    (core.WeakPassphrase, "Passphrase too short", None),
+    (core.WeakPassphrase, "Passphrase too weak", None),  # its message carries the advice
+    (core.HeaderTampered, "Vault header altered", None),  # its message says what to restore
+    (core.VaultIncomplete, "Vault database missing", None),
     (core.VaultLocked, "Vault locked", "The vault was locked. Unlock it and try again."),
     (core.AuthenticationFailed, "Damaged data",
      "Part of the vault failed its integrity check: it is damaged or was tampered with. "

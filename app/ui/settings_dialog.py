@@ -1,5 +1,6 @@
 """Settings: auto-lock time, thumbnail size, showing sensitive photos, the sharing default (stored in the vault, see
-settings.py), and the export of the vault's public key so others can check its signatures."""
+settings.py), the export of the vault's public key so others can check its signatures, and the vault's keys: change
+the passphrase, a new recovery key, new recovery codes, a new authenticator (app/ui/key_dialogs.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from app.core import fingerprint
 
 from . import dialogs, settings
 from .errors import describe
+from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(480)
         self.session = session
+        self.key_dialog: QDialog | None = None  # the open key dialog, if any (tests drive it)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.auto_lock = QSpinBox()
@@ -82,8 +85,8 @@ class SettingsDialog(QDialog):
         key_row.addStretch(1)
         layout.addLayout(key_row)
         key_help = QLabel("Your protected copies are signed. Give this key to someone (a lawyer, a "
-                          "platform's support team) so they can check that a copy came from you: "
-                          "sanctum inspect FILE --pubkey KEY. It reveals nothing about your photos.")
+                          "platform's support team) so they can check with Sanctum that a copy came "
+                          "from you. It reveals nothing about your photos.")
         key_help.setWordWrap(True)
         key_help.setProperty("muted", True)
         layout.addWidget(key_help)
@@ -103,10 +106,12 @@ class SettingsDialog(QDialog):
                 left = session.vault.remaining_recovery_codes()
             except Exception:  # noqa: BLE001 - informational only
                 left = None
-            if left is not None:
-                codes = QLabel(f"One-time recovery codes left: {left}")
-                codes.setProperty("muted", True)
-                layout.addWidget(codes)
+            self.codes_left = QLabel()
+            self.codes_left.setObjectName("recoveryCodesLeft")
+            self.codes_left.setProperty("muted", True)
+            self._show_codes_left(left)
+            layout.addWidget(self.codes_left)
+            layout.addWidget(self._keys_section())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -130,9 +135,79 @@ class SettingsDialog(QDialog):
             message = describe(exc)
             self._key_message(f"{message.title}: {message.text}", "error")
             return None
-        self._key_message(f"Saved to {path}. Others can check a copy with:\n"
-                          f"sanctum inspect FILE --pubkey {Path(path).name}", "ok")
+        self._key_message(f"Saved to {path}. Give this file to whoever should check your copies: "
+                          "with it, Sanctum's Inspect tells whether a copy came from you.", "ok")
         return path
+
+    # --- the vault's keys ----------------------------------------------------------------------
+
+    def _keys_section(self) -> QWidget:
+        box = QWidget()
+        box.setObjectName("keysSection")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(_section("Passphrase and recovery"))
+        rows = (
+            ("changePassphrase", "Change passphrase…", self.change_passphrase,
+             "Every key of the vault is replaced: the old passphrase stops working everywhere."),
+            ("newRecoveryKey", "New recovery key…", self.new_recovery_key,
+             "If someone may have seen your recovery key. The old one stops working."),
+            ("newRecoveryCodes", "New recovery codes…", self.new_recovery_codes,
+             "Replaces all one-time codes, used or not."),
+            ("newAuthenticator", "New authenticator…", self.new_authenticator,
+             "A new phone, or a code someone may have copied: set up the app again."),
+        )
+        self.key_buttons: dict[str, QPushButton] = {}
+        for name, text, slot, help_text in rows:
+            row = QHBoxLayout()
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.clicked.connect(slot)
+            button.setMinimumWidth(170)
+            self.key_buttons[name] = button
+            row.addWidget(button)
+            explanation = QLabel(help_text)
+            explanation.setWordWrap(True)
+            explanation.setProperty("muted", True)
+            row.addWidget(explanation, 1)
+            layout.addLayout(row)
+        return box
+
+    def _show_codes_left(self, left: int | None) -> None:
+        self.codes_left.setText("" if left is None else f"One-time recovery codes left: {left}")
+
+    def _open_key_dialog(self, dialog: QDialog) -> QDialog:
+        self.key_dialog = dialog
+        dialog.finished.connect(self._key_dialog_closed)
+        dialog.open()
+        return dialog
+
+    def _key_dialog_closed(self, _result: int) -> None:
+        if self.session.is_unlocked:
+            try:
+                self._show_codes_left(self.session.vault.remaining_recovery_codes())
+            except Exception:  # noqa: BLE001 - informational only
+                log.debug("could not count recovery codes", exc_info=True)
+
+    def change_passphrase(self) -> QDialog | None:
+        if not self.session.is_unlocked:
+            return None
+        return self._open_key_dialog(ChangeKeysDialog(self.session, new_recovery_key=False, parent=self))
+
+    def new_recovery_key(self) -> QDialog | None:
+        if not self.session.is_unlocked:
+            return None
+        return self._open_key_dialog(ChangeKeysDialog(self.session, new_recovery_key=True, parent=self))
+
+    def new_recovery_codes(self) -> QDialog | None:
+        if not self.session.is_unlocked:
+            return None
+        return self._open_key_dialog(RecoveryCodesDialog(self.session, parent=self))
+
+    def new_authenticator(self) -> QDialog | None:
+        if not self.session.is_unlocked:
+            return None
+        return self._open_key_dialog(AuthenticatorDialog(self.session, parent=self))
 
     def _key_message(self, text: str, role: str) -> None:
         self.key_message.setText(text)

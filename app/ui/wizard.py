@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import auth
+from app.core.hardening import write_private_text
 from app.core.vault import MIN_PASSPHRASE_LENGTH, Vault, default_vault_path
 from app.workers.jobs import (
     CreatedVault,
@@ -459,7 +460,7 @@ class RecoveryPage(QWizardPage):
         if not path:
             return
         try:
-            Path(path).write_text(self.text_to_keep(), encoding="utf-8")
+            write_private_text(Path(path), self.text_to_keep())  # 0600: readable by you only
         except OSError as exc:
             dialogs.show_error(self, exc)
             return

@@ -23,6 +23,7 @@ from app.core.errors import Cancelled, PhotoNotFound
 from app.core.vault import (
     ExportReport,
     ImportReport,
+    KeysRotated,
     LeakMatchInfo,
     PhotoInfo,
     ScanOutcome,
@@ -169,8 +170,8 @@ class ChangePassphraseJob(Job):
         self._new = new_passphrase
         self.kdf = kdf
 
-    def work(self) -> None:
-        self.vault.change_passphrase(self._new, kdf=self.kdf)
+    def work(self) -> KeysRotated:
+        return self.vault.change_passphrase(self._new, kdf=self.kdf, progress=self.report_progress)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -148,6 +148,7 @@ def main() -> None:
         shoot_verify(window, out, tmp)
         shoot_leaks(window, out, tmp)
         shoot_organise(window, out)
+        shoot_settings(window, out)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
         save(window, out, "unlock")
@@ -384,6 +385,17 @@ def shoot_organise(window: MainWindow, out: Path) -> None:
     wait_for(lambda: window.loader.is_blurred(landscape), 30)
     pump(800)
     save(window, out, "sensitive")
+
+
+def shoot_settings(window: MainWindow, out: Path) -> None:
+    """Settings with its "Passphrase and recovery" section."""
+    from app.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.session, window)
+    dialog.show()
+    dialog.adjustSize()
+    save(dialog, out, "settings")
+    dialog.reject()
 
 
 if __name__ == "__main__":

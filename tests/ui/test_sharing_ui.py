@@ -303,7 +303,8 @@ def test_export_public_key_checks_a_shared_copy(qtbot, with_photos, tmp_path, mo
     dialog.export_key_button.click()
     pem = (tmp_path / "my-key.pem").read_text()
     assert pem.startswith("-----BEGIN PUBLIC KEY-----")
-    assert "--pubkey my-key.pem" in dialog.key_message.text()
+    # Plain words, not a command line (issue 21): where it was saved and what it is for.
+    assert "my-key.pem" in dialog.key_message.text() and "--pubkey" not in dialog.key_message.text()
     # what a third party does with it: no vault, only the key
     report = sharing.inspect_image(Path(outcome.out).read_bytes(), public_key=fingerprint.load_public_key(pem))
     assert report.signature == "valid"

@@ -1,0 +1,463 @@
+"""Settings → Keys: change the passphrase, make a new recovery key, new recovery codes, a new
+authenticator. The work runs in jobs (app/workers/key_jobs.py); new secrets are shown once, the
+way the setup wizard shows them, and the window cannot be closed before the user says they are
+stored."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import hardening, strength
+from app.core.vault import MIN_PASSPHRASE_LENGTH, KeysRotated
+from app.workers.key_jobs import (
+    FinishTotpJob,
+    KeyChangeRequest,
+    NewRecoveryCodesJob,
+    RecoveryCodes,
+    RotateKeysJob,
+)
+
+from . import dialogs
+from .errors import describe
+from .qr import qr_pixmap
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+CLIPBOARD_CLEAR_MS = 120_000
+
+
+def _para(text: str, muted: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    if muted:
+        label.setProperty("muted", True)
+    return label
+
+
+def _password_field(name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+class _JobDialog(QDialog):
+    """A dialog that runs one key job at a time and shows its progress and its error in words."""
+
+    def __init__(self, session: Session, parent: QWidget | None):
+        super().__init__(parent)
+        self.session = session
+        self._running = False
+        self.progress = QProgressBar()
+        self.progress.setObjectName("keyProgress")
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.message = QLabel(" ")
+        self.message.setObjectName("keyMessage")
+        self.message.setWordWrap(True)
+        # Locking (by hand or when idle) clears the screen: no passphrase field or new secret stays.
+        session.locking.connect(self._session_locking)
+
+    def _session_locking(self, _reason: str = "") -> None:
+        self._running = False
+        QDialog.reject(self)
+
+    def _run(self, job, waiting_text: str) -> None:
+        """Start `job` once no other job runs (a key rotation must have the vault to itself)."""
+        self._running = True
+        self._update_enabled()
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.show()
+        self.message.setText(waiting_text)
+        job.signals.progress.connect(self._on_progress)
+        job.signals.finished.connect(self._job_finished)
+        job.signals.failed.connect(self._job_failed)
+        job.signals.cancelled.connect(self._job_cancelled)
+        self.session.jobs.call_when_idle(lambda: self.session.jobs.start(job))
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _job_finished(self, result) -> None:
+        self._running = False
+        self.progress.hide()
+        self._update_enabled()
+        self.succeeded(result)
+
+    def _job_failed(self, exc: BaseException) -> None:
+        self._running = False
+        self.progress.hide()
+        message = describe(exc)
+        self.message.setText(f"{message.title}: {message.text}")
+        self.message.setProperty("role", "error")
+        self._update_enabled()
+
+    def _job_cancelled(self) -> None:
+        # Only the vault locking cancels these jobs; a rotation cancelled before its switch
+        # leaves every old key in place.
+        self._running = False
+        self.progress.hide()
+        self.message.setText("Stopped because the vault was locked. Nothing was changed.")
+        self._update_enabled()
+
+    def reject(self) -> None:
+        if not self._running:  # never walk away from a rotation half-way (it finishes either way)
+            super().reject()
+
+    def succeeded(self, result) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _update_enabled(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class ChangeKeysDialog(_JobDialog):
+    """Change the passphrase (`new_recovery_key=False`) or make a new recovery key (True).
+
+    Either way every key of the vault is replaced, so an old passphrase, an old recovery key and
+    an old copy of vault.json all stop working."""
+
+    secrets_shown = Signal(object)  # the SecretsDialog, for tests
+
+    def __init__(self, session: Session, *, new_recovery_key: bool, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.new_recovery_key = new_recovery_key
+        self.rotated: KeysRotated | None = None
+        self.secrets_dialog: SecretsDialog | None = None
+        self.setObjectName("recoveryKeyDialog" if new_recovery_key else "changePassphraseDialog")
+        self.setWindowTitle("New recovery key" if new_recovery_key else "Change passphrase")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        if new_recovery_key:
+            layout.addWidget(_para(
+                "Sanctum will make a new recovery key and show it once. Your current recovery key, "
+                "and any copy of it someone may have found, stops working. Your passphrase stays "
+                "the same."))
+        else:
+            layout.addWidget(_para(
+                "Your old passphrase stops working everywhere, including on any old copy of the "
+                "vault folder's key file. Your recovery key keeps working."))
+        form = QFormLayout()
+        self.current = _password_field("currentPassphrase")
+        form.addRow("Current passphrase", self.current)
+        self.first = _password_field("newPassphrase")
+        self.second = _password_field("newPassphraseAgain")
+        self.hint = QLabel(" ")
+        self.hint.setObjectName("newPassphraseHint")
+        self.hint.setWordWrap(True)
+        if not new_recovery_key:
+            form.addRow("New passphrase", self.first)
+            form.addRow("Type it again", self.second)
+            form.addRow("", self.hint)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        self.start_button = QPushButton("Make a new recovery key" if new_recovery_key else "Change passphrase")
+        self.start_button.setObjectName("startKeyChange")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        layout.addLayout(buttons)
+        for field in (self.current, self.first, self.second):
+            field.textChanged.connect(self._update_enabled)
+        self._update_enabled()
+
+    def _new_ok(self) -> bool:
+        if self.new_recovery_key:
+            return True
+        s = strength.estimate(self.first.text(), MIN_PASSPHRASE_LENGTH)
+        return s.score >= strength.MIN_SCORE and self.first.text() == self.second.text()
+
+    def _update_enabled(self) -> None:
+        if not self.new_recovery_key:
+            s = strength.estimate(self.first.text(), MIN_PASSPHRASE_LENGTH)
+            if not self.first.text():
+                self.hint.setText(" ")
+            elif s.score < strength.MIN_SCORE:
+                self.hint.setText(f"{s.label}: {s.advice}")
+            elif self.second.text() != self.first.text():
+                self.hint.setText(f"{s.label}. Type it again above.")
+            else:
+                self.hint.setText(f"{s.label}. ✓ They match.")
+        ready = bool(self.current.text()) and self._new_ok() and not self._running
+        self.start_button.setEnabled(ready)
+        self.cancel_button.setEnabled(not self._running)
+        for field in (self.current, self.first, self.second):
+            field.setEnabled(not self._running)
+
+    def start(self) -> None:
+        if not self.start_button.isEnabled() or self.session.vault is None:
+            return
+        request = KeyChangeRequest(self.current.text(), None if self.new_recovery_key else self.first.text(),
+                                   self.session.kdf)
+        self.message.setProperty("role", None)
+        self._run(RotateKeysJob(self.session.vault, request),
+                  "Replacing the vault's keys… (strengthening the passphrase takes a moment)")
+
+    def succeeded(self, rotated: KeysRotated) -> None:
+        self.rotated = rotated
+        for field in (self.current, self.first, self.second):
+            field.clear()
+        if rotated.recovery_key:
+            intro = ("This is your new recovery key. The old one no longer opens the vault."
+                     if self.new_recovery_key else
+                     "Your passphrase was changed. Your vault was made by an earlier version of "
+                     "Sanctum, so it also needs a new recovery key; the old one no longer opens it.")
+            self.secrets_dialog = SecretsDialog("Your new recovery key", intro, self.session.vault_path,
+                                                recovery_key=rotated.recovery_key, parent=self)
+            self.session.locking.connect(self.secrets_dialog.close_now)
+            self.secrets_dialog.finished.connect(lambda _r: self.accept())
+            self.secrets_shown.emit(self.secrets_dialog)
+            self.secrets_dialog.open()
+        else:
+            self.message.setText("Passphrase changed. Use the new one from now on.")
+            self.message.setProperty("role", "ok")
+            QTimer.singleShot(0, self.accept)
+
+
+class RecoveryCodesDialog(_JobDialog):
+    """Replace the one-time codes: asks, then shows the new ones once."""
+
+    secrets_shown = Signal(object)
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.setObjectName("recoveryCodesDialog")
+        self.setWindowTitle("New recovery codes")
+        self.secrets_dialog: SecretsDialog | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(_para(
+            "One-time recovery codes stand in for an authenticator code if you lose your phone. New "
+            "codes replace all the current ones: the codes you have now stop working, used or not."))
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        self.start_button = QPushButton("Make new codes")
+        self.start_button.setObjectName("startNewCodes")
+        self.start_button.clicked.connect(self.start)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        layout.addLayout(buttons)
+
+    def _update_enabled(self) -> None:
+        self.start_button.setEnabled(not self._running)
+        self.cancel_button.setEnabled(not self._running)
+
+    def start(self) -> None:
+        if self.session.vault is not None:
+            self._run(NewRecoveryCodesJob(self.session.vault), "Making new codes…")
+
+    def succeeded(self, result: RecoveryCodes) -> None:
+        self.secrets_dialog = SecretsDialog(
+            "Your new recovery codes", "Each code works once instead of an authenticator code. The old "
+            "codes no longer work.", self.session.vault_path, codes=list(result.codes), parent=self)
+        self.session.locking.connect(self.secrets_dialog.close_now)
+        self.secrets_dialog.finished.connect(lambda _r: self.accept())
+        self.secrets_shown.emit(self.secrets_dialog)
+        self.secrets_dialog.open()
+
+
+class AuthenticatorDialog(_JobDialog):
+    """Set up a new authenticator entry: scan, then type a code from it to confirm. The old entry
+    keeps working until the new one is confirmed, so a mistake cannot lock anyone out."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.setObjectName("authenticatorDialog")
+        self.setWindowTitle("New authenticator")
+        self.enrollment = session.vault.begin_totp_enrollment()
+        layout = QVBoxLayout(self)
+        layout.addWidget(_para(
+            "Scan this code with your authenticator app (for example on a new phone). Once "
+            "confirmed, codes from the old entry stop working: delete it from the old app."))
+        qr = QLabel()
+        qr.setObjectName("totpQr")
+        qr.setPixmap(qr_pixmap(self.enrollment.uri, scale=4))
+        qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(qr)
+        secret = QLabel(f"Or enter this key by hand: <code>{self.enrollment.secret}</code>")
+        secret.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        secret.setProperty("muted", True)
+        layout.addWidget(secret)
+        form = QFormLayout()
+        self.code = QLineEdit()
+        self.code.setObjectName("newTotpCode")
+        self.code.setMaxLength(7)
+        self.code.setPlaceholderText("6 digits")
+        self.code.textChanged.connect(self._update_enabled)
+        form.addRow("Code from the new entry", self.code)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        self.start_button = QPushButton("Confirm")
+        self.start_button.setObjectName("confirmTotp")
+        self.start_button.clicked.connect(self.start)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        layout.addLayout(buttons)
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        digits = sum(ch.isdigit() for ch in self.code.text())
+        self.start_button.setEnabled(digits == 6 and not self._running)
+        self.cancel_button.setEnabled(not self._running)
+
+    def start(self) -> None:
+        if self.start_button.isEnabled() and self.session.vault is not None:
+            self._run(FinishTotpJob(self.session.vault, self.enrollment, self.code.text()), "Checking the code…")
+
+    def succeeded(self, _result) -> None:
+        self.message.setText("Authenticator replaced.")
+        QTimer.singleShot(0, self.accept)
+
+    def _job_failed(self, exc: BaseException) -> None:
+        super()._job_failed(exc)
+        self.code.clear()
+        self.code.setFocus()
+
+
+class SecretsDialog(QDialog):
+    """A new recovery key and/or recovery codes, shown once: copy (the clipboard is cleared after
+    two minutes), save as an owner-only text file, or show as a QR code. It closes only once the
+    user ticks that they stored it."""
+
+    def __init__(self, title: str, intro: str, vault_path: Path, *, recovery_key: str | None = None,
+                 codes: list[str] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("secretsDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        self.recovery_key = recovery_key
+        self.codes = list(codes or [])
+        self.vault_path = vault_path
+        layout = QVBoxLayout(self)
+        layout.addWidget(_para(intro))
+        if recovery_key:
+            key = QLabel(recovery_key)
+            key.setObjectName("newRecoveryKey")
+            key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            key.setWordWrap(True)
+            key.setStyleSheet("font-family: monospace; font-size: 15px; padding: 8px;")
+            layout.addWidget(key)
+            self.qr = QLabel()
+            self.qr.setPixmap(qr_pixmap(recovery_key, scale=4))
+            self.qr.hide()
+            layout.addWidget(self.qr)
+        if self.codes:
+            half = (len(self.codes) + 1) // 2
+            rows = "".join(f"<tr><td style='padding-right:24px'><code>{a}</code></td><td><code>{b}</code></td></tr>"
+                           for a, b in zip(self.codes[:half], self.codes[half:] + [""], strict=False))
+            codes_label = QLabel(f"<table>{rows}</table>")
+            codes_label.setObjectName("newRecoveryCodes")
+            codes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(codes_label)
+        buttons = QHBoxLayout()
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.clicked.connect(self._copy)
+        self.save_button = QPushButton("Save as text…")
+        self.save_button.clicked.connect(self._save)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.save_button)
+        if recovery_key:
+            self.qr_button = QPushButton("Show as QR code")
+            self.qr_button.setCheckable(True)
+            self.qr_button.toggled.connect(self._toggle_qr)
+            buttons.addWidget(self.qr_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.note = QLabel(" ")
+        self.note.setObjectName("secretsNote")
+        self.note.setProperty("muted", True)
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        layout.addWidget(_para("Write it down or print it, and keep it somewhere safe away from this computer "
+                               "— not in a photo on your phone. It is shown only now.", muted=True))
+        self.confirm_box = QCheckBox("I have stored it somewhere safe")
+        self.confirm_box.setObjectName("secretsStored")
+        layout.addWidget(self.confirm_box)
+        close_row = QHBoxLayout()
+        close_row.addStretch(1)
+        self.done_button = QPushButton("Done")
+        self.done_button.setObjectName("secretsDone")
+        self.done_button.setEnabled(False)
+        self.done_button.clicked.connect(self.accept)
+        self.confirm_box.toggled.connect(self.done_button.setEnabled)
+        close_row.addWidget(self.done_button)
+        layout.addLayout(close_row)
+
+    def text_to_keep(self) -> str:
+        lines = []
+        if self.recovery_key:
+            lines += ["Sanctum recovery key", "", self.recovery_key, ""]
+        if self.codes:
+            lines += ["Sanctum one-time codes (each works once instead of an authenticator code):", "",
+                      *self.codes, ""]
+        lines += [f"Vault: {self.vault_path}", ""]
+        return "\n".join(lines)
+
+    def _copy(self) -> None:
+        copied = self.text_to_keep()
+        QGuiApplication.clipboard().setText(copied)
+        self.note.setText("Copied. Paste it somewhere safe; the clipboard is cleared in 2 minutes.")
+
+        def clear_clipboard() -> None:
+            clipboard = QGuiApplication.clipboard()
+            if clipboard is not None and clipboard.text() == copied:
+                clipboard.clear()
+
+        QTimer.singleShot(CLIPBOARD_CLEAR_MS, QGuiApplication.instance(), clear_clipboard)
+
+    def _save(self) -> None:
+        name = "Sanctum recovery key.txt" if self.recovery_key else "Sanctum recovery codes.txt"
+        path = dialogs.save_file(self, "Save as text", str(Path.home() / name), "Text files (*.txt)")
+        if not path:
+            return
+        try:
+            hardening.write_private_text(Path(path), self.text_to_keep())  # readable by you only
+        except OSError as exc:
+            dialogs.show_error(self, exc)
+            return
+        self.note.setText(f"Saved to {path}. Move it off this computer (a USB stick, a printout).")
+
+    def _toggle_qr(self, shown: bool) -> None:
+        self.qr.setVisible(shown)
+        self.qr_button.setText("Hide QR code" if shown else "Show as QR code")
+
+    def reject(self) -> None:
+        if self.confirm_box.isChecked():  # shown once: Escape must not lose it by accident
+            super().reject()
+
+    def close_now(self, _reason: str = "") -> None:
+        """The vault is locking: a secret must not stay on screen. (A lost new recovery key can
+        be replaced by another after unlocking; the user guide says so.)"""
+        QDialog.reject(self)

@@ -900,9 +900,7 @@ class Vault:
         share_int = fingerprint.new_share_id()
         while fingerprint.format_share_id(share_int) in taken:
             share_int = fingerprint.new_share_id()
-        copy = sharing.make_protected_copy(
-            original, image_uid=info.image_uid, share_id=share_int, keys=keys, options=options
-        )
+        copy = sharing.make_protected_copy(original, share_id=share_int, keys=keys, options=options)
         options_json = {**options.to_json(), "removed": list(copy.removed)}
         with db.database.atomic():
             row = Share.create(
@@ -946,15 +944,26 @@ class Vault:
 
         share_ids = [share_id for (share_id,) in Share.select(Share.share_id).tuples()]
         report = sharing.inspect_image(data, keys=self.share_keys(), known_share_ids=share_ids)
+        matches = functools.cache(lambda: self.build_matcher().match_bytes(data, thorough=True))
         if report.watermark_share_id is None and share_ids:
             # Too damaged to read alone: if the copy shows a shared photo, read it again against
             # the pixels that photo's shares were made from.
-            for match in self.build_matcher().match_bytes(data, thorough=True):
+            for match in matches():
                 if match.read_against_original and match.share_id:
                     report = dataclasses.replace(report, watermark_share_id=match.share_id,
                                                  watermark_confidence=round(match.score, 3),
                                                  watermark_matched=False, watermark_against_original=True)
                     break
+        if report.metadata is not None and report.mac == "other-image":
+            # A genuine claim of ours about other pixels: an edit of the shared copy when the
+            # matcher finds the claimed share's photo in them, or the share's own PDQ.
+            claimed = self.find_share(report.metadata.ids.share_id)
+            if claimed is not None and any(
+                    m.share_id == claimed.share_id or (claimed.photo_id is not None and m.photo_id == claimed.photo_id)
+                    for m in matches()):
+                report = dataclasses.replace(
+                    report, mac="pixels-changed",
+                    signature="pixels-changed" if report.signature == "other-image" else report.signature)
         share = self.find_share(report.share_id) if report.share_id else None
         return report, share
 

@@ -146,13 +146,19 @@ def test_share_dialog_end_to_end(qtbot, with_photos, tmp_path, monkeypatch):
 def test_describe_panel_follows_the_options(qtbot, with_photos):
     session, window = with_photos
     dialog = _open_share_dialog(window)
-    assert dialog.strip_location.isChecked()  # the default
+    assert not dialog.keep_location.isChecked() and not dialog.keep_date.isChecked()  # the defaults
     assert "GPS location" in dialog.removed_lines
+    assert any("taken" in line for line in dialog.removed_lines)
+    assert any("owner" in line and "camera make" in line for line in dialog.removed_lines)
+    assert dialog.options().keep_capture_date is False
     before = dialog.description.text()
-    dialog.strip_location.setChecked(False)
+    dialog.keep_location.setChecked(True)
     assert "GPS location" not in dialog.removed_lines
     assert dialog.description.text() != before
     assert "location stays in the file" in dialog.description.text()
+    dialog.keep_date.setChecked(True)
+    assert not any("taken" in line for line in dialog.removed_lines)
+    assert dialog.options().keep_capture_date is True and "taken stay in the file" in dialog.description.text()
     # PNG adds the fragile mark; the recipient's name shows as it is typed
     dialog.format.setCurrentIndex(dialog.format.findData("PNG"))
     assert any("fragile mark" in line for line in dialog.embedded_lines)
@@ -175,7 +181,7 @@ def test_strip_location_default_is_a_vault_setting(qtbot, with_photos):
     settings_dialog.accept()
     assert settings.read(settings.SHARE_STRIP_LOCATION) is False
     dialog = _open_share_dialog(window)
-    assert not dialog.strip_location.isChecked()
+    assert dialog.keep_location.isChecked()
     assert "GPS location" not in dialog.removed_lines
     dialog.reject()
     settings.write(settings.SHARE_STRIP_LOCATION, True)

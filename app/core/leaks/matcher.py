@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from .. import fingerprint, imaging, metadata, pdq
+from .. import fingerprint, imaging, metadata
 from ..perceptual import HammingIndex
 
 log = logging.getLogger(__name__)

@@ -93,6 +93,44 @@ def _telling_icc() -> bytes:
     return profile.replace(builtin, ICC_DESCRIPTION.encode("utf-16-be"))
 
 
+def _s15(v: float) -> bytes:
+    return struct.pack(">i", round(v * 65536))
+
+
+def _linear_rgb_icc(description: str) -> bytes:
+    """An ICC v2 profile of linear-light RGB with sRGB's primaries (standing in for Display P3 or
+    Adobe RGB: colours change visibly when it is ignored), whose description and device fields
+    name someone. Written by hand so the test needs no profile file from the machine."""
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ \0\0\0\0" + _s15(x) + _s15(y) + _s15(z)
+
+    desc_ascii = description.encode() + b"\0"
+    tags = [
+        (b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(desc_ascii)) + desc_ascii
+                  + b"\0" * (8 + 3 + 67)),  # no Unicode or ScriptCode description
+        (b"cprt", b"text\0\0\0\0" + f"Copyright {description}".encode() + b"\0"),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.4360747, 0.2225045, 0.0139322)),
+        (b"gXYZ", xyz(0.3850649, 0.7168786, 0.0971045)),
+        (b"bXYZ", xyz(0.1430804, 0.0606169, 0.7141733)),
+        (b"rTRC", b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0100) + b"\0\0"),
+    ]
+    tags += [(b"gTRC", tags[-1][1]), (b"bTRC", tags[-1][1])]
+    table_size = 4 + 12 * len(tags)
+    offset = 128 + table_size
+    table, body = struct.pack(">I", len(tags)), b""
+    for sig, data in tags:
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    size = 128 + table_size + len(body)
+    header = (struct.pack(">I", size) + b"\0\0\0\0" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 4 + b"\0" * 4 + b"JANE" + b"PHN1" + b"\0" * 8 + b"\0" * 4
+              + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"JANE" + b"\0" * 44)
+    assert len(header) == 128
+    return header + table + body
+
+
 def _with_iptc(jpeg: bytes) -> bytes:
     """The JPEG with an APP13 Photoshop/IPTC segment holding a by-line, right after SOI."""
     byline = IPTC_BYLINE.encode()
@@ -284,3 +322,25 @@ def test_copies_made_before_claim_version_2_still_verify(vault, tmp_path):
     assert report.metadata.ids.image_uid == old_claim.image_uid
     assert report.signature == "valid" and report.mac == "valid"
     assert share is not None and share.recipient == "Old"
+
+
+def test_a_photo_in_another_colour_space_is_converted_not_tagged(vault, tmp_path):
+    """The copy carries no profile (a profile names its maker and device): its pixels are
+    converted to sRGB, which viewers assume for untagged pixels, so the colours stay right."""
+    import numpy as np
+
+    pixels = Image.open(PHOTOS / "horses.jpg").convert("RGB")
+    source = tmp_path / "linear.jpg"
+    source.write_bytes(encode(pixels, "JPEG", quality=95, icc_profile=_linear_rgb_icc("JaneDoe-Phone Display")))
+    photo_id = vault.import_paths([source]).imported[0]
+    copy = Path(vault.share(photo_id, tmp_path / "c.png", ShareOptions(recipient="D", output_format="PNG")).out)
+    data = copy.read_bytes()
+    assert b"JaneDoe" not in data and not Image.open(copy).info.get("icc_profile")
+    stored = np.asarray(Image.open(source).convert("RGB"), dtype=np.float64) / 255  # linear light
+    expected = np.where(stored <= 0.0031308, 12.92 * stored, 1.055 * stored ** (1 / 2.4) - 0.055) * 255
+    shared = np.asarray(Image.open(copy).convert("RGB"), dtype=np.float64)
+    assert np.abs(shared - expected).mean() < 2  # the photo's colours, as sRGB
+    assert np.abs(shared - stored * 255).mean() > 20  # what ignoring the profile would show
+    # the vault rebuilds the same pre-mark pixels to read a damaged copy against
+    (rebuilt,) = vault.share_sources(photo_id)
+    assert np.abs(rebuilt.pixels.astype(np.float64) - shared).mean() < 2

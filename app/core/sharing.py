@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from . import fingerprint, imaging, metadata
 from .errors import UnsupportedImage
 from .fingerprint import PerceptualFingerprint, ProvenanceClaim
 from .watermark import FragileState, check_fragile, embed_fragile, embed_watermark, read_watermark
 from .watermark.errors import WatermarkError
+
+log = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
 
@@ -109,19 +112,43 @@ def describe_share(options: ShareOptions) -> tuple[tuple[str, ...], tuple[str, .
     return tuple(embedded), tuple(removed)
 
 
-def _share_image(original: bytes, max_long_side: int | None) -> Image.Image:
+def _share_image(original: bytes, max_long_side: int | None, *, to_srgb: bool) -> Image.Image:
     image = imaging.decode(original).oriented
+    if to_srgb:
+        image = _in_srgb(image, original)
     if max_long_side and max(image.size) > max_long_side:
         image = image.copy()
         image.thumbnail((max_long_side, max_long_side), Image.Resampling.LANCZOS)
     return image
 
 
-def share_source_pixels(original: bytes, max_long_side: int | None) -> np.ndarray:
+def _in_srgb(image: Image.Image, original: bytes) -> Image.Image:
+    """The pixels in sRGB. A copy carries no colour profile (a profile's description and
+    device fields can name a person or a phone, and the metadata allowlist has none), and
+    viewers read untagged pixels as sRGB: pixels described by another profile (Display P3,
+    Adobe RGB) are converted so the copy shows the photo's colours. Colours outside sRGB are
+    mapped into it (perceptual intent)."""
+    with Image.open(io.BytesIO(original)) as opened:
+        icc = opened.info.get("icc_profile")
+    if not icc:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if source.profile.xcolor_space.strip() != "RGB":
+            return image  # a grey or CMYK profile does not describe these RGB pixels
+        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
+                                         renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        log.info("the photo's colour profile could not be applied; its pixels are used as they are")
+        return image
+
+
+def share_source_pixels(original: bytes, max_long_side: int | None, *, to_srgb: bool = True) -> np.ndarray:
     """The RGB pixels a share is made from, before its mark: what `make_protected_copy` marks
     for these options. The vault rebuilds them to read a damaged copy's mark against them
-    (`watermark.informed`)."""
-    return np.asarray(_share_image(original, max_long_side).convert("RGB"))
+    (`watermark.informed`). Shares made before copies were converted to sRGB (their record
+    has no "srgb") were made from the pixels as decoded: `to_srgb=False`."""
+    return np.asarray(_share_image(original, max_long_side, to_srgb=to_srgb).convert("RGB"))
 
 
 def make_protected_copy(
@@ -132,7 +159,7 @@ def make_protected_copy(
     options: ShareOptions,
     now: datetime | None = None,
 ) -> ProtectedCopy:
-    image = _share_image(original, options.max_long_side)
+    image = _share_image(original, options.max_long_side, to_srgb=True)
     alpha = image.getchannel("A") if image.mode == "RGBA" and options.output_format != "JPEG" else None
     rgb = np.asarray(image.convert("RGB"))
     try:

@@ -901,7 +901,8 @@ class Vault:
         while fingerprint.format_share_id(share_int) in taken:
             share_int = fingerprint.new_share_id()
         copy = sharing.make_protected_copy(original, share_id=share_int, keys=keys, options=options)
-        options_json = {**options.to_json(), "removed": list(copy.removed)}
+        # "srgb": the copy was made from the photo's pixels converted to sRGB (share_sources).
+        options_json = {**options.to_json(), "removed": list(copy.removed), "srgb": True}
         with db.database.atomic():
             row = Share.create(
                 share_id=copy.share_id,
@@ -973,14 +974,17 @@ class Vault:
         from . import sharing
 
         self._require_open()
-        by_size: dict[int | None, list[str]] = {}
+        by_size: dict[tuple[int | None, bool], list[str]] = {}
         for share_id, options in Share.select(Share.share_id, Share.options).where(Share.photo == photo_id).tuples():
-            max_long_side = json.loads(options or "{}").get("max_long_side")
-            by_size.setdefault(max_long_side, []).append(share_id)
+            recorded = json.loads(options or "{}")
+            # Older shares were made from the pixels as decoded, newer ones converted to sRGB.
+            key = (recorded.get("max_long_side"), bool(recorded.get("srgb")))
+            by_size.setdefault(key, []).append(share_id)
         if not by_size:
             return []
         original = self.read_original(photo_id)
-        return [ShareSource(sharing.share_source_pixels(original, size), tuple(ids)) for size, ids in by_size.items()]
+        return [ShareSource(sharing.share_source_pixels(original, size, to_srgb=srgb), tuple(ids))
+                for (size, srgb), ids in by_size.items()]
 
     def fingerprint_of(self, photo_id: int) -> fingerprint.PerceptualFingerprint | None:
         row = PhotoFingerprint.get_or_none(PhotoFingerprint.photo == photo_id)

@@ -297,6 +297,24 @@ def test_png_copy_keeps_an_intact_fragile_mark_and_lock_clears_the_inspector(qtb
     assert window.shares_model.rowCount() == 0
 
 
+def test_metadata_pasted_onto_another_picture_names_no_share(qtbot, with_photos, tmp_path, monkeypatch):
+    """A copy's hidden IDs on someone else's picture: the dialog names no share and says why."""
+    session, window = with_photos
+    _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "alex.jpg", recipient="Alex")
+    window._share_dialog.accept()
+    copy = Image.open(outcome.out)
+    forged = tmp_path / "someone-else.jpg"
+    Image.open(DATA / "photos" / "dog.jpg").convert("RGB").save(forged, "JPEG", quality=90,
+                                                               exif=copy.info["exif"], xmp=copy.info["xmp"])
+    dialog = window.open_inspect()
+    result = _check(qtbot, monkeypatch, dialog, forged)
+    text = dialog.result_text()
+    assert result.share is None and result.report.signature == "other-image"
+    assert "Not one of your shares" in text and "copied onto another image" in text
+    assert "Signed by your vault, but not for this picture" in text
+    dialog.reject()
+
+
 def test_export_public_key_checks_a_shared_copy(qtbot, with_photos, tmp_path, monkeypatch):
     from app.core import fingerprint, sharing
     from app.ui.settings_dialog import SettingsDialog

@@ -344,3 +344,24 @@ def test_a_photo_in_another_colour_space_is_converted_not_tagged(vault, tmp_path
     # the vault rebuilds the same pre-mark pixels to read a damaged copy against
     (rebuilt,) = vault.share_sources(photo_id)
     assert np.abs(rebuilt.pixels.astype(np.float64) - shared).mean() < 2
+
+
+def test_a_heavily_edited_copy_that_kept_its_metadata_is_an_edit_to_the_vault(vault, tmp_path):
+    """Mirrored, shrunk and framed, the share's own metadata pasted back on: the signature is
+    over other pixels, but the vault finds the share's photo in them, so it reads as an edit of
+    that share and the share is named; with the public key only, it reads "not this image"."""
+    from .conftest import framed_repost
+
+    dog = vault.import_paths([PHOTOS / "dog.jpg"]).imported[0]
+    outcome = vault.share(dog, tmp_path / "dog.jpg", ShareOptions(recipient="Max"))
+    copy = Path(outcome.out).read_bytes()
+    reposted = Image.open(io.BytesIO(framed_repost(Image.open(io.BytesIO(copy)), 0.25, 50))).convert("RGB")
+    edited = tmp_path / "reposted.jpg"
+    edited.write_bytes(_paste_metadata(copy, reposted, "JPEG"))
+    keys_only = inspect_image(edited.read_bytes(), keys=vault.share_keys())  # no photos to compare with
+    assert keys_only.mac == "other-image" and keys_only.share_id is None
+    report, share = vault.inspect(edited.read_bytes())
+    assert report.mac == "pixels-changed" and share is not None and share.recipient == "Max"
+    assert inspect_image(edited.read_bytes(), public_key=vault.signing_public_key()).signature == "other-image"
+    found = vault.scan([str(edited)]).matches
+    assert [(m.photo_id, m.share_id) for m in found] == [(dog, outcome.share.share_id)]

@@ -6,11 +6,12 @@
 * Perceptual fingerprints: PDQ (256 bits + quality), pHash and dHash (64 bits each), of every
   vault photo and every shared copy; the leak scanner queries them with all 8 dihedral
   variants of a suspect image.
-* A `ProvenanceClaim` binds the share ID to the exact pixels of a shared copy and a time. It is signed with the vault's Ed25519 key (anyone with the exported public key can
-  check it) and MAC'ed with a vault key (HMAC-SHA256, checkable by the owner only). It holds
-  only values of that one share: two shares of a photo carry nothing in common a stranger
-  could link them by (copies made before version 2 of the claim also carried the photo's
-  `image_uid`; they are still checked).
+* A `ProvenanceClaim` binds the share ID to the exact pixels of a shared copy and a time. It
+  is signed with the vault's Ed25519 key (anyone with the exported public key can check it)
+  and MAC'ed with a vault key (HMAC-SHA256, checkable by the owner only). It holds only values
+  of that one share: two shares of a photo carry nothing in common a stranger could link them
+  by (copies made before version 2 of the claim also carried the photo's `image_uid`; they
+  are still checked).
 """
 
 from __future__ import annotations

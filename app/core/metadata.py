@@ -36,8 +36,8 @@ PNG_TEXT_KEY = "sanctum"
 XMP_NAMESPACE = "urn:sanctum:provenance:1"
 _XMP_PNG_KEY = "XML:com.adobe.xmp"
 
-# What a copy may keep of the original's EXIF when the user asks for it, and nothing more.
-_CAPTURE_DATE_TAGS = (piexif.ExifIFD.DateTimeOriginal, piexif.ExifIFD.OffsetTimeOriginal)
+# What a copy may keep of the original's EXIF when the user asks for it, and nothing more
+# (the capture date: DateTimeOriginal and OffsetTimeOriginal, see _capture_date).
 _LOCATION_TAGS = (
     piexif.GPSIFD.GPSVersionID,
     piexif.GPSIFD.GPSLatitudeRef, piexif.GPSIFD.GPSLatitude,

@@ -191,7 +191,6 @@ def make_protected_copy(
 
     signed_at = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     share_hex = fingerprint.format_share_id(share_id)
-    prints = fingerprint.perceptual_fingerprint(final_rgb)
     # Only values of this share: `image_uid` (the same in every share of the photo) stays in the
     # vault's share record and out of the copy.
     claim = ProvenanceClaim(share_hex, fingerprint.pixel_sha256(final_rgb), signed_at.isoformat())
@@ -213,7 +212,7 @@ def make_protected_copy(
         share_id=share_hex,
         pixel_sha256=claim.pixel_sha256,
         signed_at=signed_at,
-        fingerprint=prints,
+        fingerprint=fingerprint.perceptual_fingerprint(final_rgb),
         width=marked_image.width,
         height=marked_image.height,
         embedded=embedded,

@@ -323,7 +323,7 @@ class Matcher:
         if not len(self._pdq_index):
             return set()
         nearest: dict[int, int] = {}
-        for hit in self._pdq_index.within([h.bits for h in _dihedral_pdq(rgb)], 256):
+        for hit in self._pdq_index.within([h.bits for h in fingerprint.dihedral_pdq(rgb)], 256):
             photo_id = self._photo_for_index_id(int(hit.id))
             if photo_id in self._shared_photos:
                 nearest[photo_id] = min(hit.distance, nearest.get(photo_id, 256))
@@ -352,7 +352,7 @@ class Matcher:
     def _by_content(self, image: Image.Image, rgb: np.ndarray) -> tuple[list[MatchResult], set[int]]:
         """Matches by hashes and local features, and the photos that got weak evidence."""
         hash_candidates: dict[int, int] = {}
-        query = _dihedral_pdq(rgb)
+        query = fingerprint.dihedral_pdq(rgb)
         if query and query[0].quality >= PDQ_MIN_QUALITY and len(self._pdq_index):
             for hit in self._pdq_index.within([h.bits for h in query], PDQ_CANDIDATE):
                 photo_id = self._photo_for_index_id(int(hit.id))
@@ -416,10 +416,6 @@ class Matcher:
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
         return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
-
-
-def _dihedral_pdq(rgb: np.ndarray) -> list:
-    return fingerprint.dihedral_pdq(rgb)
 
 
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int

@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file (.jpg, .png or .webp)")
     p.add_argument("--platform", metavar="P", help="where it is shared (e.g. WhatsApp)")
     p.add_argument("--keep-location", action="store_true", help="keep GPS position in the copy")
+    p.add_argument("--keep-date", action="store_true", help="keep the date and time the photo was taken")
     p.add_argument("--max-size", type=int, metavar="PX", help="shrink so the long side is at most PX")
     p.add_argument("--immunize", choices=("lossless", "robust"),
                    help="also immunize the copy (lossless needs a .png output)")
@@ -412,6 +413,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         platform=args.platform,
         output_format=sharing.OUTPUT_FORMATS[suffix],
         strip_location=not args.keep_location,
+        keep_capture_date=args.keep_date,
         max_long_side=args.max_size,
         immunize=args.immunize,
     )

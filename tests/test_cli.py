@@ -130,6 +130,26 @@ def test_share_inspect_pubkey(cli_vault, tmp_path):
     assert any(s["share_id"] == shared["share_id"] and s["recipient"] == "Ana" for s in listed)
 
 
+def test_share_keeps_the_capture_date_only_with_keep_date(cli_vault, tmp_path):
+    import piexif
+    from PIL import Image
+
+    source = tmp_path / "dated.jpg"
+    exif = piexif.dump({"0th": {piexif.ImageIFD.Artist: b"Jane Identity"},
+                        "Exif": {piexif.ExifIFD.DateTimeOriginal: b"2021:06:15 21:04:33"}})
+    Image.open(PHOTOS / "coffee.jpg").convert("RGB").save(source, "JPEG", quality=90, exif=exif)
+    imported = json.loads(sanctum("import", str(source), "--json", vault=cli_vault).stdout)
+    photo_id = (imported["imported"] or [imported["duplicates"][0]["photo_id"]])[0]
+    taken = {}
+    for flag in ((), ("--keep-date",)):
+        out = tmp_path / f"copy{len(flag)}.jpg"
+        sanctum("share", str(photo_id), "--recipient", "Ana", "--out", str(out), *flag, vault=cli_vault)
+        shared = piexif.load(out.read_bytes())
+        assert b"Jane Identity" not in out.read_bytes()
+        taken[flag] = shared["Exif"].get(piexif.ExifIFD.DateTimeOriginal)
+    assert taken == {(): None, ("--keep-date",): b"2021:06:15 21:04:33"}
+
+
 def test_immunize_verify_and_immunized_share(cli_vault, tmp_path):
     from PIL import Image
 

@@ -6,9 +6,12 @@
 * Perceptual fingerprints: PDQ (256 bits + quality), pHash and dHash (64 bits each), of every
   vault photo and every shared copy; the leak scanner queries them with all 8 dihedral
   variants of a suspect image.
-* A `ProvenanceClaim` binds the IDs to the exact pixels of a shared copy and a time. It is
-  signed with the vault's Ed25519 key (anyone with the exported public key can check it) and
-  MAC'ed with a vault key (HMAC-SHA256, the seeds' signature, checkable by the owner only).
+* A `ProvenanceClaim` binds the share ID to the exact pixels of a shared copy and a time. It
+  is signed with the vault's Ed25519 key (anyone with the exported public key can check it)
+  and MAC'ed with a vault key (HMAC-SHA256, checkable by the owner only). It holds only values
+  of that one share: two shares of a photo carry nothing in common a stranger could link them
+  by (copies made before version 2 of the claim also carried the photo's `image_uid`; they
+  are still checked).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from cryptography.exceptions import InvalidSignature
@@ -87,6 +90,34 @@ def perceptual_fingerprint(image: Image.Image | np.ndarray) -> PerceptualFingerp
     return PerceptualFingerprint(pdq_hash.bits, pdq_hash.quality, perceptual.phash(rgb), perceptual.dhash(rgb))
 
 
+# Below this PDQ quality the hash describes noise or a flat picture (ThreatExchange's advice).
+PDQ_MIN_QUALITY = 50
+
+# An edited copy (re-encoded, resized, lightly cropped or retouched) stays within this many PDQ
+# bits of what it was; unrelated photos sit near 128 (half the bits; independent random hashes
+# fall below 64 with odds of about 1e-15, 8 standard deviations). Used to decide whether a claim
+# that is genuine but about other pixels describes an edit of the shared copy or another picture.
+SAME_PICTURE_PDQ = 64
+
+
+def dihedral_pdq(rgb: np.ndarray) -> list[pdq.PdqHash]:
+    """PDQ of each of the eight flips and rotations of the pixels themselves. PDQ can derive
+    them from one hash's DCT, but that sampling is a pixel off and put mirrored copies of text
+    and small photos 40–60 bits away; hashing the moved pixels puts them within 8, for 8 × 2 ms."""
+    view = hash_view(rgb)
+    return [pdq.pdq_hash(np.ascontiguousarray(pdq.apply_dihedral_to_pixels(view, variant)))
+            for variant in pdq.Dihedral]
+
+
+def same_picture(rgb: np.ndarray, reference: bytes) -> bool:
+    """Whether these pixels show the picture whose PDQ is `reference`, flipped or rotated or
+    not. False when the picture is too flat for PDQ to mean anything."""
+    hashes = dihedral_pdq(rgb)
+    if hashes[0].quality < PDQ_MIN_QUALITY:
+        return False
+    return min(pdq.hamming_distance(h.bits, reference) for h in hashes) <= SAME_PICTURE_PDQ
+
+
 def pixel_sha256(rgb: np.ndarray) -> str:
     """SHA-256 of decoded 8-bit pixels and their shape: what a signature binds to."""
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
@@ -101,13 +132,23 @@ def pixel_sha256(rgb: np.ndarray) -> str:
 @dataclass(frozen=True)
 class ProvenanceClaim:
     share_id: str
-    image_uid: str
     pixel_sha256: str
     signed_at: str  # ISO 8601, UTC
+    # Only in claims of copies made before version 2: the photo's vault-wide ID, the same in
+    # every share of it, which is why new claims leave it out.
+    image_uid: str | None = None
 
     def canonical(self) -> bytes:
         """Deterministic bytes to sign: sorted keys, no whitespace, a fixed version tag."""
-        return json.dumps({"sanctum_claim": 1, **asdict(self)}, sort_keys=True, separators=(",", ":")).encode()
+        if self.image_uid is not None:  # version 1, exactly as it was signed then
+            fields = {"sanctum_claim": 1, "share_id": self.share_id, "image_uid": self.image_uid,
+                      "pixel_sha256": self.pixel_sha256, "signed_at": self.signed_at}
+        else:
+            # No perceptual hash either: it is (nearly) the same in every share of a photo, an
+            # exact string to link them by.
+            fields = {"sanctum_claim": 2, "share_id": self.share_id, "pixel_sha256": self.pixel_sha256,
+                      "signed_at": self.signed_at}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
 def new_signing_key() -> bytes:

@@ -5,9 +5,12 @@ also carries its share ID in the robust watermark. Writing it everywhere a forma
 (EXIF and XMP in JPEG and WebP; iTXt, eXIf and XMP in PNG) makes it survive tools that keep
 one kind and drop another.
 
-Shared copies keep harmless EXIF (camera model, date) but lose, by default, the GPS position
-and anything that identifies the camera (serial numbers, owner name, maker notes), and always
-lose the embedded EXIF thumbnail, which would be an unwatermarked copy of the photo.
+A shared copy's metadata is built from an allowlist, never by deleting known-bad tags from the
+original's: Sanctum's own IDs, an upright orientation (the pixels are written upright), and,
+only when the user asks, the capture date and the GPS position. Nothing else of the original
+reaches the copy: no names, copyright, descriptions, camera make, model or serial numbers,
+software, maker notes, thumbnails, XMP, IPTC, ICC profile, PNG text or JPEG comments. A tag
+nobody thought of is gone by construction.
 """
 
 from __future__ import annotations
@@ -24,36 +27,45 @@ import piexif.helper
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from .fingerprint import ProvenanceClaim
+from .imaging import parse_exif_datetime
+
 log = logging.getLogger(__name__)
 
 PNG_TEXT_KEY = "sanctum"
 XMP_NAMESPACE = "urn:sanctum:provenance:1"
 _XMP_PNG_KEY = "XML:com.adobe.xmp"
 
-# EXIF tags that identify a camera or its owner (Exif IFD), dropped from shared copies.
-_IDENTIFYING_EXIF_TAGS = (
-    piexif.ExifIFD.BodySerialNumber,
-    piexif.ExifIFD.LensSerialNumber,
-    piexif.ExifIFD.CameraOwnerName,
-    piexif.ExifIFD.ImageUniqueID,
-    piexif.ExifIFD.MakerNote,  # vendor blobs routinely hold serial numbers
+# What a copy may keep of the original's EXIF when the user asks for it, and nothing more
+# (the capture date: DateTimeOriginal and OffsetTimeOriginal, see _capture_date).
+_LOCATION_TAGS = (
+    piexif.GPSIFD.GPSVersionID,
+    piexif.GPSIFD.GPSLatitudeRef, piexif.GPSIFD.GPSLatitude,
+    piexif.GPSIFD.GPSLongitudeRef, piexif.GPSIFD.GPSLongitude,
+    piexif.GPSIFD.GPSAltitudeRef, piexif.GPSIFD.GPSAltitude,
 )
-_IDENTIFYING_0TH_TAGS = (piexif.ImageIFD.CameraSerialNumber, piexif.ImageIFD.HostComputer)
+_TIME_OFFSET = re.compile(rb"^[+-]\d\d:\d\d\x00?$")
 
 
 @dataclass(frozen=True)
 class EmbeddedIds:
-    """What a protected copy says about itself."""
+    """What a protected copy says about itself: values of this one share only."""
 
     share_id: str
-    image_uid: str
     pixel_sha256: str
     signed_at: str
     signature: str  # Ed25519, base64
     mac: str  # HMAC-SHA256, hex
+    image_uid: str | None = None  # only in copies made before version 2 of the claim
+
+    def claim(self) -> ProvenanceClaim:
+        return ProvenanceClaim(self.share_id, self.pixel_sha256, self.signed_at, image_uid=self.image_uid)
+
+    def fields(self) -> dict[str, str]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
 
     def to_json(self) -> str:
-        return json.dumps({"sanctum": 1, **asdict(self)}, sort_keys=True, separators=(",", ":"))
+        return json.dumps({"sanctum": 1, **self.fields()}, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> EmbeddedIds | None:
@@ -61,7 +73,8 @@ class EmbeddedIds:
             data = json.loads(text)
             if not isinstance(data, dict) or data.get("sanctum") != 1:
                 return None
-            return cls(**{name: str(data[name]) for name in cls.__dataclass_fields__})
+            return cls(**{name: str(data[name]) for name, spec in cls.__dataclass_fields__.items()
+                          if name in data or spec.default is not None})
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -75,25 +88,37 @@ class FoundIds:
 # --- writing --------------------------------------------------------------------------------
 
 
-def shared_exif(original: bytes | None, ids: EmbeddedIds, *, strip_location: bool = True) -> bytes:
-    """EXIF for a shared copy: the original's, cleaned, plus the IDs in UserComment."""
-    exif = _load_exif(original)
-    exif["1st"] = {}
-    exif["thumbnail"] = None
-    if strip_location:
-        exif["GPS"] = {}
-    for tag in _IDENTIFYING_EXIF_TAGS:
-        exif["Exif"].pop(tag, None)
-    for tag in _IDENTIFYING_0TH_TAGS:
-        exif["0th"].pop(tag, None)
-    exif["0th"][piexif.ImageIFD.Orientation] = 1  # pixels are written upright
-    exif["Exif"][piexif.ExifIFD.UserComment] = piexif.helper.UserComment.dump(ids.to_json(), encoding="ascii")
+def shared_exif(original: bytes | None, ids: EmbeddedIds, *, keep_location: bool = False,
+                keep_capture_date: bool = False) -> bytes:
+    """EXIF for a shared copy, built from an allowlist: the IDs in UserComment, Orientation 1,
+    and the original's capture date and GPS position only when asked for."""
+    comment = piexif.helper.UserComment.dump(ids.to_json(), encoding="ascii")
+    exif = {"0th": {piexif.ImageIFD.Orientation: 1}, "Exif": {piexif.ExifIFD.UserComment: comment},
+            "GPS": {}, "Interop": {}, "1st": {}, "thumbnail": None}
+    if keep_location or keep_capture_date:
+        source = _load_exif(original)
+        if keep_capture_date:
+            exif["Exif"].update(_capture_date(source["Exif"]))
+        if keep_location:
+            exif["GPS"] = {tag: source["GPS"][tag] for tag in _LOCATION_TAGS if tag in source["GPS"]}
     try:
         return piexif.dump(exif)
-    except Exception:  # a malformed original tag must not stop the share: start clean
-        log.info("original EXIF could not be re-written; writing a fresh EXIF block")
+    except Exception:  # a malformed kept value must not stop the share: keep only the IDs
+        log.info("the original's date or position could not be re-written; leaving them out")
         return piexif.dump({"0th": {piexif.ImageIFD.Orientation: 1},
-                            "Exif": {piexif.ExifIFD.UserComment: exif["Exif"][piexif.ExifIFD.UserComment]}})
+                            "Exif": {piexif.ExifIFD.UserComment: comment}})
+
+
+def _capture_date(exif_ifd: dict) -> dict:
+    """DateTimeOriginal (and its time zone) when they hold a date, not just any text."""
+    kept = {}
+    taken = exif_ifd.get(piexif.ExifIFD.DateTimeOriginal)
+    if isinstance(taken, bytes) and parse_exif_datetime(taken.decode("ascii", "replace")):
+        kept[piexif.ExifIFD.DateTimeOriginal] = taken
+        offset = exif_ifd.get(piexif.ExifIFD.OffsetTimeOriginal)
+        if isinstance(offset, bytes) and _TIME_OFFSET.match(offset):
+            kept[piexif.ExifIFD.OffsetTimeOriginal] = offset
+    return kept
 
 
 def _load_exif(original: bytes | None) -> dict:
@@ -110,7 +135,7 @@ def _load_exif(original: bytes | None) -> dict:
 
 
 def xmp_packet(ids: EmbeddedIds) -> bytes:
-    fields = "".join(f"\n   sanctum:{name}={quoteattr(value)}" for name, value in asdict(ids).items())
+    fields = "".join(f"\n   sanctum:{name}={quoteattr(value)}" for name, value in ids.fields().items())
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
@@ -125,7 +150,12 @@ def xmp_packet(ids: EmbeddedIds) -> bytes:
 def encode_with_ids(
     image: Image.Image, fmt: str, ids: EmbeddedIds | None, exif: bytes | None, quality: int = 92
 ) -> bytes:
-    """Encode pixels as JPEG, PNG or WEBP with the IDs in every metadata slot the format has."""
+    """Encode pixels as JPEG, PNG or WEBP with the IDs in every metadata slot the format has,
+    and no other metadata: Pillow's encoders fall back to `image.info` for an ICC profile, XMP,
+    EXIF or a comment not passed in, so an image that carries any is written without them."""
+    if image.info:
+        image = image.copy()
+        image.info = {}
     out = io.BytesIO()
     options: dict = {}
     if exif:

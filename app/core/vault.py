@@ -1220,10 +1220,9 @@ class Vault:
         share_int = fingerprint.new_share_id()
         while fingerprint.format_share_id(share_int) in taken:
             share_int = fingerprint.new_share_id()
-        copy = sharing.make_protected_copy(
-            original, image_uid=info.image_uid, share_id=share_int, keys=keys, options=options
-        )
-        options_json = {**options.to_json(), "removed": list(copy.removed)}
+        copy = sharing.make_protected_copy(original, share_id=share_int, keys=keys, options=options)
+        # "srgb": the copy was made from the photo's pixels converted to sRGB (share_sources).
+        options_json = {**options.to_json(), "removed": list(copy.removed), "srgb": True}
         with db.database.atomic():
             row = Share.create(
                 share_id=copy.share_id,
@@ -1266,15 +1265,26 @@ class Vault:
 
         share_ids = [share_id for (share_id,) in Share.select(Share.share_id).tuples()]
         report = sharing.inspect_image(data, keys=self.share_keys(), known_share_ids=share_ids)
+        matches = functools.cache(lambda: self.build_matcher().match_bytes(data, thorough=True))
         if report.watermark_share_id is None and share_ids:
             # Too damaged to read alone: if the copy shows a shared photo, read it again against
             # the pixels that photo's shares were made from.
-            for match in self.build_matcher().match_bytes(data, thorough=True):
+            for match in matches():
                 if match.read_against_original and match.share_id:
                     report = dataclasses.replace(report, watermark_share_id=match.share_id,
                                                  watermark_confidence=round(match.score, 3),
                                                  watermark_matched=False, watermark_against_original=True)
                     break
+        if report.metadata is not None and report.mac == "other-image":
+            # A genuine claim of ours about other pixels: an edit of the shared copy when the
+            # matcher finds the claimed share's photo in them, or the share's own PDQ.
+            claimed = self.find_share(report.metadata.ids.share_id)
+            if claimed is not None and any(
+                    m.share_id == claimed.share_id or (claimed.photo_id is not None and m.photo_id == claimed.photo_id)
+                    for m in matches()):
+                report = dataclasses.replace(
+                    report, mac="pixels-changed",
+                    signature="pixels-changed" if report.signature == "other-image" else report.signature)
         share = self.find_share(report.share_id) if report.share_id else None
         return report, share
 
@@ -1284,14 +1294,17 @@ class Vault:
         from . import sharing
 
         self._require_open()
-        by_size: dict[int | None, list[str]] = {}
+        by_size: dict[tuple[int | None, bool], list[str]] = {}
         for share_id, options in Share.select(Share.share_id, Share.options).where(Share.photo == photo_id).tuples():
-            max_long_side = json.loads(options or "{}").get("max_long_side")
-            by_size.setdefault(max_long_side, []).append(share_id)
+            recorded = json.loads(options or "{}")
+            # Older shares were made from the pixels as decoded, newer ones converted to sRGB.
+            key = (recorded.get("max_long_side"), bool(recorded.get("srgb")))
+            by_size.setdefault(key, []).append(share_id)
         if not by_size:
             return []
         original = self.read_original(photo_id)
-        return [ShareSource(sharing.share_source_pixels(original, size), tuple(ids)) for size, ids in by_size.items()]
+        return [ShareSource(sharing.share_source_pixels(original, size, to_srgb=srgb), tuple(ids))
+                for (size, srgb), ids in by_size.items()]
 
     def fingerprint_of(self, photo_id: int) -> fingerprint.PerceptualFingerprint | None:
         row = PhotoFingerprint.get_or_none(PhotoFingerprint.photo == photo_id)

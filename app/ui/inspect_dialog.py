@@ -45,6 +45,9 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.heic *.heif *.gif *.tif *.ti
 SIGNATURE_WORDS = {
     "valid": "Signed by your vault, and the pixels are exactly as shared",
     "pixels-changed": "Signed by your vault, but the picture was changed or re-compressed since",
+    "other-image": "Signed by your vault, but not for this picture: the hidden IDs were copied onto "
+                   "another image (or the copy was changed beyond recognition), so they prove nothing "
+                   "about it",
     "invalid": "The signature does not match: the IDs were edited (or another vault signed them)",
     "absent": "No Sanctum signature",
     "no-key": "Signed, but the signature cannot be checked without the vault's key",
@@ -96,16 +99,26 @@ class Verdict:
     def __init__(self, result: InspectResult):
         report, share = result.report, result.share
         meta_ids = report.metadata.ids if report.metadata else None
-        self.kind = "mine" if share is not None else ("unknown" if report.share_id else "none")
+        # Another vault's IDs fail this vault's MAC; ours on other pixels read "other-image" and
+        # name no share (metadata alone never does).
+        foreign_id = meta_ids.share_id if meta_ids is not None and report.mac == "invalid" else None
+        borrowed = meta_ids is not None and report.mac == "other-image" and not report.share_id
+        other_vault_id = report.share_id or foreign_id
+        self.kind = "mine" if share is not None else ("unknown" if other_vault_id else "none")
         if share is not None:
             self.headline = f"One of your shares: the copy for {share.recipient}"
             where = f" on {share.platform}" if share.platform else ""
             self.summary = (f"You shared it with {share.recipient}{where} on {short_date(share.created_at)} "
                             f"at {share.created_at:%H:%M}.")
-        elif report.share_id:
+        elif other_vault_id:
             self.headline = "A Sanctum copy, but not one of your shares"
-            self.summary = (f"It carries share ID {report.share_id}, which this vault has no record of: "
+            self.summary = (f"It carries share ID {other_vault_id}, which this vault has no record of: "
                             "another Sanctum vault made it.")
+        elif borrowed:
+            self.headline = "Not one of your shares"
+            self.summary = ("Its metadata carries the hidden IDs of one of your copies, but the picture is "
+                            "not that copy: they were copied onto another image. Sanctum names no share "
+                            "from metadata the picture does not agree with.")
         else:
             self.headline = "Not one of your shares"
             self.summary = ("No Sanctum share ID was found, neither in the metadata nor in a watermark. "

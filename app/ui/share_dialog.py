@@ -194,12 +194,20 @@ class ShareDialog(QDialog):
         self.format.currentIndexChanged.connect(self._update_description)
         form.addRow("Format", self.format)
 
-        self.strip_location = QCheckBox("Remove location (GPS)")
-        self.strip_location.setObjectName("shareStripLocation")
-        self.strip_location.setChecked(bool(settings.read(settings.SHARE_STRIP_LOCATION)))
-        self.strip_location.setToolTip(settings.SHARE_STRIP_LOCATION.help)
-        self.strip_location.toggled.connect(self._update_description)
-        form.addRow("", self.strip_location)
+        # What a copy may keep of the original's metadata: only these two, and only when ticked
+        # (location follows the vault's setting, off unless changed there).
+        self.keep_location = QCheckBox("Keep location (GPS)")
+        self.keep_location.setObjectName("shareKeepLocation")
+        self.keep_location.setChecked(not settings.read(settings.SHARE_STRIP_LOCATION))
+        self.keep_location.setToolTip("Leave the place the photo was taken in the copy. Off unless you "
+                                      "change the default in Settings.")
+        self.keep_location.toggled.connect(self._update_description)
+        form.addRow("", self.keep_location)
+        self.keep_date = QCheckBox("Keep the date it was taken")
+        self.keep_date.setObjectName("shareKeepDate")
+        self.keep_date.setToolTip("Leave the date and time the photo was taken in the copy.")
+        self.keep_date.toggled.connect(self._update_description)
+        form.addRow("", self.keep_date)
 
         shrink_row = QHBoxLayout()
         self.shrink = QCheckBox("Shrink to at most")
@@ -359,7 +367,8 @@ class ShareDialog(QDialog):
             recipient=self.recipient.text().strip(),
             platform=platform,
             output_format=self.format.currentData(),
-            strip_location=self.strip_location.isChecked(),
+            strip_location=not self.keep_location.isChecked(),
+            keep_capture_date=self.keep_date.isChecked(),
             max_long_side=self.shrink_px.value() if self.shrink.isChecked() else None,
             immunize=self.immunize_mode.currentData() if self.immunize.isChecked() else None,
         )
@@ -401,6 +410,8 @@ class ShareDialog(QDialog):
         if not options.strip_location:
             parts.append("<p style='color:#b42318;'>The location stays in the file: anyone who gets "
                          "it can see where the photo was taken, if the camera recorded it.</p>")
+        if options.keep_capture_date:
+            parts.append("<p style='color:#b42318;'>The date and time it was taken stay in the file.</p>")
         self.description.setText("".join(parts))
         self._fit_height()
 
@@ -444,8 +455,8 @@ class ShareDialog(QDialog):
         job.signals.cancelled.connect(lambda: self._show_error("Cancelled: no copy was written."))
         job.signals.ended.connect(self._ended)
         self.job = job
-        for widget in (self.recipient, self.platform, self.format, self.strip_location, self.shrink, self.shrink_px,
-                       self.immunize, self.immunize_mode):
+        for widget in (self.recipient, self.platform, self.format, self.keep_location, self.keep_date, self.shrink,
+                       self.shrink_px, self.immunize, self.immunize_mode):
             widget.setEnabled(False)
         self.progress_box.show()
         self._update_buttons()
@@ -455,7 +466,7 @@ class ShareDialog(QDialog):
     def _ended(self) -> None:
         self.job = None
         self.progress_box.hide()
-        for widget in (self.recipient, self.platform, self.strip_location, self.shrink, self.immunize):
+        for widget in (self.recipient, self.platform, self.keep_location, self.keep_date, self.shrink, self.immunize):
             widget.setEnabled(True)
         self.shrink_px.setEnabled(self.shrink.isChecked())
         self.format.setEnabled(not self.immunize.isChecked())

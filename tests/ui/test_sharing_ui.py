@@ -146,13 +146,19 @@ def test_share_dialog_end_to_end(qtbot, with_photos, tmp_path, monkeypatch):
 def test_describe_panel_follows_the_options(qtbot, with_photos):
     session, window = with_photos
     dialog = _open_share_dialog(window)
-    assert dialog.strip_location.isChecked()  # the default
+    assert not dialog.keep_location.isChecked() and not dialog.keep_date.isChecked()  # the defaults
     assert "GPS location" in dialog.removed_lines
+    assert any("taken" in line for line in dialog.removed_lines)
+    assert any("owner" in line and "camera make" in line for line in dialog.removed_lines)
+    assert dialog.options().keep_capture_date is False
     before = dialog.description.text()
-    dialog.strip_location.setChecked(False)
+    dialog.keep_location.setChecked(True)
     assert "GPS location" not in dialog.removed_lines
     assert dialog.description.text() != before
     assert "location stays in the file" in dialog.description.text()
+    dialog.keep_date.setChecked(True)
+    assert not any("taken" in line for line in dialog.removed_lines)
+    assert dialog.options().keep_capture_date is True and "taken stay in the file" in dialog.description.text()
     # PNG adds the fragile mark; the recipient's name shows as it is typed
     dialog.format.setCurrentIndex(dialog.format.findData("PNG"))
     assert any("fragile mark" in line for line in dialog.embedded_lines)
@@ -175,7 +181,7 @@ def test_strip_location_default_is_a_vault_setting(qtbot, with_photos):
     settings_dialog.accept()
     assert settings.read(settings.SHARE_STRIP_LOCATION) is False
     dialog = _open_share_dialog(window)
-    assert not dialog.strip_location.isChecked()
+    assert dialog.keep_location.isChecked()
     assert "GPS location" not in dialog.removed_lines
     dialog.reject()
     settings.write(settings.SHARE_STRIP_LOCATION, True)
@@ -289,6 +295,24 @@ def test_png_copy_keeps_an_intact_fragile_mark_and_lock_clears_the_inspector(qtb
     assert window._inspect_dialog is None
     qtbot.waitUntil(lambda: session.state == "locked", timeout=20_000)
     assert window.shares_model.rowCount() == 0
+
+
+def test_metadata_pasted_onto_another_picture_names_no_share(qtbot, with_photos, tmp_path, monkeypatch):
+    """A copy's hidden IDs on someone else's picture: the dialog names no share and says why."""
+    session, window = with_photos
+    _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "alex.jpg", recipient="Alex")
+    window._share_dialog.accept()
+    copy = Image.open(outcome.out)
+    forged = tmp_path / "someone-else.jpg"
+    Image.open(DATA / "photos" / "dog.jpg").convert("RGB").save(forged, "JPEG", quality=90,
+                                                               exif=copy.info["exif"], xmp=copy.info["xmp"])
+    dialog = window.open_inspect()
+    result = _check(qtbot, monkeypatch, dialog, forged)
+    text = dialog.result_text()
+    assert result.share is None and result.report.signature == "other-image"
+    assert "Not one of your shares" in text and "copied onto another image" in text
+    assert "Signed by your vault, but not for this picture" in text
+    dialog.reject()
 
 
 def test_export_public_key_checks_a_shared_copy(qtbot, with_photos, tmp_path, monkeypatch):

@@ -1,6 +1,10 @@
 """Recognising the user's photos in found images, from cheap evidence to strong.
 
-1. metadata: a Sanctum share ID in EXIF/XMP/PNG text whose HMAC checks out under the vault key;
+1. metadata: a Sanctum share ID in EXIF/XMP/PNG text whose HMAC checks out under the vault key.
+   Metadata alone never names a share: copied onto other pixels it would frame a recipient.
+   It names one when its signed pixel digest is these exact pixels, or when the pixels agree
+   otherwise (the content cascade below finds the share's photo, or the picture is within
+   `fingerprint.SAME_PICTURE_PDQ` of the shared copy) and the watermark names no other share;
 2. perceptual hashes: PDQ of the found image in all 8 dihedral variants against every vault
    photo and shared copy — a near-certain match when very close;
 3. local features: ORB keypoints matched against every vault photo's stored descriptors, then
@@ -27,7 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from .. import fingerprint, imaging, metadata, pdq
+from .. import fingerprint, imaging, metadata
 from ..perceptual import HammingIndex
 
 log = logging.getLogger(__name__)
@@ -214,12 +218,14 @@ class Matcher:
         mirrored copies only while little else is in the picture)."""
         decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
         image = decoded.oriented
-        results: list[MatchResult] = []
         with Image.open(io.BytesIO(data)) as opened:
             found_ids = metadata.read_ids(opened)
         rgb = np.asarray(image.convert("RGB"))
-        results.extend(self._by_metadata(found_ids, rgb))
-        if not results:
+        claimed = self._claimed_share(found_ids)
+        if claimed is not None and self._exact_copy(found_ids.ids, decoded, rgb, data):
+            results = [MatchResult(claimed.photo_id, claimed.share_id, "metadata", 1.0,
+                                   detail="exact copy of the shared file")]
+        else:
             results, weak = self._by_content(image, rgb)
             if thorough and not results:
                 mirrored = ImageOps.mirror(image)
@@ -235,6 +241,8 @@ class Matcher:
                 candidates |= self._nearest_shared_photos(rgb, NEAREST_SHARED_FOR_INSPECT)
             if candidates:
                 results = self._with_watermark(results, rgb, candidates)
+            if claimed is not None:
+                results = self._with_claimed_share(results, claimed, rgb)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
         full_size = decoded.display_size
         factor = full_size[0] / image.width
@@ -245,17 +253,41 @@ class Matcher:
             for m in results
         ]
 
-    def _by_metadata(self, found: metadata.FoundIds | None, rgb: np.ndarray) -> list[MatchResult]:
+    def _claimed_share(self, found: metadata.FoundIds | None) -> ShareReference | None:
+        """The share the metadata names, when it is one of ours and its MAC checks out; forged
+        or foreign IDs are no evidence. Not yet a match: see `_with_claimed_share`."""
         if found is None or self.keys is None:
-            return []
-        ids = found.ids
-        share = self._share_by_id.get(ids.share_id)
-        claim = fingerprint.ProvenanceClaim(ids.share_id, ids.image_uid, ids.pixel_sha256, ids.signed_at)
-        if share is None or not fingerprint.check_mac(self.keys.mac, claim, ids.mac):
-            return []  # IDs that aren't ours, or were forged: not evidence
-        exact = ids.pixel_sha256 == fingerprint.pixel_sha256(rgb)
-        return [MatchResult(share.photo_id, share.share_id, "metadata", 1.0,
-                            detail="exact copy of the shared file" if exact else "shared copy, re-encoded or edited")]
+            return None
+        share = self._share_by_id.get(found.ids.share_id)
+        if share is None or not fingerprint.check_mac(self.keys.mac, found.ids.claim(), found.ids.mac):
+            return None
+        return share
+
+    @staticmethod
+    def _exact_copy(ids: metadata.EmbeddedIds, decoded: imaging.DecodedPhoto, rgb: np.ndarray, data: bytes) -> bool:
+        """Whether the pixels are exactly those the claim signed (decoded at full size: the
+        cascade's decode may be reduced)."""
+        if decoded.reduced:
+            rgb = np.asarray(imaging.decode(data).oriented.convert("RGB"))
+        return ids.pixel_sha256 == fingerprint.pixel_sha256(rgb)
+
+    def _with_claimed_share(self, results: list[MatchResult], claimed: ShareReference, rgb: np.ndarray
+                            ) -> list[MatchResult]:
+        """Name the metadata's share where the pixels agree with it and the watermark named
+        none: the cascade found its photo, or the picture is the shared copy by PDQ."""
+        for index, match in enumerate(results):
+            if match.photo_id == claimed.photo_id and claimed.photo_id is not None:
+                if match.share_id is not None:
+                    return results  # the watermark named a share: it outranks metadata
+                results[index] = dataclasses.replace(
+                    match, share_id=claimed.share_id, method="metadata",
+                    detail=f"share ID from the file's metadata, and the picture agrees: {match.detail}")
+                return results
+        if fingerprint.same_picture(rgb, claimed.pdq):
+            results.insert(0, MatchResult(claimed.photo_id, claimed.share_id, "metadata", 0.9,
+                                          detail="share ID from the file's metadata, and the picture is "
+                                                 "the shared copy, re-encoded or edited (PDQ)"))
+        return results
 
     def _with_watermark(self, results: list[MatchResult], rgb: np.ndarray, candidates: set[int]
                         ) -> list[MatchResult]:
@@ -291,7 +323,7 @@ class Matcher:
         if not len(self._pdq_index):
             return set()
         nearest: dict[int, int] = {}
-        for hit in self._pdq_index.within([h.bits for h in _dihedral_pdq(rgb)], 256):
+        for hit in self._pdq_index.within([h.bits for h in fingerprint.dihedral_pdq(rgb)], 256):
             photo_id = self._photo_for_index_id(int(hit.id))
             if photo_id in self._shared_photos:
                 nearest[photo_id] = min(hit.distance, nearest.get(photo_id, 256))
@@ -320,7 +352,7 @@ class Matcher:
     def _by_content(self, image: Image.Image, rgb: np.ndarray) -> tuple[list[MatchResult], set[int]]:
         """Matches by hashes and local features, and the photos that got weak evidence."""
         hash_candidates: dict[int, int] = {}
-        query = _dihedral_pdq(rgb)
+        query = fingerprint.dihedral_pdq(rgb)
         if query and query[0].quality >= PDQ_MIN_QUALITY and len(self._pdq_index):
             for hit in self._pdq_index.within([h.bits for h in query], PDQ_CANDIDATE):
                 photo_id = self._photo_for_index_id(int(hit.id))
@@ -384,15 +416,6 @@ class Matcher:
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
         return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
-
-
-def _dihedral_pdq(rgb: np.ndarray) -> list:
-    """PDQ of each of the eight flips and rotations of the pixels themselves. PDQ can derive
-    them from one hash's DCT, but that sampling is a pixel off and put mirrored copies of text
-    and small photos 40–60 bits away; hashing the moved pixels puts them within 8, for 8 × 2 ms."""
-    view = fingerprint.hash_view(rgb)
-    return [pdq.pdq_hash(np.ascontiguousarray(pdq.apply_dihedral_to_pixels(view, variant)))
-            for variant in pdq.Dihedral]
 
 
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int

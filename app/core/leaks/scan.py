@@ -4,6 +4,7 @@ source either yields its images' results or a problem with a reason."""
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from .matcher import Matcher, MatchResult
 from .sources import Candidate, images_on_page, is_url, local_candidates, looks_like_html
 
 EVIDENCE_SIDE = 480
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ def run_scan(
                 with lock:
                     report.findings.extend(findings)
                     report.scanned += 1
-            except (SanctumError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - one item's failure, whatever it is, is that item's error
+                if not isinstance(exc, (SanctumError, OSError)):
+                    # Unexpected: keep the type for a bug report, never the content or the address.
+                    log.warning("checking a scanned image failed: %s", type(exc).__name__)
                 with lock:
                     report.errors.append(SourceProblem(candidate.location, _reason(exc)))
             finally:
@@ -125,13 +130,16 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
         cached = cache.get(source)
         try:
             fetched = fetcher.get(source, cached[0] if cached else None, cancel)
-        except SanctumError as exc:
-            report.errors.append(SourceProblem(source, str(exc)))
+            content = fetched.content or b""
+            is_page = fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
+                content, fetched.content_type)
+            page_images = images_on_page(content.decode("utf-8", "replace"), fetched.url) if is_page else []
+        except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
+            if not isinstance(exc, SanctumError):
+                log.warning("reading a scan source failed: %s", type(exc).__name__)
+            report.errors.append(SourceProblem(source, _reason(exc)))
             continue
-        content = fetched.content or b""
-        if fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
-                content, fetched.content_type):
-            page_images = images_on_page(content.decode("utf-8", "replace"), fetched.url)
+        if is_page:
             if not page_images:
                 report.errors.append(SourceProblem(source, "a web page with no images on this site"))
             candidates.extend(Candidate(url, source) for url in page_images)
@@ -146,8 +154,9 @@ def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, c
     if not candidate.is_url:
         return _findings(candidate, Path(candidate.location).read_bytes(), matcher)
     cached = cache.get(candidate.location)
+    # An image found on a page may reach only the networks the page the user typed is on.
     fetched = prefetched.pop(candidate.location, None) or fetcher.get(
-        candidate.location, cached[0] if cached else None, cancel)
+        candidate.location, cached[0] if cached else None, cancel, origin=candidate.found_on)
     if fetched.status == 304 and cached:
         return cached[1]
     data = fetched.content or b""
@@ -179,6 +188,10 @@ def _evidence(data: bytes) -> bytes:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SanctumError):
+        return str(exc)
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return str(exc)
+    # Not an error the core raises on purpose: its text may hold anything (even a path).
+    return f"could not be checked (an unexpected {type(exc).__name__})"
+

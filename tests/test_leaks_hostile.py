@@ -4,12 +4,21 @@ the user's own network, and cannot recognise the user from one scan to the next.
 
 from __future__ import annotations
 
+import io
+import ipaddress
+import json
+import threading
 import time
 
 import pytest
+from PIL import Image
 
-from app.core.leaks import sources
+from app.core.leaks import fetch, sources
+from app.core.leaks.fetch import BlockedAddress, Fetcher, FetchError, FetchPolicy
 from app.core.leaks.sources import css_image_urls, images_on_page
+
+from .conftest import PHOTOS
+from .hostile_host import HostileHost
 
 # --- item 13: pages are read in linear time, with caps -------------------------------------------
 
@@ -76,3 +85,155 @@ def test_same_site_follows_the_public_suffix_list():
     # An IP address is its own site: 10.0.0.2 is not "0.2", shared with 10.1.0.2.
     html = '<img src="http://10.0.0.2/a.jpg"><img src="http://10.1.0.2/b.jpg"><img src="http://[::1]/c.jpg">'
     assert images_on_page(html, "http://10.0.0.2/") == ["http://10.0.0.2/a.jpg"]
+
+
+# --- hosts: fixtures ---------------------------------------------------------------------------
+
+FAST = FetchPolicy(read_timeout=1.0, connect_timeout=1.0, total_timeout=2.0, retries=1, backoff=0.05,
+                   min_host_interval=0.0, max_bytes=5 * 2**20)
+
+
+@pytest.fixture
+def hostile():
+    server = HostileHost().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hostile6():
+    server = HostileHost("::1").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def horses_vault(vault):
+    vault.import_paths([PHOTOS / "horses.jpg"])
+    return vault, vault.list_photos()[0].id
+
+
+def horses_jpeg(side: int = 500) -> bytes:
+    image = Image.open(PHOTOS / "horses.jpg").convert("RGB")
+    image.thumbnail((side, side))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+# --- item 14: one item's failure is that item's error; the scan goes on ------------------------
+
+def test_redirect_to_file_and_broken_gzip_are_item_errors(horses_vault, hostile):
+    vault, horses = horses_vault
+    hostile.images["horses.jpg"] = horses_jpeg()
+    hostile.redirects["/to-file.jpg"] = "file:///etc/passwd"
+    good = f"{hostile.base}/i/horses.jpg"
+    sources = [f"{hostile.base}/to-file.jpg", f"{hostile.base}/bad-gzip.jpg", good]
+    with Fetcher(FAST) as fetcher:
+        outcome = vault.scan(sources, fetcher=fetcher)
+    assert [(m.source, m.photo_id) for m in outcome.matches] == [(good, horses)]
+    reasons = {e.path: e.reason for e in outcome.errors}
+    assert "not a web address" in reasons[sources[0]]
+    assert "compression is broken" in reasons[sources[1]]
+
+
+def test_cli_scan_survives_hostile_sources(horses_vault, hostile):
+    vault, horses = horses_vault
+    hostile.images["horses.jpg"] = horses_jpeg()
+    hostile.redirects["/to-file.jpg"] = "file:///etc/passwd"
+    hostile.pages["p"] = '<img src="/to-file.jpg"><img src="/bad-gzip.jpg"><img src="/i/horses.jpg">'
+    vault_path = vault.path
+    vault.lock()
+    from .test_cli import sanctum
+
+    result = sanctum("scan", f"{hostile.base}/page/p", f"{hostile.base}/bad-gzip.jpg", "--json",
+                     vault=vault_path)
+    report = json.loads(result.stdout)
+    assert "Traceback" not in result.stderr
+    assert [(m["source"], m["photo_id"]) for m in report["matches"]] == [(f"{hostile.base}/i/horses.jpg", horses)]
+    assert sorted(e["source"] for e in report["errors"]) == sorted(
+        [f"{hostile.base}/to-file.jpg", f"{hostile.base}/bad-gzip.jpg", f"{hostile.base}/bad-gzip.jpg"])
+
+
+# --- item 15: one deadline per request; cancel within a second ----------------------------------
+
+def test_trickled_headers_end_at_the_deadline(hostile):
+    with Fetcher(FAST) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="too slow"):
+            fetcher.get(f"{hostile.base}/trickle.jpg")
+        elapsed = time.monotonic() - started
+    # total_timeout is 2 s; before, the read timeout never fired and the fetch ran as long as
+    # the server trickled (60 s here).
+    assert 1.9 <= elapsed < 3.0
+
+
+def test_cancel_ends_a_trickling_fetch_within_a_second(hostile):
+    patient = FetchPolicy(read_timeout=30.0, connect_timeout=5.0, total_timeout=60.0, retries=0,
+                          min_host_interval=0.0)
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with Fetcher(patient) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="cancelled"):
+            fetcher.get(f"{hostile.base}/trickle.jpg", cancel=cancel)
+        assert time.monotonic() - started < 1.5
+
+
+# --- item 16: a public page may not lead into the user's own network --------------------------
+
+LOOPBACK_V4 = ipaddress.ip_address("127.0.0.1")
+
+
+def pretend_127_0_0_1_is_public(address):
+    """127.0.0.1 plays a public host; ::1 stays what it is (loopback). No other address is used."""
+    return fetch.PUBLIC if address == LOOPBACK_V4 else fetch.network_of(address)
+
+
+def test_public_page_cannot_redirect_into_loopback(horses_vault, hostile, hostile6):
+    vault, _ = horses_vault
+    hostile6.images["horses.jpg"] = horses_jpeg()
+    inside = f"{hostile6.base}/i/horses.jpg"
+    hostile.redirects["/a.jpg"] = inside
+    hostile.pages["p"] = '<img src="/a.jpg">'
+    with Fetcher(FAST, network_of=pretend_127_0_0_1_is_public) as fetcher:
+        with pytest.raises(BlockedAddress, match="loopback"):
+            fetcher.get(f"{hostile.base}/a.jpg")
+        outcome = vault.scan([f"{hostile.base}/page/p"], fetcher=fetcher)
+    assert outcome.matches == []
+    assert [e.path for e in outcome.errors] == [f"{hostile.base}/a.jpg"]
+    assert "may not lead Sanctum there" in outcome.errors[0].reason
+    assert hostile6.requests == []  # the loopback server was never asked
+
+
+def test_typed_loopback_source_may_load_loopback_images(horses_vault, hostile, hostile6):
+    vault, horses = horses_vault
+    hostile6.images["horses.jpg"] = horses_jpeg()
+    hostile6.redirects["/a.jpg"] = "/i/horses.jpg"
+    hostile6.pages["p"] = '<img src="/a.jpg">'
+    with Fetcher(FAST, network_of=pretend_127_0_0_1_is_public) as fetcher:
+        outcome = vault.scan([f"{hostile6.base}/page/p"], fetcher=fetcher)
+        assert [(m.source, m.photo_id) for m in outcome.matches] == [(f"{hostile6.base}/a.jpg", horses)]
+        # A typed source that redirects elsewhere in loopback is still the user's own choice.
+        hostile.redirects["/b.jpg"] = f"{hostile6.base}/i/horses.jpg"
+    with Fetcher(FAST) as fetcher:
+        assert fetcher.get(f"{hostile.base}/b.jpg").content == hostile6.images["horses.jpg"]
+
+
+@pytest.mark.parametrize(("address", "network"), [
+    ("127.0.0.1", fetch.LOOPBACK), ("::1", fetch.LOOPBACK), ("::ffff:127.0.0.1", fetch.LOOPBACK),
+    ("192.168.1.5", fetch.PRIVATE), ("10.0.0.1", fetch.PRIVATE), ("100.64.0.1", fetch.PRIVATE),
+    ("fd00::1", fetch.PRIVATE), ("169.254.169.254", fetch.LINK_LOCAL), ("fe80::1", fetch.LINK_LOCAL),
+    ("0.0.0.0", fetch.SPECIAL), ("224.0.0.1", fetch.SPECIAL), ("93.184.215.14", fetch.PUBLIC),
+])
+def test_addresses_are_classified(address, network):
+    # Classification only: nothing connects to these.
+    assert fetch.network_of(ipaddress.ip_address(address)) == network
+
+
+def test_only_public_and_the_typed_sources_networks_are_allowed():
+    with Fetcher(FAST) as fetcher:
+        assert fetcher.allowed_networks("http://127.0.0.1:9/page") == {fetch.PUBLIC, fetch.LOOPBACK}
+        assert fetcher.allowed_networks("http://[::1]:9/") == {fetch.PUBLIC, fetch.LOOPBACK}
+        assert fetcher.allowed_networks("http://192.168.1.5/") == {fetch.PUBLIC, fetch.PRIVATE}
+        assert fetcher.allowed_networks("http://0.0.0.0/") == {fetch.PUBLIC}

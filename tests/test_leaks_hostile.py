@@ -237,3 +237,55 @@ def test_only_public_and_the_typed_sources_networks_are_allowed():
         assert fetcher.allowed_networks("http://[::1]:9/") == {fetch.PUBLIC, fetch.LOOPBACK}
         assert fetcher.allowed_networks("http://192.168.1.5/") == {fetch.PUBLIC, fetch.PRIVATE}
         assert fetcher.allowed_networks("http://0.0.0.0/") == {fetch.PUBLIC}
+
+
+# --- item 18: only 404 / 410, or another image, means removed -----------------------------------
+
+def test_recheck_calls_removed_only_what_is_gone_or_replaced(horses_vault, hostile):
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, horses = horses_vault
+    hostile.images["horses.jpg"] = horses_jpeg()
+    path = "/i/horses.jpg"
+    with Fetcher(FAST) as fetcher:
+        match = vault.scan([f"{hostile.base}{path}"], fetcher=fetcher).matches[0]
+        request = vault.draft_takedown(match.id, TakedownContact(abuse_email="abuse@example.org"),
+                                       Requester("R", "r@example.org"))
+
+        def recheck():
+            return vault.recheck_takedown(request.id, fetcher)
+
+        for status in (403, 429, 401, 451, 500):
+            hostile.statuses[path] = status
+            checked = recheck()
+            assert checked.status == "drafted", status
+            assert checked.detail.startswith("could not check") and f"HTTP {status}" in checked.detail
+        del hostile.statuses[path]
+        hostile.pages["login"] = "<!doctype html><html><body>Sign in to continue</body></html>"
+        hostile.redirects[path] = "/page/login"  # a login wall answered with 200
+        checked = recheck()
+        assert checked.status == "drafted" and checked.detail.startswith("could not check")
+        del hostile.redirects[path]
+        assert recheck().detail == "still online"
+        # Showing another image (a placeholder) at the same address: removed, checked by content.
+        cat = Image.open(PHOTOS / "cat.jpg").convert("RGB")
+        out = io.BytesIO()
+        cat.save(out, "JPEG")
+        hostile.images["horses.jpg"] = out.getvalue()
+        assert recheck().status == "removed"
+    assert vault.list_matches()[0].status == "removed"
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_recheck_calls_404_and_410_removed(horses_vault, hostile, status):
+    from app.core.leaks.takedown import Requester, TakedownContact
+
+    vault, _ = horses_vault
+    hostile.images["horses.jpg"] = horses_jpeg()
+    with Fetcher(FAST) as fetcher:
+        match = vault.scan([f"{hostile.base}/i/horses.jpg"], fetcher=fetcher).matches[0]
+        request = vault.draft_takedown(match.id, TakedownContact(abuse_email="abuse@example.org"),
+                                       Requester("R", "r@example.org"))
+        hostile.statuses["/i/horses.jpg"] = status
+        checked = vault.recheck_takedown(request.id, fetcher)
+    assert (checked.status, checked.detail) == ("removed", "the address no longer serves the image")

@@ -1144,16 +1144,18 @@ class Vault:
         return self._set_takedown_status(row, "sent", detail)
 
     def recheck_takedown(self, takedown_id: int, fetcher: Fetcher | None = None) -> TakedownInfo:
-        """Look at the URL again: gone, or no longer this photo, means removed."""
-        from .leaks.fetch import FetchError
+        """Look at the URL again. Removed means gone (404 / 410) or showing another image; a
+        refusal (403), a rate limit (429), a server error or a page instead of an image is
+        "could not check", never "removed"."""
         from .leaks.fetch import Fetcher as _Fetcher
+        from .leaks.fetch import FetchError
 
         row = self._takedown_row(takedown_id)
         match = row.match
         own = fetcher is None
         fetcher = fetcher or _Fetcher()
         try:
-            gone, content = takedown.is_gone(match.source, fetcher)
+            gone, content = takedown.is_gone(match.source, fetcher, origin=match.found_on)
         except FetchError as exc:
             return self._set_takedown_status(row, row.status, f"could not check: {exc}")
         finally:
@@ -1162,10 +1164,13 @@ class Vault:
         if gone:
             return self._set_takedown_status(row, "removed", "the address no longer serves the image")
         try:
-            still = any(m.photo_id == match.photo_id for m in self.build_matcher().match_bytes(content or b""))
-        except SanctumError:
-            still = False
-        if not still:
+            found = self.build_matcher().match_bytes(content or b"")
+        except UnsupportedImage as exc:
+            # A login, error or rate-limit page answered with 200: it shows nothing either way.
+            return self._set_takedown_status(
+                row, row.status, f"could not check: {exc} (open the address to see whether your photo "
+                                 "is still there)")
+        if not any(m.photo_id == match.photo_id for m in found):
             return self._set_takedown_status(row, "removed", "the address no longer shows your photo")
         return self._set_takedown_status(row, row.status, "still online")
 

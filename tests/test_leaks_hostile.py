@@ -289,3 +289,51 @@ def test_recheck_calls_404_and_410_removed(horses_vault, hostile, status):
         hostile.statuses["/i/horses.jpg"] = status
         checked = vault.recheck_takedown(request.id, fetcher)
     assert (checked.status, checked.detail) == ("removed", "the address no longer serves the image")
+
+
+# --- item 19: nothing that tells a host "this is the same Sanctum user" --------------------------
+
+def test_requests_look_like_a_browser_and_validators_stay_in_the_session(horses_vault, hostile):
+    from app.core.vault import Vault
+
+    from .conftest import PASSPHRASE
+
+    vault, horses = horses_vault
+    hostile.images["horses.jpg"] = horses_jpeg()
+    url = f"{hostile.base}/i/horses.jpg"
+    with Fetcher(FAST) as fetcher:
+        vault.scan([url], fetcher=fetcher)
+        vault.scan([url], fetcher=fetcher)  # same session: a cheap revalidation is fine
+    sent = [headers for path, headers in hostile.requests if path == "/i/horses.jpg"]
+    assert sent[0]["user-agent"].startswith("Mozilla/5.0 (") and "Chrome/" in sent[0]["user-agent"]
+    assert not any(word in sent[0]["user-agent"].lower() for word in ("sanctum", "leak", "python", "httpx"))
+    assert "if-none-match" not in sent[0] and sent[1]["if-none-match"] == '"v1"'
+
+    path = vault.path
+    vault.lock()
+    with Vault.unlock(path, PASSPHRASE) as again, Fetcher(FAST) as fetcher:
+        outcome = again.scan([url], fetcher=fetcher)
+        assert [m.photo_id for m in outcome.matches] == [horses]
+    third = [headers for p, headers in hostile.requests if p == "/i/horses.jpg"][2]
+    # A new session replays nothing the host handed out before.
+    assert "if-none-match" not in third and "if-modified-since" not in third
+
+
+def test_migration_drops_stored_validators(vault):
+    from app.core import db
+    from app.core.vault import Vault
+
+    from .conftest import PASSPHRASE
+
+    # A vault as version 4 left it: validators of a scanned image stored in urlcache.
+    db.database.execute_sql("CREATE TABLE IF NOT EXISTS urlcache (id INTEGER PRIMARY KEY, url TEXT UNIQUE, "
+                            "etag TEXT, last_modified TEXT, findings TEXT, checked_at DATETIME)")
+    db.database.execute_sql("INSERT INTO urlcache (url, etag, last_modified, findings, checked_at) VALUES "
+                            "('https://host.example/a.jpg', '\"tracking-id-42\"', 'Mon, 07 Dec 2026 04:00:00 GMT', "
+                            "'[]', '2026-12-07 04:00:00')")
+    db.put_setting(db.SCHEMA_VERSION_KEY, "4")
+    vault.lock()
+    with Vault.unlock(vault.path, PASSPHRASE):
+        assert db.schema_version(db.database.obj) == db.CURRENT_SCHEMA
+        tables = {row[0] for row in db.database.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "urlcache" not in tables

@@ -43,6 +43,7 @@ from .leaks.matcher import LocalFeatures, Matcher, ShareReference, ShareSource, 
 if TYPE_CHECKING:
     from . import sharing
     from .leaks.fetch import Fetcher
+    from .leaks.scan import ScanCache
 
 from . import auth, crypto, db, fingerprint, imaging
 from .blobs import BlobStore
@@ -55,7 +56,6 @@ from .db import (
     RecoveryCode,
     Share,
     TakedownRequest,
-    UrlCache,
 )
 from .errors import (
     AuthenticationFailed,
@@ -451,6 +451,7 @@ class Vault:
         self._master = None
         self._private_key = None
         self._uid_key = b""
+        self._session_scan_cache = None  # validators live for one session only
         if self._lock.is_locked:
             self._lock.release()
 
@@ -1040,6 +1041,12 @@ class Vault:
         return Matcher(references, shares, self.share_keys(), share_sources=functools.lru_cache(maxsize=2)(
             self.share_sources))
 
+    # What scans of this session fetched: ETag / Last-Modified validators and what was found
+    # with them, so a re-scan of unchanged images costs one short request. Memory only, and
+    # gone with the session: validators replayed across sessions would let a host recognise the
+    # user, like a cookie (db migration 5 dropped the ones older versions stored).
+    _session_scan_cache: ScanCache | None = None
+
     def scan(
         self,
         sources: Sequence[str],
@@ -1050,10 +1057,12 @@ class Vault:
         """Look for vault photos in files, folders, image URLs and pages; record what is found.
 
         A copy already recorded (same source, same photo) is updated, not duplicated."""
-        from .leaks.scan import run_scan
+        from .leaks.scan import ScanCache, run_scan
 
         matcher = self.build_matcher()
-        report = run_scan(sources, matcher, fetcher=fetcher, cache=_DbScanCache(),
+        if self._session_scan_cache is None:
+            self._session_scan_cache = ScanCache()
+        report = run_scan(sources, matcher, fetcher=fetcher, cache=self._session_scan_cache,
                           progress=progress, cancel=cancel)
         now = _utcnow_naive()
         recorded: list[LeakMatchInfo] = []
@@ -1203,29 +1212,6 @@ class Vault:
             if status in ("sent", "removed"):
                 LeakMatch.update(status=status).where(LeakMatch.id == row.match_id).execute()
         return _takedown_info(row)
-
-
-class _DbScanCache:
-    """Scan cache backed by the vault DB (see leaks.scan.ScanCache)."""
-
-    def get(self, url: str):
-        from .leaks.fetch import CacheEntry
-        from .leaks.matcher import MatchResult
-        from .leaks.scan import Finding
-
-        row = UrlCache.get_or_none(UrlCache.url == url)
-        if row is None:
-            return None
-        findings = [Finding(url, f.get("found_on"), MatchResult(**f["match"]), b"") for f in json.loads(row.findings)]
-        return CacheEntry(row.etag, row.last_modified), findings
-
-    def put(self, url: str, entry, findings) -> None:
-        from dataclasses import asdict
-
-        payload = json.dumps([{"found_on": f.found_on, "match": asdict(f.match)} for f in findings])
-        with db.database.atomic():
-            UrlCache.replace(url=url, etag=entry.etag, last_modified=entry.last_modified, findings=payload,
-                             checked_at=_utcnow_naive()).execute()
 
 
 class _DuplicateFound(Exception):

@@ -3,6 +3,7 @@ source either yields its images' results or a problem with a reason."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import threading
@@ -48,16 +49,22 @@ class ScanReport:
 class ScanCache:
     """Remembers validators per URL so unchanged images are not downloaded and matched again.
 
-    The default keeps them for one scan; the vault passes one backed by its database."""
+    In memory only: the default lives for one scan, the vault keeps one for its session. Never
+    stored: validators replayed in a later session would let a host recognise the user."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[CacheEntry, list[Finding]]] = {}
+        self._lock = threading.Lock()
 
     def get(self, url: str) -> tuple[CacheEntry, list[Finding]] | None:
-        return self._entries.get(url)
+        with self._lock:
+            return self._entries.get(url)
 
     def put(self, url: str, entry: CacheEntry, findings: list[Finding]) -> None:
-        self._entries[url] = (entry, findings)
+        # Without the evidence images: the vault keeps those (encrypted) with the matches.
+        light = [dataclasses.replace(finding, evidence=b"") for finding in findings]
+        with self._lock:
+            self._entries[url] = (entry, light)
 
 
 def run_scan(

@@ -7,8 +7,13 @@ from __future__ import annotations
 import io
 import ipaddress
 import json
+import struct
+import subprocess
+import sys
 import threading
 import time
+import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -337,3 +342,70 @@ def test_migration_drops_stored_validators(vault):
         assert db.schema_version(db.database.obj) == db.CURRENT_SCHEMA
         tables = {row[0] for row in db.database.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "urlcache" not in tables
+
+
+# --- item 17: a found image's decode is bounded before it starts --------------------------------
+
+def write_png(path, width: int, height: int, row: bytes, color_type: int, bit_depth: int = 8) -> None:
+    """A valid PNG whose rows are all `row`, written without ever holding its pixels: a 100 MP
+    one is a few kilobytes, as a hostile page would serve it."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    packer = zlib.compressobj(1)
+    line = b"\x00" + row  # filter type 0
+    idat = b"".join(packer.compress(line) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+PEAK_SCRIPT = """
+import json, resource, sys
+from app.core.leaks.matcher import Matcher
+from app.core.leaks.scan import run_scan
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report = run_scan([sys.argv[1]], Matcher([]))
+extra = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"scanned": report.scanned, "errors": [e.reason for e in report.errors],
+                  "extra_mb": extra / 1024}))
+"""
+
+
+def scan_peak(path) -> dict:
+    """Scan one file in a fresh interpreter; its peak memory above the start (Linux: KB units)."""
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path)], capture_output=True, text=True,
+                            cwd=root, timeout=120, check=True)
+    return json.loads(result.stdout)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads ru_maxrss in Linux's units (KB)")
+def test_a_100_megapixel_png_is_refused_from_its_header(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    write_png(bomb, 10_000, 10_000, b"\x00" * 1250, color_type=0, bit_depth=1)
+    assert bomb.stat().st_size < 100_000
+    outcome = scan_peak(bomb)
+    assert outcome["scanned"] == 0 and "too large to check" in outcome["errors"][0]
+    # Before: decoded and matched, ~1.7 GB at peak. Now nothing is decoded.
+    assert outcome["extra_mb"] < 64
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads ru_maxrss in Linux's units (KB)")
+def test_a_large_png_is_matched_on_a_reduced_decode(tmp_path):
+    large = tmp_path / "large.png"
+    write_png(large, 6_000, 5_000, bytes([200, 120, 40]) * 6_000, color_type=2)  # 30 MP
+    outcome = scan_peak(large)
+    assert outcome == {**outcome, "scanned": 1, "errors": []}
+    # Before: ~520 MB (the cascade's copies at full size); now the decode and a reduced copy.
+    assert outcome["extra_mb"] < 300
+
+
+def test_a_large_png_copy_is_still_found(horses_vault, tmp_path):
+    vault, horses = horses_vault
+    big = Image.open(PHOTOS / "horses.jpg").convert("RGB")
+    big = big.resize((4_800, round(4_800 * big.height / big.width)), Image.Resampling.BILINEAR)
+    path = tmp_path / "big.png"
+    big.save(path, compress_level=1)
+    outcome = vault.scan([str(path)])
+    assert [(m.photo_id, m.found_size) for m in outcome.matches] == [(horses, big.size)]

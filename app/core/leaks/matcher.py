@@ -213,7 +213,9 @@ class Matcher:
         look for a mirrored copy with local features too, which ORB cannot see (PDQ covers
         mirrored copies only while little else is in the picture)."""
         decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
-        image = decoded.oriented
+        full_size = decoded.display_size
+        image = _reduced(decoded.oriented, QUERY_SIDE)
+        del decoded  # the full-size pixels: all below works on the reduced copy
         results: list[MatchResult] = []
         with Image.open(io.BytesIO(data)) as opened:
             found_ids = metadata.read_ids(opened)
@@ -236,7 +238,6 @@ class Matcher:
             if candidates:
                 results = self._with_watermark(results, rgb, candidates)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
-        full_size = decoded.display_size
         factor = full_size[0] / image.width
         return [
             dataclasses.replace(
@@ -384,6 +385,14 @@ class Matcher:
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
         return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
+
+
+def _reduced(image: Image.Image, long_side: int) -> Image.Image:
+    """A large PNG, WebP or GIF reduced by an integer factor keeping its long side at least
+    `long_side`, as libjpeg's draft already decodes a JPEG: the cascade's copies (RGB, arrays,
+    mirrors) then cost that size, not the full one (a 100 MP PNG used to take 1.7 GB here)."""
+    factor = max(image.size) // long_side
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def _dihedral_pdq(rgb: np.ndarray) -> list:

@@ -3,11 +3,12 @@ source either yields its images' results or a problem with a reason."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,26 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from .. import imaging
-from ..errors import SanctumError, UnsupportedImage
+from ..errors import ImageTooLarge, SanctumError, UnsupportedImage
 from .fetch import CacheEntry, Fetched, Fetcher
 from .matcher import Matcher, MatchResult
 from .sources import Candidate, images_on_page, is_url, local_candidates, looks_like_html
 
 EVIDENCE_SIDE = 480
+# What checking a found image costs, in bytes per pixel, by how Pillow decodes it (measured on
+# 36-100 MP images through the whole match, docs/benchmarks.md): a JPEG is decoded reduced by
+# libjpeg (a progressive one still holds all its coefficients), a PNG, GIF or TIFF in full and
+# then reduced, a WebP through libwebp's own full-size canvas as well.
+_BYTES_PER_PIXEL = {"jpeg": 1.0, "progressive jpeg": 3.5, "webp": 16.0, "heic": 8.0, "heif": 8.0, "avif": 8.0}
+_BYTES_PER_PIXEL_OTHER = 5.0
+# A found image is checked only while that stays under this, judged from its header before
+# anything is decoded: a hostile page can serve a 95 KB PNG that declares 100 MP, which took
+# 1.7 GB to match. Caps that follow: PNG 53 MP, WebP 16 MP, progressive JPEG 76 MP (the import
+# cap is 200 MP).
+MAX_CANDIDATE_BYTES = 256 * 2**20
+# Bytes being decoded at once across the scan's workers: four large images together would need
+# gigabytes; another waits for room.
+DECODE_BUDGET_BYTES = 512 * 2**20
 log = logging.getLogger(__name__)
 
 
@@ -83,6 +98,7 @@ def run_scan(
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     lock = threading.Lock()
+    budget = _DecodeBudget(DECODE_BUDGET_BYTES)
     try:
         candidates, prefetched = _expand(list(sources), fetcher, cache, report, cancel)
         total = len(candidates)
@@ -94,7 +110,7 @@ def run_scan(
             if cancel.is_set():
                 return
             try:
-                findings = _check_candidate(candidate, matcher, fetcher, cache, cancel, prefetched)
+                findings = _check_candidate(candidate, matcher, fetcher, cache, cancel, prefetched, budget)
                 with lock:
                     report.findings.extend(findings)
                     report.scanned += 1
@@ -157,9 +173,13 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
 
 
 def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, cache: ScanCache,
-                     cancel: threading.Event, prefetched: dict[str, Fetched]) -> list[Finding]:
+                     cancel: threading.Event, prefetched: dict[str, Fetched], budget: _DecodeBudget
+                     ) -> list[Finding]:
     if not candidate.is_url:
-        return _findings(candidate, Path(candidate.location).read_bytes(), matcher)
+        path = Path(candidate.location)
+        if path.stat().st_size > imaging.MAX_FILE_BYTES:  # never read a huge file into memory
+            raise ImageTooLarge(f"the file is larger than {imaging.MAX_FILE_BYTES // 2**20} MB")
+        return _findings(candidate, path.read_bytes(), matcher, budget)
     cached = cache.get(candidate.location)
     # An image found on a page may reach only the networks the page the user typed is on.
     fetched = prefetched.pop(candidate.location, None) or fetcher.get(
@@ -169,26 +189,81 @@ def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, c
     data = fetched.content or b""
     if imaging.sniff_kind(data[:32]) is None and looks_like_html(data, fetched.content_type):
         raise UnsupportedImage("a web page, not an image (a login or error page?)")
-    findings = _findings(candidate, data, matcher)
+    findings = _findings(candidate, data, matcher, budget)
     if fetched.etag or fetched.last_modified:
         cache.put(candidate.location, CacheEntry(fetched.etag, fetched.last_modified), findings)
     return findings
 
 
-def _findings(candidate: Candidate, data: bytes, matcher: Matcher) -> list[Finding]:
-    matches = matcher.match_bytes(data)
-    if not matches:
-        return []
-    evidence = _evidence(data)
+class _DecodeBudget:
+    """Bounds the bytes the scan's workers spend decoding at once."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._in_use = 0
+        self._room = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, cost: int) -> Iterator[None]:
+        cost = min(cost, self.limit)
+        with self._room:
+            self._room.wait_for(lambda: self._in_use + cost <= self.limit)
+            self._in_use += cost
+        try:
+            yield
+        finally:
+            with self._room:
+                self._in_use -= cost
+                self._room.notify_all()
+
+
+@dataclass(frozen=True)
+class _Header:
+    kind: str  # "jpeg", "progressive jpeg", "png", ...
+    width: int
+    height: int
+
+    @property
+    def cost(self) -> int:
+        """Bytes it takes to check this image (see _BYTES_PER_PIXEL)."""
+        return int(self.width * self.height * _BYTES_PER_PIXEL.get(self.kind, _BYTES_PER_PIXEL_OTHER))
+
+
+def _header(data: bytes) -> _Header | None:
+    """Format and size from the image's header (nothing decoded); None when it has none."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = (image.format or "").lower()
+            if kind == "jpeg" and image.info.get("progressive"):
+                kind = "progressive jpeg"
+            return _Header(kind, *image.size)
+    except Exception:  # noqa: BLE001 - not an image: decode() says why, in words
+        return None
+
+
+def _findings(candidate: Candidate, data: bytes, matcher: Matcher, budget: _DecodeBudget) -> list[Finding]:
+    header = _header(data)
+    if header is not None and header.cost > MAX_CANDIDATE_BYTES:
+        most = MAX_CANDIDATE_BYTES / _BYTES_PER_PIXEL.get(header.kind, _BYTES_PER_PIXEL_OTHER)
+        raise ImageTooLarge(
+            f"too large to check ({header.width:,} × {header.height:,} pixels; a found "
+            f"{header.kind.upper()} image is checked up to {most / 1e6:.0f} megapixels)")
+    with budget.hold(header.cost if header else 0):
+        matches = matcher.match_bytes(data)
+        if not matches:
+            return []
+        evidence = _evidence(data)
     return [Finding(candidate.location, candidate.found_on, m, evidence) for m in matches]
 
 
 def _evidence(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
+        # Reduced first (draft for JPEG, reduce for the rest), then turned and converted: the
+        # copies those make are of the small picture, not the full one.
         image.draft("RGB", (EVIDENCE_SIDE, EVIDENCE_SIDE))
+        image.thumbnail((EVIDENCE_SIDE, EVIDENCE_SIDE))
         # Upright, like the frame the match region is given in.
         thumb = ImageOps.exif_transpose(image).convert("RGB")
-        thumb.thumbnail((EVIDENCE_SIDE, EVIDENCE_SIDE))
         out = io.BytesIO()
         thumb.save(out, "JPEG", quality=80)
         return out.getvalue()

@@ -1,19 +1,22 @@
 """Hosts that misbehave on purpose, for the scan's hostile-host tests, on 127.0.0.1 or ::1 only:
 a server that trickles its headers a byte at a time, redirects to file:// or to another
 server, a gzip body that does not decompress, answers 403 / 429 / 404, and logs the headers it
-is sent. Everything is bounded in time and stops with the test."""
+is sent; over http or https (`tls_pair` makes a certificate for 127.0.0.1). Everything is
+bounded in time and stops with the test."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class HostileHost:
-    def __init__(self, address: str = "127.0.0.1") -> None:
+    def __init__(self, address: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.address = address
+        self.scheme = "https" if tls else "http"
         self.images: dict[str, bytes] = {}
         self.pages: dict[str, str] = {}
         self.redirects: dict[str, str] = {}  # path -> Location
@@ -27,12 +30,14 @@ class HostileHost:
             daemon_threads = True
 
         self._server = Server((address, 0), self._handler())
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="hostile-host", daemon=True)
 
     @property
     def base(self) -> str:
         host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self._server.server_address[1]}"
+        return f"{self.scheme}://{host}:{self._server.server_address[1]}"
 
     def start(self) -> HostileHost:
         self._thread.start()
@@ -94,3 +99,37 @@ class HostileHost:
                 return self._send(404, b"not found", "text/plain")
 
         return Handler
+
+
+def tls_pair() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting it) for a fresh self-signed 127.0.0.1 certificate."""
+    import datetime
+    import ipaddress
+    import tempfile
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as folder:  # load_cert_chain reads files only
+        (Path(folder) / "cert.pem").write_bytes(cert_pem)
+        (Path(folder) / "key.pem").write_bytes(key_pem)
+        server.load_cert_chain(Path(folder) / "cert.pem", Path(folder) / "key.pem")
+    client = ssl.create_default_context(cadata=cert_pem.decode())
+    return server, client

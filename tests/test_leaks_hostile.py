@@ -409,3 +409,26 @@ def test_a_large_png_copy_is_still_found(horses_vault, tmp_path):
     big.save(path, compress_level=1)
     outcome = vault.scan([str(path)])
     assert [(m.photo_id, m.found_size) for m in outcome.matches] == [(horses, big.size)]
+
+
+# --- the guarded connection carries TLS too (most real hosts are https) --------------------------
+
+def test_https_fetch_and_deadline_over_tls(horses_vault):
+    from .hostile_host import tls_pair
+
+    vault, horses = horses_vault
+    server_tls, client_tls = tls_pair()
+    secure = HostileHost(tls=server_tls).start()
+    try:
+        secure.images["horses.jpg"] = horses_jpeg()
+        with Fetcher(FAST, ssl_context=client_tls) as fetcher:
+            outcome = vault.scan([f"{secure.base}/i/horses.jpg"], fetcher=fetcher)
+            assert [m.photo_id for m in outcome.matches] == [horses] and outcome.errors == []
+            started = time.monotonic()
+            with pytest.raises(FetchError, match="too slow"):
+                fetcher.get(f"{secure.base}/trickle.jpg")
+            assert time.monotonic() - started < 3.0
+        with Fetcher(FAST) as untrusting, pytest.raises(FetchError, match="certificate is not valid"):
+            untrusting.get(f"{secure.base}/i/horses.jpg")  # a certificate no CA vouches for
+    finally:
+        secure.stop()

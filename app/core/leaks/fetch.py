@@ -161,6 +161,10 @@ class _Cancelled(Exception):
     pass
 
 
+class _BadCertificate(Exception):
+    pass
+
+
 class _AddressRefused(Exception):
     def __init__(self, host: str, network: str):
         super().__init__(host)
@@ -254,7 +258,10 @@ class _Stream(httpcore.NetworkStream):
                     return _Stream(tls)
                 except TimeoutError:
                     continue
-        except OSError as exc:  # ssl.SSLError and certificate errors are OSErrors
+        except ssl.SSLCertVerificationError as exc:
+            self._sock.close()
+            raise _BadCertificate(exc.verify_message or "not trusted") from exc
+        except OSError as exc:  # other ssl.SSLErrors are OSErrors too
             self._sock.close()
             raise httpcore.ConnectError(str(exc)) from exc
 
@@ -380,6 +387,8 @@ class Fetcher:
     # without ever touching another address.
     network_of: Callable[[IPAddress], str] = network_of
     resolve: Callable[[str, int], list[tuple[int, tuple]]] = resolve
+    # Certificates trusted for https; None: the usual public CAs (certifi). Tests pass their own.
+    ssl_context: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self._clients: dict[frozenset[str], httpx.Client] = {}
@@ -430,7 +439,7 @@ class Fetcher:
                 # httpx has no parameter for httpcore's network backend, the one place that sees
                 # the address actually connected to; its pool is rebuilt with ours.
                 transport._pool = httpcore.ConnectionPool(
-                    ssl_context=httpx.create_ssl_context(),
+                    ssl_context=self.ssl_context or httpx.create_ssl_context(),
                     max_connections=limits.max_connections,
                     max_keepalive_connections=limits.max_keepalive_connections,
                     keepalive_expiry=limits.keepalive_expiry,
@@ -539,6 +548,8 @@ class Fetcher:
             raise BlockedAddress(
                 f"refused: {exc.host} is on {NETWORK_WORDS.get(exc.network, exc.network)}, and the "
                 "address you gave is not; a page on the internet may not lead Sanctum there") from None
+        except _BadCertificate as exc:  # not retried: it will not get better in a second
+            raise FetchError(f"the site's security certificate is not valid ({exc})") from None
         except (_NotWeb, httpx.UnsupportedProtocol):
             raise FetchError("redirected to something that is not a web address (only http and "
                              "https are followed)") from None

@@ -19,7 +19,7 @@ from .. import imaging
 from ..errors import ImageTooLarge, SanctumError, UnsupportedImage
 from .fetch import CacheEntry, Fetched, Fetcher
 from .matcher import Matcher, MatchResult
-from .sources import Candidate, images_on_page, is_url, local_candidates, looks_like_html
+from .sources import MAX_PAGE_BYTES, Candidate, images_on_page, is_url, local_candidates, looks_like_html
 
 EVIDENCE_SIDE = 480
 # What checking a found image costs, in bytes per pixel, by how Pillow decodes it (measured on
@@ -156,7 +156,9 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
             content = fetched.content or b""
             is_page = fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
                 content, fetched.content_type)
-            page_images = images_on_page(content.decode("utf-8", "replace"), fetched.url) if is_page else []
+            # Only what the parser will read is decoded (a page may be up to the 25 MB fetch cap).
+            page_images = images_on_page(content[:MAX_PAGE_BYTES].decode("utf-8", "replace"),
+                                         fetched.url) if is_page else []
         except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
             if not isinstance(exc, SanctumError):
                 log.warning("reading a scan source failed: %s", type(exc).__name__)

@@ -440,3 +440,13 @@ def test_https_fetch_and_deadline_over_tls(horses_vault):
             untrusting.get(f"{secure.base}/i/horses.jpg")  # a certificate no CA vouches for
     finally:
         secure.stop()
+
+
+def test_a_source_that_cannot_even_be_named_is_its_own_error(horses_vault, tmp_path):
+    vault, horses = horses_vault
+    good = tmp_path / "copy.jpg"
+    good.write_bytes(horses_jpeg())
+    too_long = "x" * 5000 + ".jpg"  # os.stat raises "File name too long", which exists() passes on
+    outcome = vault.scan([too_long, str(good)])
+    assert [(m.source, m.photo_id) for m in outcome.matches] == [(str(good), horses)]
+    assert [e.path for e in outcome.errors] == [too_long]

@@ -143,35 +143,37 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
     for source in sources:
         if cancel.is_set():
             break
-        if not is_url(source):
-            path = Path(source).expanduser()
-            if not path.exists():
-                report.errors.append(SourceProblem(source, "no such file or folder"))
-                continue
-            candidates.extend(local_candidates(path))
-            continue
-        cached = cache.get(source)
         try:
-            fetched = fetcher.get(source, cached[0] if cached else None, cancel)
-            content = fetched.content or b""
-            is_page = fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
-                content, fetched.content_type)
-            # Only what the parser will read is decoded (a page may be up to the 25 MB fetch cap).
-            page_images = images_on_page(content[:MAX_PAGE_BYTES].decode("utf-8", "replace"),
-                                         fetched.url) if is_page else []
+            found, fetched = _expand_one(source, fetcher, cache, cancel)
         except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
-            if not isinstance(exc, SanctumError):
+            if not isinstance(exc, (SanctumError, OSError)):
                 log.warning("reading a scan source failed: %s", type(exc).__name__)
             report.errors.append(SourceProblem(source, _reason(exc)))
             continue
-        if is_page:
-            if not page_images:
-                report.errors.append(SourceProblem(source, "a web page with no images on this site"))
-            candidates.extend(Candidate(url, source) for url in page_images)
-            continue
-        prefetched[source] = fetched
-        candidates.append(Candidate(source))
+        if fetched is not None:
+            prefetched[source] = fetched
+        candidates.extend(found)
     return candidates, prefetched
+
+
+def _expand_one(source: str, fetcher: Fetcher, cache: ScanCache, cancel: threading.Event
+                ) -> tuple[list[Candidate], Fetched | None]:
+    if not is_url(source):
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise SanctumError("no such file or folder")
+        return local_candidates(path), None  # an unreadable folder raises PermissionError here
+    cached = cache.get(source)
+    fetched = fetcher.get(source, cached[0] if cached else None, cancel)
+    content = fetched.content or b""
+    if fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
+            content, fetched.content_type):
+        # Only what the parser will read is decoded (a page may be up to the 25 MB fetch cap).
+        page_images = images_on_page(content[:MAX_PAGE_BYTES].decode("utf-8", "replace"), fetched.url)
+        if not page_images:
+            raise SanctumError("a web page with no images on this site")
+        return [Candidate(url, source) for url in page_images], None
+    return [Candidate(source)], fetched
 
 
 def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, cache: ScanCache,

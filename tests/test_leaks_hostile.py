@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import json
+import socket
 import struct
 import subprocess
 import sys
@@ -183,6 +184,44 @@ def test_cancel_ends_a_trickling_fetch_within_a_second(hostile):
         with pytest.raises(FetchError, match="cancelled"):
             fetcher.get(f"{hostile.base}/trickle.jpg", cancel=cancel)
         assert time.monotonic() - started < 1.5
+
+
+@pytest.fixture
+def unanswered_port():
+    """A port on 127.0.0.1 whose accept queue is full: a new connection hangs in its handshake
+    (Linux drops the SYN; other systems may refuse it at once)."""
+    if sys.platform != "linux":
+        pytest.skip("relies on Linux dropping connections to a full accept queue")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    queued = socket.create_connection(("127.0.0.1", port), timeout=1)
+    yield port
+    queued.close()
+    server.close()
+
+
+def test_cancel_ends_a_hanging_connect_within_a_second(unanswered_port):
+    patient = FetchPolicy(read_timeout=30.0, connect_timeout=30.0, total_timeout=60.0, retries=0,
+                          min_host_interval=0.0)
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with Fetcher(patient) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="cancelled"):
+            fetcher.get(f"http://127.0.0.1:{unanswered_port}/a.jpg", cancel=cancel)
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_hanging_connect_ends_at_the_deadline(unanswered_port):
+    short = FetchPolicy(read_timeout=30.0, connect_timeout=30.0, total_timeout=1.0, retries=0,
+                        min_host_interval=0.0)
+    with Fetcher(short) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="too slow"):
+            fetcher.get(f"http://127.0.0.1:{unanswered_port}/a.jpg")
+        assert time.monotonic() - started < 2.0
 
 
 # --- item 16: a public page may not lead into the user's own network --------------------------

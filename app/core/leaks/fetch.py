@@ -452,6 +452,7 @@ class Fetcher:
                     follow_redirects=True,
                     max_redirects=self.policy.max_redirects,
                     event_hooks={"request": [_only_web]},
+                    trust_env=False,  # no ~/.netrc credentials sent to hosts that may be hostile
                 )
                 self._clients[allowed] = client
             return client

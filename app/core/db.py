@@ -144,7 +144,9 @@ class LeakMatch(BaseModel):
 
 
 class UrlCache(BaseModel):
-    """Validators of fetched images, so a re-scan of unchanged images costs one short request."""
+    """Schema history only: version 3 kept validators of fetched images here between sessions;
+    version 5 drops the table (replayed ETags let a host recognise the user, like a cookie).
+    Scans keep validators in memory for one session instead (Vault.scan)."""
 
     url = TextField(unique=True)
     etag = TextField(null=True)
@@ -203,7 +205,7 @@ class PhotoAnalysis(BaseModel):
     sensitive_override = BooleanField(null=True)  # the user's, which wins when set
 
 
-MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch, UrlCache,
+MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch,
           TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis]
 SCHEMA_VERSION_KEY = "schema_version"
 
@@ -230,8 +232,15 @@ def _migrate_to_4(db: SqlCipherDatabase) -> None:
     db.create_tables([Person, Face, PhotoTag, PhotoAnalysis])
 
 
+def _migrate_to_5(db: SqlCipherDatabase) -> None:
+    # ETag / Last-Modified validators replayed on later scans work like a cookie: a hostile host
+    # could recognise the user across networks. They now live in memory for one session; the
+    # stored ones go (secure_delete overwrites their pages).
+    db.execute_sql("DROP TABLE IF EXISTS urlcache")
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
-    1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4,
+    1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

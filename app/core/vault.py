@@ -48,6 +48,7 @@ from .leaks.matcher import LocalFeatures, Matcher, ShareReference, ShareSource, 
 if TYPE_CHECKING:
     from . import sharing
     from .leaks.fetch import Fetcher
+    from .leaks.scan import ScanCache
 
 from . import auth, crypto, db, fingerprint, hardening, imaging, strength
 from .blobs import BlobStore
@@ -60,7 +61,6 @@ from .db import (
     RecoveryCode,
     Share,
     TakedownRequest,
-    UrlCache,
 )
 from .errors import (
     AuthenticationFailed,
@@ -489,6 +489,7 @@ class Vault:
         self._master = None
         self._private_key = None
         self._uid_key = b""
+        self._session_scan_cache = None  # validators live for one session only
         if self._lock.is_locked:
             self._lock.release()
 
@@ -1155,9 +1156,10 @@ class Vault:
                     LeakMatch.update(evidence=None).where(LeakMatch.photo == photo_id).execute()
                 else:
                     LeakMatch.delete().where(LeakMatch.photo == photo_id).execute()  # requests cascade
-                _forget_cached_findings(photo_id)
                 if Photo.delete().where(Photo.id == photo_id).execute() == 0:
                     raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
+            if self._session_scan_cache is not None:
+                self._session_scan_cache.forget_photo(photo_id)
             for name in names:
                 self.blobs.delete(name)
             deleted.append(photo_id)
@@ -1373,6 +1375,12 @@ class Vault:
         return Matcher(references, shares, self.share_keys(), share_sources=functools.lru_cache(maxsize=2)(
             self.share_sources))
 
+    # What scans of this session fetched: ETag / Last-Modified validators and what was found
+    # with them, so a re-scan of unchanged images costs one short request. Memory only, and
+    # gone with the session: validators replayed across sessions would let a host recognise the
+    # user, like a cookie (db migration 5 dropped the ones older versions stored).
+    _session_scan_cache: ScanCache | None = None
+
     def scan(
         self,
         sources: Sequence[str],
@@ -1383,10 +1391,12 @@ class Vault:
         """Look for vault photos in files, folders, image URLs and pages; record what is found.
 
         A copy already recorded (same source, same photo) is updated, not duplicated."""
-        from .leaks.scan import run_scan
+        from .leaks.scan import ScanCache, run_scan
 
         matcher = self.build_matcher()
-        report = run_scan(sources, matcher, fetcher=fetcher, cache=_DbScanCache(),
+        if self._session_scan_cache is None:
+            self._session_scan_cache = ScanCache()
+        report = run_scan(sources, matcher, fetcher=fetcher, cache=self._session_scan_cache,
                           progress=progress, cancel=cancel)
         now = _utcnow_naive()
         recorded: list[LeakMatchInfo] = []
@@ -1477,16 +1487,18 @@ class Vault:
         return self._set_takedown_status(row, "sent", detail)
 
     def recheck_takedown(self, takedown_id: int, fetcher: Fetcher | None = None) -> TakedownInfo:
-        """Look at the URL again: gone, or no longer this photo, means removed."""
-        from .leaks.fetch import FetchError
+        """Look at the URL again. Removed means gone (404 / 410) or showing another image; a
+        refusal (403), a rate limit (429), a server error or a page instead of an image is
+        "could not check", never "removed"."""
         from .leaks.fetch import Fetcher as _Fetcher
+        from .leaks.fetch import FetchError
 
         row = self._takedown_row(takedown_id)
         match = row.match
         own = fetcher is None
         fetcher = fetcher or _Fetcher()
         try:
-            gone, content = takedown.is_gone(match.source, fetcher)
+            gone, content = takedown.is_gone(match.source, fetcher, origin=match.found_on)
         except FetchError as exc:
             return self._set_takedown_status(row, row.status, f"could not check: {exc}")
         finally:
@@ -1495,10 +1507,13 @@ class Vault:
         if gone:
             return self._set_takedown_status(row, "removed", "the address no longer serves the image")
         try:
-            still = any(m.photo_id == match.photo_id for m in self.build_matcher().match_bytes(content or b""))
-        except SanctumError:
-            still = False
-        if not still:
+            found = self.build_matcher().match_bytes(content or b"")
+        except UnsupportedImage as exc:
+            # A login, error or rate-limit page answered with 200: it shows nothing either way.
+            return self._set_takedown_status(
+                row, row.status, f"could not check: {exc} (open the address to see whether your photo "
+                                 "is still there)")
+        if not any(m.photo_id == match.photo_id for m in found):
             return self._set_takedown_status(row, "removed", "the address no longer shows your photo")
         return self._set_takedown_status(row, row.status, "still online")
 
@@ -1531,29 +1546,6 @@ class Vault:
             if status in ("sent", "removed"):
                 LeakMatch.update(status=status).where(LeakMatch.id == row.match_id).execute()
         return _takedown_info(row)
-
-
-class _DbScanCache:
-    """Scan cache backed by the vault DB (see leaks.scan.ScanCache)."""
-
-    def get(self, url: str):
-        from .leaks.fetch import CacheEntry
-        from .leaks.matcher import MatchResult
-        from .leaks.scan import Finding
-
-        row = UrlCache.get_or_none(UrlCache.url == url)
-        if row is None:
-            return None
-        findings = [Finding(url, f.get("found_on"), MatchResult(**f["match"]), b"") for f in json.loads(row.findings)]
-        return CacheEntry(row.etag, row.last_modified), findings
-
-    def put(self, url: str, entry, findings) -> None:
-        from dataclasses import asdict
-
-        payload = json.dumps([{"found_on": f.found_on, "match": asdict(f.match)} for f in findings])
-        with db.database.atomic():
-            UrlCache.replace(url=url, etag=entry.etag, last_modified=entry.last_modified, findings=payload,
-                             checked_at=_utcnow_naive()).execute()
 
 
 class _DuplicateFound(Exception):
@@ -1665,21 +1657,6 @@ def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) 
 def _takedown_info(row: TakedownRequest) -> TakedownInfo:
     return TakedownInfo(row.id, row.match_id, row.kind, row.subject, row.text, row.html, row.mailto,
                         row.status, row.detail, _as_datetime(row.updated_at))
-
-
-def _forget_cached_findings(photo_id: int) -> None:
-    """Drop cached scan results that name a photo (inside the caller's transaction)."""
-    # The JSON is written by _DbScanCache.put (json.dumps): a substring test narrows the rows
-    # to parse (it also matches photo 50 for photo 5; the parse decides).
-    rows = (UrlCache.select(UrlCache.url, UrlCache.findings)
-            .where(UrlCache.findings.contains(f'"photo_id": {photo_id}')).tuples())
-    for url, findings in rows:
-        try:
-            named = any(f["match"].get("photo_id") == photo_id for f in json.loads(findings))
-        except (ValueError, TypeError, KeyError, AttributeError):
-            named = True  # unreadable: re-fetching costs one request, keeping it may mislead
-        if named:
-            UrlCache.delete().where(UrlCache.url == url).execute()
 
 
 def _leak_info(row: LeakMatch) -> LeakMatchInfo:

@@ -1,38 +1,104 @@
-"""Polite, bounded HTTP fetching for leak scans.
+"""Polite, bounded, guarded HTTP fetching for leak scans.
 
-Every download is capped while it streams (a hostile or broken server cannot fill memory or
-disk), redirects are limited, each host is asked at most every `min_host_interval` seconds,
-5xx answers are retried with back-off, and answers are revalidated by ETag / Last-Modified
-so a re-scan of an unchanged page costs one short request.
+The hosts a scan talks to may be hostile (the abuser may run the site), so:
+
+* **bounded**: every download is capped while it streams, redirects are limited, and one
+  deadline per request covers connecting, the headers and the body: a server that trickles its
+  headers a byte at a time is cut off at `total_timeout` like any other. Every socket wait is cut
+  into slices of at most `CANCEL_POLL` seconds, so the cancel event ends a fetch within a second.
+* **guarded**: a page may not lead Sanctum into the user's own network (server-side request
+  forgery). Each connection's addresses are resolved and classified *at connect time*, by our
+  own network backend under httpx, so every redirect hop and every DNS answer (rebinding
+  included) is checked on the address actually connected to. Loopback, private and link-local
+  addresses are refused unless the user's own typed source is on that kind of network: a page
+  the user typed on 192.168.1.5 may show images from it, a public page may not send us there.
+  Only http and https are followed, on every hop.
+* **polite**: each host is asked at most every `min_host_interval` seconds, 5xx answers are
+  retried with back-off.
+* **unremarkable**: a common browser's user agent and headers, so a host cannot pick a Sanctum
+  user out of its logs. Validators (ETag / Last-Modified) are replayed only within one session
+  (the vault keeps them in memory), never across sessions, where they would work like a cookie.
+
+Every failure comes out as a `FetchError` (a `SanctumError`) whose message says why in words.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import ipaddress
+import os
+import selectors
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from ..errors import SanctumError
 
-USER_AGENT = "Sanctum/0.1 (personal leak check; https://github.com/sanctum-app)"
+# A current desktop Chrome on Windows, the most common browser there is: a host sees one more
+# visitor, not "a leak check". Refresh it with releases (a years-old version stands out too).
+USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/142.0.0.0 Safari/537.36")
+BROWSER_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+              "image/apng,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+}
 MAX_BYTES = 25 * 1024 * 1024
 MAX_REDIRECTS = 5
+CANCEL_POLL = 0.25  # longest single socket wait: the cancel event is looked at this often
+
+PUBLIC, LOOPBACK, PRIVATE, LINK_LOCAL, SPECIAL = "public", "loopback", "private", "link-local", "special"
+NETWORK_WORDS = {
+    LOOPBACK: "this computer (loopback)",
+    PRIVATE: "a private network (home, office or provider)",
+    LINK_LOCAL: "the local link (router and device setup pages)",
+    SPECIAL: "a special-purpose address",
+}
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: a provider's LAN
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "0.0.0.0" reaches this computer on Linux
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class FetchError(SanctumError):
     """A source could not be fetched; the message says why in words."""
 
 
+class HttpStatusError(FetchError):
+    """The server answered, with a status that is not the content."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(HttpStatusError):
+    """404 or 410: the address no longer serves anything."""
+
+
+class Refused(HttpStatusError):
+    """Any other 4xx (403 forbidden, 429 too many requests, 401...): the host would not say."""
+
+
+class BlockedAddress(FetchError):
+    """The address (or a redirect) leads into a network the typed source is not on."""
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
     max_bytes: int = MAX_BYTES
     connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0  # a trickling server is cut off after this, whatever it sends
+    read_timeout: float = 20.0  # longest silence between two bytes
+    total_timeout: float = 60.0  # one deadline per request: connect, headers and body
     max_redirects: int = MAX_REDIRECTS
     retries: int = 2  # extra attempts after a 5xx or a dropped connection
     backoff: float = 1.0  # seconds before the first retry, doubling after
@@ -53,6 +119,232 @@ class Fetched:
 class CacheEntry:
     etag: str | None = None
     last_modified: str | None = None
+
+
+# --- which network an address is on ----------------------------------------------------------
+
+
+def network_of(address: IPAddress) -> str:
+    """PUBLIC, LOOPBACK, PRIVATE, LINK_LOCAL or SPECIAL (never connected to)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if address.is_loopback:
+        return LOOPBACK
+    if address.is_link_local:
+        return LINK_LOCAL
+    if (address.is_unspecified or address.is_multicast or address.is_reserved
+            or (address.version == 4 and address in _THIS_NETWORK)):
+        return SPECIAL
+    if address.is_private or (address.version == 4 and address in _SHARED_ADDRESS_SPACE):
+        return PRIVATE
+    return PUBLIC if address.is_global else SPECIAL
+
+
+def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
+    """(family, socket address) pairs for a host, as getaddrinfo gives them."""
+    return [(family, sockaddr) for family, _, _, _, sockaddr
+            in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _address(sockaddr: tuple) -> IPAddress:
+    return ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # fe80::1%eth0: drop the zone
+
+
+# --- one deadline per request, and cancel, down to every socket wait ----------------------------
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _BadCertificate(Exception):
+    pass
+
+
+class _AddressRefused(Exception):
+    def __init__(self, host: str, network: str):
+        super().__init__(host)
+        self.host, self.network = host, network
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    at: float  # time.monotonic()
+    cancel: threading.Event | None
+
+
+# The request a thread is making: the sync client reads and writes sockets in the calling
+# thread, so the network stream below finds the deadline of the request it is serving here.
+_current = threading.local()
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, cancel: threading.Event | None) -> Iterator[None]:
+    previous = getattr(_current, "deadline", None)
+    _current.deadline = _Deadline(time.monotonic() + seconds, cancel)
+    try:
+        yield
+    finally:
+        _current.deadline = previous
+
+
+def _wait_slice(give_up: float, on_timeout: type[Exception]) -> float:
+    """How long the next socket wait may last; raises when cancelled or out of time."""
+    now = time.monotonic()
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    limit = min(CANCEL_POLL, give_up - now)
+    if deadline is not None:
+        if deadline.cancel is not None and deadline.cancel.is_set():
+            raise _Cancelled()
+        if now >= deadline.at:
+            raise _DeadlinePassed()
+        limit = min(limit, deadline.at - now)
+    if limit <= 0:
+        raise on_timeout("timed out")
+    return limit
+
+
+def _give_up(timeout: float | None) -> float:
+    return time.monotonic() + timeout if timeout is not None else float("inf")
+
+
+class _Stream(httpcore.NetworkStream):
+    """A socket whose every wait is sliced (cancel, deadline). A recv or send that timed out
+    consumed nothing, so it is simply tried again, for plain and TLS sockets alike."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        give_up = _give_up(timeout)
+        while True:
+            self._sock.settimeout(_wait_slice(give_up, httpcore.ReadTimeout))
+            try:
+                return self._sock.recv(max_bytes)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise httpcore.ReadError(str(exc)) from exc
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        give_up = _give_up(timeout)
+        while buffer:
+            self._sock.settimeout(_wait_slice(give_up, httpcore.WriteTimeout))
+            try:
+                sent = self._sock.send(buffer)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise httpcore.WriteError(str(exc)) from exc
+            buffer = buffer[sent:]
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> _Stream:
+        give_up = _give_up(timeout)
+        try:
+            tls = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname,
+                                          do_handshake_on_connect=False)
+            while True:
+                tls.settimeout(_wait_slice(give_up, httpcore.ConnectTimeout))
+                try:
+                    tls.do_handshake()
+                    return _Stream(tls)
+                except TimeoutError:
+                    continue
+        except ssl.SSLCertVerificationError as exc:
+            self._sock.close()
+            raise _BadCertificate(exc.verify_message or "not trusted") from exc
+        except OSError as exc:  # other ssl.SSLErrors are OSErrors too
+            self._sock.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+
+    def get_extra_info(self, info: str) -> object:
+        if info == "ssl_object":
+            return self._sock if isinstance(self._sock, ssl.SSLSocket) else None
+        if info == "client_addr":
+            return self._sock.getsockname()
+        if info == "server_addr":
+            return self._sock.getpeername()
+        if info == "socket":
+            return self._sock
+        if info == "is_readable":  # an idle pooled connection the server has closed
+            if self._sock.fileno() == -1:
+                return True
+            with selectors.DefaultSelector() as selector:
+                selector.register(self._sock, selectors.EVENT_READ)
+                return bool(selector.select(0))
+        return None
+
+
+def _connect(family: int, sockaddr: tuple, timeout: float | None) -> socket.socket:
+    """A non-blocking connect waited for in slices, so cancel and the deadline apply."""
+    give_up = _give_up(timeout)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        error = sock.connect_ex(sockaddr)
+        if error not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035):  # 10035: Windows
+            raise OSError(error, os.strerror(error))
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_WRITE)
+            while error != 0:
+                if selector.select(_wait_slice(give_up, httpcore.ConnectTimeout)):
+                    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if error:
+                        raise OSError(error, os.strerror(error))
+                    break
+        sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to addresses on the networks `allowed`, checked on the very address used."""
+
+    def __init__(self, allowed: frozenset[str], classify: Callable[[IPAddress], str],
+                 resolver: Callable[[str, int], list[tuple[int, tuple]]]):
+        self.allowed = allowed
+        self.classify = classify
+        self.resolver = resolver
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: object = None) -> _Stream:
+        try:
+            addresses = self.resolver(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"the name {host} could not be resolved") from exc
+        refused, failure = None, None
+        for family, sockaddr in addresses:
+            network = self.classify(_address(sockaddr))
+            if network not in self.allowed:
+                refused = network
+                continue
+            try:
+                return _Stream(_connect(family, sockaddr, timeout))
+            except OSError as exc:
+                failure = exc
+        if failure is None and refused is not None:
+            raise _AddressRefused(host, refused)
+        raise httpcore.ConnectError(str(failure or f"no address for {host}"))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: object = None):
+        raise httpcore.ConnectError("local sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+# --- the fetcher ------------------------------------------------------------------------------
 
 
 class _HostPacer:
@@ -77,22 +369,38 @@ class _HostPacer:
                 time.sleep(delay)
 
 
+class _NotWeb(Exception):
+    pass
+
+
+def _only_web(request: httpx.Request) -> None:
+    # Called by httpx before every hop, redirects included.
+    if request.url.scheme not in ("http", "https"):
+        raise _NotWeb(request.url.scheme)
+
+
 @dataclass
 class Fetcher:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
+    # Which network an address is on, and how names resolve. Tests pass a `network_of` that
+    # calls one 127.0.0.1 server "public", to show a public page cannot lead to loopback
+    # without ever touching another address.
+    network_of: Callable[[IPAddress], str] = network_of
+    resolve: Callable[[str, int], list[tuple[int, tuple]]] = resolve
+    # Certificates trusted for https; None: the usual public CAs (certifi). Tests pass their own.
+    ssl_context: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
-        self._client = httpx.Client(
-            headers={"User-Agent": USER_AGENT, "Accept": "image/*,text/html;q=0.8,*/*;q=0.5"},
-            timeout=httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
-            follow_redirects=True,
-            max_redirects=self.policy.max_redirects,
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
-        )
+        self._clients: dict[frozenset[str], httpx.Client] = {}
+        self._origin_networks: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
         self._pacer = _HostPacer(self.policy.min_host_interval)
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -100,10 +408,63 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, cache: CacheEntry | None = None, cancel: threading.Event | None = None) -> Fetched:
+    def allowed_networks(self, origin: str) -> frozenset[str]:
+        """The public internet, plus the kinds of network the user's typed source is on."""
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        with self._lock:
+            known = self._origin_networks.get(host)
+        if known is not None:
+            return known
+        networks = {PUBLIC}
+        try:
+            networks |= {self.network_of(_address(sockaddr))
+                         for _, sockaddr in self.resolve(host, parts.port or 443)}
+        except (OSError, ValueError):
+            pass  # the fetch itself will say the name does not resolve
+        networks.discard(SPECIAL)
+        allowed = frozenset(networks)
+        with self._lock:
+            self._origin_networks[host] = allowed
+        return allowed
+
+    def _client(self, allowed: frozenset[str]) -> httpx.Client:
+        # One client (and connection pool) per set of allowed networks, so a connection opened
+        # for a typed local source is never reused for a request that may not go there.
+        with self._lock:
+            client = self._clients.get(allowed)
+            if client is None:
+                limits = httpx.Limits(max_connections=8, max_keepalive_connections=4)
+                transport = httpx.HTTPTransport(limits=limits)
+                # httpx has no parameter for httpcore's network backend, the one place that sees
+                # the address actually connected to; its pool is rebuilt with ours.
+                transport._pool = httpcore.ConnectionPool(
+                    ssl_context=self.ssl_context or httpx.create_ssl_context(),
+                    max_connections=limits.max_connections,
+                    max_keepalive_connections=limits.max_keepalive_connections,
+                    keepalive_expiry=limits.keepalive_expiry,
+                    network_backend=_GuardedBackend(allowed, self.network_of, self.resolve),
+                )
+                client = httpx.Client(
+                    transport=transport,
+                    headers=BROWSER_HEADERS,
+                    timeout=httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
+                    follow_redirects=True,
+                    max_redirects=self.policy.max_redirects,
+                    event_hooks={"request": [_only_web]},
+                    trust_env=False,  # no ~/.netrc credentials sent to hosts that may be hostile
+                )
+                self._clients[allowed] = client
+            return client
+
+    def get(self, url: str, cache: CacheEntry | None = None, cancel: threading.Event | None = None,
+            origin: str | None = None) -> Fetched:
+        """Download `url`. `origin` is the source the user typed that led here (the page an
+        image is on); it decides which local networks may be reached. Default: `url` itself."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not a web address: {url}")
+        allowed = self.allowed_networks(origin or url)
         headers = {}
         if cache and cache.etag:
             headers["If-None-Match"] = cache.etag
@@ -115,7 +476,7 @@ class Fetcher:
                 raise FetchError("cancelled")
             self._pacer.wait(parts.hostname, cancel)
             try:
-                result = self._get_once(url, headers, cancel)
+                return self._get_once(url, headers, cancel, allowed)
             except _Retryable as exc:
                 if attempt == self.policy.retries:
                     raise FetchError(str(exc)) from None
@@ -124,68 +485,88 @@ class Fetcher:
                 else:
                     time.sleep(delay)
                 delay *= 2
-                continue
-            return result
         raise AssertionError("unreachable")
 
-    def request(self, method: str, url: str, headers: dict | None = None) -> int:
+    def request(self, method: str, url: str, headers: dict | None = None,
+                cancel: threading.Event | None = None) -> int:
         """A single small request (a deletion link, an API call): returns the HTTP status."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not a web address: {url}")
-        self._pacer.wait(parts.hostname, None)
-        try:
-            response = self._client.request(method, url, headers=headers)
-        except httpx.TooManyRedirects:
-            raise FetchError(f"too many redirects (more than {self.policy.max_redirects})") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(f"could not reach the host ({type(exc).__name__})") from None
-        return response.status_code
+        client = self._client(self.allowed_networks(url))
+        self._pacer.wait(parts.hostname, cancel)
+        with self._guard(url), _deadline(self.policy.total_timeout, cancel):
+            return client.request(method, url, headers=headers).status_code
 
-    def _get_once(self, url: str, headers: dict, cancel: threading.Event | None = None) -> Fetched:
-        started = time.monotonic()
+    def _get_once(self, url: str, headers: dict, cancel: threading.Event | None,
+                  allowed: frozenset[str]) -> Fetched:
+        client = self._client(allowed)
+        with self._guard(url), _deadline(self.policy.total_timeout, cancel), \
+                client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status == 304:
+                return Fetched(str(response.url), 304, None, "", response.headers.get("etag"),
+                               response.headers.get("last-modified"))
+            if status >= 500:
+                raise _Retryable(f"the server failed (HTTP {status})")
+            if status in (404, 410):
+                raise NotFound(f"not found (HTTP {status}): it may have been removed", status)
+            if status == 429:
+                raise Refused("the server is limiting requests (HTTP 429): try again later", status)
+            if not 200 <= status < 300:
+                raise Refused(f"refused by the server (HTTP {status})", status)
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
+                raise FetchError(f"too large ({int(declared) // 2**20} MB; the limit is "
+                                 f"{self.policy.max_bytes // 2**20} MB)")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.policy.max_bytes:
+                    raise FetchError(f"too large (over {self.policy.max_bytes // 2**20} MB)")
+                if cancel is not None and cancel.is_set():
+                    raise FetchError("cancelled")
+                chunks.append(chunk)
+            return Fetched(
+                url=str(response.url),
+                status=status,
+                content=b"".join(chunks),
+                content_type=response.headers.get("content-type", ""),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            )
+
+    @contextlib.contextmanager
+    def _guard(self, url: str) -> Iterator[None]:
+        """Every way a request can fail, as a FetchError in words (or _Retryable)."""
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304:
-                    return Fetched(str(response.url), 304, None, "", response.headers.get("etag"),
-                                   response.headers.get("last-modified"))
-                if response.status_code >= 500:
-                    raise _Retryable(f"the server failed (HTTP {response.status_code})")
-                if response.status_code == 404 or response.status_code == 410:
-                    raise FetchError(f"not found (HTTP {response.status_code}): it may have been removed")
-                if response.status_code >= 400:
-                    raise FetchError(f"refused by the server (HTTP {response.status_code})")
-                declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
-                    raise FetchError(f"too large ({int(declared) // 2**20} MB; the limit is "
-                                     f"{self.policy.max_bytes // 2**20} MB)")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.policy.max_bytes:
-                        raise FetchError(f"too large (over {self.policy.max_bytes // 2**20} MB)")
-                    if time.monotonic() - started > self.policy.total_timeout:
-                        raise FetchError("the server is too slow (gave up)")
-                    if cancel is not None and cancel.is_set():
-                        raise FetchError("cancelled")
-                    chunks.append(chunk)
-                return Fetched(
-                    url=str(response.url),
-                    status=response.status_code,
-                    content=b"".join(chunks),
-                    content_type=response.headers.get("content-type", ""),
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                )
+            yield
+        except _Cancelled:
+            raise FetchError("cancelled") from None
+        except _DeadlinePassed:
+            raise FetchError(f"the server is too slow (gave up after {self.policy.total_timeout:g} s)") from None
+        except _AddressRefused as exc:
+            raise BlockedAddress(
+                f"refused: {exc.host} is on {NETWORK_WORDS.get(exc.network, exc.network)}, and the "
+                "address you gave is not; a page on the internet may not lead Sanctum there") from None
+        except _BadCertificate as exc:  # not retried: it will not get better in a second
+            raise FetchError(f"the site's security certificate is not valid ({exc})") from None
+        except (_NotWeb, httpx.UnsupportedProtocol):
+            raise FetchError("redirected to something that is not a web address (only http and "
+                             "https are followed)") from None
         except httpx.TooManyRedirects:
             raise FetchError(f"too many redirects (more than {self.policy.max_redirects})") from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        except httpx.DecodingError:
+            raise FetchError("the server sent a damaged answer (its compression is broken)") from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise _Retryable(f"could not connect ({type(exc).__name__})") from None
         except httpx.TimeoutException:
             raise _Retryable("the server did not answer in time") from None
         except httpx.InvalidURL:
             raise FetchError(f"not a valid web address: {url}") from None
+        except (httpx.HTTPError, httpx.StreamError) as exc:  # anything else httpx may raise
+            raise FetchError(f"the download failed ({type(exc).__name__})") from None
 
 
-class _Retryable(Exception):
+class _Retryable(FetchError):
     pass

@@ -217,12 +217,15 @@ class Matcher:
         look for a mirrored copy with local features too, which ORB cannot see (PDQ covers
         mirrored copies only while little else is in the picture)."""
         decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
-        image = decoded.oriented
+        full_size = decoded.display_size
+        image = _reduced(decoded.oriented, QUERY_SIDE)
+        reduced = decoded.reduced or image.size != decoded.oriented.size
+        del decoded  # the full-size pixels: all below works on the reduced copy
         with Image.open(io.BytesIO(data)) as opened:
             found_ids = metadata.read_ids(opened)
         rgb = np.asarray(image.convert("RGB"))
         claimed = self._claimed_share(found_ids)
-        if claimed is not None and self._exact_copy(found_ids.ids, decoded, rgb, data):
+        if claimed is not None and self._exact_copy(found_ids.ids, reduced, rgb, data):
             results = [MatchResult(claimed.photo_id, claimed.share_id, "metadata", 1.0,
                                    detail="exact copy of the shared file")]
         else:
@@ -244,7 +247,6 @@ class Matcher:
             if claimed is not None:
                 results = self._with_claimed_share(results, claimed, rgb)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
-        full_size = decoded.display_size
         factor = full_size[0] / image.width
         return [
             dataclasses.replace(
@@ -264,10 +266,10 @@ class Matcher:
         return share
 
     @staticmethod
-    def _exact_copy(ids: metadata.EmbeddedIds, decoded: imaging.DecodedPhoto, rgb: np.ndarray, data: bytes) -> bool:
-        """Whether the pixels are exactly those the claim signed (decoded at full size: the
-        cascade's decode may be reduced)."""
-        if decoded.reduced:
+    def _exact_copy(ids: metadata.EmbeddedIds, reduced: bool, rgb: np.ndarray, data: bytes) -> bool:
+        """Whether the pixels are exactly those the claim signed (decoded at full size when the
+        cascade's decode was reduced)."""
+        if reduced:
             rgb = np.asarray(imaging.decode(data).oriented.convert("RGB"))
         return ids.pixel_sha256 == fingerprint.pixel_sha256(rgb)
 
@@ -416,6 +418,14 @@ class Matcher:
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
         return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
+
+
+def _reduced(image: Image.Image, long_side: int) -> Image.Image:
+    """A large PNG, WebP or GIF reduced by an integer factor keeping its long side at least
+    `long_side`, as libjpeg's draft already decodes a JPEG: the cascade's copies (RGB, arrays,
+    mirrors) then cost that size, not the full one (a 100 MP PNG used to take 1.7 GB here)."""
+    factor = max(image.size) // long_side
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int

@@ -24,7 +24,7 @@ from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from ..errors import SanctumError
-from .fetch import FetchError, Fetcher
+from .fetch import Fetcher, FetchError, NotFound
 
 IMGUR_API = "https://api.imgur.com"
 
@@ -165,14 +165,16 @@ def send(contact: TakedownContact, fetcher: Fetcher) -> str:
     return f"the host answered HTTP {status}"
 
 
-def is_gone(url: str, fetcher: Fetcher) -> tuple[bool, bytes | None]:
-    """Whether a URL no longer serves an image; returns the bytes when it still does."""
+def is_gone(url: str, fetcher: Fetcher, origin: str | None = None) -> tuple[bool, bytes | None]:
+    """Whether a URL no longer serves anything (HTTP 404 or 410); returns the bytes when it does.
+
+    Every other failure raises FetchError: a host that refuses (403), rate-limits (429) or fails
+    (5xx) says nothing about the image, and must not make a copy look removed. `origin` is the
+    source the user typed that led to the URL (see Fetcher.get)."""
     try:
-        fetched = fetcher.get(url)
-    except FetchError as exc:
-        if "not found" in str(exc) or "refused" in str(exc):
-            return True, None
-        raise
+        fetched = fetcher.get(url, origin=origin)
+    except NotFound:
+        return True, None
     return False, fetched.content
 
 

@@ -14,7 +14,6 @@ checked. Imported only when the dialog opens: the immunizer brings numpy and sci
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 from pathlib import Path
@@ -171,7 +170,7 @@ class CheckWords:
         immunized = res.verdict is not Verdict.NOT_IMMUNIZED
         tampered = res.verdict is Verdict.TAMPERED
         meta_ids = report.metadata.ids if report.metadata else None
-        self.altered = self._altered_words(result)
+        self.altered, altered_sentence = self._altered_words(result)
 
         if share is not None:
             where = f" on {share.platform}" if share.platform else ""
@@ -183,19 +182,19 @@ class CheckWords:
             else:
                 self.kind = "intact" if res.verdict is Verdict.AUTHENTIC else "mine"
                 self.headline = f"Your copy for {share.recipient}"
-            self.summary = f"{shared} {self.altered}"
+            self.summary = f"{shared} {altered_sentence}"
         elif report.share_id:
             self.kind = "altered" if tampered else "unknown"
             self.headline = "A Sanctum copy, but not one of your shares"
             if tampered:
                 self.headline += ", altered since it was made"
             self.summary = (f"It carries share ID {report.share_id}, which this vault has no record of: "
-                            f"another Sanctum vault made it. {self.altered}")
+                            f"another Sanctum vault made it. {altered_sentence}")
         elif immunized:
             self.kind = "altered" if tampered else "intact"
             self.headline = ("An immunized photo, altered after it was immunized" if tampered
                              else "An immunized photo, untouched since it was immunized")
-            self.summary = (f"It is not one of your shares (no Sanctum share ID was found). {self.altered}")
+            self.summary = f"It is not one of your shares (no Sanctum share ID was found). {altered_sentence}"
         else:
             self.kind = "none"
             self.headline = "Not one of your shares"
@@ -243,29 +242,41 @@ class CheckWords:
                             "edited. The watermark is the one to trust.")
 
     @staticmethod
-    def _altered_words(result: CheckResult) -> str:
-        report, res = result.report, result.verified.result
+    def _altered_words(result: CheckResult) -> tuple[str, str]:
+        """Was it changed, and where? (a short answer for the details, a sentence for the banner)"""
+        report, share, res = result.report, result.share, result.verified.result
         if res.verdict is Verdict.TAMPERED:
-            words = (f"Yes: {_fraction(res.tampered_fraction)} of the picture was changed after it was "
-                     "immunized; the changed areas are marked in red.")
+            amount = f"{_fraction(res.tampered_fraction)} of the picture"
+            sentence = f"{amount[0].upper()}{amount[1:]} was changed after it was immunized: marked in red."
             if res.recovered is not None:
-                words += " “Before the change” shows what was there."
+                sentence += " “Before the change” shows what was there."
             else:
-                words += " Too much was changed to rebuild what was there before."
-            return words
+                sentence += " Too much was changed to rebuild what was there before."
+            return f"Yes: {amount}, after it was immunized", sentence
         if res.verdict is Verdict.AUTHENTIC:
             if res.mode is Mode.ROBUST:
-                return ("No: untouched since it was immunized (re-compression and resizing by a "
+                return ("No: untouched since it was immunized",
+                        "It is untouched since it was immunized (re-compression and resizing by a "
                         "platform are not changes).")
-            return "No: untouched since it was immunized, not one pixel changed."
-        # Not immunized: only the fragile mark or the signature can tell, and neither says where.
+            return "No: untouched since it was immunized", "Not one pixel was changed since it was immunized."
+        # Not immunized: the fragile mark, the signature or the size can tell that it changed,
+        # never where.
         if report.fragile == "intact" or report.signature == "valid":
-            return "No: this is exactly the copy as shared."
+            return "No: this is exactly the copy as shared", "This is exactly the copy as shared."
+        if share is not None and (share.width, share.height) != (report.width, report.height):
+            return ("Resized or cropped since it was shared",
+                    f"It was resized or cropped since ({share.width:,} × {share.height:,} pixels as shared, "
+                    f"{report.width:,} × {report.height:,} now). Whether more was changed cannot be told: "
+                    "only immunized copies show that.")
         if report.fragile == "altered" or report.signature == "pixels-changed":
-            return ("Changed or re-compressed since it was shared. Sanctum cannot tell where: only "
+            return ("Changed or re-compressed since it was shared",
+                    "It was changed or re-compressed since it was shared. Where cannot be told: only "
                     "immunized copies show that.")
-        return ("Cannot tell: the copy was not immunized and carries nothing that records its "
-                "pixels as shared.")
+        if share is None and not report.share_id:
+            return "Cannot tell (not immunized)", ""
+        return ("Cannot tell (not immunized)",
+                "Whether it was changed cannot be told: the copy was not immunized, and nothing in it "
+                "records its pixels as shared.")
 
     @staticmethod
     def _watermark_words(report) -> str:
@@ -332,6 +343,7 @@ class CheckDialog(SingleFileDrop, QDialog):
         self.warning.setProperty("role", "error")
         self.warning.setWordWrap(True)
         for label in (self.headline, self.summary, self.warning):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # recipients and file names are not markup
             banner_layout.addWidget(label)
         layout.addWidget(self.banner)
 
@@ -502,7 +514,8 @@ class CheckDialog(SingleFileDrop, QDialog):
         for caption, text in words.rows:
             label = QLabel(caption)
             label.setProperty("muted", True)
-            value = QLabel(html.escape(text))
+            value = QLabel(text)
+            value.setTextFormat(Qt.TextFormat.PlainText)  # file names and recipients are not markup
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.form.addRow(label, value)

@@ -255,7 +255,9 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     assert result.report.metadata is None
     assert result.report.watermark_share_id == outcome.share.share_id
     assert "Your copy for Alex" in text and "confidence" in text
-    assert "Altered: Cannot tell" in text
+    assert "Altered: Resized or cropped since it was shared" in text
+    then, now = outcome.share, result.report
+    assert f"{then.width:,} × {then.height:,} pixels as shared, {now.width:,} × {now.height:,} now" in text
     assert "No Sanctum signature" in text
 
     # someone else's photo

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QImage
 
 from app.core.vault import LeakMatchInfo
 from app.ui import dialogs, settings
+from app.ui.errors import describe, place_problem
 from app.ui.leaks_view import (
     EvidenceView,
     LeakColumn,
@@ -28,7 +29,7 @@ from app.ui.leaks_view import (
     region_in_evidence,
     rescan_places,
 )
-from app.ui.scan_dialog import PAGE_RESULTS, parse_addresses
+from app.ui.scan_dialog import PAGE_RESULTS, parse_addresses, read_addresses
 from app.ui.sidebar import Scope
 
 from .conftest import DATA, fast_fetch_policy
@@ -254,6 +255,57 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     assert "Hashes saved" in panel.status.text()
 
 
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_scan_refuses_bad_addresses_and_says_when_nothing_was_checked(qtbot, stocked, photo_dir, image_host):
+    session, window, ids = stocked
+    dialog = _open_scan(window)
+    # nothing yet: the reason Start is greyed out is written beside it
+    assert not dialog.start_button.isEnabled()
+    assert dialog.start_hint.text() == "Add a web address, a file or a folder to start."
+    dialog.urls.setPlainText("not a url")
+    assert dialog.sources() == [] and not dialog.start_button.isEnabled()
+    assert dialog.address_problem.isVisible()
+    assert "“not a url” is not a web address: it has spaces in it." in dialog.address_problem.text()
+    assert dialog.start_hint.text() == "Correct the addresses above to start."
+    assert dialog.start() is None
+
+    # two addresses nobody answers at: nothing was checked, and the dialog says so
+    port = _closed_port()
+    dialog.urls.setPlainText(f"http://127.0.0.1:{port}/a.jpg\nhttp://127.0.0.1:{port}/b.jpg")
+    assert not dialog.address_problem.isVisible() and dialog.start_button.isEnabled()
+    assert dialog.start_hint.text() == ""
+    outcome = _scan(qtbot, dialog)
+    assert outcome.scanned == 0 and len(outcome.errors) == 2 and not outcome.matches
+    assert dialog.summary.text() == "Nothing could be checked"
+    assert "cannot tell whether your photos are there" in dialog.summary_detail.text()
+    assert "None of your photos" not in dialog.summary.text()
+    problems = [dialog.problems.item(r).text() for r in range(dialog.problems.count())]
+    assert all("could not reach 127.0.0.1: check the address and the internet connection" in p for p in problems)
+    assert not any("ConnectError" in p for p in problems)
+
+    # a copy found: the next scan from this dialog offers to look at its page again
+    assert not dialog.rescan.isEnabled() and "(none yet)" in dialog.rescan.text()
+    crop_url, _ = image_host.upload(_jpeg(_crop(photo_dir / "photo01.jpg"), 80))
+    page = image_host.add_page("thread", f'<img src="{crop_url}">')
+    dialog.again_button.click()
+    dialog.urls.setPlainText(page)
+    outcome = _scan(qtbot, dialog)
+    assert len(outcome.matches) == 1 and "Found 1 copy" in dialog.summary.text()
+    dialog.again_button.click()
+    assert dialog.rescan.isEnabled() and dialog.rescan.text() == (
+        "Also look again at the 1 place where copies were found before")
+    assert "none yet" not in dialog.rescan.text()
+    dialog.accept()
+
+
 def test_cancel_mid_scan_stops_and_keeps_the_vault_consistent(qtbot, stocked, image_host):
     session, window, ids = stocked
     host = image_host
@@ -342,6 +394,37 @@ def test_words_places_and_addresses():
     assert places == ["https://forum.example/t/1", "https://img.example/3.jpg"]
     assert parse_addresses(" https://a.example/x \n\nb.example/page\n# note\nhttps://a.example/x\n/home/me/Downloads") == [
         "https://a.example/x", "https://b.example/page", "/home/me/Downloads"]
+    # what is no address is refused at entry, with the reason, not sent off as https://not a url
+    sources, refused = read_addresses("not a url\nexample\nhttps://ok.example/a.jpg\nhttp://x.example:port/\nlocalhost:8080/p")
+    assert sources == ["https://ok.example/a.jpg", "https://localhost:8080/p"]
+    assert refused == [("not a url", "it has spaces in it"), ("example", "the site name has no dot (like example.com)"),
+                       ("http://x.example:port/", "it is not a valid web address")]
+
+
+def test_network_problems_in_plain_words():
+    """The fetcher's and httpx's network errors become sentences naming the site; no class names."""
+    import httpx
+
+    from app.core.leaks.fetch import FetchError
+
+    url = "https://host.example/a.jpg"
+    assert place_problem(url, "could not connect (ConnectError)") == (
+        "could not reach host.example: check the address and the internet connection")
+    assert place_problem(url, "could not connect: [Errno -2] Name or service not known").startswith(
+        "host.example was not found: check the spelling")
+    assert place_problem(url, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed").startswith(
+        "the secure connection to host.example failed")
+    assert place_problem(url, "the server did not answer in time") == "host.example did not answer in time: try again later"
+    assert place_problem(url, "not found (HTTP 404): it may have been removed") == "not found (HTTP 404): it may have been removed"
+    assert place_problem("/home/me/notes.txt", "the file is not a supported image") == "the file is not a supported image"
+    assert place_problem("https://tls.example/ssl.jpg", "refused by the server (HTTP 403)") == "refused by the server (HTTP 403)"
+    request = httpx.Request("GET", url)
+    message = describe(httpx.ConnectError("[Errno 111] Connection refused", request=request))
+    assert message.title == "Could not reach the address"
+    assert message.text == "Host.example refused the connection: the site may be down; try again later."
+    message = describe(httpx.ReadTimeout("timed out", request=request))
+    assert message.text == "Host.example did not answer in time: try again later."
+    assert "ConnectError" not in describe(FetchError("could not reach the host (ConnectError)")).text
 
 
 def test_evidence_view_scales_the_region_and_outlines_both_sides(qtbot):

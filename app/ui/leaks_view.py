@@ -65,6 +65,7 @@ from app.workers.jobs import (
 from . import dialogs
 from .errors import describe
 from .record_table import RecordFilterProxy, RecordTableModel
+from .resources import repolish
 from .shares_view import short_date
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ METHOD_TIPS = {
     "pdq": "The same picture, resized or re-compressed (perceptual fingerprint)",
     "features": "Matching details: a crop, rotation, screenshot or collage",
 }
+
+
+LOCAL_COPY_WORDS = ("This copy is a file on this computer: there is no site to ask. Delete the file, or ask "
+                    "whoever sent it to you.")
+REQUEST_LIST_MAX_HEIGHT = 160
 
 
 def is_local(match: LeakMatchInfo) -> bool:
@@ -570,8 +576,14 @@ class MatchPanel(QFrame):
         requests_box.addWidget(self.requests_title)
         self.request_list = QListWidget()
         self.request_list.setObjectName("takedownList")
-        self.request_list.setMaximumHeight(90)
         self.request_list.setWordWrap(True)
+        # Rows of different heights (a long reason wraps): as tall as its rows, up to a cap, so no
+        # row is cut in half.
+        self.request_list.setUniformItemSizes(False)
+        self.request_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.request_list.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
+        self.request_list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.request_list.setMaximumHeight(REQUEST_LIST_MAX_HEIGHT)
         self.request_list.itemActivated.connect(self._request_activated)
         requests_box.addWidget(self.request_list)
         self.no_requests = QLabel("None yet.")
@@ -602,6 +614,13 @@ class MatchPanel(QFrame):
         buttons.addWidget(self.hashes_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        # Why "Request deletion…" is greyed out, in words on the panel (not only in a tooltip).
+        self.request_note = QLabel()
+        self.request_note.setObjectName("requestNote")
+        self.request_note.setWordWrap(True)
+        self.request_note.setProperty("muted", True)
+        self.request_note.hide()
+        layout.addWidget(self.request_note)
         self.status = QLabel()
         self.status.setObjectName("matchStatus")
         self.status.setWordWrap(True)
@@ -648,9 +667,7 @@ class MatchPanel(QFrame):
             self.request_list.addItem(item)
         self.request_list.setVisible(bool(self.requests))
         self.no_requests.setVisible(not self.requests)
-        if self.requests:
-            rows = sum(self.request_list.sizeHintForRow(r) for r in range(self.request_list.count()))
-            self.request_list.setFixedHeight(min(110, rows + 6))
+        self.request_list.updateGeometry()
         self._update_buttons()
 
     def set_busy(self, text: str) -> None:
@@ -666,10 +683,16 @@ class MatchPanel(QFrame):
         has = self.match is not None
         local = has and is_local(self.match)
         self.request_button.setEnabled(has and not local)
-        self.request_button.setToolTip("This copy is a file on this computer: there is no site to ask. "
-                                       "Delete the file, or ask whoever sent it to you." if local else
+        self.request_button.setToolTip(LOCAL_COPY_WORDS if local else
                                        "Ask the site to remove this copy: a deletion link, the host's API, "
                                        "or a removal notice by email")
+        self.request_note.setText(LOCAL_COPY_WORDS if local else "")
+        self.request_note.setVisible(bool(local))
+        # Once the copy is gone, asking again is the exception: "Check again" is what is left to do.
+        removed = has and self.match.status == "removed"
+        if bool(self.request_button.property("primary")) == removed:
+            self.request_button.setProperty("primary", not removed)
+            repolish(self.request_button)
         self.check_button.setEnabled(has)
         self.check_button.setToolTip(
             "Look at the address again: marks the copy removed when it is gone or no longer your photo"

@@ -939,7 +939,7 @@ class MainWindow(QMainWindow):
         if share is None and match.share_id:
             share = self.leaks_page.shares.get(match.share_id)
         dialog = TakedownDialog(self.session, match, share, request=request, policy=self.fetch_policy,
-                                parent=parent or self)
+                                parent=parent or self, sensitive=self.sensitive.is_flagged(match.photo_id))
         dialog.changed.connect(lambda _info: self.leaks_page.reload())
         dialog.finished.connect(lambda _r: setattr(self, "_takedown_dialog", None))
         self._takedown_dialog = dialog

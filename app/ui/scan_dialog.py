@@ -35,7 +35,15 @@ from app.workers.jobs import EvidenceJob, MatchEvidence, ScanJob
 
 from . import dialogs
 from .errors import describe, place_problem
-from .leaks_view import EvidenceView, is_local, method_words, place_of, rescan_places, strength_words
+from .leaks_view import (
+    LOCAL_COPY_WORDS,
+    EvidenceView,
+    is_local,
+    method_words,
+    place_of,
+    rescan_places,
+    strength_words,
+)
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -138,13 +146,17 @@ class ScanResultRow(QFrame):
         self.request_button = QPushButton("Request deletion…")
         self.request_button.setObjectName("scanRequestDeletion")
         self.request_button.clicked.connect(lambda: self.request_deletion.emit(self.match, self.share))
-        if is_local(match):
-            self.request_button.setEnabled(False)
-            self.request_button.setToolTip("This copy is a file on this computer: there is no site to ask. "
-                                           "Delete the file, or ask whoever sent it to you.")
         side.addWidget(self.title)
         side.addWidget(self.words)
         side.addWidget(self.where)
+        if is_local(match):
+            self.request_button.setEnabled(False)
+            self.request_button.setToolTip(LOCAL_COPY_WORDS)
+            self.request_note = QLabel(LOCAL_COPY_WORDS)  # why the button is greyed out, in view
+            self.request_note.setObjectName("scanRequestNote")
+            self.request_note.setWordWrap(True)
+            self.request_note.setProperty("muted", True)
+            side.addWidget(self.request_note)
         side.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.request_button)

@@ -593,14 +593,16 @@ class DraftTakedownJob(Job):
     lane = "vault-write"
     cancellable = False
 
-    def __init__(self, vault: Vault, match_id: int, contact: TakedownContact, requester: Requester):
+    def __init__(self, vault: Vault, match_id: int, contact: TakedownContact, requester: Requester,
+                 notice_kind: str | None = None):
         super().__init__(vault)
         self.match_id = match_id
         self.contact = contact
         self.requester = requester
+        self.notice_kind = notice_kind  # None: from the photo's sensitive flag
 
     def work(self) -> TakedownInfo:
-        return self.vault.draft_takedown(self.match_id, self.contact, self.requester)
+        return self.vault.draft_takedown(self.match_id, self.contact, self.requester, self.notice_kind)
 
 
 class SendTakedownJob(Job):

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -527,6 +528,38 @@ _PANEL_STYLE = ("QFrame#matchPanel { background: #ffffff; border: 1px solid #dfe
                 "QLabel#matchHeadline { font-weight: 600; }")
 
 
+class FittedList(QListWidget):
+    """A list as tall as its rows once wrapped, up to `cap` pixels (then it scrolls), so no row is
+    cut off half-way. QListView's own size hint measures rows unwrapped, on one line each."""
+
+    def __init__(self, cap: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.cap = cap
+        self.setWordWrap(True)
+        self.setUniformItemSizes(False)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self._fitting = False
+
+    def fit(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            self.doItemsLayout()  # the rows' wrapped heights at the current width
+            rows = sum(self.visualItemRect(self.item(r)).height() for r in range(self.count()))
+            height = min(self.cap, rows + 2 * self.frameWidth() + 2)
+            if height != self.height() or self.minimumHeight() != height:
+                self.setFixedHeight(height)
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self.fit)  # narrower means taller: after this resize settles
+
+
 class MatchPanel(QFrame):
     """The selected match: both pictures, what it is in words, its removal requests, actions."""
 
@@ -574,16 +607,8 @@ class MatchPanel(QFrame):
         self.requests_title = QLabel("Removal requests")
         self.requests_title.setObjectName("matchHeadline")
         requests_box.addWidget(self.requests_title)
-        self.request_list = QListWidget()
+        self.request_list = FittedList(REQUEST_LIST_MAX_HEIGHT)
         self.request_list.setObjectName("takedownList")
-        self.request_list.setWordWrap(True)
-        # Rows of different heights (a long reason wraps): as tall as its rows, up to a cap, so no
-        # row is cut in half.
-        self.request_list.setUniformItemSizes(False)
-        self.request_list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.request_list.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
-        self.request_list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
-        self.request_list.setMaximumHeight(REQUEST_LIST_MAX_HEIGHT)
         self.request_list.itemActivated.connect(self._request_activated)
         requests_box.addWidget(self.request_list)
         self.no_requests = QLabel("None yet.")
@@ -667,7 +692,7 @@ class MatchPanel(QFrame):
             self.request_list.addItem(item)
         self.request_list.setVisible(bool(self.requests))
         self.no_requests.setVisible(not self.requests)
-        self.request_list.updateGeometry()
+        self.request_list.fit()
         self._update_buttons()
 
     def set_busy(self, text: str) -> None:

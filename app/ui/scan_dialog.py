@@ -343,6 +343,7 @@ class ScanDialog(QDialog):
         self.problems.setMaximumHeight(140)
         layout.addWidget(self.problems_title)
         layout.addWidget(self.problems, 1)
+        layout.addStretch(0)  # takes what a short list of problems leaves, when nothing was found
         buttons = QHBoxLayout()
         self.again_button = QPushButton("New scan")
         self.again_button.setObjectName("scanAgain")
@@ -558,12 +559,10 @@ class ScanDialog(QDialog):
         self.problems_title.setText(f"{k:,} place{'s' if k != 1 else ''} could not be checked" if k else "")
         self.problems_title.setVisible(bool(k))
         self.problems.setVisible(bool(k))
-        if k and self.rows:  # as tall as its lines (up to 8), so the found copies get the room
-            lines = sum(self.problems.sizeHintForRow(r) for r in range(min(k, 8)))
+        if k:  # as tall as its lines (up to 8 beside found copies, 20 alone), then it scrolls
+            shown = min(k, 8 if self.rows else 20)
+            lines = sum(self.problems.sizeHintForRow(r) for r in range(shown))
             self.problems.setFixedHeight(lines + 2 * self.problems.frameWidth() + 4)
-        else:  # nothing found: the problems have the page
-            self.problems.setMinimumHeight(0)
-            self.problems.setMaximumHeight(16777215)
         self.pages.setCurrentIndex(PAGE_RESULTS)
         self._load_evidence(outcome.matches)
 

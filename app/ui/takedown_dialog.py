@@ -198,6 +198,11 @@ class TakedownDialog(QDialog):
         self.notice_kind.setCurrentIndex(self.notice_kind.findData(takedown.default_notice_kind(self.sensitive)))
         self.notice_kind.setToolTip("What the notice says about the photo: pick what is true for it")
         form.addRow("Kind of notice", self.notice_kind)
+        self.notice_kind_note = QLabel("The notice states this in your name: pick what is true for this photo.")
+        self.notice_kind_note.setObjectName("takedownNoticeKindNote")
+        self.notice_kind_note.setWordWrap(True)
+        self.notice_kind_note.setProperty("muted", True)
+        form.addRow("", self.notice_kind_note)
         where = QLabel("Where it is hosted — fill in what you have")
         where.setObjectName("takedownSection")
         form.addRow(where)
@@ -369,6 +374,7 @@ class TakedownDialog(QDialog):
         self.kind_hint.setText(problem or KIND_HINTS[kind])
         # The kind of notice matters only for a notice: a deletion link or an API call says nothing.
         self.form.setRowVisible(self.notice_kind, kind == "notice")
+        self.form.setRowVisible(self.notice_kind_note, kind == "notice")
         self.draft_button.setEnabled(not running and not problem)
         self.close_button.setEnabled(not running)
         on_request = self.pages.currentIndex() == 1

@@ -146,6 +146,7 @@ def main() -> None:
         window.close_viewer()
         shoot_sharing(window, out, tmp)
         shoot_check_merged(window, out, tmp)
+        shoot_scan_nothing_checked(window, out, tmp)
         shoot_leaks(window, out, tmp)
         shoot_organise(window, out)
         window.session.lock("manual")
@@ -256,6 +257,30 @@ def shoot_check_merged(window: MainWindow, out: Path, tmp: Path) -> None:
     dialog.reject()
 
 
+def shoot_scan_nothing_checked(window: MainWindow, out: Path, tmp: Path) -> None:
+    """scan-nothing-checked.png: two addresses nobody answers at (closed ports on 127.0.0.1):
+    the scan says that nothing could be checked, and why, in words."""
+    import socket
+
+    from app.core.leaks.fetch import FetchPolicy
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    window.fetch_policy = FetchPolicy(read_timeout=2, connect_timeout=2, retries=0, min_host_interval=0)
+    dialog = window.open_scan()
+    dialog.urls.setPlainText(f"http://127.0.0.1:{ports[0]}/photos/beach.jpg\nhttp://127.0.0.1:{ports[1]}/album")
+    outcome = []
+    dialog.scan_finished.connect(outcome.append)
+    dialog.start_button.click()
+    wait_for(lambda: bool(outcome) and dialog.job is None, 60)
+    pump(300)
+    save(dialog, out, "scan-nothing-checked")
+    dialog.accept()
+
+
 def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
     """scan-dialog.png, takedown.png and leaks-view.png: a scan of a page on the test image host
     (127.0.0.1) and of a folder, finding a crop, a photo inside a screenshot and a re-posted
@@ -319,6 +344,8 @@ def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
         request.abuse_email.setText("abuse@imageshare.example")
         request.name.setText("Dana Example")
         request.email.setText("dana@example.org")
+        pump(200)
+        save(request, out, "notice-kind")  # the kind of notice, picked from the sensitive flag
         changed = []
         request.changed.connect(changed.append)
         request.draft_button.click()

@@ -314,6 +314,18 @@ def test_notice_kind_fits_the_photo(stocked_vault, host, fetcher):
     with pytest.raises(TakedownError, match="Unknown kind"):
         vault.draft_takedown(match.id, contact, me, "unheard-of")
 
+    # the CLI: --notice picks the kind; without it, the flag decides
+    vault_path = vault.path
+    vault.lock()
+    from .test_cli import sanctum
+
+    args = ("takedown", str(match.id), "--abuse-email", "abuse@host.example", "--name", "Dana Example",
+            "--email", "dana@example.org", "--json")
+    picked = json.loads(sanctum(*args, "--notice", "copyright", vault=vault_path).stdout)
+    assert "copyright infringement" in picked["subject"]
+    flagged = json.loads(sanctum(*args, vault=vault_path).stdout)
+    assert "intimate image shared without consent" in flagged["subject"]
+
 
 def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_path):
     from app.core.leaks.takedown import Requester, TakedownContact, TakedownError

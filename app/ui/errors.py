@@ -138,10 +138,14 @@ def place_problem(place: str, reason: str) -> str:
     """Why a scanned place (a web address or a file) could not be checked, in words."""
     host = urlsplit(place).hostname if place.startswith(("http://", "https://")) else None
     if host:
-        words = network_words(reason, host)
-        if words:
-            return words
+        return reason_words(reason, host)
     return _CLASS_NAME.sub("", reason)
+
+
+def reason_words(reason: str, host: str | None = None) -> str:
+    """A recorded reason (a failed request's, a scan's) as a person reads it: network failures
+    in plain words, no library class names."""
+    return network_words(reason, host) or _CLASS_NAME.sub("", reason)
 
 
 def _network_message(exc: BaseException) -> UserMessage | None:
@@ -158,6 +162,9 @@ def _network_message(exc: BaseException) -> UserMessage | None:
             pass
         words = network_words(f"{type(exc).__name__} {exc}", host) or f"could not reach {host or 'the site'}"
         return UserMessage("Could not reach the address", _sentence(words))
+    if isinstance(exc, TakedownError):
+        words = network_words(str(exc))
+        return UserMessage("Removal request not sent", _sentence(words)) if words else None
     if isinstance(exc, FetchError):
         words = network_words(str(exc))
         if words:

@@ -64,7 +64,7 @@ from app.workers.jobs import (
 )
 
 from . import dialogs
-from .errors import describe
+from .errors import describe, place_problem, reason_words
 from .record_table import RecordFilterProxy, RecordTableModel
 from .resources import repolish
 from .shares_view import short_date
@@ -179,7 +179,7 @@ def place_of(match: LeakMatchInfo) -> str:
 def takedown_line(request: TakedownInfo) -> str:
     status = {"drafted": "drafted", "sent": "sent", "removed": "removed", "failed": "failed"}.get(
         request.status, request.status)
-    detail = f" — {request.detail}" if request.detail else ""
+    detail = f" — {reason_words(request.detail)}" if request.detail else ""
     return (f"{TAKEDOWN_KINDS.get(request.kind, request.kind)}: {status}{detail} "
             f"({short_date(request.updated_at)}, {request.updated_at:%H:%M})")
 
@@ -892,7 +892,8 @@ class LeaksPage(QWidget):
         if any(m.photo_id == match.photo_id for m in outcome.matches):
             words = "Still there: your photo was found at this address again just now."
         elif outcome.errors:
-            words = f"Could not see it: {outcome.errors[0].reason}."
+            problem = outcome.errors[0]
+            words = f"Could not see it: {place_problem(problem.path, problem.reason)}."
         else:
             words = "The address no longer shows your photo."
         self._checked(match, words)

@@ -917,11 +917,16 @@ class MainWindow(QMainWindow):
     def _scan_done(self, outcome: ScanOutcome) -> None:
         if not self.session.is_unlocked:
             return
-        n = len(outcome.matches)
-        words = f"Scan {'stopped' if outcome.cancelled else 'finished'}: {n:,} cop{'ies' if n != 1 else 'y'} " \
-                f"of your photos found, {outcome.scanned:,} images checked"
-        if outcome.errors:
-            words += f", {len(outcome.errors):,} places could not be checked"
+        n, k = len(outcome.matches), len(outcome.errors)
+        if outcome.scanned == 0 and not n and not outcome.cancelled:
+            # "0 copies found" would reassure about places nobody looked at.
+            words = "Scan finished: nothing could be checked " + (
+                f"({k:,} place{'s' if k != 1 else ''} could not be read)" if k else "(no images in these places)")
+        else:
+            words = f"Scan {'stopped' if outcome.cancelled else 'finished'}: {n:,} cop{'ies' if n != 1 else 'y'} " \
+                    f"of your photos found, {outcome.scanned:,} images checked"
+            if k:
+                words += f", {k:,} place{'s' if k != 1 else ''} could not be checked"
         self.statusBar().showMessage(words + ".", 15000)
         self.leaks_page.reload()
 

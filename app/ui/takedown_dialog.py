@@ -42,7 +42,7 @@ from app.workers.base import Job
 from app.workers.jobs import DraftTakedownJob, RecheckTakedownJob, SendTakedownJob
 
 from . import settings
-from .errors import describe
+from .errors import describe, reason_words
 from .leaks_view import STATUS_COLORS, TAKEDOWN_KINDS, method_words, place_of
 from .session import Session
 
@@ -486,10 +486,11 @@ class TakedownDialog(QDialog):
         self.request = request
         self.kind_label.setText(TAKEDOWN_KINDS.get(request.kind, request.kind))
         words = STATUS_TEXT.get(request.status, request.status)
+        detail = reason_words(request.detail) if request.detail else ""
         if request.status == "failed":
-            words = f"Failed: {request.detail}" if request.detail else "Failed"
-        elif request.detail and request.status != "drafted":
-            words = f"{words} ({request.detail})"
+            words = f"Failed: {detail}" if detail else "Failed"
+        elif detail and request.status != "drafted":
+            words = f"{words} ({detail})"
         self.status_label.setText(words)
         self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(request.status, '#1d2733')};")
         self.subject.setText(request.subject)

@@ -421,6 +421,8 @@ def test_scan_refuses_bad_addresses_and_says_when_nothing_was_checked(qtbot, sto
     assert dialog.summary.text() == "Nothing could be checked"
     assert "cannot tell whether your photos are there" in dialog.summary_detail.text()
     assert "None of your photos" not in dialog.summary.text()
+    assert window.statusBar().currentMessage() == (
+        "Scan finished: nothing could be checked (2 places could not be read).")
     problems = [dialog.problems.item(r).text() for r in range(dialog.problems.count())]
     assert all("could not reach 127.0.0.1: check the address and the internet connection" in p for p in problems)
     assert not any("ConnectError" in p for p in problems)
@@ -559,6 +561,17 @@ def test_network_problems_in_plain_words():
     message = describe(httpx.ReadTimeout("timed out", request=request))
     assert message.text == "Host.example did not answer in time: try again later."
     assert "ConnectError" not in describe(FetchError("could not reach the host (ConnectError)")).text
+    # a removal request that could not reach its host: the same words, in the dialog and the list
+    from app.core.leaks.takedown import TakedownError
+    from app.core.vault import TakedownInfo
+    from app.ui.leaks_view import takedown_line
+
+    failed = "The host could not be reached: could not reach the host (ConnectError)"
+    message = describe(TakedownError(failed))
+    assert message.title == "Removal request not sent"
+    assert message.text == "Could not reach the site: check the address and the internet connection."
+    request = TakedownInfo(1, 1, "deletion_link", "s", "t", "", None, "failed", failed, datetime(2026, 2, 1, 12, 0))
+    assert "ConnectError" not in takedown_line(request) and "could not reach the site" in takedown_line(request)
 
 
 def test_evidence_view_scales_the_region_and_outlines_both_sides(qtbot):

@@ -73,3 +73,18 @@ def test_cli_wrong_passphrase_is_one_line(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr()
     assert out.err.strip().splitlines() == ["sanctum: Wrong passphrase."]
     assert "Traceback" not in out.err and "not the passphrase" not in out.err + out.out
+
+
+def test_qt_messages_reach_the_log_without_what_urls_carry(caplog):
+    from PySide6.QtCore import QtMsgType
+
+    from app.ui.application import qt_message_to_log
+
+    with caplog.at_level(logging.DEBUG, logger="qt"):
+        qt_message_to_log(QtMsgType.QtWarningMsg, None,
+                          "This plugin does not support QPlatformServices::openUrl() for "
+                          "'mailto:abuse@host.example?subject=S&body=Dana Example dana@example.org'.")
+        qt_message_to_log(QtMsgType.QtWarningMsg, None, "could not open https://img.example/d?token=abc123 now")
+    assert [r.levelno for r in caplog.records] == [logging.WARNING, logging.WARNING]
+    assert "Dana" not in caplog.text and "abuse@host.example" not in caplog.text and "abc123" not in caplog.text
+    assert "openUrl() for 'mailto:…'" in caplog.text and "https://img.example/d?…" in caplog.text

@@ -220,7 +220,8 @@ class CheckWords:
             self.rows.append(("Immunization", f"{MODE_WORDS.get(res.mode, 'Immunized')}. {signer_words(verified)}"))
         elif share is not None and share.options.get("immunize"):
             self.rows.append(("Immunization", "The copy was immunized when shared, but its immunization "
-                                              "data is gone: it was changed too much to tell"))
+                                              "data is gone: re-compressed by a platform, or changed too "
+                                              "much to tell"))
         else:
             self.rows.append(("Immunization", "None"))
         if meta_ids is not None:

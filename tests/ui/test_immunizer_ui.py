@@ -16,7 +16,7 @@ from app.core.errors import UnsupportedImage
 from app.core.immunizer import Mode, Verdict, immunize
 from app.ui import dialogs
 from app.ui.check_dialog import CheckDialog, key_fingerprint
-from app.workers.immunize_jobs import CheckResult, ImmunizeFileJob, VerifiedImage, VerifyImageJob
+from app.workers.immunize_jobs import CheckJob, CheckResult, ImmunizeFileJob, VerifiedImage, VerifyImageJob
 from app.workers.manager import JobManager
 
 from .conftest import DATA, FAST_KDF, PASSPHRASE
@@ -108,6 +108,13 @@ def test_immunize_file_job_writes_a_png_that_verifies(qtbot, open_vault, small_p
     assert res.mask[y0:y1, x0:x1].mean() > 0.5
     assert 0 < res.tampered_fraction < 0.5
 
+    # the Check dialog's job reads the marks and runs the same check, in one go
+    [(outcome, checked)] = _run(qtbot, manager, CheckJob(open_vault, tampered))
+    assert outcome == "finished", checked
+    assert isinstance(checked, CheckResult) and checked.file_format == "PNG"
+    assert checked.share is None and checked.report.share_id is None  # immunized, but never shared
+    assert checked.verified.result.verdict is Verdict.TAMPERED and checked.verified.signed_by_this_vault
+
     # a plain photo carries nothing; without a vault the job still verifies
     [(outcome, verified)] = _run(qtbot, manager, VerifyImageJob(small_photo))
     assert outcome == "finished", verified
@@ -146,6 +153,12 @@ def test_cancel_stops_the_jobs_and_writes_nothing(qtbot, open_vault, tmp_path):
     job = VerifyImageJob(photo, open_vault)
     job.signals.progress.connect(lambda done, total: done > 0 and job.cancel(), Qt.ConnectionType.DirectConnection)
     [(outcome, _)] = _run(qtbot, manager, job)
+    assert outcome == "cancelled"
+
+    # the Check dialog's one job stops between the marks and the immunizer, or inside the latter
+    check = CheckJob(open_vault, photo)
+    check.signals.progress.connect(lambda done, total: done > 0 and check.cancel(), Qt.ConnectionType.DirectConnection)
+    [(outcome, _)] = _run(qtbot, manager, check)
     assert outcome == "cancelled"
 
 

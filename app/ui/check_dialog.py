@@ -534,8 +534,11 @@ class CheckDialog(SingleFileDrop, QDialog):
         self.view_buttons[view].setChecked(True)
         self._show_view(view)
         self.copy_button.setEnabled(True)
+        # Only what there is to save is offered: greyed-out buttons would need a reason.
         self.save_mask_button.setEnabled(immunized)
+        self.save_mask_button.setVisible(immunized)
         self.save_recovered_button.setEnabled(res.recovered is not None)
+        self.save_recovered_button.setVisible(res.recovered is not None)
         self.checked.emit(result)
 
     def _show_view(self, view: int) -> None:
@@ -595,8 +598,9 @@ class CheckDialog(SingleFileDrop, QDialog):
         self.drop.setProperty("filled", False)
         repolish(self.drop)
         self.copy_button.setEnabled(False)
-        self.save_mask_button.setEnabled(False)
-        self.save_recovered_button.setEnabled(False)
+        for button in (self.save_mask_button, self.save_recovered_button):
+            button.setEnabled(False)
+            button.hide()
         self.status.hide()
         while self.form.rowCount():
             self.form.removeRow(0)

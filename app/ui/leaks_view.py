@@ -711,8 +711,12 @@ class MatchPanel(QFrame):
         self.request_button.setToolTip(LOCAL_COPY_WORDS if local else
                                        "Ask the site to remove this copy: a deletion link, the host's API, "
                                        "or a removal notice by email")
-        self.request_note.setText(LOCAL_COPY_WORDS if local else "")
-        self.request_note.setVisible(bool(local))
+        deleted = has and self.match.photo_id is None
+        notes = [LOCAL_COPY_WORDS] if local else []
+        if deleted:
+            notes.append("Export hashes… needs the photo, and it was deleted from your vault.")
+        self.request_note.setText("\n".join(notes))
+        self.request_note.setVisible(bool(notes))
         # Once the copy is gone, asking again is the exception: "Check again" is what is left to do.
         removed = has and self.match.status == "removed"
         if bool(self.request_button.property("primary")) == removed:

@@ -266,6 +266,7 @@ def test_check_dialog_authentic_plain_and_other_key(qtbot, immunized, small_phot
     assert dialog.canvas.pixmap is not None
     assert not any(button.isVisible() for button in dialog.view_buttons.values())
     assert not dialog.save_recovered_button.isEnabled() and not dialog.save_mask_button.isEnabled()
+    assert not dialog.save_recovered_button.isVisible() and not dialog.save_mask_button.isVisible()
 
     # immunized by someone else's key: honest about what a valid signature proves
     other_key = fingerprint.new_signing_key()

@@ -387,6 +387,8 @@ def test_match_panel_shows_every_request_and_why_a_button_is_greyed_out(qtbot):
     panel.show_match(local)
     assert not panel.request_button.isEnabled()
     assert panel.request_note.isVisible() and "there is no site to ask" in panel.request_note.text()
+    panel.show_match(_match(3, photo_id=None))  # the photo was deleted since
+    assert not panel.hashes_button.isEnabled() and "deleted from your vault" in panel.request_note.text()
 
 
 def _closed_port() -> int:

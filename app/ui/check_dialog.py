@@ -194,7 +194,8 @@ class CheckWords:
             self.kind = "altered" if tampered else "intact"
             self.headline = ("An immunized photo, altered after it was immunized" if tampered
                              else "An immunized photo, untouched since it was immunized")
-            self.summary = f"It is not one of your shares (no Sanctum share ID was found). {altered_sentence}"
+            self.summary = ("No Sanctum share ID was found in it, so whose copy it is cannot be told. "
+                            f"{altered_sentence}")
         else:
             self.kind = "none"
             self.headline = "Not one of your shares"

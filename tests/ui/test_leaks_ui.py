@@ -125,6 +125,7 @@ def test_scan_dialog_on_a_folder(qtbot, stocked, photo_dir, tmp_path, monkeypatc
         assert abs(shown.left() - photo_rect.left()) < 0.05 * photo_rect.width()
     assert not row.request_button.isEnabled()  # a file on this computer: no site to ask
     assert "no site to ask" in row.request_button.toolTip()
+    assert row.request_note.isVisible() and "no site to ask" in row.request_note.text()  # said, not only hovered
     dialog.accept()
     assert window._scan_dialog is None
 

@@ -284,6 +284,19 @@ def test_notice_draft_and_hash_export(stocked_vault, host, fetcher, tmp_path):
     assert len(kinds["pdq"]) == 64
 
 
+def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_path):
+    from app.core.leaks.takedown import Requester, TakedownContact, TakedownError
+
+    vault, ids = stocked_vault
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(jpeg(photo("horses.jpg"), 70))
+    match = vault.scan([str(copy)]).matches[0]
+    with pytest.raises(TakedownError, match="no one to ask"):
+        vault.draft_takedown(match.id, TakedownContact(), Requester("R", "r@example.org"))
+    vault.dismiss_match(match.id)
+    assert vault.list_matches()[0].status == "dismissed"
+
+
 def test_notice_kind_fits_the_photo(stocked_vault, host, fetcher):
     """A lighthouse photo not marked sensitive does not get "an intimate image… I am the person in
     it": the notice follows the sensitive flag unless the user picks a kind."""
@@ -325,19 +338,6 @@ def test_notice_kind_fits_the_photo(stocked_vault, host, fetcher):
     assert "copyright infringement" in picked["subject"]
     flagged = json.loads(sanctum(*args, vault=vault_path).stdout)
     assert "intimate image shared without consent" in flagged["subject"]
-
-
-def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_path):
-    from app.core.leaks.takedown import Requester, TakedownContact, TakedownError
-
-    vault, ids = stocked_vault
-    copy = tmp_path / "copy.jpg"
-    copy.write_bytes(jpeg(photo("horses.jpg"), 70))
-    match = vault.scan([str(copy)]).matches[0]
-    with pytest.raises(TakedownError, match="no one to ask"):
-        vault.draft_takedown(match.id, TakedownContact(), Requester("R", "r@example.org"))
-    vault.dismiss_match(match.id)
-    assert vault.list_matches()[0].status == "dismissed"
 
 
 def test_inspect_reads_the_mark_for_the_nearest_shared_photos_when_nothing_else_finds_one(fixed_marks, tmp_path):

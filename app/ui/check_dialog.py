@@ -54,6 +54,9 @@ PNG_FILTER = "PNG image (*.png)"
 SIGNATURE_WORDS = {
     "valid": "Signed by your vault, and the pixels are exactly as shared",
     "pixels-changed": "Signed by your vault, but the picture was changed or re-compressed since",
+    "other-image": "Signed by your vault, but not for this picture: the hidden IDs were copied onto "
+                   "another image (or the copy was changed beyond recognition), so they prove nothing "
+                   "about it",
     "invalid": "The signature does not match: the IDs were edited (or another vault signed them)",
     "absent": "No Sanctum signature (platforms usually remove it with the metadata)",
     "no-key": "Signed, but the signature cannot be checked without the vault's key",
@@ -170,6 +173,11 @@ class CheckWords:
         immunized = res.verdict is not Verdict.NOT_IMMUNIZED
         tampered = res.verdict is Verdict.TAMPERED
         meta_ids = report.metadata.ids if report.metadata else None
+        # Another vault's IDs fail this vault's MAC; ours on other pixels read "other-image" and
+        # name no share (metadata alone never does).
+        foreign_id = meta_ids.share_id if meta_ids is not None and report.mac == "invalid" else None
+        borrowed = meta_ids is not None and report.mac == "other-image" and not report.share_id
+        other_vault_id = report.share_id or foreign_id
         self.altered, altered_sentence = self._altered_words(result)
 
         if share is not None:
@@ -182,14 +190,20 @@ class CheckWords:
             else:
                 self.kind = "intact" if res.verdict is Verdict.AUTHENTIC else "mine"
                 self.headline = f"Your copy for {share.recipient}"
-            self.summary = f"{shared} {altered_sentence}"
-        elif report.share_id:
+            self.summary = f"{shared} {altered_sentence}".strip()
+        elif other_vault_id:
             self.kind = "altered" if tampered else "unknown"
             self.headline = "A Sanctum copy, but not one of your shares"
             if tampered:
                 self.headline += ", altered since it was made"
-            self.summary = (f"It carries share ID {report.share_id}, which this vault has no record of: "
+            self.summary = (f"It carries share ID {other_vault_id}, which this vault has no record of: "
                             f"another Sanctum vault made it. {altered_sentence}")
+        elif borrowed:
+            self.kind = "none"
+            self.headline = "Not one of your shares"
+            self.summary = ("Its metadata carries the hidden IDs of one of your copies, but the picture is "
+                            "not that copy: they were copied onto another image. Sanctum names no share "
+                            "from metadata the picture does not agree with.")
         elif immunized:
             self.kind = "altered" if tampered else "intact"
             self.headline = ("An immunized photo, altered after it was immunized" if tampered

@@ -23,7 +23,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from app.core import imaging
-from app.core.errors import Cancelled, ImageTooLarge, PhotoNotFound
+from app.core.errors import Cancelled, ImageTooLarge
 from app.core.immunizer import Mode, Verification, files, verify
 from app.core.immunizer.api import ImmunizeCancelled
 from app.core.sharing import InspectReport
@@ -208,11 +208,8 @@ class CheckJob(Job):
         self.check_cancelled()
         self.report_progress(250, 1000)
         photo = None
-        if share is not None and share.photo_id is not None:
-            try:
-                photo = self.vault.photo(share.photo_id)
-            except PhotoNotFound:
-                photo = None
+        if share is not None and share.photo_id is not None:  # [] once the photo was deleted
+            photo = next(iter(self.vault.list_photos(ids=[share.photo_id])), None)
         with Image.open(io.BytesIO(data)) as opened:
             file_format = opened.format
         pixels = files.rgb_of(data)

@@ -19,7 +19,6 @@ from PySide6.QtGui import QColor, QImage
 
 from app.core.vault import LeakMatchInfo
 from app.ui import dialogs, settings
-from app.ui.errors import describe, place_problem
 from app.ui.leaks_view import (
     EvidenceView,
     LeakColumn,
@@ -545,6 +544,7 @@ def test_network_problems_in_plain_words():
     import httpx
 
     from app.core.leaks.fetch import FetchError
+    from app.ui.errors import describe, place_problem
 
     url = "https://host.example/a.jpg"
     assert place_problem(url, "could not connect (ConnectError)") == (

@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--imgur-delete-hash", metavar="HASH")
     p.add_argument("--imgur-client-id", metavar="ID")
     p.add_argument("--imgur-api", metavar="URL", help=argparse.SUPPRESS)
+    p.add_argument("--notice", choices=("intimate", "privacy", "copyright"), default=None,
+                   help="what a notice states: an intimate image of you shared without consent, your personal "
+                        "photo posted without permission, or a photo you took (copyright); by default "
+                        "'intimate' for a photo flagged sensitive, else 'privacy'")
     p.add_argument("--name", default=os.environ.get("SANCTUM_REQUESTER_NAME", ""), help="your name")
     p.add_argument("--email", default=os.environ.get("SANCTUM_REQUESTER_EMAIL", ""), help="your email")
 
@@ -702,7 +706,7 @@ def cmd_takedown(args: argparse.Namespace) -> int:
         imgur_api=args.imgur_api or IMGUR_API,
     )
     with _unlock(args) as vault:
-        request = vault.draft_takedown(args.match_id, contact, Requester(args.name, args.email))
+        request = vault.draft_takedown(args.match_id, contact, Requester(args.name, args.email), args.notice)
         if args.send and request.kind != "notice":
             request = vault.send_takedown(request.id)
     if args.json:

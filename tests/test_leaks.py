@@ -269,7 +269,7 @@ def test_notice_draft_and_hash_export(stocked_vault, host, fetcher, tmp_path):
     match = vault.scan([page], fetcher=fetcher).matches[0]
     assert match.method == "metadata" and match.share_id == shared.share.share_id
     request = vault.draft_takedown(match.id, TakedownContact(abuse_email="abuse@host.example"),
-                                   Requester("Dana Example", "dana@example.org"))
+                                   Requester("Dana Example", "dana@example.org"), "intimate")
     assert request.kind == "notice"
     assert url in request.text and page in request.text and "without my consent" in request.text
     assert "Dana Example" in request.text and "<p>" in request.html
@@ -333,6 +333,49 @@ def test_local_copy_has_no_one_to_ask_and_can_be_dismissed(stocked_vault, tmp_pa
         vault.draft_takedown(match.id, TakedownContact(), Requester("R", "r@example.org"))
     vault.dismiss_match(match.id)
     assert vault.list_matches()[0].status == "dismissed"
+
+
+def test_notice_kind_fits_the_photo(stocked_vault, host, fetcher):
+    """A lighthouse photo not marked sensitive does not get "an intimate image… I am the person in
+    it": the notice follows the sensitive flag unless the user picks a kind."""
+    from app.core import organize
+    from app.core.leaks.takedown import NOTICE_KINDS, Requester, TakedownContact, TakedownError
+
+    vault, ids = stocked_vault
+    url, _ = host.upload(jpeg(photo("horses.jpg"), 75))
+    match = vault.scan([url], fetcher=fetcher).matches[0]
+    contact, me = TakedownContact(abuse_email="abuse@host.example"), Requester("Dana Example", "dana@example.org")
+
+    neutral = vault.draft_takedown(match.id, contact, me)  # not flagged: the neutral privacy notice
+    assert neutral.subject.startswith("Removal request: personal photo posted without permission")
+    assert "intimate" not in neutral.text.lower() and "I am the person in" not in neutral.text
+    assert "published without my permission" in neutral.text and url in neutral.text
+
+    organize.set_sensitive(ids["horses"], True)
+    intimate = vault.draft_takedown(match.id, contact, me)  # flagged: the intimate-image notice
+    assert "intimate image shared without consent" in intimate.subject
+    assert "I am the person in, and the owner of, the image at:" in intimate.text
+
+    # the user's pick wins over the flag
+    copyright_notice = vault.draft_takedown(match.id, contact, me, "copyright")
+    assert "copyright infringement" in copyright_notice.subject
+    assert "I took this photo and hold its copyright" in copyright_notice.text
+    assert "intimate" not in copyright_notice.text.lower()
+    assert set(NOTICE_KINDS) >= {"intimate", "privacy", "copyright"}
+    with pytest.raises(TakedownError, match="Unknown kind"):
+        vault.draft_takedown(match.id, contact, me, "unheard-of")
+
+    # the CLI: --notice picks the kind; without it, the flag decides
+    vault_path = vault.path
+    vault.lock()
+    from .test_cli import sanctum
+
+    args = ("takedown", str(match.id), "--abuse-email", "abuse@host.example", "--name", "Dana Example",
+            "--email", "dana@example.org", "--json")
+    picked = json.loads(sanctum(*args, "--notice", "copyright", vault=vault_path).stdout)
+    assert "copyright infringement" in picked["subject"]
+    flagged = json.loads(sanctum(*args, vault=vault_path).stdout)
+    assert "intimate image shared without consent" in flagged["subject"]
 
 
 def test_inspect_reads_the_mark_for_the_nearest_shared_photos_when_nothing_else_finds_one(fixed_marks, tmp_path):

@@ -1439,12 +1439,16 @@ class Vault:
     # --- removal requests ---------------------------------------------------------------------
 
     def draft_takedown(self, match_id: int, contact: takedown.TakedownContact,
-                       requester: takedown.Requester) -> TakedownInfo:
-        """Draft a removal request for a found copy (nothing is sent yet)."""
+                       requester: takedown.Requester, notice_kind: str | None = None) -> TakedownInfo:
+        """Draft a removal request for a found copy (nothing is sent yet). `notice_kind` is one
+        of `takedown.NOTICE_KINDS`; by default it follows the photo's sensitive flag."""
         self._require_open()
         match = LeakMatch.get_or_none(LeakMatch.id == match_id)
         if match is None:
             raise SanctumError(f"No found copy with id {match_id}.")
+        if notice_kind is None:
+            flagged = bool(match.photo_id) and bool(self.list_photos(ids=[match.photo_id], sensitive=True))
+            notice_kind = takedown.default_notice_kind(flagged)
         share = Share.get_or_none(Share.share_id == match.share_id) if match.share_id else None
         prints = self.fingerprint_of(match.photo_id) if match.photo_id else None
         evidence = takedown.Evidence(
@@ -1453,7 +1457,7 @@ class Vault:
             share_date=_as_datetime(share.created_at) if share else None,
             pdq_hex=prints.pdq.hex() if prints else None,
         )
-        drafted = takedown.draft(contact, requester, evidence)
+        drafted = takedown.draft(contact, requester, evidence, notice_kind)
         now = _utcnow_naive()
         with db.database.atomic():
             row = TakedownRequest.create(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QtMsgType, Signal, qInstallMessageHandler
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -56,6 +57,23 @@ def apply_look(app: QApplication) -> None:
     app.setPalette(palette)
     app.setStyleSheet(stylesheet())
     app.setWindowIcon(app_icon())
+
+
+_QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+# A mailto: address carries a whole removal notice (name, email, addresses); a URL's query can
+# carry a token. Qt quotes URLs it failed to open in full.
+# Qt shows them decoded (spaces and all): a mailto: is cut to the closing quote or the line's end.
+_PRIVATE_URL = re.compile(r"(mailto:)[^'\"\n]*|([a-z]+://[^\s'\"?]*\?)[^\s'\"]*", re.IGNORECASE)
+
+qt_log = logging.getLogger("qt")
+
+
+def qt_message_to_log(mode, _context, message: str) -> None:
+    """Qt's own messages go to the log like everyone else's, without what a URL carries."""
+    text = _PRIVATE_URL.sub(lambda m: (m.group(1) or m.group(2)) + "…", str(message))
+    qt_log.log(_QT_LEVELS.get(mode, logging.WARNING), "%s", text)
 
 
 class _ErrorBridge(QObject):
@@ -127,6 +145,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--smoke-test"]
     logging.basicConfig(level=os.environ.get("SANCTUM_LOG", "WARNING").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    qInstallMessageHandler(qt_message_to_log)
     app = QApplication.instance() or QApplication(argv or ["sanctum"])
     app.setApplicationName("Sanctum")
     app.setOrganizationName("Sanctum")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from app.core import errors as core
 from app.core.leaks.fetch import FetchError
@@ -103,8 +105,81 @@ def _sentence(text: str) -> str:
     return text if text[-1] in ".!?)" else text + "."
 
 
+# Network failures as the fetcher and httpx word them ("could not connect (ConnectError)",
+# "[Errno -2] Name or service not known"…), first match wins; {host} is the site's name.
+_NETWORK_WORDS: list[tuple[tuple[str, ...], str]] = [
+    (("certificate", "ssl", "tls"),
+     "the secure connection to {host} failed: its certificate is not valid, or something between "
+     "this computer and the site interfered"),
+    (("name or service not known", "nodename nor servname", "getaddrinfo", "name resolution",
+      "no address associated", "dns"),
+     "{host} was not found: check the spelling of the address, and that this computer is online"),
+    (("connection refused", "refused the connection"),
+     "{host} refused the connection: the site may be down; try again later"),
+    (("timeout", "timed out", "did not answer in time", "too slow"),
+     "{host} did not answer in time: try again later"),
+    (("connecterror", "could not connect", "could not reach", "remoteprotocolerror", "readerror",
+      "network is unreachable", "connection reset"),
+     "could not reach {host}: check the address and the internet connection"),
+]
+
+# A library's class name in parentheses, e.g. "(ConnectError)": means nothing to a person.
+_CLASS_NAME = re.compile(r"\s*\((?:httpx\.)?[A-Z][A-Za-z]*(?:Error|Timeout|Exception)\)")
+
+
+def network_words(reason: str, host: str | None = None) -> str | None:
+    """A network failure in plain words, or None when `reason` is not one."""
+    lowered = re.sub(r"\S+://\S+", "", reason).lower()  # an address in the text is not a cause
+    for needles, words in _NETWORK_WORDS:
+        if any(needle in lowered for needle in needles):
+            return words.format(host=host or "the site")
+    return None
+
+
+def place_problem(place: str, reason: str) -> str:
+    """Why a scanned place (a web address or a file) could not be checked, in words."""
+    host = urlsplit(place).hostname if place.startswith(("http://", "https://")) else None
+    if host:
+        return reason_words(reason, host)
+    return _CLASS_NAME.sub("", reason)
+
+
+def reason_words(reason: str, host: str | None = None) -> str:
+    """A recorded reason (a failed request's, a scan's) as a person reads it: network failures
+    in plain words, no library class names."""
+    return network_words(reason, host) or _CLASS_NAME.sub("", reason)
+
+
+def _network_message(exc: BaseException) -> UserMessage | None:
+    """httpx's own errors (a request made outside the fetcher), and the fetcher's FetchError."""
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - httpx ships with the app
+        return None
+    if isinstance(exc, httpx.HTTPError):
+        host = None
+        try:
+            host = exc.request.url.host
+        except RuntimeError:  # an error raised without its request
+            pass
+        words = network_words(f"{type(exc).__name__} {exc}", host) or f"could not reach {host or 'the site'}"
+        return UserMessage("Could not reach the address", _sentence(words))
+    if isinstance(exc, TakedownError):
+        words = network_words(str(exc))
+        return UserMessage("Removal request not sent", _sentence(words)) if words else None
+    if isinstance(exc, FetchError):
+        words = network_words(str(exc))
+        if words:
+            return UserMessage("Could not reach the address", _sentence(words))
+        return UserMessage("Could not reach the address", _sentence(_CLASS_NAME.sub("", str(exc))))
+    return None
+
+
 def describe(exc: BaseException) -> UserMessage:
     """Words for an exception. Never includes secrets: core messages never carry them."""
+    network = _network_message(exc)
+    if network is not None:
+        return network
     for cls, title, text in _immunizer_rows() + _TABLE:
         if isinstance(exc, cls):
             severity = "info" if title == "Cancelled" or isinstance(exc, core.TotpRequired) else "error"

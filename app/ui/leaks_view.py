@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -63,8 +64,9 @@ from app.workers.jobs import (
 )
 
 from . import dialogs
-from .errors import describe
+from .errors import describe, place_problem, reason_words
 from .record_table import RecordFilterProxy, RecordTableModel
+from .resources import repolish
 from .shares_view import short_date
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,11 @@ METHOD_TIPS = {
     "pdq": "The same picture, resized or re-compressed (perceptual fingerprint)",
     "features": "Matching details: a crop, rotation, screenshot or collage",
 }
+
+
+LOCAL_COPY_WORDS = ("This copy is a file on this computer: there is no site to ask. Delete the file, or ask "
+                    "whoever sent it to you.")
+REQUEST_LIST_MAX_HEIGHT = 160
 
 
 def is_local(match: LeakMatchInfo) -> bool:
@@ -172,7 +179,7 @@ def place_of(match: LeakMatchInfo) -> str:
 def takedown_line(request: TakedownInfo) -> str:
     status = {"drafted": "drafted", "sent": "sent", "removed": "removed", "failed": "failed"}.get(
         request.status, request.status)
-    detail = f" — {request.detail}" if request.detail else ""
+    detail = f" — {reason_words(request.detail)}" if request.detail else ""
     return (f"{TAKEDOWN_KINDS.get(request.kind, request.kind)}: {status}{detail} "
             f"({short_date(request.updated_at)}, {request.updated_at:%H:%M})")
 
@@ -521,6 +528,38 @@ _PANEL_STYLE = ("QFrame#matchPanel { background: #ffffff; border: 1px solid #dfe
                 "QLabel#matchHeadline { font-weight: 600; }")
 
 
+class FittedList(QListWidget):
+    """A list as tall as its rows once wrapped, up to `cap` pixels (then it scrolls), so no row is
+    cut off half-way. QListView's own size hint measures rows unwrapped, on one line each."""
+
+    def __init__(self, cap: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.cap = cap
+        self.setWordWrap(True)
+        self.setUniformItemSizes(False)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self._fitting = False
+
+    def fit(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            self.doItemsLayout()  # the rows' wrapped heights at the current width
+            rows = sum(self.visualItemRect(self.item(r)).height() for r in range(self.count()))
+            height = min(self.cap, rows + 2 * self.frameWidth() + 2)
+            if height != self.height() or self.minimumHeight() != height:
+                self.setFixedHeight(height)
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self.fit)  # narrower means taller: after this resize settles
+
+
 class MatchPanel(QFrame):
     """The selected match: both pictures, what it is in words, its removal requests, actions."""
 
@@ -568,10 +607,8 @@ class MatchPanel(QFrame):
         self.requests_title = QLabel("Removal requests")
         self.requests_title.setObjectName("matchHeadline")
         requests_box.addWidget(self.requests_title)
-        self.request_list = QListWidget()
+        self.request_list = FittedList(REQUEST_LIST_MAX_HEIGHT)
         self.request_list.setObjectName("takedownList")
-        self.request_list.setMaximumHeight(90)
-        self.request_list.setWordWrap(True)
         self.request_list.itemActivated.connect(self._request_activated)
         requests_box.addWidget(self.request_list)
         self.no_requests = QLabel("None yet.")
@@ -602,6 +639,13 @@ class MatchPanel(QFrame):
         buttons.addWidget(self.hashes_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        # Why "Request deletion…" is greyed out, in words on the panel (not only in a tooltip).
+        self.request_note = QLabel()
+        self.request_note.setObjectName("requestNote")
+        self.request_note.setWordWrap(True)
+        self.request_note.setProperty("muted", True)
+        self.request_note.hide()
+        layout.addWidget(self.request_note)
         self.status = QLabel()
         self.status.setObjectName("matchStatus")
         self.status.setWordWrap(True)
@@ -648,9 +692,7 @@ class MatchPanel(QFrame):
             self.request_list.addItem(item)
         self.request_list.setVisible(bool(self.requests))
         self.no_requests.setVisible(not self.requests)
-        if self.requests:
-            rows = sum(self.request_list.sizeHintForRow(r) for r in range(self.request_list.count()))
-            self.request_list.setFixedHeight(min(110, rows + 6))
+        self.request_list.fit()
         self._update_buttons()
 
     def set_busy(self, text: str) -> None:
@@ -666,10 +708,20 @@ class MatchPanel(QFrame):
         has = self.match is not None
         local = has and is_local(self.match)
         self.request_button.setEnabled(has and not local)
-        self.request_button.setToolTip("This copy is a file on this computer: there is no site to ask. "
-                                       "Delete the file, or ask whoever sent it to you." if local else
+        self.request_button.setToolTip(LOCAL_COPY_WORDS if local else
                                        "Ask the site to remove this copy: a deletion link, the host's API, "
                                        "or a removal notice by email")
+        deleted = has and self.match.photo_id is None
+        notes = [LOCAL_COPY_WORDS] if local else []
+        if deleted:
+            notes.append("Export hashes… needs the photo, and it was deleted from your vault.")
+        self.request_note.setText("\n".join(notes))
+        self.request_note.setVisible(bool(notes))
+        # Once the copy is gone, asking again is the exception: "Check again" is what is left to do.
+        removed = has and self.match.status == "removed"
+        if bool(self.request_button.property("primary")) == removed:
+            self.request_button.setProperty("primary", not removed)
+            repolish(self.request_button)
         self.check_button.setEnabled(has)
         self.check_button.setToolTip(
             "Look at the address again: marks the copy removed when it is gone or no longer your photo"
@@ -844,7 +896,8 @@ class LeaksPage(QWidget):
         if any(m.photo_id == match.photo_id for m in outcome.matches):
             words = "Still there: your photo was found at this address again just now."
         elif outcome.errors:
-            words = f"Could not see it: {outcome.errors[0].reason}."
+            problem = outcome.errors[0]
+            words = f"Could not see it: {place_problem(problem.path, problem.reason)}."
         else:
             words = "The address no longer shows your photo."
         self._checked(match, words)

@@ -277,8 +277,7 @@ class MainWindow(QMainWindow):
         self.organiser.summary_ready.connect(self._organise_summary)
         self.organiser.unavailable.connect(lambda text: self.statusBar().showMessage(text, 30000))
         self._share_dialog = None  # ShareDialog while open (imported when first used)
-        self._inspect_dialog = None  # InspectDialog while open
-        self._verify_dialog = None  # VerifyDialog while open
+        self._check_dialog = None  # CheckDialog while open
         self.stack = QStackedWidget()
         self.stack.addWidget(self.unlock_page)
         self.stack.addWidget(self.library)
@@ -341,25 +340,11 @@ class MainWindow(QMainWindow):
         self.share_action = bar.addAction("Share…", self.share_photo)
         self.share_action.setToolTip("Save a protected copy of the selected photo for one person: "
                                      "if it leaks, you can tell whose copy it was")
-        # One button for both ways of checking a found photo (keeps the toolbar within 1100 px):
-        # click for "Check an image", the arrow for "Verify an immunized image".
-        self.inspect_action = QAction("Check an image…", self)
-        self.inspect_action.triggered.connect(self.open_inspect)
-        self.inspect_action.setToolTip("Check whether a photo you found is one of your protected copies, "
-                                       "and whether it was changed")
-        self.verify_action = QAction("Verify an immunized image…", self)
-        self.verify_action.triggered.connect(lambda: self.open_verify())
-        self.verify_action.setToolTip("Check an immunized photo: whether it was altered since, where, "
-                                      "and what was there before")
-        check_menu = QMenu(self)
-        check_menu.addAction(self.inspect_action)
-        check_menu.addAction(self.verify_action)
-        self.check_button = QToolButton()
-        self.check_button.setObjectName("inspectButton")
-        self.check_button.setDefaultAction(self.inspect_action)
-        self.check_button.setMenu(check_menu)
-        self.check_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        bar.addWidget(self.check_button)
+        # One way to check a found photo: marks, signature, share record and immunization.
+        self.check_action = bar.addAction("Check an image…", lambda: self.open_check())
+        self.check_action.setToolTip("Check a photo you found: whether it is one of your copies, who it "
+                                     "was shared with, and whether and where it was altered")
+        bar.widgetForAction(self.check_action).setObjectName("checkButton")
         self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
                                     "cropped, rotated or screenshotted copies — and ask for their removal")
@@ -437,12 +422,10 @@ class MainWindow(QMainWindow):
         if self._settings_dialog is not None:
             self._settings_dialog.reject()
         # The takedown dialog first: it may sit on top of the scan dialog.
-        for dialog in (self._takedown_dialog, self._scan_dialog, self._share_dialog, self._inspect_dialog,
-                       self._verify_dialog):
+        for dialog in (self._takedown_dialog, self._scan_dialog, self._share_dialog, self._check_dialog):
             if dialog is not None:
                 dialog.close_for_lock()
-        self._share_dialog = self._inspect_dialog = self._scan_dialog = self._takedown_dialog = None
-        self._verify_dialog = None
+        self._share_dialog = self._check_dialog = self._scan_dialog = self._takedown_dialog = None
         self.leaks_page.clear()
         self.viewer.clear()
         self.loader.clear()
@@ -760,8 +743,7 @@ class MainWindow(QMainWindow):
         self.delete_action.setEnabled(unlocked and has_selection)
         self.import_action.setEnabled(unlocked)
         self.share_action.setEnabled(unlocked and self._photo_to_share() is not None)
-        self.inspect_action.setEnabled(unlocked)
-        self.verify_action.setEnabled(unlocked)
+        self.check_action.setEnabled(unlocked)
         self.scan_action.setEnabled(unlocked)
 
     def selected_ids(self) -> list[int]:
@@ -881,39 +863,24 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("That photo is no longer in the vault; the record of the share is kept.",
                                          10000)
 
-    def open_inspect(self):
+    def open_check(self, path: str | None = None):
+        """The "Check an image" dialog (one at a time); with `path`, that file is checked at once."""
         if not self.session.is_unlocked:
             return None
-        if self._inspect_dialog is not None:
-            self._inspect_dialog.raise_()
-            self._inspect_dialog.activateWindow()
-            return self._inspect_dialog
-        from .inspect_dialog import InspectDialog
-
-        dialog = InspectDialog(self.session, self)
-        dialog.finished.connect(lambda _r: setattr(self, "_inspect_dialog", None))
-        self._inspect_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def open_verify(self, path: str | None = None):
-        """The "Verify an image" dialog (one at a time); with `path`, that file is verified at once."""
-        if not self.session.is_unlocked:
-            return None
-        if self._verify_dialog is not None:
-            self._verify_dialog.raise_()
-            self._verify_dialog.activateWindow()
+        if self._check_dialog is not None:
+            self._check_dialog.raise_()
+            self._check_dialog.activateWindow()
             if path:
-                self._verify_dialog.verify(path)
-            return self._verify_dialog
-        from .verify_dialog import VerifyDialog
+                self._check_dialog.check(path)
+            return self._check_dialog
+        from .check_dialog import CheckDialog
 
-        dialog = VerifyDialog(self.session, self)
-        dialog.finished.connect(lambda _r: setattr(self, "_verify_dialog", None))
-        self._verify_dialog = dialog
+        dialog = CheckDialog(self.session, self)
+        dialog.finished.connect(lambda _r: setattr(self, "_check_dialog", None))
+        self._check_dialog = dialog
         dialog.open()
         if path:
-            dialog.verify(path)
+            dialog.check(path)
         return dialog
 
     # --- leaks -----------------------------------------------------------------------------------
@@ -950,11 +917,16 @@ class MainWindow(QMainWindow):
     def _scan_done(self, outcome: ScanOutcome) -> None:
         if not self.session.is_unlocked:
             return
-        n = len(outcome.matches)
-        words = f"Scan {'stopped' if outcome.cancelled else 'finished'}: {n:,} cop{'ies' if n != 1 else 'y'} " \
-                f"of your photos found, {outcome.scanned:,} images checked"
-        if outcome.errors:
-            words += f", {len(outcome.errors):,} places could not be checked"
+        n, k = len(outcome.matches), len(outcome.errors)
+        if outcome.scanned == 0 and not n and not outcome.cancelled:
+            # "0 copies found" would reassure about places nobody looked at.
+            words = "Scan finished: nothing could be checked " + (
+                f"({k:,} place{'s' if k != 1 else ''} could not be read)" if k else "(no images in these places)")
+        else:
+            words = f"Scan {'stopped' if outcome.cancelled else 'finished'}: {n:,} cop{'ies' if n != 1 else 'y'} " \
+                    f"of your photos found, {outcome.scanned:,} images checked"
+            if k:
+                words += f", {k:,} place{'s' if k != 1 else ''} could not be checked"
         self.statusBar().showMessage(words + ".", 15000)
         self.leaks_page.reload()
 
@@ -972,7 +944,7 @@ class MainWindow(QMainWindow):
         if share is None and match.share_id:
             share = self.leaks_page.shares.get(match.share_id)
         dialog = TakedownDialog(self.session, match, share, request=request, policy=self.fetch_policy,
-                                parent=parent or self)
+                                parent=parent or self, sensitive=self.sensitive.is_flagged(match.photo_id))
         dialog.changed.connect(lambda _info: self.leaks_page.reload())
         dialog.finished.connect(lambda _r: setattr(self, "_takedown_dialog", None))
         self._takedown_dialog = dialog

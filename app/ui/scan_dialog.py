@@ -10,6 +10,7 @@ Results show each copy beside the vault photo with the matched region outlined, 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -33,8 +34,16 @@ from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo
 from app.workers.jobs import EvidenceJob, MatchEvidence, ScanJob
 
 from . import dialogs
-from .errors import describe
-from .leaks_view import EvidenceView, is_local, method_words, place_of, strength_words
+from .errors import describe, place_problem
+from .leaks_view import (
+    LOCAL_COPY_WORDS,
+    EvidenceView,
+    is_local,
+    method_words,
+    place_of,
+    rescan_places,
+    strength_words,
+)
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -48,23 +57,55 @@ _STYLE = ("QFrame#scanResult { background: #ffffff; border: 1px solid #dfe3e8; b
           "QWidget#scanResultsInner { background: transparent; }")
 
 
-def parse_addresses(text: str) -> list[str]:
-    """One source per line: web addresses as typed (https:// added when left out), paths as is."""
+def _is_path(line: str) -> bool:
+    return line.startswith(("/", "~", "\\\\")) or (len(line) > 2 and line[1] == ":")
+
+
+def _address_problem(source: str) -> str | None:
+    """Why a typed web address cannot be fetched, or None when it looks like one. Caught here,
+    so that "not a url" is not sent off as https://not a url and reported as unreachable."""
+    if any(ch.isspace() for ch in source):
+        return "it has spaces in it"
+    try:
+        parts = urlsplit(source)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "it is not a valid web address"
+    host = parts.hostname or ""
+    if not host:
+        return "it has no site name"
+    if host != "localhost" and "." not in host and ":" not in host:
+        return "the site name has no dot (like example.com)"
+    if any(not (ch.isalnum() or ch in ".-:[]") for ch in host):
+        return "the site name has characters a web address cannot have"
+    return None
+
+
+def read_addresses(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The pasted lines, one source each: web addresses as typed (https:// added when left out),
+    paths as they are. Returns (the sources, once each; the lines refused with the reason)."""
     sources: list[str] = []
-    for line in text.splitlines():
-        line = line.strip().strip("<>\"'")
+    refused: list[tuple[str, str]] = []
+    for raw in text.splitlines():
+        line = raw.strip().strip("<>\"'")
         if not line or line.startswith("#"):
             continue
-        if not line.startswith(("http://", "https://")):
-            if line.startswith(("/", "~", "\\\\")) or (len(line) > 2 and line[1] == ":"):
-                source = line  # a path pasted with the addresses
-            else:
-                source = "https://" + line
+        if _is_path(line):
+            source = line  # a path pasted with the addresses
         else:
-            source = line
+            source = line if line.startswith(("http://", "https://")) else "https://" + line
+            problem = _address_problem(source)
+            if problem:
+                refused.append((line, problem))
+                continue
         if source not in sources:
             sources.append(source)
-    return sources
+    return sources, refused
+
+
+def parse_addresses(text: str) -> list[str]:
+    """The sources in pasted text (lines that are no address are left out: `read_addresses`)."""
+    return read_addresses(text)[0]
 
 
 class ScanResultRow(QFrame):
@@ -105,13 +146,17 @@ class ScanResultRow(QFrame):
         self.request_button = QPushButton("Request deletion…")
         self.request_button.setObjectName("scanRequestDeletion")
         self.request_button.clicked.connect(lambda: self.request_deletion.emit(self.match, self.share))
-        if is_local(match):
-            self.request_button.setEnabled(False)
-            self.request_button.setToolTip("This copy is a file on this computer: there is no site to ask. "
-                                           "Delete the file, or ask whoever sent it to you.")
         side.addWidget(self.title)
         side.addWidget(self.words)
         side.addWidget(self.where)
+        if is_local(match):
+            self.request_button.setEnabled(False)
+            self.request_button.setToolTip(LOCAL_COPY_WORDS)
+            self.request_note = QLabel(LOCAL_COPY_WORDS)  # why the button is greyed out, in view
+            self.request_note.setObjectName("scanRequestNote")
+            self.request_note.setWordWrap(True)
+            self.request_note.setProperty("muted", True)
+            side.addWidget(self.request_note)
         side.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.request_button)
@@ -181,6 +226,12 @@ class ScanDialog(QDialog):
         self.urls.setPlaceholderText("https://forum.example/thread/123\nhttps://images.example/abc.jpg")
         self.urls.textChanged.connect(self._update_start)
         layout.addWidget(self.urls, 2)
+        self.address_problem = QLabel()
+        self.address_problem.setObjectName("scanAddressProblem")
+        self.address_problem.setProperty("role", "error")
+        self.address_problem.setWordWrap(True)
+        self.address_problem.hide()
+        layout.addWidget(self.address_problem)
         files_label = QLabel("Files and folders on this computer — downloads, screenshots, a phone's backup")
         files_label.setObjectName("scanSection")
         layout.addWidget(files_label)
@@ -204,16 +255,10 @@ class ScanDialog(QDialog):
         path_buttons.addStretch(1)
         files_row.addLayout(path_buttons)
         layout.addLayout(files_row, 1)
-        n = len(self.known_places)
-        self.rescan = QCheckBox(f"Also look again at the {n:,} place{'s' if n != 1 else ''} where copies "
-                                f"were found before" if n else "Look again at places where copies were found "
-                                                               "before (none yet)")
+        self.rescan = QCheckBox()
         self.rescan.setObjectName("scanRescan")
-        self.rescan.setEnabled(bool(n))
         self.rescan.setChecked(False)
-        if n:
-            shown = "\n".join(self.known_places[:15]) + ("\n…" if n > 15 else "")
-            self.rescan.setToolTip(shown)
+        self._show_known_places()
         self.rescan.toggled.connect(self._update_start)
         layout.addWidget(self.rescan)
         self.error = QLabel()
@@ -223,7 +268,12 @@ class ScanDialog(QDialog):
         self.error.hide()
         layout.addWidget(self.error)
         buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        # Why "Start scan" is greyed out, next to it (a tooltip alone is easily missed).
+        self.start_hint = QLabel()
+        self.start_hint.setObjectName("scanStartHint")
+        self.start_hint.setProperty("muted", True)
+        self.start_hint.setWordWrap(True)
+        buttons.addWidget(self.start_hint, 1)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
         self.start_button = QPushButton("Start scan")
@@ -293,6 +343,7 @@ class ScanDialog(QDialog):
         self.problems.setMaximumHeight(140)
         layout.addWidget(self.problems_title)
         layout.addWidget(self.problems, 1)
+        layout.addStretch(0)  # takes what a short list of problems leaves, when nothing was found
         buttons = QHBoxLayout()
         self.again_button = QPushButton("New scan")
         self.again_button.setObjectName("scanAgain")
@@ -343,15 +394,55 @@ class ScanDialog(QDialog):
                 unique.append(source)
         return unique
 
+    def _show_known_places(self) -> None:
+        n = len(self.known_places)
+        if n:
+            self.rescan.setText(f"Also look again at the {n:,} place{'s' if n != 1 else ''} where copies "
+                                "were found before")
+            self.rescan.setToolTip("\n".join(self.known_places[:15]) + ("\n…" if n > 15 else ""))
+        else:
+            self.rescan.setText("Look again at places where copies were found before (none yet)")
+            self.rescan.setToolTip("")
+            self.rescan.setChecked(False)
+        self.rescan.setEnabled(bool(n))
+
+    def add_known_places(self, matches: list[LeakMatchInfo]) -> None:
+        """Places of copies just found join those offered for the next scan."""
+        for place in rescan_places(matches):
+            if place not in self.known_places:
+                self.known_places.append(place)
+        self._show_known_places()
+
+    def refused_addresses(self) -> list[tuple[str, str]]:
+        return read_addresses(self.urls.toPlainText())[1]
+
     def _update_start(self) -> None:
-        self.start_button.setEnabled(bool(self.sources()) and self.job is None)
+        refused = self.refused_addresses()
+        if refused:
+            shown = [f"“{line}” is not a web address: {why}." for line, why in refused[:3]]
+            if len(refused) > 3:
+                shown.append(f"…and {len(refused) - 3:,} more.")
+            self.address_problem.setText("\n".join(shown) + "\nCorrect or remove "
+                                         + ("it" if len(refused) == 1 else "them") + " to start.")
+        self.address_problem.setVisible(bool(refused))
+        sources = self.sources()
+        if self.job is not None:
+            hint = "A scan is running."
+        elif refused:
+            hint = "Correct the addresses above to start."
+        elif not sources:
+            hint = "Add a web address, a file or a folder to start."
+        else:
+            hint = ""
+        self.start_hint.setText(hint)
+        self.start_button.setEnabled(not hint)
         self.remove_button.setEnabled(bool(self.paths.selectedItems()))
 
     # --- scanning --------------------------------------------------------------------------------
 
     def start(self) -> ScanJob | None:
         sources = self.sources()
-        if not sources or self.job is not None:
+        if not sources or self.job is not None or self.refused_addresses():
             return None
         if not self.session.is_unlocked:
             self._show_error("The vault was locked. Unlock it and try again.")
@@ -391,6 +482,7 @@ class ScanDialog(QDialog):
 
     def _finished(self, outcome: ScanOutcome) -> None:
         self.outcome = outcome
+        self.add_known_places(outcome.matches)
         self.scan_finished.emit(outcome)
         if not self._close_when_done and not self._closing_for_lock:
             self.show_outcome(outcome)
@@ -425,7 +517,7 @@ class ScanDialog(QDialog):
             row.setParent(None)
             row.deleteLater()
         self.rows = []
-        n, found = outcome.scanned, len(outcome.matches)
+        n, found, k = outcome.scanned, len(outcome.matches), len(outcome.errors)
         checked = f"{n:,} image{'s' if n != 1 else ''} checked"
         if outcome.cancelled:
             self.summary.setText(f"Scan stopped — {found:,} cop{'ies' if found != 1 else 'y'} of your photos found "
@@ -436,10 +528,22 @@ class ScanDialog(QDialog):
             self.summary_detail.setText(f"{checked}. Each copy is kept under Leaks with what you do about it. "
                                         "The outline shows where your photo is in the copy, and which part "
                                         "of your photo it shows.")
+        elif n == 0 and k:
+            # Nothing was looked at: saying "none of your photos were found" would reassure wrongly.
+            self.summary.setText("Nothing could be checked")
+            self.summary_detail.setText(
+                f"{'Neither place' if k == 2 else 'No place' if k > 2 else 'The place'} could be read (see why "
+                "below), so this scan cannot tell whether your photos are there. Check the addresses and "
+                "the internet connection, then try again.")
+        elif n == 0:
+            self.summary.setText("Nothing could be checked")
+            self.summary_detail.setText("No images were found in these places. Add other addresses, files "
+                                        "or folders and try again.")
         else:
             self.summary.setText("None of your photos were found")
-            self.summary_detail.setText(f"{checked}. A copy changed beyond recognition cannot be found; "
-                                        "scan again later, or other places.")
+            missed = f" {k:,} place{'s' if k != 1 else ''} could not be checked (below)." if k else ""
+            self.summary_detail.setText(f"{checked}.{missed} A copy changed beyond recognition cannot be "
+                                        "found; scan again later, or other places.")
         for match in outcome.matches:
             row = ScanResultRow(match, self._photo_name(match))
             row.request_deletion.connect(self.request_deletion)
@@ -448,19 +552,17 @@ class ScanDialog(QDialog):
         self.results_area.setVisible(bool(self.rows))
         self.problems.clear()
         for problem in outcome.errors:
-            item = QListWidgetItem(f"{problem.path} — {problem.reason}")
-            item.setToolTip(f"{problem.path}\n{problem.reason}")
+            reason = place_problem(problem.path, problem.reason)
+            item = QListWidgetItem(f"{problem.path} — {reason}")
+            item.setToolTip(f"{problem.path}\n{reason}")
             self.problems.addItem(item)
-        k = len(outcome.errors)
         self.problems_title.setText(f"{k:,} place{'s' if k != 1 else ''} could not be checked" if k else "")
         self.problems_title.setVisible(bool(k))
         self.problems.setVisible(bool(k))
-        if k and self.rows:  # as tall as its lines (up to 8), so the found copies get the room
-            lines = sum(self.problems.sizeHintForRow(r) for r in range(min(k, 8)))
+        if k:  # as tall as its lines (up to 8 beside found copies, 20 alone), then it scrolls
+            shown = min(k, 8 if self.rows else 20)
+            lines = sum(self.problems.sizeHintForRow(r) for r in range(shown))
             self.problems.setFixedHeight(lines + 2 * self.problems.frameWidth() + 4)
-        else:  # nothing found: the problems have the page
-            self.problems.setMinimumHeight(0)
-            self.problems.setMaximumHeight(16777215)
         self.pages.setCurrentIndex(PAGE_RESULTS)
         self._load_evidence(outcome.matches)
 

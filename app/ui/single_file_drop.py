@@ -1,4 +1,4 @@
-"""Dropping one photo onto a checking dialog (Check an image, Verify an image)."""
+"""Dropping one photo onto the Check dialog."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def local_paths(event) -> list[str]:
 
 class SingleFileDrop:
     """Mixin for a QDialog with a `drop` area: highlights it while a file hovers and hands one
-    dropped local file to `take_dropped_file`. Subclasses set `drop_verb` ("check", "verify")
+    dropped local file to `take_dropped_file`. Subclasses set `drop_verb` ("check")
     and provide `_show_problem(title, text)`."""
 
     drop_verb = "check"

@@ -13,10 +13,15 @@ Sanctum never attaches the photo: the notice describes the copy by its address a
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
+import sys
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal, qInstallMessageHandler
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QFormLayout,
     QFrame,
@@ -37,7 +42,7 @@ from app.workers.base import Job
 from app.workers.jobs import DraftTakedownJob, RecheckTakedownJob, SendTakedownJob
 
 from . import settings
-from .errors import describe
+from .errors import describe, reason_words
 from .leaks_view import STATUS_COLORS, TAKEDOWN_KINDS, method_words, place_of
 from .session import Session
 
@@ -61,9 +66,36 @@ STATUS_TEXT = {
 }
 
 
+def mail_program_available() -> bool:
+    """Whether a mail program will take a mailto: draft. Asked first because a failed attempt
+    is noisy: Qt and xdg-email print the whole address, i.e. the notice with the user's name
+    and email, to stderr. Windows and macOS always have a handler (or say so themselves)."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return False  # these platforms cannot open anything
+    query = shutil.which("xdg-mime")
+    if query is None:
+        return False
+    try:
+        found = subprocess.run([query, "query", "default", "x-scheme-handler/mailto"], capture_output=True,
+                               text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.stdout.strip())
+
+
 def open_url(url: str) -> bool:
     """Hand a mailto: draft to the user's mail program (tests replace this)."""
-    return QDesktopServices.openUrl(QUrl.fromEncoded(url.encode("ascii", "replace")))
+    previous = qInstallMessageHandler(_quiet_qt_message)  # Qt would print the notice on failure
+    try:
+        return QDesktopServices.openUrl(QUrl.fromEncoded(url.encode("ascii", "replace")))
+    finally:
+        qInstallMessageHandler(previous)
+
+
+def _quiet_qt_message(_mode, _context, _message: str) -> None:
+    log.warning("the mail program could not be opened")  # the message holds the notice: not logged
 
 
 def _looks_like_email(text: str) -> bool:
@@ -76,7 +108,8 @@ class TakedownDialog(QDialog):
     busy_changed = Signal(bool)
 
     def __init__(self, session: Session, match: LeakMatchInfo, share: ShareInfo | None = None,
-                 request: TakedownInfo | None = None, policy=None, parent: QWidget | None = None):
+                 request: TakedownInfo | None = None, policy=None, parent: QWidget | None = None,
+                 sensitive: bool = False):
         super().__init__(parent)
         self.setObjectName("takedownDialog")
         self.setWindowTitle("Request deletion")
@@ -84,6 +117,7 @@ class TakedownDialog(QDialog):
         self.session = session
         self.match = match
         self.share = share
+        self.sensitive = sensitive  # the photo's flag: picks the kind of notice offered first
         self.policy = policy  # FetchPolicy for sending and checking (tests shorten timeouts)
         self.request: TakedownInfo | None = None
         self.job: Job | None = None
@@ -153,6 +187,22 @@ class TakedownDialog(QDialog):
         box.setObjectName("takedownBox")
         form = QFormLayout(box)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.form = form
+        what = QLabel("What you ask for")
+        what.setObjectName("takedownSection")
+        form.addRow(what)
+        self.notice_kind = QComboBox()
+        self.notice_kind.setObjectName("takedownNoticeKind")
+        for key, kind in takedown.NOTICE_KINDS.items():
+            self.notice_kind.addItem(kind.label, key)
+        self.notice_kind.setCurrentIndex(self.notice_kind.findData(takedown.default_notice_kind(self.sensitive)))
+        self.notice_kind.setToolTip("What the notice says about the photo: pick what is true for it")
+        form.addRow("Kind of notice", self.notice_kind)
+        self.notice_kind_note = QLabel("The notice states this in your name: pick what is true for this photo.")
+        self.notice_kind_note.setObjectName("takedownNoticeKindNote")
+        self.notice_kind_note.setWordWrap(True)
+        self.notice_kind_note.setProperty("muted", True)
+        form.addRow("", self.notice_kind_note)
         where = QLabel("Where it is hosted — fill in what you have")
         where.setObjectName("takedownSection")
         form.addRow(where)
@@ -174,6 +224,11 @@ class TakedownDialog(QDialog):
         self.client_id = QLineEdit()
         self.client_id.setObjectName("takedownClientId")
         self.client_id.setPlaceholderText("…and the app's client ID")
+        # Few people have a delete-hash: the two fields stay out of the way until asked for.
+        self.use_imgur = QCheckBox("I have the image's delete-hash (Imgur and similar hosts)")
+        self.use_imgur.setObjectName("takedownUseImgur")
+        self.use_imgur.toggled.connect(self._show_imgur_fields)
+        form.addRow("", self.use_imgur)
         form.addRow("Imgur delete-hash", self.delete_hash)
         form.addRow("Imgur client ID", self.client_id)
         you = QLabel("You — signed at the end of a notice, kept in your vault")
@@ -190,6 +245,8 @@ class TakedownDialog(QDialog):
         layout.addWidget(box)
         for field in (self.host_name, self.abuse_email, self.deletion_link, self.delete_hash, self.client_id, self.name, self.email):
             field.textChanged.connect(self._update)
+        self.notice_kind.currentIndexChanged.connect(self._update)
+        self._show_imgur_fields(False)
         self.kind_hint = QLabel()
         self.kind_hint.setObjectName("takedownKindHint")
         self.kind_hint.setWordWrap(True)
@@ -254,17 +311,34 @@ class TakedownDialog(QDialog):
         for button in (self.mail_button, self.sent_button, self.send_button, self.recheck_button):
             row.addWidget(button)
         layout.addLayout(row)
+        # Why "Open email draft" is greyed out, where it can be read (not only in a tooltip).
+        self.mail_hint = QLabel()
+        self.mail_hint.setObjectName("takedownMailHint")
+        self.mail_hint.setWordWrap(True)
+        self.mail_hint.setProperty("muted", True)
+        self.mail_hint.hide()
+        layout.addWidget(self.mail_hint)
         return page
 
     # --- the form --------------------------------------------------------------------------------
+
+    def _show_imgur_fields(self, on: bool) -> None:
+        for field in (self.delete_hash, self.client_id):
+            self.form.setRowVisible(field, on)
+        self._update()
 
     def contact(self) -> takedown.TakedownContact:
         def value(field: QLineEdit) -> str | None:
             return field.text().strip() or None
 
+        imgur = self.use_imgur.isChecked()  # hidden fields do not count
         return takedown.TakedownContact(abuse_email=value(self.abuse_email), deletion_link=value(self.deletion_link),
-                                        imgur_delete_hash=value(self.delete_hash),
-                                        imgur_client_id=value(self.client_id), host_name=value(self.host_name))
+                                        imgur_delete_hash=value(self.delete_hash) if imgur else None,
+                                        imgur_client_id=value(self.client_id) if imgur else None,
+                                        host_name=value(self.host_name))
+
+    def chosen_notice_kind(self) -> str:
+        return str(self.notice_kind.currentData())
 
     def _default_host(self) -> str:
         from urllib.parse import urlsplit
@@ -292,10 +366,15 @@ class TakedownDialog(QDialog):
         return ""
 
     def _update(self) -> None:
+        if not hasattr(self, "kind_hint"):
+            return  # still building the form
         running = self.job is not None
         kind = takedown.choose_kind(self.contact())
         problem = self._form_problem()
         self.kind_hint.setText(problem or KIND_HINTS[kind])
+        # The kind of notice matters only for a notice: a deletion link or an API call says nothing.
+        self.form.setRowVisible(self.notice_kind, kind == "notice")
+        self.form.setRowVisible(self.notice_kind_note, kind == "notice")
         self.draft_button.setEnabled(not running and not problem)
         self.close_button.setEnabled(not running)
         on_request = self.pages.currentIndex() == 1
@@ -306,9 +385,11 @@ class TakedownDialog(QDialog):
             notice = request.kind == "notice"
             self.mail_button.setVisible(notice)
             self.mail_button.setEnabled(not running and bool(request.mailto))
-            self.mail_button.setToolTip("" if request.mailto else
-                                        "Enter the host's abuse email to get a ready-made email draft; "
-                                        "or copy the text into a report form")
+            no_draft = ("No email draft: there is no abuse address. Use “Edit details” to add the host's "
+                        "abuse email, or copy the text into the site's report form.")
+            self.mail_button.setToolTip("" if request.mailto else no_draft)
+            self.mail_hint.setText(no_draft if notice and not request.mailto else "")
+            self.mail_hint.setVisible(notice and not request.mailto)
             self.sent_button.setVisible(notice and request.status in ("drafted", "failed"))
             self.sent_button.setEnabled(not running)
             self.send_button.setVisible(not notice and request.status in ("drafted", "failed"))
@@ -331,7 +412,8 @@ class TakedownDialog(QDialog):
         if requester.name or requester.email:  # remembered for next time, in the vault
             settings.write(settings.REQUESTER_NAME, requester.name)
             settings.write(settings.REQUESTER_EMAIL, requester.email)
-        job = DraftTakedownJob(self.session.vault, self.match.id, self.contact(), requester)
+        job = DraftTakedownJob(self.session.vault, self.match.id, self.contact(), requester,
+                               self.chosen_notice_kind())
         return self._run(job, "Drafting the request…")
 
     def send(self) -> SendTakedownJob | None:
@@ -349,9 +431,13 @@ class TakedownDialog(QDialog):
     def open_mail(self) -> bool:
         if self.request is None or not self.request.mailto:
             return False
-        opened = open_url(self.request.mailto)
+        opened = mail_program_available() and open_url(self.request.mailto)
         if not opened:
-            self._show_error("No email program opened. Copy the text and send it from your email instead.")
+            # The notice is ready to paste: copying it is the next best thing to a draft.
+            self.copy_text()
+            self._show_error("No email program was found. The notice was copied: paste it into an email "
+                             "to the host's abuse address (or into the site's report form), then click "
+                             "“I sent it”.")
         return opened
 
     def copy_text(self) -> None:
@@ -400,10 +486,11 @@ class TakedownDialog(QDialog):
         self.request = request
         self.kind_label.setText(TAKEDOWN_KINDS.get(request.kind, request.kind))
         words = STATUS_TEXT.get(request.status, request.status)
+        detail = reason_words(request.detail) if request.detail else ""
         if request.status == "failed":
-            words = f"Failed: {request.detail}" if request.detail else "Failed"
-        elif request.detail and request.status != "drafted":
-            words = f"{words} ({request.detail})"
+            words = f"Failed: {detail}" if detail else "Failed"
+        elif detail and request.status != "drafted":
+            words = f"{words} ({detail})"
         self.status_label.setText(words)
         self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(request.status, '#1d2733')};")
         self.subject.setText(request.subject)

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from app.core.errors import Cancelled
+from app.core.errors import Cancelled, SanctumError
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,14 @@ class Job(QRunnable):
             outcome = ("finished", self.work())
         except Cancelled:
             outcome = ("cancelled", None)
+        except (SanctumError, OSError) as exc:
+            # Expected (a wrong passphrase, a broken file, an unreachable site): the user is told
+            # in words, so one line, and only the error's class: its message may name a file, an
+            # address or a person.
+            log.warning("%s failed: %s", type(self).__name__, type(exc).__name__)
+            outcome = ("failed", exc)
         except BaseException as exc:  # noqa: BLE001 - a job must always end with a signal
+            # A bug: the traceback is what finds it.
             log.warning("%s failed: %s", type(self).__name__, type(exc).__name__, exc_info=exc)
             outcome = ("failed", exc)
         finally:

@@ -1,4 +1,4 @@
-"""Jobs of the immunizer: verify a suspect file, immunize a file, save a result as PNG.
+"""Jobs of the immunizer: check a found file (marks and immunization), verify, immunize, save a PNG.
 
 Each wraps one core call (`app.core.immunizer`) on the job base: the core's progress (a fraction)
 becomes `report_progress(done, 1000)`, its cancel callback reads the job's cancel event, and
@@ -7,7 +7,7 @@ its `ImmunizeCancelled` becomes the base's `Cancelled`. Files are decoded and wr
 EXIF orientation applied; PNGs written atomically (a temporary file in the same folder, then
 `os.replace`), so a failure or a cancel never leaves half a file behind.
 
-Imported only when the verify dialog (or a test) needs it: the immunizer brings numpy and scipy.
+Imported only when the Check dialog (or a test) needs it: the immunizer brings numpy and scipy.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from app.core import imaging
 from app.core.errors import Cancelled
 from app.core.immunizer import Mode, Verification, files, verify
 from app.core.immunizer.api import ImmunizeCancelled
+from app.core.sharing import InspectReport
+from app.core.vault import PhotoInfo, ShareInfo
 
 from .base import Job
 
@@ -132,6 +134,25 @@ class _CoreProgress:
             self.job.report_progress(done, 1000)
 
 
+def _verify_pixels(job: Job, pixels: np.ndarray, start: float, end: float) -> VerifiedImage:
+    """The immunizer's check of decoded pixels, its pictures shrunk for the dialog."""
+    try:
+        result = verify(pixels, progress=_CoreProgress(job, start, end), cancel=lambda: job.is_cancelled)
+    except ImmunizeCancelled:
+        raise Cancelled() from None
+    job.check_cancelled()
+    ours = False
+    if job.vault is not None and result.signer is not None and result.signature_valid:
+        ours = bytes(result.signer) == job.vault.signing_public_key()
+    suspect, overlay = overlay_preview(pixels, result.mask)
+    recovered = None
+    if result.recovered is not None:
+        size = (suspect.width(), suspect.height())
+        recovered = _qimage(_shrink_rgb(result.recovered, size))
+    h, w = pixels.shape[:2]
+    return VerifiedImage(job.path, suspect, result, ours, overlay, recovered, w, h)
+
+
 class VerifyImageJob(Job):
     """Decode a suspect file and look for immunization data (seconds for a large photo)."""
 
@@ -145,22 +166,54 @@ class VerifyImageJob(Job):
         self.report_progress(0, 1000)
         pixels = read_rgb(self.path)
         self.check_cancelled()
-        try:
-            result = verify(pixels, progress=_CoreProgress(self, 0.02, 0.95), cancel=lambda: self.is_cancelled)
-        except ImmunizeCancelled:
-            raise Cancelled() from None
-        self.check_cancelled()
-        ours = False
-        if self.vault is not None and result.signer is not None and result.signature_valid:
-            ours = bytes(result.signer) == self.vault.signing_public_key()
-        suspect, overlay = overlay_preview(pixels, result.mask)
-        recovered = None
-        if result.recovered is not None:
-            size = (suspect.width(), suspect.height())
-            recovered = _qimage(_shrink_rgb(result.recovered, size))
+        verified = _verify_pixels(self, pixels, 0.02, 0.95)
         self.report_progress(1000, 1000)
-        h, w = pixels.shape[:2]
-        return VerifiedImage(self.path, suspect, result, ours, overlay, recovered, w, h)
+        return verified
+
+
+# --- checking a found image: everything it carries ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything a found copy carries, read in one go (what the Check dialog shows)."""
+
+    path: str
+    file_format: str | None  # "PNG", "JPEG"… as the file's bytes say (not its name)
+    report: InspectReport  # metadata IDs, watermark, signature, fragile mark
+    share: ShareInfo | None  # the vault's record when the copy is one of its shares
+    photo: PhotoInfo | None  # the shared photo, while it is still in the vault
+    verified: VerifiedImage  # the immunizer's check: tamper mask, recovered photo, previews
+
+
+class CheckJob(Job):
+    """Read a found file's marks and signature, find its share, and run the immunizer's check
+    on it: one job, so the dialog can say in one verdict whose copy it is and whether (and
+    where) it was altered. About a second for the marks, then seconds for the immunizer."""
+
+    title = "Checking an image"
+
+    def __init__(self, vault, path: str | Path):
+        super().__init__(vault)
+        self.path = str(path)
+
+    def work(self) -> CheckResult:
+        self.report_progress(0, 1000)
+        data = read_image_bytes(self.path)
+        self.check_cancelled()
+        report, share = self.vault.inspect(data)  # raises UnsupportedImage for non-images
+        self.check_cancelled()
+        self.report_progress(250, 1000)
+        photo = None
+        if share is not None and share.photo_id is not None:  # [] once the photo was deleted
+            photo = next(iter(self.vault.list_photos(ids=[share.photo_id])), None)
+        with Image.open(io.BytesIO(data)) as opened:
+            file_format = opened.format
+        pixels = files.rgb_of(data)
+        del data
+        verified = _verify_pixels(self, pixels, 0.27, 0.97)
+        self.report_progress(1000, 1000)
+        return CheckResult(self.path, file_format, report, share, photo, verified)
 
 
 # --- immunizing a file ------------------------------------------------------------------------
@@ -227,5 +280,5 @@ class SavePngJob(Job):
         return self.path
 
 
-__all__ = ["ImmunizeFileJob", "ImmunizedFile", "SavePngJob", "VerifiedImage", "VerifyImageJob",
+__all__ = ["CheckJob", "CheckResult", "ImmunizeFileJob", "ImmunizedFile", "SavePngJob", "VerifiedImage", "VerifyImageJob",
            "overlay_preview", "read_image_bytes", "read_rgb"]

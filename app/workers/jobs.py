@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
-from app.core import crypto, imaging
+from app.core import crypto
 from app.core.errors import Cancelled, PhotoNotFound
 from app.core.vault import (
     ExportReport,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the sharing stack (numpy, the watermark) loads only when sh
     from app.core.leaks.fetch import FetchPolicy
     from app.core.leaks.takedown import Requester, TakedownContact
     from app.core.organize import IndexReport, PhotoDetails
-    from app.core.sharing import InspectReport, ShareOptions
+    from app.core.sharing import ShareOptions
 
 log = logging.getLogger(__name__)
 
@@ -477,40 +477,6 @@ class ListSharesJob(Job):
         return ShareList(self.photo_id, self.vault.list_shares(self.photo_id))
 
 
-@dataclass(frozen=True)
-class InspectResult:
-    path: str
-    report: InspectReport
-    share: ShareInfo | None  # the vault's record when the copy is one of its shares
-    photo: PhotoInfo | None  # the shared photo, while it is still in the vault
-    preview: QImage
-
-
-class InspectJob(Job):
-    """Read a file and everything a protected copy carries (up to ~1 s for 12 MP)."""
-
-    PREVIEW_SIDE = 1024
-
-    def __init__(self, vault: Vault, path: str):
-        super().__init__(vault)
-        self.path = str(path)
-
-    def work(self) -> InspectResult:
-        data, _ = imaging.read_image_file(self.path)  # regular files only, never past the cap
-        self.check_cancelled()
-        report, share = self.vault.inspect(data)  # raises UnsupportedImage for non-images
-        self.check_cancelled()
-        photo = None
-        if share is not None and share.photo_id is not None:
-            try:
-                photo = self.vault.photo(share.photo_id)
-            except PhotoNotFound:
-                photo = None
-        preview = decode_for_display(data, self.PREVIEW_SIDE)
-        del data
-        return InspectResult(self.path, report, share, photo, preview)
-
-
 # --- leak scans and removal requests -----------------------------------------------------------
 
 
@@ -629,14 +595,16 @@ class DraftTakedownJob(Job):
     lane = "vault-write"
     cancellable = False
 
-    def __init__(self, vault: Vault, match_id: int, contact: TakedownContact, requester: Requester):
+    def __init__(self, vault: Vault, match_id: int, contact: TakedownContact, requester: Requester,
+                 notice_kind: str | None = None):
         super().__init__(vault)
         self.match_id = match_id
         self.contact = contact
         self.requester = requester
+        self.notice_kind = notice_kind  # None: from the photo's sensitive flag
 
     def work(self) -> TakedownInfo:
-        return self.vault.draft_takedown(self.match_id, self.contact, self.requester)
+        return self.vault.draft_takedown(self.match_id, self.contact, self.requester, self.notice_kind)
 
 
 class SendTakedownJob(Job):
@@ -1036,7 +1004,7 @@ __all__ = [
     "Cancelled", "CreateRequest", "CreateVaultJob", "CreatedVault", "DeleteJob", "DeleteResult",
     "DraftTakedownJob", "EvidenceJob", "HashExport", "HashExportJob", "ListMatchesJob", "MatchEvidence",
     "MatchList", "RecheckTakedownJob", "ScanJob", "SendTakedownJob",
-    "ExportJob", "FullImage", "FullImageJob", "ImportJob", "InspectJob", "InspectResult", "ListPhotosJob",
+    "ExportJob", "FullImage", "FullImageJob", "ImportJob", "ListPhotosJob",
     "ListSharesJob", "RecoverJob", "RecreateWithoutTotpJob", "ShareJob", "ShareList", "ShareRequest",
     "Thumbnail", "ThumbnailJob", "UnlockJob", "UnlockRequest",
     "ChangePassphraseJob", "decode_for_display", "remove_new_vault", "square_thumbnail",

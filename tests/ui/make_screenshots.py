@@ -145,7 +145,8 @@ def main() -> None:
         save(window, out, "viewer")
         window.close_viewer()
         shoot_sharing(window, out, tmp)
-        shoot_verify(window, out, tmp)
+        shoot_check_merged(window, out, tmp)
+        shoot_scan_nothing_checked(window, out, tmp)
         shoot_leaks(window, out, tmp)
         shoot_organise(window, out)
         shoot_settings(window, out)
@@ -161,8 +162,8 @@ def main() -> None:
 
 def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     """share-dialog.png, share-dialog-immunize.png, shared-view.png, inspect.png,
-    inspect-matched.png and inspect-original.png."""
-    from app.ui import inspect_dialog, share_dialog
+    inspect-matched.png and inspect-original.png (the Check dialog)."""
+    from app.ui import check_dialog, share_dialog
 
     shares = tmp / "shared"
     targets = iter([shares / "for-alex.jpg", shares / "for-sam.png", shares / "for-jordan.jpg",
@@ -211,7 +212,7 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
 
     def inspect_repost(scale: float, quality: int, file_name: str, shot: str, framed: bool = False) -> None:
         """Alex's copy as a platform would re-post it (smaller, re-compressed, metadata gone;
-        `framed`: mirrored and inside a screenshot of a post), dropped on the Inspect dialog."""
+        `framed`: mirrored and inside a screenshot of a post), dropped on the Check dialog."""
         img = Image.open(alex).convert("RGB")
         img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
         if framed:
@@ -220,10 +221,10 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
             img = post
         found = tmp / file_name
         img.save(found, "JPEG", quality=quality)
-        dialog = window.open_inspect()
+        dialog = window.open_check()
         results = []
-        dialog.inspected.connect(results.append)
-        inspect_dialog.choose_image = lambda parent: str(found)
+        dialog.checked.connect(results.append)
+        check_dialog.choose_image = lambda parent: str(found)
         dialog.choose_button.click()
         wait_for(lambda: bool(results), 60)
         pump(300)
@@ -238,31 +239,47 @@ def shoot_sharing(window: MainWindow, out: Path, tmp: Path) -> None:
     window.sidebar.select_scope(Scope("all"))
 
 
-def shoot_verify(window: MainWindow, out: Path, tmp: Path) -> None:
-    """verify.png: an immunized photo whose copy was edited (the red macaw's eye painted over
-    with feathers from lower down), checked in "Verify an image"."""
-    from app.core.immunizer import Mode
-    from app.workers.immunize_jobs import ImmunizeFileJob
-
-    sources = {p.stem: p for p in kodak_sources()}
-    immunized = tmp / "parrots-immunized.png"
-    job = ImmunizeFileJob(window.session.vault, sources["kodim23"], immunized, Mode.LOSSLESS)
-    window.session.jobs.start(job)
-    wait_for(lambda: job.done_event.is_set(), 120)
-    assert job.outcome == "finished", job.outcome
-    edited = Image.open(immunized).convert("RGB")
-    edited.paste(edited.crop((500, 330, 590, 410)), (470, 120))  # 90 × 80 px of feathers over the eye
-    found = tmp / "parrots-found-online.png"
+def shoot_check_merged(window: MainWindow, out: Path, tmp: Path) -> None:
+    """check-merged.png: Sam's immunized PNG copy (shoot_sharing), edited after it was shared
+    (a patch of the wall pasted over the hat's flower), checked in "Check an image": whose copy,
+    and where it was changed."""
+    edited = Image.open(tmp / "shared" / "for-sam.png").convert("RGB")
+    edited.paste(edited.crop((20, 500, 130, 590)), (250, 160))
+    found = tmp / "sam-reposted.png"
     edited.save(found)
-    dialog = window.open_verify()
-    dialog.resize(1180, 600)
+    dialog = window.open_check()
+    dialog.resize(1180, 720)
     results = []
-    dialog.verified.connect(results.append)
-    dialog.verify(str(found))
+    dialog.checked.connect(results.append)
+    dialog.check(str(found))
     wait_for(lambda: bool(results), 120)
     pump(300)
-    save(dialog, out, "verify")
+    save(dialog, out, "check-merged")
     dialog.reject()
+
+
+def shoot_scan_nothing_checked(window: MainWindow, out: Path, tmp: Path) -> None:
+    """scan-nothing-checked.png: two addresses nobody answers at (closed ports on 127.0.0.1):
+    the scan says that nothing could be checked, and why, in words."""
+    import socket
+
+    from app.core.leaks.fetch import FetchPolicy
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    window.fetch_policy = FetchPolicy(read_timeout=2, connect_timeout=2, retries=0, min_host_interval=0)
+    dialog = window.open_scan()
+    dialog.urls.setPlainText(f"http://127.0.0.1:{ports[0]}/photos/beach.jpg\nhttp://127.0.0.1:{ports[1]}/album")
+    outcome = []
+    dialog.scan_finished.connect(outcome.append)
+    dialog.start_button.click()
+    wait_for(lambda: bool(outcome) and dialog.job is None, 60)
+    pump(300)
+    save(dialog, out, "scan-nothing-checked")
+    dialog.accept()
 
 
 def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
@@ -328,6 +345,8 @@ def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
         request.abuse_email.setText("abuse@imageshare.example")
         request.name.setText("Dana Example")
         request.email.setText("dana@example.org")
+        pump(200)
+        save(request, out, "notice-kind")  # the kind of notice, picked from the sensitive flag
         changed = []
         request.changed.connect(changed.append)
         request.draft_button.click()

@@ -1,4 +1,4 @@
-"""The immunizer in the app: the verify dialog on immunized, tampered, plain and broken files,
+"""The immunizer in the app: the Check dialog on immunized, tampered, plain and broken files,
 the jobs behind it, and the Share dialog's immunize option — real photos, a real vault in
 tmp_path and the real immunizer core (photos downscaled to ~256 px to keep it quick)."""
 
@@ -15,8 +15,8 @@ from app.core import fingerprint
 from app.core.errors import UnsupportedImage
 from app.core.immunizer import Mode, Verdict, immunize
 from app.ui import dialogs
-from app.ui.verify_dialog import NOT_IMMUNIZED_TEXT, VerifyDialog, key_fingerprint
-from app.workers.immunize_jobs import ImmunizeFileJob, VerifiedImage, VerifyImageJob
+from app.ui.check_dialog import CheckDialog, key_fingerprint
+from app.workers.immunize_jobs import CheckJob, CheckResult, ImmunizeFileJob, VerifiedImage, VerifyImageJob
 from app.workers.manager import JobManager
 
 from .conftest import DATA, FAST_KDF, PASSPHRASE
@@ -108,6 +108,13 @@ def test_immunize_file_job_writes_a_png_that_verifies(qtbot, open_vault, small_p
     assert res.mask[y0:y1, x0:x1].mean() > 0.5
     assert 0 < res.tampered_fraction < 0.5
 
+    # the Check dialog's job reads the marks and runs the same check, in one go
+    [(outcome, checked)] = _run(qtbot, manager, CheckJob(open_vault, tampered))
+    assert outcome == "finished", checked
+    assert isinstance(checked, CheckResult) and checked.file_format == "PNG"
+    assert checked.share is None and checked.report.share_id is None  # immunized, but never shared
+    assert checked.verified.result.verdict is Verdict.TAMPERED and checked.verified.signed_by_this_vault
+
     # a plain photo carries nothing; without a vault the job still verifies
     [(outcome, verified)] = _run(qtbot, manager, VerifyImageJob(small_photo))
     assert outcome == "finished", verified
@@ -148,6 +155,12 @@ def test_cancel_stops_the_jobs_and_writes_nothing(qtbot, open_vault, tmp_path):
     [(outcome, _)] = _run(qtbot, manager, job)
     assert outcome == "cancelled"
 
+    # the Check dialog's one job stops between the marks and the immunizer, or inside the latter
+    check = CheckJob(open_vault, photo)
+    check.signals.progress.connect(lambda done, total: done > 0 and check.cancel(), Qt.ConnectionType.DirectConnection)
+    [(outcome, _)] = _run(qtbot, manager, check)
+    assert outcome == "cancelled"
+
 
 # --- the verify dialog ---------------------------------------------------------------------------
 
@@ -164,40 +177,45 @@ def immunized(qtbot, unlocked, small_photo, tmp_path):
     return session, window, out
 
 
-def _verify(qtbot, window, path: Path) -> tuple[VerifyDialog, VerifiedImage]:
-    dialog = window.open_verify()
+def _check(qtbot, window, path: Path) -> tuple[CheckDialog, CheckResult]:
+    dialog = window.open_check()
     assert dialog is not None and dialog.isVisible()
-    with qtbot.waitSignal(dialog.verified, timeout=120_000) as blocker:
-        dialog.verify(str(path))
+    with qtbot.waitSignal(dialog.checked, timeout=120_000) as blocker:
+        dialog.check(str(path))
         assert dialog.progress_box.isVisible() and not dialog.save_recovered_button.isEnabled()
     assert not dialog.progress_box.isVisible()
     return dialog, blocker.args[0]
 
 
-def test_verify_dialog_on_a_tampered_copy(qtbot, immunized, tmp_path, monkeypatch):
+def test_check_dialog_on_a_tampered_immunized_file(qtbot, immunized, tmp_path, monkeypatch):
     session, window, out = immunized
     tampered = tmp_path / "found-online.png"
     _tamper(out, tampered)
-    assert window.verify_action.isEnabled()
-    window.verify_action.trigger()
-    dialog = window._verify_dialog
+    assert window.check_action.isEnabled()
+    window.check_action.trigger()
+    dialog = window._check_dialog
     assert dialog is not None and dialog.isVisible()
-    assert dialog.headline.text() == "Nothing verified yet"
-    with qtbot.waitSignal(dialog.verified, timeout=120_000):
+    assert dialog.headline.text() == "Nothing checked yet"
+    with qtbot.waitSignal(dialog.checked, timeout=120_000):
         _drop_file(dialog, tampered)
     text = dialog.result_text()
-    assert dialog.headline.text().startswith("Changed after it was immunized: about ")
-    assert "% of the photo" in dialog.headline.text()
-    assert "The recovered photo shows what was there before." in text
+    # not a share, but immunized by this vault: altered, and where
+    assert dialog.headline.text() == "An immunized photo, altered after it was immunized"
+    assert "Altered: Yes: about " in text and "marked in red" in text
+    assert "“Before the change” shows what was there." in text
     assert "Signed by this vault's key" in text
-    assert dialog.banner.property("verdict") == "tampered"
-    # three pictures: the suspect, the marked areas, the recovered photo
+    assert dialog.banner.property("verdict") == "altered"
+    assert "Fragile mark" not in text  # immunization supersedes it
+    # one canvas, three pictures: it opens on the changed areas
     size = Image.open(tampered).size
-    for pane in (dialog.suspect_pane, dialog.tampered_pane, dialog.recovered_pane):
-        assert pane.pixmap is not None and (pane.pixmap.width(), pane.pixmap.height()) == size
-    assert dialog.tampered_pane.caption.text() == "Tampered areas"
-    assert dialog.tampered_pane.pixmap.toImage() != dialog.suspect_pane.pixmap.toImage()  # marked in red
-    assert "×" in dialog.status.text() and tampered.name in dialog.status.text()
+    assert dialog.current_view() == 1 and "Changed areas marked in red" in dialog.view_note.text()
+    marked = dialog.canvas.pixmap.toImage()
+    assert (marked.width(), marked.height()) == size
+    dialog.view_buttons[0].click()
+    assert dialog.canvas.pixmap.toImage() != marked  # as found: no red
+    dialog.view_buttons[2].click()
+    assert (dialog.canvas.pixmap.width(), dialog.canvas.pixmap.height()) == size
+    assert tampered.name in dialog.view_note.text() and "×" in dialog.view_note.text()
 
     # save the recovered photo (the suffix is added) and the mask
     assert dialog.save_recovered_button.isEnabled() and dialog.save_mask_button.isEnabled()
@@ -214,53 +232,57 @@ def test_verify_dialog_on_a_tampered_copy(qtbot, immunized, tmp_path, monkeypatc
         dialog.save_mask_button.click()
     with Image.open(tmp_path / "saved" / "mask.png") as img:
         assert img.size == size and img.mode == "L"
-        assert np.array_equal(np.asarray(img) > 0, dialog.result.result.mask)
+        assert np.array_equal(np.asarray(img) > 0, dialog.result.verified.result.mask)
     assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["mask.png", "recovered.png"]
     qtbot.waitUntil(lambda: dialog.save_job is None, timeout=5000)
 
     # locking closes the dialog and drops the pictures
     window.lock_action.trigger()
-    assert not dialog.isVisible() and dialog.suspect_pane.pixmap is None and dialog.result is None
-    assert window._verify_dialog is None
+    assert not dialog.isVisible() and dialog.canvas.pixmap is None and dialog.result is None
+    assert window._check_dialog is None
     qtbot.waitUntil(lambda: session.state == "locked", timeout=20_000)
 
 
-def test_verify_dialog_authentic_plain_and_other_key(qtbot, immunized, small_photo, tmp_path):
+def test_check_dialog_authentic_plain_and_other_key(qtbot, immunized, small_photo, tmp_path):
     session, window, out = immunized
-    dialog, verified = _verify(qtbot, window, out)
-    assert dialog.headline.text() == "Untouched since it was immunized"
-    assert "files kept intact" in dialog.detail.text()
-    if verified.result.bit_exact:
-        assert "restored bit for bit" in dialog.detail.text()
-    assert dialog.signer.text().startswith("Signed by this vault's key")
-    assert dialog.tampered_pane.caption.text() == "Tampered areas — none found"
+    dialog, checked = _check(qtbot, window, out)
+    assert dialog.headline.text() == "An immunized photo, untouched since it was immunized"
+    text = dialog.result_text()
+    assert "Immunization: Immunized for files kept intact" in text
+    assert "Altered: No: untouched since it was immunized" in text
+    assert "Signed by this vault's key" in text
+    assert "only PNG copies carry one" not in text  # it is a PNG, and immunized
     assert dialog.save_mask_button.isEnabled()
+    assert dialog.view_buttons[1].isVisible() and dialog.current_view() == 0
 
-    # a photo that was never immunized: said plainly, nothing to save
-    dialog, verified = _verify(qtbot, window, small_photo)
-    assert verified.result.verdict is Verdict.NOT_IMMUNIZED
-    assert dialog.headline.text() == "No immunization data"
-    assert dialog.detail.text() == NOT_IMMUNIZED_TEXT
-    assert dialog.signer.isHidden()
-    assert dialog.suspect_pane.pixmap is not None
-    assert dialog.tampered_pane.pixmap is None and dialog.recovered_pane.pixmap is None
-    assert "no immunization data" in dialog.recovered_pane.canvas.message
+    # a photo that was never immunized: said plainly, nothing to save, no views to pick
+    dialog, checked = _check(qtbot, window, small_photo)
+    assert checked.verified.result.verdict is Verdict.NOT_IMMUNIZED
+    assert dialog.headline.text() == "Not one of your shares"
+    text = dialog.result_text()
+    assert "Immunization: None" in text and "Altered: Cannot tell" in text
+    # a plain PNG: the fragile mark's absence is not explained by its format
+    assert "Fragile mark: None in this PNG" in text and "only PNG copies carry one" not in text
+    assert dialog.canvas.pixmap is not None
+    assert not any(button.isVisible() for button in dialog.view_buttons.values())
     assert not dialog.save_recovered_button.isEnabled() and not dialog.save_mask_button.isEnabled()
+    assert not dialog.save_recovered_button.isVisible() and not dialog.save_mask_button.isVisible()
 
     # immunized by someone else's key: honest about what a valid signature proves
     other_key = fingerprint.new_signing_key()
     other = tmp_path / "other.png"
     Image.fromarray(immunize(_pixels(small_photo), Mode.LOSSLESS, signing_private=other_key)).save(other)
-    dialog, verified = _verify(qtbot, window, other)
-    assert verified.result.verdict is Verdict.AUTHENTIC and not verified.signed_by_this_vault
+    dialog, checked = _check(qtbot, window, other)
+    assert checked.verified.result.verdict is Verdict.AUTHENTIC and not checked.verified.signed_by_this_vault
     public = fingerprint.public_key_of(other_key)
-    assert f"Signed by another key (fingerprint {key_fingerprint(public)})" in dialog.signer.text()
-    assert "consistent with its own immunization data" in dialog.signer.text()
+    text = dialog.result_text()
+    assert f"Signed by another key (fingerprint {key_fingerprint(public)})" in text
+    assert "consistent with its own immunization data" in text
     dialog.reject()
-    assert window._verify_dialog is None
+    assert window._check_dialog is None
 
 
-def test_verify_dialog_on_a_robust_copy_recompressed_by_a_platform(qtbot, unlocked, tmp_path):
+def test_check_dialog_on_a_robust_copy_recompressed_by_a_platform(qtbot, unlocked, tmp_path):
     """Robust mode (needs ~512 px to carry its data): a JPEG re-compression is not tampering."""
     session, window, _made = unlocked
     src = tmp_path / "parrots-512.png"
@@ -274,42 +296,45 @@ def test_verify_dialog_on_a_robust_copy_recompressed_by_a_platform(qtbot, unlock
     qtbot.waitUntil(lambda: not session.jobs.busy(), timeout=5000)
     posted = tmp_path / "posted.jpg"
     Image.open(out).convert("RGB").save(posted, "JPEG", quality=85)
-    dialog, verified = _verify(qtbot, window, posted)
-    assert verified.result.mode is Mode.ROBUST
-    assert verified.result.verdict is Verdict.AUTHENTIC, verified.result.to_json()
-    assert dialog.headline.text() == "Untouched since it was immunized"
-    assert "social networks" in dialog.detail.text() and "re-compression" in dialog.detail.text()
-    assert dialog.signer.text().startswith("Signed by this vault's key")
+    dialog, checked = _check(qtbot, window, posted)
+    res = checked.verified.result
+    assert res.mode is Mode.ROBUST
+    assert res.verdict is Verdict.AUTHENTIC, res.to_json()
+    assert dialog.headline.text() == "An immunized photo, untouched since it was immunized"
+    text = dialog.result_text()
+    assert "social networks" in text and "re-compression and resizing by a platform are not changes" in text
+    assert "Signed by this vault's key" in text
+    assert "Fragile mark: None (only PNG copies carry one)" not in text
     dialog.reject()
 
 
-def test_verify_dialog_reports_broken_files_and_keeps_working(qtbot, immunized, tmp_path):
+def test_check_dialog_reports_broken_files_and_keeps_working(qtbot, immunized, tmp_path):
     session, window, out = immunized
     truncated = tmp_path / "truncated.png"
     data = out.read_bytes()
     truncated.write_bytes(data[: len(data) // 3])
     garbage = tmp_path / "photo.jpg"
     garbage.write_bytes(b"<!doctype html><html>a web page, saved as .jpg</html>")
-    dialog = window.open_verify()
+    dialog = window.open_check()
     for path, words in ((truncated, "truncated"), (garbage, "web page")):
-        with qtbot.waitSignal(dialog.verify_failed, timeout=30_000) as blocker:
-            dialog.verify(str(path))
+        with qtbot.waitSignal(dialog.check_failed, timeout=30_000) as blocker:
+            dialog.check(str(path))
         assert isinstance(blocker.args[0], UnsupportedImage)
         assert dialog.headline.text() == "Not a supported image"
-        assert words in dialog.detail.text()
+        assert words in dialog.summary.text()
         assert dialog.banner.property("verdict") == "error"
         assert not dialog.progress_box.isVisible()
         assert not dialog.save_recovered_button.isEnabled() and not dialog.save_mask_button.isEnabled()
     assert dialog.isVisible()
     # a folder is refused at once; a good file afterwards still works
-    assert dialog.verify(str(tmp_path)) is None
+    assert dialog.check(str(tmp_path)) is None
     assert dialog.headline.text() == "That is a folder"
-    with qtbot.waitSignal(dialog.verified, timeout=120_000):
-        dialog.verify(str(out))
-    assert dialog.headline.text() == "Untouched since it was immunized"
-    # a path handed to the main window opens (or reuses) the dialog and verifies it
-    with qtbot.waitSignal(dialog.verify_failed, timeout=30_000):
-        assert window.open_verify(str(truncated)) is dialog
+    with qtbot.waitSignal(dialog.checked, timeout=120_000):
+        dialog.check(str(out))
+    assert dialog.headline.text() == "An immunized photo, untouched since it was immunized"
+    # a path handed to the main window opens (or reuses) the dialog and checks it
+    with qtbot.waitSignal(dialog.check_failed, timeout=30_000):
+        assert window.open_check(str(truncated)) is dialog
     dialog.reject()
 
 
@@ -352,6 +377,22 @@ def test_share_dialog_immunize_option_reaches_share_options(qtbot, unlocked, pho
     assert outcome.out.endswith(".png") and Image.open(outcome.out).format == "PNG"
     assert outcome.share.options["immunize"] == "lossless"
     dialog.accept()
-    verify, verified = _verify(qtbot, window, Path(outcome.out))
-    assert verified.result.verdict is Verdict.AUTHENTIC and verified.signed_by_this_vault
-    verify.reject()
+    check, checked = _check(qtbot, window, Path(outcome.out))
+    assert checked.verified.result.verdict is Verdict.AUTHENTIC and checked.verified.signed_by_this_vault
+    assert check.headline.text() == "Your copy for Alex"
+    assert "only PNG copies carry one" not in check.result_text()
+
+    # the same copy, altered after it was shared: one verdict says whose copy, and where it changed
+    tampered = tmp_path / "posted-after-editing.png"
+    _tamper(Path(outcome.out), tampered)
+    check, checked = _check(qtbot, window, tampered)
+    assert checked.share is not None and checked.share.share_id == outcome.share.share_id
+    assert checked.verified.result.verdict is Verdict.TAMPERED
+    assert check.headline.text() == "Your copy for Alex, altered after it was shared"
+    assert check.banner.property("verdict") == "altered"
+    text = check.result_text()
+    assert "You shared it with Alex" in text and "Shared with: Alex" in text
+    assert "Altered: Yes: about " in text and "marked in red" in text
+    assert "Fragile mark" not in text
+    assert check.current_view() == 1 and check.save_mask_button.isEnabled()
+    check.reject()

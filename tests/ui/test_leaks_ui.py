@@ -5,6 +5,7 @@ tmp_path with real photos."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -29,7 +30,7 @@ from app.ui.leaks_view import (
     region_in_evidence,
     rescan_places,
 )
-from app.ui.scan_dialog import PAGE_RESULTS, parse_addresses
+from app.ui.scan_dialog import PAGE_RESULTS, parse_addresses, read_addresses
 from app.ui.sidebar import Scope
 
 from .conftest import DATA, fast_fetch_policy
@@ -124,6 +125,7 @@ def test_scan_dialog_on_a_folder(qtbot, stocked, photo_dir, tmp_path, monkeypatc
         assert abs(shown.left() - photo_rect.left()) < 0.05 * photo_rect.width()
     assert not row.request_button.isEnabled()  # a file on this computer: no site to ask
     assert "no site to ask" in row.request_button.toolTip()
+    assert row.request_note.isVisible() and "no site to ask" in row.request_note.text()  # said, not only hovered
     dialog.accept()
     assert window._scan_dialog is None
 
@@ -205,6 +207,7 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     assert settings.read(settings.REQUESTER_EMAIL) == "dana@example.org"
     assert not request_dialog.send_button.isVisibleTo(request_dialog)
     opened = []
+    monkeypatch.setattr(takedown_dialog, "mail_program_available", lambda: True)
     monkeypatch.setattr(takedown_dialog, "open_url", lambda url: opened.append(url) or True)
     request_dialog.mail_button.click()
     assert opened == [notice.mailto] and opened[0].startswith("mailto:abuse@host.example?")
@@ -253,6 +256,193 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     exported = json.loads(target.read_text())
     assert {h["type"] for h in exported["hashes"]} == {"pdq", "md5"}
     assert "Hashes saved" in panel.status.text()
+
+
+def test_removal_notice_fits_the_photo_and_no_mail_program_leaks_nothing(qtbot, stocked, photo_dir, image_host,
+                                                                          capfd, caplog, qtlog):
+    import logging
+
+    from PySide6.QtGui import QGuiApplication
+
+    session, window, ids = stocked
+    parrots = ids["photo01.jpg"]
+    window.sensitive.update_flags([parrots], [])  # not marked sensitive: a parrot photo
+    crop_url, _ = image_host.upload(_jpeg(_crop(photo_dir / "photo01.jpg"), 80))
+    dialog = _open_scan(window)
+    dialog.urls.setPlainText(crop_url)
+    outcome = _scan(qtbot, dialog)
+    assert [m.photo_id for m in outcome.matches] == [parrots]
+    dialog.rows[0].request_button.click()
+    request_dialog = window._takedown_dialog
+
+    # the kind of notice: picked by the user, the neutral one first for a photo not marked sensitive
+    kinds = request_dialog.notice_kind
+    assert [kinds.itemData(i) for i in range(kinds.count())][:3] == ["intimate", "privacy", "copyright"]
+    assert kinds.currentData() == "privacy" and kinds.isVisibleTo(request_dialog)
+    # the Imgur fields only when asked for
+    assert not request_dialog.delete_hash.isVisibleTo(request_dialog)
+    assert not request_dialog.client_id.isVisibleTo(request_dialog)
+    request_dialog.use_imgur.setChecked(True)
+    assert request_dialog.delete_hash.isVisibleTo(request_dialog)
+    request_dialog.delete_hash.setText("abc")
+    assert "both the delete-hash and the client ID" in request_dialog.kind_hint.text()
+    request_dialog.use_imgur.setChecked(False)
+    assert not request_dialog.delete_hash.isVisibleTo(request_dialog) and request_dialog.contact().imgur_delete_hash is None
+    # a deletion link makes the kind of notice moot: it is hidden
+    request_dialog.deletion_link.setText(f"{image_host.base}/delete/x")
+    assert not kinds.isVisibleTo(request_dialog)
+    request_dialog.deletion_link.clear()
+    assert kinds.isVisibleTo(request_dialog)
+
+    request_dialog.abuse_email.setText("abuse@host.example")
+    request_dialog.name.setText("Dana Example")
+    request_dialog.email.setText("dana@example.org")
+    notice = _request(qtbot, request_dialog, request_dialog.draft_button)
+    assert "personal photo posted without permission" in notice.subject
+    assert "intimate" not in notice.text.lower() and "I am the person in" not in notice.text
+
+    # no mail program (the offscreen platform has none): nothing personal printed or logged,
+    # the notice is copied instead, and the dialog says so
+    capfd.readouterr()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        assert request_dialog.mail_button.isEnabled()
+        request_dialog.mail_button.click()
+    printed = capfd.readouterr()
+    qt_said = "\n".join(record.message for record in qtlog.records)  # Qt's own warnings
+    for secret in ("Dana Example", "dana@example.org", crop_url, "published without my permission"):
+        assert secret not in printed.err and secret not in printed.out and secret not in caplog.text
+        assert secret not in qt_said and secret.replace(" ", "%20") not in qt_said
+    assert "No email program was found. The notice was copied" in request_dialog.error.text()
+    assert notice.text in QGuiApplication.clipboard().text()
+
+    # without an abuse address there is no email draft: why, in words under the buttons
+    request_dialog.back_button.click()
+    request_dialog.abuse_email.clear()
+    kinds.setCurrentIndex(kinds.findData("copyright"))
+    notice = _request(qtbot, request_dialog, request_dialog.draft_button)
+    assert "copyright infringement" in notice.subject and notice.mailto is None
+    assert not request_dialog.mail_button.isEnabled()
+    assert request_dialog.mail_hint.isVisibleTo(request_dialog)
+    assert "there is no abuse address" in request_dialog.mail_hint.text()
+    request_dialog.reject()
+    dialog.accept()
+
+    # marked sensitive: the intimate-image notice is offered first
+    window.sensitive.update_flags([parrots], [parrots])
+    window.sidebar.select_scope(Scope("leaks"))
+    qtbot.waitUntil(lambda: window.leaks_model.rowCount() == 1, timeout=10_000)
+    window.leaks_page.table.selectRow(0)
+    window.leaks_page.panel.request_button.click()
+    assert window._takedown_dialog.notice_kind.currentData() == "intimate"
+    window._takedown_dialog.reject()
+
+
+def test_a_failed_mail_draft_is_logged_in_one_line_without_the_notice(qtbot, caplog, qtlog):
+    """Qt prints the whole mailto: address (the notice, the name, the email) when it cannot open
+    it; `open_url` keeps that out of every log."""
+    import logging
+
+    from app.ui import takedown_dialog
+
+    with caplog.at_level(logging.DEBUG):
+        opened = takedown_dialog.open_url("mailto:abuse@host.example?subject=S&body=Dana%20Example%20dana%40example.org")
+    assert opened is False  # the offscreen platform opens nothing
+    assert "Dana" not in caplog.text and not any("Dana" in r.message for r in qtlog.records)
+    assert [r.getMessage() for r in caplog.records] == ["the mail program could not be opened"]
+
+
+def test_match_panel_shows_every_request_and_why_a_button_is_greyed_out(qtbot):
+    from app.core.vault import TakedownInfo
+    from app.ui.leaks_view import MatchPanel
+
+    panel = MatchPanel()
+    qtbot.addWidget(panel)
+    panel.resize(760, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    long_reason = "The host could not be reached: could not reach img.example: check the address and the internet connection"
+    requests = [TakedownInfo(n, 1, kind, "s", "t", "", None, status, detail, datetime(2026, 2, n, 12, 0))
+                for n, (kind, status, detail) in enumerate([("deletion_link", "failed", long_reason),
+                                                            ("notice", "sent", "notice sent by email"),
+                                                            ("deletion_link", "sent", "the host answered HTTP 200")],
+                                                           start=1)]
+    panel.show_match(_match(1), requests=requests)
+    assert panel.request_button.property("primary") and panel.request_button.isEnabled()
+    assert not panel.request_note.isVisible()
+    listing = panel.request_list
+
+    def all_rows_visible() -> bool:
+        view = listing.viewport().rect()
+        return all(view.contains(listing.visualItemRect(listing.item(r))) for r in range(listing.count()))
+
+    qtbot.waitUntil(all_rows_visible, timeout=3000)  # none cut off after a line and a half
+    assert listing.visualItemRect(listing.item(0)).height() > listing.visualItemRect(listing.item(1)).height()
+
+    # a copy marked removed: asking again is no longer the main action
+    panel.show_match(_match(1, status="removed"), requests=requests)
+    assert not panel.request_button.property("primary") and panel.request_button.isEnabled()
+
+    # a file on this computer: the reason the button is greyed out is written, not only a tooltip
+    local = dataclasses.replace(_match(2), source="/home/dana/Downloads/copy.jpg")
+    panel.show_match(local)
+    assert not panel.request_button.isEnabled()
+    assert panel.request_note.isVisible() and "there is no site to ask" in panel.request_note.text()
+    panel.show_match(_match(3, photo_id=None))  # the photo was deleted since
+    assert not panel.hashes_button.isEnabled() and "deleted from your vault" in panel.request_note.text()
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_scan_refuses_bad_addresses_and_says_when_nothing_was_checked(qtbot, stocked, photo_dir, image_host):
+    session, window, ids = stocked
+    dialog = _open_scan(window)
+    # nothing yet: the reason Start is greyed out is written beside it
+    assert not dialog.start_button.isEnabled()
+    assert dialog.start_hint.text() == "Add a web address, a file or a folder to start."
+    dialog.urls.setPlainText("not a url")
+    assert dialog.sources() == [] and not dialog.start_button.isEnabled()
+    assert dialog.address_problem.isVisible()
+    assert "“not a url” is not a web address: it has spaces in it." in dialog.address_problem.text()
+    assert dialog.start_hint.text() == "Correct the addresses above to start."
+    assert dialog.start() is None
+
+    # two addresses nobody answers at: nothing was checked, and the dialog says so
+    port = _closed_port()
+    dialog.urls.setPlainText(f"http://127.0.0.1:{port}/a.jpg\nhttp://127.0.0.1:{port}/b.jpg")
+    assert not dialog.address_problem.isVisible() and dialog.start_button.isEnabled()
+    assert dialog.start_hint.text() == ""
+    outcome = _scan(qtbot, dialog)
+    assert outcome.scanned == 0 and len(outcome.errors) == 2 and not outcome.matches
+    assert dialog.summary.text() == "Nothing could be checked"
+    assert "cannot tell whether your photos are there" in dialog.summary_detail.text()
+    assert "None of your photos" not in dialog.summary.text()
+    assert window.statusBar().currentMessage() == (
+        "Scan finished: nothing could be checked (2 places could not be read).")
+    problems = [dialog.problems.item(r).text() for r in range(dialog.problems.count())]
+    assert all("could not reach 127.0.0.1: check the address and the internet connection" in p for p in problems)
+    assert not any("ConnectError" in p for p in problems)
+
+    # a copy found: the next scan from this dialog offers to look at its page again
+    assert not dialog.rescan.isEnabled() and "(none yet)" in dialog.rescan.text()
+    crop_url, _ = image_host.upload(_jpeg(_crop(photo_dir / "photo01.jpg"), 80))
+    page = image_host.add_page("thread", f'<img src="{crop_url}">')
+    dialog.again_button.click()
+    dialog.urls.setPlainText(page)
+    outcome = _scan(qtbot, dialog)
+    assert len(outcome.matches) == 1 and "Found 1 copy" in dialog.summary.text()
+    dialog.again_button.click()
+    assert dialog.rescan.isEnabled() and dialog.rescan.text() == (
+        "Also look again at the 1 place where copies were found before")
+    assert "none yet" not in dialog.rescan.text()
+    dialog.accept()
 
 
 def test_cancel_mid_scan_stops_and_keeps_the_vault_consistent(qtbot, stocked, image_host):
@@ -343,6 +533,49 @@ def test_words_places_and_addresses():
     assert places == ["https://forum.example/t/1", "https://img.example/3.jpg"]
     assert parse_addresses(" https://a.example/x \n\nb.example/page\n# note\nhttps://a.example/x\n/home/me/Downloads") == [
         "https://a.example/x", "https://b.example/page", "/home/me/Downloads"]
+    # what is no address is refused at entry, with the reason, not sent off as https://not a url
+    sources, refused = read_addresses("not a url\nexample\nhttps://ok.example/a.jpg\nhttp://x.example:port/\nlocalhost:8080/p")
+    assert sources == ["https://ok.example/a.jpg", "https://localhost:8080/p"]
+    assert refused == [("not a url", "it has spaces in it"), ("example", "the site name has no dot (like example.com)"),
+                       ("http://x.example:port/", "it is not a valid web address")]
+
+
+def test_network_problems_in_plain_words():
+    """The fetcher's and httpx's network errors become sentences naming the site; no class names."""
+    import httpx
+
+    from app.core.leaks.fetch import FetchError
+    from app.ui.errors import describe, place_problem
+
+    url = "https://host.example/a.jpg"
+    assert place_problem(url, "could not connect (ConnectError)") == (
+        "could not reach host.example: check the address and the internet connection")
+    assert place_problem(url, "could not connect: [Errno -2] Name or service not known").startswith(
+        "host.example was not found: check the spelling")
+    assert place_problem(url, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed").startswith(
+        "the secure connection to host.example failed")
+    assert place_problem(url, "the server did not answer in time") == "host.example did not answer in time: try again later"
+    assert place_problem(url, "not found (HTTP 404): it may have been removed") == "not found (HTTP 404): it may have been removed"
+    assert place_problem("/home/me/notes.txt", "the file is not a supported image") == "the file is not a supported image"
+    assert place_problem("https://tls.example/ssl.jpg", "refused by the server (HTTP 403)") == "refused by the server (HTTP 403)"
+    request = httpx.Request("GET", url)
+    message = describe(httpx.ConnectError("[Errno 111] Connection refused", request=request))
+    assert message.title == "Could not reach the address"
+    assert message.text == "Host.example refused the connection: the site may be down; try again later."
+    message = describe(httpx.ReadTimeout("timed out", request=request))
+    assert message.text == "Host.example did not answer in time: try again later."
+    assert "ConnectError" not in describe(FetchError("could not reach the host (ConnectError)")).text
+    # a removal request that could not reach its host: the same words, in the dialog and the list
+    from app.core.leaks.takedown import TakedownError
+    from app.core.vault import TakedownInfo
+    from app.ui.leaks_view import takedown_line
+
+    failed = "The host could not be reached: could not reach the host (ConnectError)"
+    message = describe(TakedownError(failed))
+    assert message.title == "Removal request not sent"
+    assert message.text == "Could not reach the site: check the address and the internet connection."
+    request = TakedownInfo(1, 1, "deletion_link", "s", "t", "", None, "failed", failed, datetime(2026, 2, 1, 12, 0))
+    assert "ConnectError" not in takedown_line(request) and "could not reach the site" in takedown_line(request)
 
 
 def test_evidence_view_scales_the_region_and_outlines_both_sides(qtbot):

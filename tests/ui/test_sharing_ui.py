@@ -202,13 +202,13 @@ def _drop_file(widget, path: Path) -> None:
 
 
 def _check(qtbot, monkeypatch, dialog, path: Path, *, drop: bool = False):
-    from app.ui import inspect_dialog
+    from app.ui import check_dialog
 
-    with qtbot.waitSignal(dialog.inspected, timeout=30_000) as blocker:
+    with qtbot.waitSignal(dialog.checked, timeout=120_000) as blocker:
         if drop:
             _drop_file(dialog, path)
         else:
-            monkeypatch.setattr(inspect_dialog, "choose_image", lambda parent: str(path))
+            monkeypatch.setattr(check_dialog, "choose_image", lambda parent: str(path))
             dialog.choose_button.click()
     return blocker.args[0]
 
@@ -222,7 +222,7 @@ def _select(window, filename: str) -> int:
 
 
 def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_path, monkeypatch):
-    from app.ui import inspect_dialog
+    from app.ui import check_dialog
 
     session, window = with_photos
     # photo01 is Kodak 02. The core's watermark does not yet survive "75 % and JPEG 70" on every
@@ -233,9 +233,9 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     window._share_dialog.accept()
     shared = Path(outcome.out)
 
-    assert window.inspect_action.isEnabled()
-    window.inspect_action.trigger()
-    dialog = window._inspect_dialog
+    assert window.check_action.isEnabled()
+    window.check_action.trigger()
+    dialog = window._check_dialog
     assert dialog is not None and dialog.isVisible()
 
     # the exact copy: metadata, watermark and a valid signature
@@ -243,7 +243,7 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     text = dialog.result_text()
     assert result.share is not None and result.share.share_id == outcome.share.share_id
     assert result.report.signature == "valid"
-    assert "One of your shares: the copy for Alex" in text
+    assert "Your copy for Alex" in text and "Altered: No: this is exactly the copy as shared" in text
     assert "Signed by your vault, and the pixels are exactly as shared" in text
     assert "Where: Signal" in text and "EXIF" in text
     assert dialog.canvas.pixmap is not None
@@ -260,7 +260,10 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     text = dialog.result_text()
     assert result.report.metadata is None
     assert result.report.watermark_share_id == outcome.share.share_id
-    assert "the copy for Alex" in text and "confidence" in text
+    assert "Your copy for Alex" in text and "confidence" in text
+    assert "Altered: Resized or cropped since it was shared" in text
+    then, now = outcome.share, result.report
+    assert f"{then.width:,} × {then.height:,} pixels as shared, {now.width:,} × {now.height:,} now" in text
     assert "No Sanctum signature" in text
 
     # someone else's photo
@@ -271,13 +274,13 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     # not an image: words, not a traceback
     junk = tmp_path / "notes.jpg"
     junk.write_text("not a photo")
-    monkeypatch.setattr(inspect_dialog, "choose_image", lambda parent: str(junk))
-    with qtbot.waitSignal(dialog.inspect_failed, timeout=10_000):
+    monkeypatch.setattr(check_dialog, "choose_image", lambda parent: str(junk))
+    with qtbot.waitSignal(dialog.check_failed, timeout=10_000):
         dialog.choose_button.click()
-    assert dialog.verdict_label.text() == "Not a supported image"
+    assert dialog.headline.text() == "Not a supported image"
     assert "not a supported image" in dialog.summary.text().lower()
     dialog.reject()
-    assert dialog.canvas.pixmap is None and window._inspect_dialog is None
+    assert dialog.canvas.pixmap is None and window._check_dialog is None
 
 
 def test_png_copy_keeps_an_intact_fragile_mark_and_lock_clears_the_inspector(qtbot, with_photos, tmp_path,
@@ -285,14 +288,15 @@ def test_png_copy_keeps_an_intact_fragile_mark_and_lock_clears_the_inspector(qtb
     session, window = with_photos
     _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "kim.png", recipient="Kim", fmt="PNG")
     window._share_dialog.accept()
-    dialog = window.open_inspect()
+    dialog = window.open_check()
     result = _check(qtbot, monkeypatch, dialog, Path(outcome.out))
     assert result.report.fragile == "intact"
     assert "Intact: this is exactly the file that was shared" in dialog.result_text()
+    assert "Immunization: None" in dialog.result_text()
     # locking closes the inspector and drops the preview with the other photos
     window.lock_action.trigger()
     assert not dialog.isVisible() and dialog.canvas.pixmap is None
-    assert window._inspect_dialog is None
+    assert window._check_dialog is None
     qtbot.waitUntil(lambda: session.state == "locked", timeout=20_000)
     assert window.shares_model.rowCount() == 0
 
@@ -306,7 +310,7 @@ def test_metadata_pasted_onto_another_picture_names_no_share(qtbot, with_photos,
     forged = tmp_path / "someone-else.jpg"
     Image.open(DATA / "photos" / "dog.jpg").convert("RGB").save(forged, "JPEG", quality=90,
                                                                exif=copy.info["exif"], xmp=copy.info["xmp"])
-    dialog = window.open_inspect()
+    dialog = window.open_check()
     result = _check(qtbot, monkeypatch, dialog, forged)
     text = dialog.result_text()
     assert result.share is None and result.report.signature == "other-image"

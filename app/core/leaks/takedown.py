@@ -5,9 +5,11 @@ Three ways, from most to least direct:
 * a **deletion link** (or token) the host handed out at upload time — many image hosts do;
   requesting it removes the image at once;
 * an **Imgur-style REST API**: `DELETE {api}/3/image/{delete_hash}` with the app's client id;
-* for every other site a **notice** — non-consensual intimate imagery / privacy, and copyright —
-  filled in with the evidence, as plain text, HTML and a `mailto:` draft addressed to the host's
-  abuse contact. Sanctum never sends email itself: the user's own mail program does.
+* for every other site a **notice** of the kind the user picks (`NOTICE_KINDS`: an intimate
+  image shared without consent, a personal photo posted without permission, or copyright in a
+  photo the user took) filled in with the evidence, as plain text, HTML and a `mailto:` draft
+  addressed to the host's abuse contact. Sanctum never sends email itself: the user's own mail
+  program does.
 
 Plus a **hash export** in the form hash-sharing programmes (StopNCII and the like) take: the
 PDQ and MD5 of the photo, computed locally; the photo itself never leaves the computer.
@@ -66,6 +68,61 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class NoticeKind:
+    """One kind of removal notice: what the user picks, and what the notice asserts.
+
+    A notice states facts under the sender's good faith, so each kind asserts only what is
+    true for it: an intimate image says "I am the person in it", copyright says "I took it"."""
+
+    label: str  # what the user picks, in the first person
+    subject: str  # "Removal request: {subject} ({host})"
+    owner_line: str  # introduces the address
+    grounds: str  # why the host must remove it
+    good_faith: str  # the closing statement
+
+
+NOTICE_KINDS: dict[str, NoticeKind] = {
+    "intimate": NoticeKind(
+        label="An intimate image of me, shared without my consent",
+        subject="intimate image shared without consent",
+        owner_line="I am the person in, and the owner of, the image at:",
+        grounds="It was published without my consent. This is non-consensual intimate imagery: it violates "
+                "my privacy and, in most jurisdictions, the law (for example the EU Digital Services Act "
+                "notice-and-action rules, the UK Online Safety Act, and US state laws and the TAKE IT DOWN "
+                "Act). I am also the copyright holder of the photo and did not license this use.",
+        good_faith="I state in good faith that the information above is accurate and that I am the person "
+                   "depicted / the owner of the rights concerned.",
+    ),
+    "privacy": NoticeKind(
+        label="My personal photo, posted without my permission (privacy)",
+        subject="personal photo posted without permission",
+        owner_line="I am the owner of the personal photo at:",
+        grounds="It is a photo from my private collection, and it was published without my permission. "
+                "Publishing it violates my privacy and my right to decide how my personal photos are used "
+                "(for example under the GDPR and the EU Digital Services Act notice-and-action rules).",
+        good_faith="I state in good faith that the information above is accurate and that this photo is "
+                   "mine and was published without my permission.",
+    ),
+    "copyright": NoticeKind(
+        label="A photo I took, used without my permission (copyright)",
+        subject="copyright infringement",
+        owner_line="I am the author and copyright holder of the photo at:",
+        grounds="I took this photo and hold its copyright. It was published without my permission and without "
+                "a licence. This is a notice of copyright infringement (for example under 17 U.S.C. § 512(c) "
+                "and the EU Digital Services Act notice-and-action rules).",
+        good_faith="I have a good-faith belief that this use is not authorised by me, the copyright owner, by "
+                   "an agent of mine, or by the law. The information in this notice is accurate and, under "
+                   "penalty of perjury, I am the owner of the copyright concerned.",
+    ),
+}
+
+
+def default_notice_kind(sensitive: bool) -> str:
+    """The kind of notice offered first: a photo flagged sensitive is an intimate image."""
+    return "intimate" if sensitive else "privacy"
+
+
+@dataclass(frozen=True)
 class TakedownDraft:
     kind: str  # "deletion_link", "imgur_api", "notice"
     subject: str
@@ -82,11 +139,15 @@ def choose_kind(contact: TakedownContact) -> str:
     return "notice"
 
 
-def draft(contact: TakedownContact, requester: Requester, evidence: Evidence) -> TakedownDraft:
+def draft(contact: TakedownContact, requester: Requester, evidence: Evidence,
+          notice_kind: str = "intimate") -> TakedownDraft:
     if not evidence.url.startswith(("http://", "https://")):
         raise TakedownError("This copy is a file on your computer, not on a website: there is no one to ask.")
+    if notice_kind not in NOTICE_KINDS:
+        raise TakedownError(f"Unknown kind of notice: {notice_kind}.")
+    notice = NOTICE_KINDS[notice_kind]
     host = contact.host_name or urlsplit(evidence.url).hostname
-    subject = f"Removal request: intimate image shared without consent ({host})"
+    subject = f"Removal request: {notice.subject} ({host})"
     how_found = {
         "metadata": "It carries the identifier I embedded in the copy I shared privately.",
         "watermark": "It carries the invisible watermark I embedded in the copy I shared privately.",
@@ -101,17 +162,14 @@ def draft(contact: TakedownContact, requester: Requester, evidence: Evidence) ->
     lines = [
         f"To the abuse / trust & safety team of {host},",
         "",
-        "I am the person in, and the owner of, the image at:",
+        notice.owner_line,
         f"    {evidence.url}",
     ]
     if evidence.found_on and evidence.found_on != evidence.url:
         lines += ["posted on the page:", f"    {evidence.found_on}"]
     lines += [
         "",
-        "It was published without my consent. This is non-consensual intimate imagery: it violates "
-        "my privacy and, in most jurisdictions, the law (for example the EU Digital Services Act "
-        "notice-and-action rules, the UK Online Safety Act, and US state laws and the TAKE IT DOWN "
-        "Act). I am also the copyright holder of the photo and did not license this use.",
+        notice.grounds,
         "",
         f"How I know it is my photo: {how_found}",
     ]
@@ -126,8 +184,7 @@ def draft(contact: TakedownContact, requester: Requester, evidence: Evidence) ->
         "me when it is done. I have not attached the image; I can verify ownership by other means if "
         "needed.",
         "",
-        "I state in good faith that the information above is accurate and that I am the person "
-        "depicted / the owner of the rights concerned.",
+        notice.good_faith,
         "",
         f"{requester.name}",
         f"{requester.email}",

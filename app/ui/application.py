@@ -121,7 +121,8 @@ class AppController(QObject):
         self.session.shutdown()
 
 
-def run_gui(argv: list[str] | None = None) -> int:
+def run_gui(argv: list[str] | None = None, vault_path: Path | None = None) -> int:
+    """Open the app on `vault_path` (default: $SANCTUM_VAULT, else the platform data folder)."""
     argv = list(sys.argv if argv is None else argv)
     smoke = "--smoke-test" in argv or os.environ.get("SANCTUM_SMOKE_TEST") == "1"
     argv = [a for a in argv if a != "--smoke-test"]
@@ -133,14 +134,15 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("sanctum")
     apply_look(app)
     bridge = install_error_hooks(show_dialogs=not smoke)
-    controller = AppController(default_vault_path())
+    controller = AppController(vault_path if vault_path is not None else default_vault_path())
     app.aboutToQuit.connect(controller.shutdown)
     first = controller.start()
     if smoke:
         def finish() -> None:
             shown = first.isVisible()
             print(f"sanctum smoke test: {'ok' if shown else 'FAILED'} "
-                  f"({type(first).__name__} shown, platform {app.platformName()})", flush=True)
+                  f"({type(first).__name__} shown, platform {app.platformName()}, "
+                  f"vault {controller.session.vault_path})", flush=True)
             app.exit(0 if shown else 1)
 
         QTimer.singleShot(1000, finish)

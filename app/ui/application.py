@@ -2,7 +2,9 @@
 
 `run_gui()` is what `sanctum` / `python -m app` run with no arguments. With `--smoke-test`
 (or SANCTUM_SMOKE_TEST=1) it opens the first window and quits after a second: the packaged
-build's smoke test uses it.
+build's smoke test uses it. With SANCTUM_STARTUP_TRACE=1 it prints, on stderr, the wall-clock
+time of the first window's first paint and of the first idle turn of the event loop after it
+(the screen takes input): bench/startup.py measures the start time with them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -121,6 +123,36 @@ class AppController(QObject):
         self.session.shutdown()
 
 
+class StartupTrace(QObject):
+    """Prints `sanctum-startup first-window T` at the first paint of `window` and
+    `sanctum-startup ready T FOCUS` once the event loop has gone idle after it (T: time.time();
+    FOCUS: the class of the widget that takes the keyboard, e.g. the passphrase field)."""
+
+    def __init__(self, window: QWidget):
+        super().__init__(window)
+        self._window = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if watched is self._window and event.type() == QEvent.Type.Paint:
+            self._window.removeEventFilter(self)
+            self._mark("first-window")
+            QTimer.singleShot(0, self._ready)  # runs once the events queued so far are done
+        return False
+
+    def _ready(self) -> None:
+        # The window's own focus widget: without a window manager (Xvfb) no window is active,
+        # so QApplication.focusWidget() would be None even though the field has the focus.
+        focus = self._window.focusWidget()
+        self._mark("ready", type(focus).__name__ if focus is not None else "none")
+
+    @staticmethod
+    def _mark(*what: str) -> None:
+        import time
+
+        print("sanctum-startup", what[0], f"{time.time():.6f}", *what[1:], file=sys.stderr, flush=True)
+
+
 def run_gui(argv: list[str] | None = None, vault_path: Path | None = None) -> int:
     """Open the app on `vault_path` (default: $SANCTUM_VAULT, else the platform data folder)."""
     argv = list(sys.argv if argv is None else argv)
@@ -137,6 +169,8 @@ def run_gui(argv: list[str] | None = None, vault_path: Path | None = None) -> in
     controller = AppController(vault_path if vault_path is not None else default_vault_path())
     app.aboutToQuit.connect(controller.shutdown)
     first = controller.start()
+    if os.environ.get("SANCTUM_STARTUP_TRACE") == "1":
+        StartupTrace(first)
     if smoke:
         def finish() -> None:
             shown = first.isVisible()

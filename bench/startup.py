@@ -110,6 +110,8 @@ def main() -> int:
     qpa = "xcb" if os.environ.get("DISPLAY") else "offscreen"
     env = dict(os.environ, QT_QPA_PLATFORM=qpa, SANCTUM_STARTUP_TRACE="1")
     env.pop("SANCTUM_VAULT", None)
+    # As installed: byte-code caches written and used (the warm-up starts below write them).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     app = args.command.split() if args.command else [sys.executable, "-m", "app"]
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,9 @@
 # The installed package carries everything the source checkout has: builds the wheel, installs
 # it into a fresh virtual environment, and checks that lossless copies immunized by the checkout
 # verify with the wheel's `sanctum verify`, and the other way round (both through the CLI).
-#   scripts/check_wheel.sh      (after scripts/setup.sh; CI runs it after the tests)
+#   scripts/check_wheel.sh [BUILD]   (after scripts/setup.sh; CI runs it after the tests)
+# BUILD: also the one-folder build's executable (dist/sanctum/sanctum): all three then verify
+# each other's copies.
 # PYTHON: the checkout's interpreter (default .venv/bin/python); it runs `python -m app` from
 # the repository root, so the checkout's sources are used whatever is installed.
 # WHEEL_VENV: reuse this environment for the wheel (its dependencies stay, the wheel is reinstalled).
@@ -13,6 +15,9 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 start=$SECONDS
+build=${1:-}
+[[ -z $build || -x $build ]] || { echo "check_wheel: no executable $build" >&2; exit 1; }
+[[ -z $build ]] || build=$(realpath "$build")
 
 "$PYTHON" -m pip wheel "$ROOT" --no-deps --quiet --wheel-dir "$WORK/dist"
 wheel=$(ls "$WORK"/dist/sanctum-*.whl)
@@ -33,6 +38,9 @@ fi
 
 checkout() { (cd "$ROOT" && "$PYTHON" -m app "$@"); }
 installed() { (cd "$WORK" && "$venv/bin/sanctum" "$@"); }
+built() { (cd "$WORK" && "$build" "$@"); }
+sides=(checkout installed)
+[[ -z $build ]] || sides+=(built)
 field() { "$PYTHON" -c "import json, sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 # The wheel must run its own code, not the checkout's.
@@ -42,7 +50,7 @@ where=$(cd "$WORK" && "$venv/bin/python" -c "import app; print(app.__file__)")
 "$PYTHON" -c "from PIL import Image; Image.open('tests/data/photos/kodim23.png').convert('RGB')\
 .resize((384, 256)).save('$WORK/photo.png')"
 export SANCTUM_PASSPHRASE="check wheel passphrase, not secret"
-for side in checkout installed; do
+for side in "${sides[@]}"; do
   $side init --vault "$WORK/vault-$side" --no-totp --json >/dev/null
   $side immunize --vault "$WORK/vault-$side" "$WORK/photo.png" "$WORK/immunized-$side.png" \
     --mode lossless --json >/dev/null
@@ -57,6 +65,9 @@ verify() {  # verify <who verifies> <whose copy>
   fi
   echo "check_wheel: $1 verifies $2's lossless copy (authentic, bit-exact)"
 }
-verify installed checkout
-verify checkout installed
+for verifier in "${sides[@]}"; do
+  for maker in "${sides[@]}"; do
+    [[ $verifier == "$maker" ]] || verify "$verifier" "$maker"
+  done
+done
 echo "check_wheel: passed in $((SECONDS - start)) s"

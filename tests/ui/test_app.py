@@ -105,3 +105,28 @@ def test_binding_bug_guard_keeps_true_and_none_alive(qapp):
     assert sys.getrefcount(True) > 1000 and sys.getrefcount(None) > 1000
     if sys.version_info < (3, 12) and any(qtcompat.leaks.values()):
         assert sys.getrefcount(True) > 1 << 39  # the guard is in place
+
+
+def test_first_run_builds_the_main_window_only_once_the_vault_exists(qtbot, tmp_path):
+    from app.core.vault import Vault
+    from app.ui.application import AppController
+    from app.ui.main_window import PAGE_LIBRARY
+    from app.ui.wizard import SetupWizard
+
+    from .conftest import FAST_KDF, PASSPHRASE
+
+    controller = AppController(tmp_path / "vault", kdf=FAST_KDF)
+    first = controller.start()
+    # Start time: the wizard opens without the main window (most of the UI) being built.
+    assert isinstance(first, SetupWizard) and controller.window is None
+    vault, _ = Vault.create(tmp_path / "vault", PASSPHRASE, enable_totp=False, kdf=FAST_KDF)
+    first.vault_ready.emit(vault)
+    window = controller.window
+    qtbot.waitUntil(lambda: not controller.session.jobs.busy(), timeout=20_000)  # the first listing
+    assert window.isVisible() and controller.session.is_unlocked
+    assert window.stack.currentIndex() == PAGE_LIBRARY  # straight to the library, no unlock screen
+    window.close()
+    window.deleteLater()
+    controller.shutdown()
+    controller.session.idle.uninstall()
+    qtbot.wait(100)  # the ended jobs' queued signals reach the manager while it still exists

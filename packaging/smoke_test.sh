@@ -19,4 +19,8 @@ SANCTUM_PASSPHRASE="smoke test passphrase" timeout 120 "$APP" init --vault "$TMP
 out="$(SANCTUM_VAULT="$TMP/vault" timeout 60 "$APP" --smoke-test)"
 echo "$out"
 grep -q "ok (MainWindow shown" <<<"$out"
+# 3. The menu entry: written for this user, starting this very executable, with its icon.
+XDG_DATA_HOME="$TMP/share" "$APP" --install-desktop-entry
+grep -qx "Exec=$(realpath "$APP")" "$TMP/share/applications/sanctum.desktop"
+test -s "$TMP/share/icons/hicolor/scalable/apps/sanctum.svg"
 echo "smoke test passed"

@@ -1,7 +1,7 @@
 """Start time: from launch to the first window, and to the screen taking input, as a ratio to a
 bare PySide6 window started the same way in the same run.
 
-    python bench/startup.py [--runs 9] [--command CMD] [--out FILE]   (paste the table into docs/benchmarks.md)
+    python bench/startup.py [--runs 9] [--command CMD] [--compare CMD] [--out FILE]   (paste the table into docs/benchmarks.md)
 
 Each run is a fresh process (`python -m app --vault DIR`, or CMD, e.g. dist/sanctum/sanctum for
 the one-folder build) with SANCTUM_STARTUP_TRACE=1: the app prints the wall-clock time of the
@@ -13,6 +13,9 @@ so a busy machine slows all of them alike:
 * bare: `python -c` a QApplication and one QWidget, nothing else imported;
 * wizard: a new vault folder (first run: the setup wizard);
 * unlock: an existing vault (the unlock screen, its passphrase field focused).
+
+--compare CMD adds a wizard and an unlock start of another build of the app (e.g. an older
+checkout, wrapped to print the same marks) to the same rotation.
 
 Uses Qt's xcb platform on a private Xvfb server when xvfb-run is installed (what a desktop
 does), else offscreen. Bar (issue 21): the app's medians at most 2x the bare window's.
@@ -99,6 +102,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="starts of each kind (default 9)")
     parser.add_argument("--command", help="the app's command (default: this python -m app)")
+    parser.add_argument("--compare", help="another app command, started in the same rotation")
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     parser.add_argument("--json", type=Path, help="also write the raw times here")
     args = parser.parse_args()
@@ -123,13 +127,17 @@ def main() -> int:
             "wizard": [*app, "--vault", str(Path(tmp) / "new")],
             "unlock": [*app, "--vault", str(vault)],
         }
+        if args.compare:
+            other = args.compare.split()
+            kinds["wizard (compared)"] = [*other, "--vault", str(Path(tmp) / "new")]
+            kinds["unlock (compared)"] = [*other, "--vault", str(vault)]
         times: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
         focus: dict[str, set[str]] = {k: set() for k in kinds}
         names = list(kinds)
-        one_start(kinds["bare"], env)  # warm the file cache once, not counted
-        one_start(kinds["unlock"], env)
+        for command in kinds.values():  # warm the file and byte-code caches once, not counted
+            one_start(command, env)
         for i in range(args.runs):
-            for kind in names[i % 3:] + names[:i % 3]:
+            for kind in names[i % len(names):] + names[:i % len(names)]:
                 first, ready, widget = one_start(kinds[kind], env)
                 times[kind].append((first, ready))
                 focus[kind].add(widget)
@@ -150,6 +158,8 @@ def main() -> int:
         lines.append(f"| {kind} | {first:.3f} s | {first / base_first:.2f} | {ready:.3f} s "
                      f"({'/'.join(sorted(focus[kind]))}) | {ready / base_ready:.2f} |")
     worst = max(max(med[k][0] / base_first, med[k][1] / base_ready) for k in ("wizard", "unlock"))
+    if args.compare:
+        lines += ["", f"(compared: `{args.compare}`)"]
     lines += ["", f"Worst ratio {worst:.2f} (bar: ≤ {BAR:.0f}×): {'met' if worst <= BAR else 'NOT met'}."]
     table = "\n".join(lines)
     print("\n" + table)

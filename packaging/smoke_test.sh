@@ -18,7 +18,7 @@ test ! -e "$TMP/vault"
 SANCTUM_PASSPHRASE="smoke test passphrase" timeout 120 "$APP" init --vault "$TMP/vault" --no-totp >/dev/null
 out="$(SANCTUM_VAULT="$TMP/vault" timeout 60 "$APP" --smoke-test)"
 echo "$out"
-grep -q "ok (MainWindow shown" <<<"$out"
+grep -q "ok (UnlockWindow shown" <<<"$out"
 # 3. The menu entry: written for this user, starting this very executable, with its icon.
 XDG_DATA_HOME="$TMP/share" "$APP" --install-desktop-entry
 grep -qx "Exec=$(realpath "$APP")" "$TMP/share/applications/sanctum.desktop"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
 from app.core import crypto
 from app.core.vault import default_vault_path
@@ -93,18 +93,39 @@ def install_error_hooks(show_dialogs: bool = True) -> _ErrorBridge:
     return bridge
 
 
+class UnlockWindow(QWidget):
+    """The unlock screen on its own, shown at start: it opens without waiting for the main
+    window, which is built while the passphrase is being checked and then takes its place.
+    Later locks show the main window's own unlock page."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        from .unlock import UnlockPage
+
+        self.setWindowTitle("Sanctum")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 820)  # the main window's size: it opens in the same place
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.unlock_page = UnlockPage(session)
+        layout.addWidget(self.unlock_page)
+        self.unlock_page.reset()
+
+
 class AppController(QObject):
     """Chooses the first window: the setup wizard when there is no vault, else the unlock screen.
 
-    Each window's module is imported, and the window built, only when it is shown: on a first
-    run the main window (most of the UI) waits until the vault exists, so the wizard opens in
-    about half the time (bench/startup.py)."""
+    The main window (most of the UI: ~0.3 s to import and build) is not built before the first
+    window shows: on a first run it waits until the vault exists; on an existing vault it is
+    built when the unlock job starts, while the passphrase KDF runs on a worker thread, and
+    replaces the unlock window once the vault is open (bench/startup.py)."""
 
     def __init__(self, vault_path: Path, kdf: crypto.KdfParams | None = None):
         super().__init__()
         self.session = Session(vault_path, kdf=kdf, parent=self)
         self.window: MainWindow | None = None
         self.wizard: SetupWizard | None = None
+        self.unlock_window: UnlockWindow | None = None
 
     def _main_window(self) -> MainWindow:
         if self.window is None:
@@ -115,9 +136,13 @@ class AppController(QObject):
 
     def start(self) -> QWidget:
         if self.session.status().exists:
-            window = self._main_window()
-            window.show()
-            return window
+            self.unlock_window = UnlockWindow(self.session)
+            # Every way in (passphrase, recovery key or code) runs a job: the first job start
+            # is the moment to build the main window, before `unlocked` which it listens to.
+            self.session.jobs.job_started.connect(self._prepare_main_window)
+            self.session.unlocked.connect(self._first_unlock)
+            self.unlock_window.show()
+            return self.unlock_window
         from .wizard import SetupWizard
 
         self.wizard = SetupWizard(self.session, self.session.vault_path)
@@ -125,6 +150,21 @@ class AppController(QObject):
         self.wizard.rejected.connect(self._wizard_cancelled)
         self.wizard.show()
         return self.wizard
+
+    def _prepare_main_window(self, _job=None) -> None:
+        self.session.jobs.job_started.disconnect(self._prepare_main_window)
+        self._main_window()
+
+    def _first_unlock(self) -> None:
+        self.session.unlocked.disconnect(self._first_unlock)
+        window = self.window
+        if window is None:  # not reached: unlocking always starts a job first
+            raise RuntimeError("the main window was not built before the vault was unlocked")
+        unlock_window, self.unlock_window = self.unlock_window, None
+        window.setGeometry(unlock_window.geometry())
+        window.show()  # turns to the library itself: it listens to `unlocked` too
+        unlock_window.close()
+        unlock_window.deleteLater()
 
     def _vault_created(self, vault) -> None:
         window = self._main_window()  # before open(): it turns to the library on `unlocked`

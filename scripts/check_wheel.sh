@@ -47,6 +47,11 @@ field() { "$PYTHON" -c "import json, sys; print(json.load(sys.stdin)[sys.argv[1]
 where=$(cd "$WORK" && "$venv/bin/python" -c "import app; print(app.__file__)")
 [[ $where == "$venv"/* ]] || { echo "check_wheel: the wheel's python imports $where" >&2; exit 1; }
 
+# Its menu entry starts the installed command itself.
+XDG_DATA_HOME="$WORK/share" installed --install-desktop-entry >/dev/null
+grep -qx "Exec=$venv/bin/sanctum" "$WORK/share/applications/sanctum.desktop" \
+  || { echo "check_wheel: wrong Exec line in the installed menu entry" >&2; exit 1; }
+
 "$PYTHON" -c "from PIL import Image; Image.open('tests/data/photos/kodim23.png').convert('RGB')\
 .resize((384, 256)).save('$WORK/photo.png')"
 export SANCTUM_PASSPHRASE="check wheel passphrase, not secret"

@@ -45,7 +45,8 @@ from app.core.immunizer.learned import (  # noqa: E402
 from app.core.immunizer.predictors import ClassicalPredictor  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-OUT = Path(__file__).resolve().parent / "immunizer_predictor.npz"
+# Written straight into the package: the shipped weights are the one copy (package data).
+OUT = Path(__file__).resolve().parents[1] / "app" / "core" / "immunizer" / "immunizer_predictor.npz"
 
 SEED = 20240917
 HIDDEN = 32

@@ -18,5 +18,16 @@ test ! -e "$TMP/vault"
 SANCTUM_PASSPHRASE="smoke test passphrase" timeout 120 "$APP" init --vault "$TMP/vault" --no-totp >/dev/null
 out="$(SANCTUM_VAULT="$TMP/vault" timeout 60 "$APP" --smoke-test)"
 echo "$out"
-grep -q "ok (MainWindow shown" <<<"$out"
+grep -q "ok (UnlockWindow shown" <<<"$out"
+# 3. The menu entry: written for this user, starting this very executable, with its icon.
+XDG_DATA_HOME="$TMP/share" "$APP" --install-desktop-entry
+grep -qx "Exec=$(realpath "$APP")" "$TMP/share/applications/sanctum.desktop"
+test -s "$TMP/share/icons/hicolor/scalable/apps/sanctum.svg"
+# 4. Organising runs on the models inside the build (tags and faces; nothing is downloaded).
+export SANCTUM_PASSPHRASE="smoke test passphrase"
+"$APP" import --vault "$TMP/vault" tests/data/photos/kodim23.png tests/data/photos/kodim04.png >/dev/null
+timeout 300 "$APP" index --vault "$TMP/vault" | tee "$TMP/index.txt"
+grep -q "Analysed 2 photo" "$TMP/index.txt"
+"$APP" list --vault "$TMP/vault" --tag animals --json | grep -q '"kodim23.png"'
+"$APP" people --vault "$TMP/vault" | grep -q "Person 1"
 echo "smoke test passed"

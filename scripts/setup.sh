@@ -12,17 +12,6 @@ for arg in "$@"; do
   esac
 done
 
-# Qt needs a few system libraries even offscreen; install them where they are missing and we can.
-missing=()
-if command -v dpkg >/dev/null 2>&1; then
-  for pkg in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-  done
-  if ((${#missing[@]})) && [[ $(id -u) == 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-fi
-
 python=${PYTHON:-python3}
 if ((fresh)); then rm -rf .venv; fi
 if [[ ! -x .venv/bin/python ]]; then
@@ -30,3 +19,8 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${extras}"
+
+# Qt's system libraries (windows on X11/XWayland, and offscreen for the tests): installed as root
+# on Debian/Ubuntu, else the exact command is printed. Not fatal here: run.sh refuses to start
+# without them, the offscreen tests may not need all of them.
+scripts/qt_libs.sh || true

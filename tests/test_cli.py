@@ -225,3 +225,25 @@ def test_delete_keeps_or_forgets_the_record_of_found_copies(tmp_path):
     left = json.loads(sanctum("matches", "--json", vault=vault).stdout)["matches"]
     assert [(m["id"], m["photo_id"], m["source"]) for m in left] == [(by_photo[dog]["id"], None,
                                                                        by_photo[dog]["source"])]
+
+
+def test_vault_option_without_a_command_opens_the_app():
+    from app.__main__ import GuiLaunch, gui_launch
+
+    assert gui_launch([]) == GuiLaunch(vault=None, smoke_test=False)
+    assert gui_launch(["--vault", "/v"]) == GuiLaunch(vault=Path("/v"), smoke_test=False)
+    assert gui_launch(["--vault=/v", "--smoke-test"]) == GuiLaunch(vault=Path("/v"), smoke_test=True)
+    # Anything else is the CLI's: a command, an option only commands take, help, a bad call.
+    for argv in (["--vault", "/v", "list"], ["list"], ["--json"], ["--help"], ["--vault"], ["--va", "/v"]):
+        assert gui_launch(argv) is None, argv
+
+
+def test_vault_option_opens_the_app_on_that_vault(tmp_path):
+    # A real start, offscreen: the wizard opens for the folder given, not for $SANCTUM_VAULT.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SANCTUM_VAULT": str(tmp_path / "elsewhere")}
+    vault = tmp_path / "chosen"
+    result = subprocess.run([sys.executable, "-m", "app", "--vault", str(vault), "--smoke-test"],
+                            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert "ok (SetupWizard shown" in result.stdout and f"vault {vault}" in result.stdout
+    assert not vault.exists()

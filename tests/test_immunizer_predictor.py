@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.core.immunizer import lossless
 from app.core.immunizer.learned import (
     MODEL_PATH,
     LearnedPredictor,
+    PredictorWeightsMissing,
     load_heads,
     parity_values,
     training_samples,
@@ -133,7 +135,7 @@ def test_better_than_classical_on_a_real_photo(blocks):
 
 def test_weights_file_is_small_and_integer():
     assert MODEL_PATH.is_file()
-    assert MODEL_PATH.stat().st_size < 200_000
+    assert len(MODEL_PATH.read_bytes()) < 200_000
     with np.load(MODEL_PATH, allow_pickle=False) as data:
         for name in data.files:
             assert np.issubdtype(data[name].dtype, np.integer), name
@@ -165,3 +167,27 @@ def test_rejects_bad_arguments(blocks):
         LearnedPredictor().predict(blocks[:1, :4], 0, 0)
     empty_p, empty_x = LearnedPredictor().predict(blocks[:0], 1, 2)
     assert empty_p.shape == empty_x.shape == (0, 8, 8) and empty_p.dtype == np.int32
+
+
+def test_weights_are_package_data():
+    """They live inside the package (found through importlib.resources), so every
+    installation has them, not only a source checkout."""
+    from importlib import resources
+
+    weights = resources.files("app.core.immunizer") / "immunizer_predictor.npz"
+    assert weights.is_file() and weights.read_bytes() == MODEL_PATH.read_bytes()
+    assert len(load_heads(weights)) == 3
+
+
+def test_missing_or_damaged_weights_fail_loudly(tmp_path, monkeypatch):
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(MODEL_PATH.read_bytes()[:5000])
+    for path in (tmp_path / "missing.npz", damaged):
+        with pytest.raises(PredictorWeightsMissing):
+            LearnedPredictor(path).predict(np.zeros((1, 8, 8, 3), np.int32), 0, 0)
+    # The lossless mode does not quietly fall back to the classical predictor: an installation
+    # without the weights could not verify copies made by one with them.
+    monkeypatch.setattr("app.core.immunizer.learned.MODEL_PATH", tmp_path / "missing.npz")
+    monkeypatch.setattr(lossless, "_PREDICTORS", None)
+    with pytest.raises(PredictorWeightsMissing):
+        lossless.predictors()

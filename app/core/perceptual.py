@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import imagehash
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    import imagehash
 
 from .pdq import Dihedral
 
@@ -83,6 +86,13 @@ def _working_grey(image: Image.Image | np.ndarray) -> Image.Image:
     return grey
 
 
+def _imagehash():
+    # Imported on first use: opening the app does not hash anything, and ImageHash costs ~0.05 s.
+    import imagehash
+
+    return imagehash
+
+
 def _hash_bytes(value: imagehash.ImageHash) -> bytes:
     # Row-major, most significant bit first: the same order as str(value).
     return np.packbits(value.hash.reshape(-1)).tobytes()
@@ -95,24 +105,24 @@ def _transposed(grey: Image.Image, variant: Dihedral) -> Image.Image:
 
 def phash(image: Image.Image | np.ndarray) -> bytes:
     """64-bit pHash (imagehash.phash) as 8 bytes."""
-    return _hash_bytes(imagehash.phash(_working_grey(image)))
+    return _hash_bytes(_imagehash().phash(_working_grey(image)))
 
 
 def dhash(image: Image.Image | np.ndarray) -> bytes:
     """64-bit dHash (imagehash.dhash, horizontal gradients) as 8 bytes."""
-    return _hash_bytes(imagehash.dhash(_working_grey(image)))
+    return _hash_bytes(_imagehash().dhash(_working_grey(image)))
 
 
 def phash_dihedral(image: Image.Image | np.ndarray) -> list[bytes]:
     """pHash of the image in each of the eight dihedral variants, indexed by ``Dihedral``."""
     grey = _working_grey(image)
-    return [_hash_bytes(imagehash.phash(_transposed(grey, v))) for v in Dihedral]
+    return [_hash_bytes(_imagehash().phash(_transposed(grey, v))) for v in Dihedral]
 
 
 def dhash_dihedral(image: Image.Image | np.ndarray) -> list[bytes]:
     """dHash of the image in each of the eight dihedral variants, indexed by ``Dihedral``."""
     grey = _working_grey(image)
-    return [_hash_bytes(imagehash.dhash(_transposed(grey, v))) for v in Dihedral]
+    return [_hash_bytes(_imagehash().dhash(_transposed(grey, v))) for v in Dihedral]
 
 
 def perceptual_hashes(image: Image.Image | np.ndarray) -> PerceptualHashes:
@@ -120,8 +130,8 @@ def perceptual_hashes(image: Image.Image | np.ndarray) -> PerceptualHashes:
     grey = _working_grey(image)
     variants = [_transposed(grey, v) for v in Dihedral]
     return PerceptualHashes(
-        phash=tuple(_hash_bytes(imagehash.phash(g)) for g in variants),
-        dhash=tuple(_hash_bytes(imagehash.dhash(g)) for g in variants),
+        phash=tuple(_hash_bytes(_imagehash().phash(g)) for g in variants),
+        dhash=tuple(_hash_bytes(_imagehash().dhash(g)) for g in variants),
     )
 
 

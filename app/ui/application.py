@@ -2,7 +2,9 @@
 
 `run_gui()` is what `sanctum` / `python -m app` run with no arguments. With `--smoke-test`
 (or SANCTUM_SMOKE_TEST=1) it opens the first window and quits after a second: the packaged
-build's smoke test uses it.
+build's smoke test uses it. With SANCTUM_STARTUP_TRACE=1 it prints, on stderr, the wall-clock
+time of the first window's first paint and of the first idle turn of the event loop after it
+(the screen takes input): bench/startup.py measures the start time with them.
 """
 
 from __future__ import annotations
@@ -13,19 +15,22 @@ import re
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, QtMsgType, Signal, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QtMsgType, Signal, qInstallMessageHandler
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
 from app.core import crypto
 from app.core.vault import default_vault_path
 
 from .errors import describe, notifier
-from .main_window import MainWindow
 from .resources import app_icon, stylesheet
 from .session import Session
-from .wizard import SetupWizard
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+    from .wizard import SetupWizard
 
 log = logging.getLogger(__name__)
 
@@ -106,32 +111,87 @@ def install_error_hooks(show_dialogs: bool = True) -> _ErrorBridge:
     return bridge
 
 
+class UnlockWindow(QWidget):
+    """The unlock screen on its own, shown at start: it opens without waiting for the main
+    window, which is built while the passphrase is being checked and then takes its place.
+    Later locks show the main window's own unlock page."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        from .unlock import UnlockPage
+
+        self.setWindowTitle("Sanctum")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 820)  # the main window's size: it opens in the same place
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.unlock_page = UnlockPage(session)
+        layout.addWidget(self.unlock_page)
+        self.unlock_page.reset()
+
+
 class AppController(QObject):
-    """Chooses the first window: the setup wizard when there is no vault, else the unlock screen."""
+    """Chooses the first window: the setup wizard when there is no vault, else the unlock screen.
+
+    The main window (most of the UI: ~0.3 s to import and build) is not built before the first
+    window shows: on a first run it waits until the vault exists; on an existing vault it is
+    built when the unlock job starts, while the passphrase KDF runs on a worker thread, and
+    replaces the unlock window once the vault is open (bench/startup.py)."""
 
     def __init__(self, vault_path: Path, kdf: crypto.KdfParams | None = None):
         super().__init__()
         self.session = Session(vault_path, kdf=kdf, parent=self)
-        self.window = MainWindow(self.session)
+        self.window: MainWindow | None = None
         self.wizard: SetupWizard | None = None
+        self.unlock_window: UnlockWindow | None = None
+
+    def _main_window(self) -> MainWindow:
+        if self.window is None:
+            from .main_window import MainWindow
+
+            self.window = MainWindow(self.session)
+        return self.window
 
     def start(self) -> QWidget:
         if self.session.status().exists:
-            self.window.show()
-            return self.window
+            self.unlock_window = UnlockWindow(self.session)
+            # Every way in (passphrase, recovery key or code) runs a job: the first job start
+            # is the moment to build the main window, before `unlocked` which it listens to.
+            self.session.jobs.job_started.connect(self._prepare_main_window)
+            self.session.unlocked.connect(self._first_unlock)
+            self.unlock_window.show()
+            return self.unlock_window
+        from .wizard import SetupWizard
+
         self.wizard = SetupWizard(self.session, self.session.vault_path)
         self.wizard.vault_ready.connect(self._vault_created)
         self.wizard.rejected.connect(self._wizard_cancelled)
         self.wizard.show()
         return self.wizard
 
+    def _prepare_main_window(self, _job=None) -> None:
+        self.session.jobs.job_started.disconnect(self._prepare_main_window)
+        self._main_window()
+
+    def _first_unlock(self) -> None:
+        self.session.unlocked.disconnect(self._first_unlock)
+        window = self.window
+        if window is None:  # not reached: unlocking always starts a job first
+            raise RuntimeError("the main window was not built before the vault was unlocked")
+        unlock_window, self.unlock_window = self.unlock_window, None
+        window.setGeometry(unlock_window.geometry())
+        window.show()  # turns to the library itself: it listens to `unlocked` too
+        unlock_window.close()
+        unlock_window.deleteLater()
+
     def _vault_created(self, vault) -> None:
+        window = self._main_window()  # before open(): it turns to the library on `unlocked`
         self.session.open(vault)
-        self.window.show()
+        window.show()
         self.wizard = None
 
     def _wizard_cancelled(self) -> None:
-        if not self.window.isVisible():
+        if self.window is None or not self.window.isVisible():
             self.session.shutdown()
             QApplication.quit()
 
@@ -139,7 +199,38 @@ class AppController(QObject):
         self.session.shutdown()
 
 
-def run_gui(argv: list[str] | None = None) -> int:
+class StartupTrace(QObject):
+    """Prints `sanctum-startup first-window T` at the first paint of `window` and
+    `sanctum-startup ready T FOCUS` once the event loop has gone idle after it (T: time.time();
+    FOCUS: the class of the widget that takes the keyboard, e.g. the passphrase field)."""
+
+    def __init__(self, window: QWidget):
+        super().__init__(window)
+        self._window = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if watched is self._window and event.type() == QEvent.Type.Paint:
+            self._window.removeEventFilter(self)
+            self._mark("first-window")
+            QTimer.singleShot(0, self._ready)  # runs once the events queued so far are done
+        return False
+
+    def _ready(self) -> None:
+        # The window's own focus widget: without a window manager (Xvfb) no window is active,
+        # so QApplication.focusWidget() would be None even though the field has the focus.
+        focus = self._window.focusWidget()
+        self._mark("ready", type(focus).__name__ if focus is not None else "none")
+
+    @staticmethod
+    def _mark(*what: str) -> None:
+        import time
+
+        print("sanctum-startup", what[0], f"{time.time():.6f}", *what[1:], file=sys.stderr, flush=True)
+
+
+def run_gui(argv: list[str] | None = None, vault_path: Path | None = None) -> int:
+    """Open the app on `vault_path` (default: $SANCTUM_VAULT, else the platform data folder)."""
     argv = list(sys.argv if argv is None else argv)
     smoke = "--smoke-test" in argv or os.environ.get("SANCTUM_SMOKE_TEST") == "1"
     argv = [a for a in argv if a != "--smoke-test"]
@@ -152,14 +243,17 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("sanctum")
     apply_look(app)
     bridge = install_error_hooks(show_dialogs=not smoke)
-    controller = AppController(default_vault_path())
+    controller = AppController(vault_path if vault_path is not None else default_vault_path())
     app.aboutToQuit.connect(controller.shutdown)
     first = controller.start()
+    if os.environ.get("SANCTUM_STARTUP_TRACE") == "1":
+        StartupTrace(first)
     if smoke:
         def finish() -> None:
             shown = first.isVisible()
             print(f"sanctum smoke test: {'ok' if shown else 'FAILED'} "
-                  f"({type(first).__name__} shown, platform {app.platformName()})", flush=True)
+                  f"({type(first).__name__} shown, platform {app.platformName()}, "
+                  f"vault {controller.session.vault_path})", flush=True)
             app.exit(0 if shown else 1)
 
         QTimer.singleShot(1000, finish)

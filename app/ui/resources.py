@@ -1,8 +1,8 @@
-"""Where the stylesheet and icon live: the source tree, an installed copy, or a PyInstaller build."""
+"""The stylesheet and icon: package data in app/resources (source tree, wheel and PyInstaller
+build alike)."""
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -12,16 +12,8 @@ from PySide6.QtWidgets import QWidget
 
 @cache
 def resources_dir() -> Path | None:
-    here = Path(__file__).resolve()
-    candidates = []
-    if getattr(sys, "_MEIPASS", None):  # PyInstaller one-folder build
-        candidates.append(Path(sys._MEIPASS) / "resources")  # noqa: SLF001
-    candidates += [here.parents[2] / "resources",  # source tree / editable install
-                   here.parents[1] / "resources"]  # app/resources, if packaged inside the app
-    for candidate in candidates:
-        if (candidate / "style.qss").is_file():
-            return candidate
-    return None
+    folder = Path(__file__).resolve().parents[1] / "resources"
+    return folder if (folder / "style.qss").is_file() else None
 
 
 def stylesheet() -> str:

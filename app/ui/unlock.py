@@ -118,7 +118,9 @@ class UnlockPage(QWidget):
         self.countdown.setInterval(250)
         self.countdown.timeout.connect(self._tick)
         session.locked.connect(self.reset)
-        session.locking.connect(lambda _reason: self._update_enabled())
+        # A method, not a lambda: Qt drops the connection when this page is deleted (the start's
+        # unlock window is, once the main window takes over).
+        session.locking.connect(self._on_locking)
 
     # --- panels ----------------------------------------------------------------------------------
 
@@ -227,6 +229,9 @@ class UnlockPage(QWidget):
         self._check_backoff()
         self._update_enabled()
         self.passphrase.setFocus()
+
+    def _on_locking(self, _reason: str) -> None:
+        self._update_enabled()
 
     def _check_backoff(self) -> None:
         try:

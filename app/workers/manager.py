@@ -23,8 +23,11 @@ _ALL_POOLS: weakref.WeakSet[QThreadPool] = weakref.WeakSet()
 
 
 def all_pools() -> list[QThreadPool]:
-    """Every pool a manager made (tests check that none has a thread still running)."""
-    return list(_ALL_POOLS)
+    """Every pool a manager made that still exists (tests check that none has a thread still
+    running). A pool deleted with its owner has none, though its wrapper may linger."""
+    import shiboken6
+
+    return [pool for pool in list(_ALL_POOLS) if shiboken6.isValid(pool)]
 
 
 class JobManager(QObject):

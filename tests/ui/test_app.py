@@ -36,7 +36,7 @@ def test_python_m_app_opens_the_unlock_screen_when_a_vault_exists(tmp_path):
     made = make_vault(tmp_path / "vault")
     result = _smoke(made.path)
     assert result.returncode == 0, result.stderr
-    assert "ok (MainWindow shown" in result.stdout
+    assert "ok (UnlockWindow shown" in result.stdout
 
 
 def test_every_core_error_has_words():
@@ -105,3 +105,63 @@ def test_binding_bug_guard_keeps_true_and_none_alive(qapp):
     assert sys.getrefcount(True) > 1000 and sys.getrefcount(None) > 1000
     if sys.version_info < (3, 12) and any(qtcompat.leaks.values()):
         assert sys.getrefcount(True) > 1 << 39  # the guard is in place
+
+
+def test_first_run_builds_the_main_window_only_once_the_vault_exists(qtbot, tmp_path):
+    from app.core.vault import Vault
+    from app.ui.application import AppController
+    from app.ui.main_window import PAGE_LIBRARY
+    from app.ui.wizard import SetupWizard
+
+    from .conftest import FAST_KDF, PASSPHRASE
+
+    controller = AppController(tmp_path / "vault", kdf=FAST_KDF)
+    first = controller.start()
+    # Start time: the wizard opens without the main window (most of the UI) being built.
+    assert isinstance(first, SetupWizard) and controller.window is None
+    vault, _ = Vault.create(tmp_path / "vault", PASSPHRASE, enable_totp=False, kdf=FAST_KDF)
+    first.vault_ready.emit(vault)
+    window = controller.window
+    qtbot.waitUntil(lambda: not controller.session.jobs.busy(), timeout=20_000)  # the first listing
+    assert window.isVisible() and controller.session.is_unlocked
+    assert window.stack.currentIndex() == PAGE_LIBRARY  # straight to the library, no unlock screen
+    window.close()
+    window.deleteLater()
+    controller.shutdown()
+    controller.session.idle.uninstall()
+    qtbot.wait(100)  # the ended jobs' queued signals reach the manager while it still exists
+
+
+def test_unlock_screen_opens_first_and_the_main_window_takes_over(qtbot, tmp_path):
+    import shiboken6
+
+    from app.ui.application import AppController, UnlockWindow
+    from app.ui.main_window import PAGE_LIBRARY
+
+    from .conftest import FAST_KDF
+
+    made = make_vault(tmp_path / "vault", enable_totp=False)
+    controller = AppController(made.path, kdf=FAST_KDF)
+    first = controller.start()
+    # Start time: the unlock screen opens before the main window (most of the UI) is built.
+    assert isinstance(first, UnlockWindow) and controller.window is None
+    assert first.focusWidget() is first.unlock_page.passphrase
+    page = first.unlock_page
+    page.passphrase.setText(made.passphrase)
+    with qtbot.waitSignal(controller.session.unlocked, timeout=20_000):
+        page.unlock_button.click()
+        assert controller.window is not None  # built as the unlock job started
+    window = controller.window
+    qtbot.waitUntil(lambda: not controller.session.jobs.busy(), timeout=20_000)  # the first listing
+    assert window.isVisible() and controller.unlock_window is None
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first), timeout=5_000)  # the start's unlock window goes
+    assert window.stack.currentIndex() == PAGE_LIBRARY
+    # Later locks use the main window's own unlock page.
+    controller.session.lock("manual")
+    qtbot.waitUntil(lambda: window.stack.currentIndex() != PAGE_LIBRARY, timeout=10_000)
+    assert window.isVisible()
+    window.close()
+    window.deleteLater()
+    controller.shutdown()
+    controller.session.idle.uninstall()
+    qtbot.wait(100)  # the ended jobs' queued signals reach the manager while it still exists

@@ -17,8 +17,8 @@ It never reads ``channel`` or later channels at the step's own parity (see ``pre
 Neighbours outside the 8×8 block are mirrored inside it (reflect padding by two, which keeps
 every neighbour's parity), so each block is predicted on its own.
 
-The weights are fixed-point integers (``models/immunizer_predictor.npz``, trained by
-``models/train_immunizer_predictor.py``). Inference is bit-exact on any machine: the matrix
+The weights are fixed-point integers (``immunizer_predictor.npz`` beside this module, shipped
+as package data in every installation; trained by ``models/train_immunizer_predictor.py``). Inference is bit-exact on any machine: the matrix
 products run in float64, but every input and weight is an integer and every partial sum is
 bounded below 2**50 for any pixel values (checked when the weights load), so the summation
 order of the BLAS does not matter (verified identical with 1 or 2 OpenBLAS threads and with
@@ -30,13 +30,29 @@ window pixels, which spares building the relative features at inference.
 from __future__ import annotations
 
 import threading
+import zipfile
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 
+from app.core.immunizer.api import ImmunizerError
 from app.core.immunizer.predictors import mirrored_neighbours
 
-MODEL_PATH = Path(__file__).resolve().parents[3] / "models" / "immunizer_predictor.npz"
+# Package data, so a wheel, an sdist and the PyInstaller build carry it like the source tree.
+MODEL_PATH: Traversable = resources.files("app.core.immunizer") / "immunizer_predictor.npz"
+
+
+class PredictorWeightsMissing(ImmunizerError):
+    """The learned predictor's weights are missing or damaged in this installation.
+
+    Raised rather than falling back to the classical predictor: copies made with a fallback
+    would verify elsewhere, but this installation could not verify copies made by a complete one,
+    and nobody would know why."""
+
+    default_message = ("The immunizer's model file is missing or damaged in this installation. "
+                       "Reinstall Sanctum.")
 
 # Window offsets (row, col) around the predicted pixel; the first four are the rhombus.
 OTHER_PARITY_OFFSETS = ((-1, 0), (1, 0), (0, -1), (0, 1),
@@ -163,18 +179,25 @@ class _Head:
 
 
 _lock = threading.Lock()
-_heads: dict[Path, list[_Head]] = {}
+_heads: dict[str, list[_Head]] = {}
 
 
-def load_heads(path: Path = MODEL_PATH) -> list[_Head]:
-    """The three channel heads of a weights file (loaded once, then cached)."""
-    path = Path(path)
+def load_heads(path: Path | str | Traversable = MODEL_PATH) -> list[_Head]:
+    """The three channel heads of a weights file (loaded once, then cached). Raises
+    `PredictorWeightsMissing` when the file is absent or not a valid weights file."""
+    key = str(path)
     with _lock:
-        heads = _heads.get(path)
+        heads = _heads.get(key)
         if heads is None:
-            with np.load(path, allow_pickle=False) as data:
-                heads = [_Head(data, c) for c in range(3)]
-            _heads[path] = heads
+            try:
+                # as_file: the path itself for files on disk, a temporary copy otherwise (zip).
+                with resources.as_file(Path(path) if isinstance(path, str) else path) as real, \
+                        np.load(real, allow_pickle=False) as data:
+                    heads = [_Head(data, c) for c in range(3)]
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+                raise PredictorWeightsMissing(
+                    f"{PredictorWeightsMissing.default_message} ({path}: {exc})") from exc
+            _heads[key] = heads
         return heads
 
 

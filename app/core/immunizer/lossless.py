@@ -64,21 +64,18 @@ _EXC_ENTRY = struct.Struct(">IBH")  # the first format's entry; its index's top 
 
 
 def predictors() -> list[Predictor]:
-    """Every predictor verify knows, the default first: the learned one when its weights load
-    (more capacity, so a better reference: +0.3 to +1.5 dB on the benchmark, at about 1.5× the
-    time; see docs/benchmarks.md), else the classical one."""
+    """Every predictor verify knows, the default first: the learned one (more capacity, so a
+    better reference: +0.3 to +1.5 dB on the benchmark, at about 1.5× the time; see
+    docs/benchmarks.md), then the classical one. Its weights ship inside the package; when they
+    are missing this raises `PredictorWeightsMissing` instead of quietly dropping it, since an
+    installation without it could not verify copies made by every other one."""
     global _PREDICTORS
     if _PREDICTORS is None:
-        found: list[Predictor] = []
-        try:
-            from app.core.immunizer.learned import LearnedPredictor
-            learned = LearnedPredictor()
-            learned.predict(np.zeros((1, BLOCK, BLOCK, 3), np.int32), 0, 0)  # loads the weights
-            found.append(learned)
-        except (ImportError, OSError, KeyError, ValueError):
-            pass  # weights missing or unreadable: the classical predictor still works
-        found.append(ClassicalPredictor())
-        _PREDICTORS = found
+        from app.core.immunizer.learned import LearnedPredictor
+
+        learned = LearnedPredictor()
+        learned.predict(np.zeros((1, BLOCK, BLOCK, 3), np.int32), 0, 0)  # loads the weights
+        _PREDICTORS = [learned, ClassicalPredictor()]
     return _PREDICTORS
 
 

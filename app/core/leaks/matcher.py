@@ -27,7 +27,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -94,6 +93,8 @@ def local_features(image: Image.Image, long_side: int = REFERENCE_SIDE,
     and keeping the best few of every cell of a grid makes any large-enough crop carry its
     share of the features.
     """
+    import cv2  # here, not at the top: OpenCV takes ~0.1 s to load and opening the app needs none
+
     grey, _ = _grey(image, long_side)
     orb = cv2.ORB_create(nfeatures=count * 6, scaleFactor=1.25, nlevels=10, edgeThreshold=15,
                          patchSize=31, fastThreshold=20)
@@ -203,6 +204,8 @@ class Matcher:
             self._descriptors = np.zeros((0, 32), np.uint8)
             self._owner = np.zeros(0, np.int64)
             self._row_start = {}
+        import cv2  # lazily, see local_features
+
         self._bf = cv2.BFMatcher(cv2.NORM_HAMMING)
 
     def _photo_for_index_id(self, entry_id: int) -> int | None:
@@ -334,6 +337,8 @@ class Matcher:
     def _read_against_sources(self, rgb: np.ndarray, photo_ids: list[int]):
         """(watermark result, share) from the first candidate photo whose share sources the
         copy's mark reads against, or (None, None)."""
+        import cv2  # lazily, see local_features
+
         from ..watermark.informed import read_with_original
 
         if self.share_sources is None:
@@ -430,6 +435,8 @@ def _reduced(image: Image.Image, long_side: int) -> Image.Image:
 
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int
                        ) -> tuple[int, np.ndarray] | None:
+    import cv2  # lazily, see local_features
+
     if len(ref_points) < MIN_INLIERS:
         return None
     matrix, mask = cv2.findHomography(ref_points, query_points, cv2.RANSAC, 6.0, maxIters=2000, confidence=0.995)

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from app.core import errors as core
-from app.core.leaks.fetch import FetchError
-from app.core.leaks.takedown import TakedownError
+from app.core.leaks.errors import FetchError, TakedownError
 from app.core.vision.errors import VisionUnavailable
 
 log = logging.getLogger(__name__)
@@ -152,11 +151,9 @@ def reason_words(reason: str, host: str | None = None) -> str:
 
 def _network_message(exc: BaseException) -> UserMessage | None:
     """httpx's own errors (a request made outside the fetcher), and the fetcher's FetchError."""
-    try:
+    if type(exc).__module__.startswith("httpx"):  # loaded already, then: no import on the start path
         import httpx
-    except ImportError:  # pragma: no cover - httpx ships with the app
-        return None
-    if isinstance(exc, httpx.HTTPError):
+    if type(exc).__module__.startswith("httpx") and isinstance(exc, httpx.HTTPError):
         host = None
         try:
             host = exc.request.url.host

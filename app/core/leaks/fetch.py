@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from ..errors import SanctumError
+from .errors import BlockedAddress, FetchError, HttpStatusError, NotFound, Refused  # noqa: F401 (re-exported)
 
 # A current desktop Chrome on Windows, the most common browser there is: a host sees one more
 # visitor, not "a leak check". Refresh it with releases (a years-old version stands out too).
@@ -67,30 +67,6 @@ _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade N
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")  # "0.0.0.0" reaches this computer on Linux
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class FetchError(SanctumError):
-    """A source could not be fetched; the message says why in words."""
-
-
-class HttpStatusError(FetchError):
-    """The server answered, with a status that is not the content."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
-
-
-class NotFound(HttpStatusError):
-    """404 or 410: the address no longer serves anything."""
-
-
-class Refused(HttpStatusError):
-    """Any other 4xx (403 forbidden, 429 too many requests, 401...): the host would not say."""
-
-
-class BlockedAddress(FetchError):
-    """The address (or a redirect) leads into a network the typed source is not on."""
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,15 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from ..errors import SanctumError
-from .fetch import Fetcher, FetchError, NotFound
+from .errors import FetchError, NotFound, TakedownError
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 IMGUR_API = "https://api.imgur.com"
-
-
-class TakedownError(SanctumError):
-    default_message = "The removal request could not be sent."
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""What can go wrong fetching and sending, in a light module: the UI's error table and the
+start path read these without loading the HTTP client (`fetch.py` pulls in httpx)."""
+
+from __future__ import annotations
+
+from ..errors import SanctumError
+
+
+class FetchError(SanctumError):
+    """A source could not be fetched; the message says why in words."""
+
+
+class HttpStatusError(FetchError):
+    """The server answered, with a status that is not the content."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(HttpStatusError):
+    """404 or 410: the address no longer serves anything."""
+
+
+class Refused(HttpStatusError):
+    """Any other 4xx (403 forbidden, 429 too many requests, 401...): the host would not say."""
+
+
+class BlockedAddress(FetchError):
+    """The address (or a redirect) leads into a network the typed source is not on."""
+
+
+class TakedownError(SanctumError):
+    default_message = "The removal request could not be sent."

@@ -746,6 +746,14 @@ class Vault:
             query = query.limit(limit)
         return [_photo_info(p) for p in query]
 
+    def find_photos(self, query) -> set[int]:
+        """Ids of the photos a `search.PhotoQuery` selects: tag, person, flag and search text
+        combined (every word of the text must match)."""
+        from . import search
+
+        self._require_open()
+        return search.find_photo_ids(query)
+
     def photo(self, photo_id: int) -> PhotoInfo:
         self._require_open()
         row = Photo.get_or_none(Photo.id == photo_id)

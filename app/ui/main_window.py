@@ -10,6 +10,7 @@ import logging
 from PySide6.QtCore import QModelIndex, QPoint, QSize, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCompleter,
     QFrame,
     QHBoxLayout,
@@ -167,6 +168,31 @@ class LibraryPage(QWidget):
         header_layout.addWidget(self.scope_title)
         header_layout.addWidget(self.scope_count)
         header_layout.addStretch(1)
+        # While searching: where the search looks. The whole vault unless the user narrows it
+        # to what the sidebar shows; saying so, so an empty result is never a silent surprise.
+        self.search_scope = QWidget()
+        self.search_scope.setObjectName("searchScope")
+        scope_layout = QHBoxLayout(self.search_scope)
+        scope_layout.setContentsMargins(0, 0, 0, 0)
+        scope_layout.setSpacing(4)
+        self.search_in = QLabel("Search in:")
+        self.search_in.setProperty("muted", True)
+        self.search_all = QToolButton()
+        self.search_all.setText("All photos")
+        self.search_here = QToolButton()
+        self.search_buttons = QButtonGroup(self.search_scope)
+        for button in (self.search_all, self.search_here):
+            button.setObjectName("searchScopeButton")
+            button.setCheckable(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self.search_buttons.addButton(button)
+        self.search_all.setChecked(True)
+        self.search_here.setToolTip("Search only the photos of the view chosen in the sidebar")
+        scope_layout.addWidget(self.search_in)
+        scope_layout.addWidget(self.search_all)
+        scope_layout.addWidget(self.search_here)
+        header_layout.addWidget(self.search_scope)
+        self.search_scope.hide()
         middle_layout.addWidget(header)
         # The gallery, the table of shares ("Shared") or of found copies ("Leaks").
         self.middle = QStackedWidget()
@@ -216,7 +242,7 @@ class MainWindow(QMainWindow):
         self.gallery.selectionModel().selectionChanged.connect(self._selection_changed)
         self.sidebar_model = SidebarModel(self)
         self.sidebar = SidebarView(self.sidebar_model)
-        self.sidebar.scope_selected.connect(self.set_scope)
+        self.sidebar.scope_selected.connect(self._sidebar_scope)
         self.gallery.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.gallery.customContextMenuRequested.connect(self._gallery_menu)
         self.shares_model = SharesTableModel(self, photo_lookup=self._photo_info, thumbnails=self.loader)
@@ -271,6 +297,8 @@ class MainWindow(QMainWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(200)
         self._search_timer.timeout.connect(self._search_db)
+        self._was_searching = False
+        self.library.search_all.toggled.connect(self._search_everywhere_toggled)
         self.organiser = OrganiseController(session, self)
         self.organiser.chunk_done.connect(self._organise_chunk)
         self.organiser.finished.connect(self._organise_done)
@@ -480,13 +508,14 @@ class MainWindow(QMainWindow):
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
-        shared, leaks, people = scope.kind == "shared", scope.kind == "leaks", scope.kind == "people"
+        # (a search from the People view shows its photos in the gallery)
+        shared, leaks, people = scope.kind == "shared", scope.kind == "leaks", self.showing_people
         self.library.middle.setCurrentWidget(self.shares_page if shared else self.leaks_page if leaks
                                              else self.people_page if people else self.gallery)
         self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared
                                        else "Search places, photos, statuses" if leaks else SEARCH_HINT)
+        self._update_header()
         if people:
-            self.library.scope_title.setText(scope.title)
             self.detail.show_text("Double-click a person to see their photos.\n\nSelect one and press Rename… "
                                   "(or F2) to name them; select two and press Merge if they are the same person.")
             self.reload_people()
@@ -494,7 +523,6 @@ class MainWindow(QMainWindow):
             self._update_actions()
             return
         if shared or leaks:
-            self.library.scope_title.setText(scope.title)
             self._update_scope_count()
             if shared:
                 self._share_selection_changed()
@@ -506,7 +534,6 @@ class MainWindow(QMainWindow):
         imported_after = recent_import_cutoff() if scope.kind == "recent" else None
         self.proxy.set_scope(after=after, before=before, imported_after=imported_after,
                              ids=frozenset() if scope.needs_query else None)
-        self.library.scope_title.setText(scope.title)
         self._update_scope_count()
         if scope.needs_query:
             self.gallery.empty_text = "Looking…"
@@ -631,7 +658,7 @@ class MainWindow(QMainWindow):
         elif self.scope.kind == "person":
             if edit.action == "name" and edit.person_id == self.scope.person:
                 self.scope = Scope("person", person=edit.person_id, label=edit.name or "Unnamed person")
-                self.library.scope_title.setText(self.scope.title)
+                self._update_header()
             self._query_scope()
 
     def set_sensitive(self, photo_ids: list[int], value: bool | None) -> SetSensitiveJob | None:
@@ -671,13 +698,54 @@ class MainWindow(QMainWindow):
                 self.reload_people()
         self.gallery.viewport().update()
 
+    @property
+    def searching(self) -> bool:
+        """A search through the photos is on (Shared and Leaks search their own tables)."""
+        return bool(self.search.text().strip()) and self.scope.kind not in ("shared", "leaks")
+
+    def _sidebar_scope(self, scope: Scope) -> None:
+        """Going somewhere in the sidebar ends a search: the gallery shows what the entry says."""
+        if self.searching:
+            self.search.clear()
+        self.set_scope(scope)
+
     def _on_search(self, text: str) -> None:
+        searching = bool(text.strip())
+        if searching and not self._was_searching:
+            self.library.search_all.setChecked(True)  # every new search looks everywhere
+            self.proxy.set_search_everywhere(True)
         self.proxy.set_text(text)
-        if text.strip():
+        if searching:
             self._search_timer.start()
         self.shares_page.set_text(text)
         self.leaks_page.set_text(text)
+        if searching != self._was_searching and self.scope.kind == "people":
+            self._was_searching = searching
+            self.set_scope(self.scope)  # from the person list to the gallery of results, and back
+        self._was_searching = searching
+        self._update_header()
         self._update_scope_count()
+
+    def _search_everywhere_toggled(self, everywhere: bool) -> None:
+        self.proxy.set_search_everywhere(everywhere)
+        self._update_header()
+        self._update_scope_count()
+
+    def _update_header(self) -> None:
+        """The gallery header: the sidebar entry shown, or the search and where it looks."""
+        lib = self.library
+        if not self.searching:
+            lib.scope_title.setText(self.scope.title)
+            lib.search_scope.hide()
+            return
+        text = self.search.text().strip()
+        lib.scope_title.setText(f"Results for “{text if len(text) <= 40 else text[:39] + '…'}”")
+        narrowable = self.scope.kind not in ("all", "people")
+        lib.search_all.setVisible(narrowable)
+        lib.search_here.setVisible(narrowable)
+        lib.search_here.setText(self.scope.title)
+        lib.search_in.setText("Search in:" if narrowable else "in all photos")
+        lib.search_scope.show()
 
     def _search_db(self) -> None:
         """Tags and people names matching the search text (file names and years: the proxy)."""
@@ -716,7 +784,7 @@ class MainWindow(QMainWindow):
 
     @property
     def showing_people(self) -> bool:
-        return self.scope.kind == "people"
+        return self.scope.kind == "people" and not self.searching
 
     @property
     def showing_gallery(self) -> bool:
@@ -738,7 +806,11 @@ class MainWindow(QMainWindow):
         shown = self.proxy.rowCount()
         self.library.scope_count.setText(f"{shown:,} photo{'s' if shown != 1 else ''}")
         if self.model.rowCount() and not shown:
-            self.gallery.empty_text = "No photos match."
+            if self.searching and not self.proxy.search_everywhere:
+                self.gallery.empty_text = (f"Nothing in {self.scope.title} matches.\n\n"
+                                           "Choose “All photos” above to search the whole vault.")
+            else:
+                self.gallery.empty_text = "No photos match."
         elif not self.model.rowCount() and self.session.is_unlocked:
             self.gallery.empty_text = ("Your vault is empty.\n\nDrag photos or folders onto this window "
                                        "to add them. They are encrypted as they arrive.")

@@ -655,11 +655,13 @@ class MainWindow(QMainWindow):
         self.organiser.refresh_summary()
         if self.scope.kind == "people":
             self.reload_people()
-        elif self.scope.kind == "person":
-            if edit.action == "name" and edit.person_id == self.scope.person:
+        else:
+            if self.scope.kind == "person" and edit.action == "name" and edit.person_id == self.scope.person:
                 self.scope = Scope("person", person=edit.person_id, label=edit.name or "Unnamed person")
                 self._update_header()
-            self._query_scope()
+            self._query_scope()  # a person's photos, or "Photos with people" after "Not a face"
+        if self.searching:
+            self._search_timer.start()  # a name searched for may have changed
 
     def set_sensitive(self, photo_ids: list[int], value: bool | None) -> SetSensitiveJob | None:
         """Mark (True) or unmark (False) photos as sensitive, by hand."""
@@ -1191,6 +1193,8 @@ class MainWindow(QMainWindow):
         self.model.remove_ids(result.deleted)
         self.loader.forget(result.deleted)
         self.shares_model.photos_deleted(result.deleted)  # the records stay; the photo is gone
+        self.organiser.refresh_summary()  # tag, people and sensitive counts in the sidebar
+        self._query_scope()
         n = len(result.deleted)
         self.statusBar().showMessage(f"Deleted {n:,} photo{'s' if n != 1 else ''}.", 10000)
 

@@ -86,3 +86,42 @@ def test_search_from_the_people_view_shows_photos(qtbot, unlocked, photo_dir):
     window.search.clear()
     assert window.library.middle.currentWidget() is window.people_page
     assert window.library.scope_title.text() == "People"
+
+
+def test_sidebar_counts_follow_delete_and_not_a_face(qtbot, unlocked, photo_dir, monkeypatch):
+    from app.ui import dialogs
+    from app.ui.sidebar import COUNT_ROLE
+    from app.workers.jobs import PersonEdit
+
+    session, window, _ = unlocked
+    _import(qtbot, window, photo_dir)
+    ids = tag(window, [(f"photo0{n}.jpg", "vehicles", "category") for n in (1, 2, 3)]
+              + [("photo04.jpg", "people", "category")])
+    person = Person.create(name="Dana", created_at=datetime.now())
+    face = Face.create(photo=ids["photo04.jpg"], person=person, box=json.dumps([0, 0, 9, 9]),
+                       descriptor=b"\0" * 512, quality=1.0)
+    window.organiser.refresh_summary()
+    items = window.sidebar_model.category_items
+    qtbot.waitUntil(lambda: items["vehicles"].data(COUNT_ROLE) == 3, timeout=10_000)
+    assert items["people"].data(COUNT_ROLE) == 1 and window.sidebar_model.people_item.data(COUNT_ROLE) == 1
+
+    # delete two vehicles: the count follows at once, without locking and unlocking
+    window.sidebar.select_scope(Scope("tag", tag="vehicles"))
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 3, timeout=10_000)
+    select = window.gallery.selectionModel().SelectionFlag.Select
+    for row in (0, 1):
+        window.gallery.selectionModel().select(window.proxy.index(row, 0), select)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
+    window.delete_action.trigger()
+    qtbot.waitUntil(lambda: items["vehicles"].data(COUNT_ROLE) == 1, timeout=10_000)
+    assert window.proxy.rowCount() == 1
+    assert items["vehicles"].text() == "Vehicles  (1)"
+
+    # "Not a face" on the only face: no person, and the photo leaves "Photos with people"
+    window.sidebar.select_scope(Scope("tag", tag="people"))
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 1, timeout=10_000)
+    window.edit_people(PersonEdit("reject", face_id=face.id))
+    qtbot.waitUntil(lambda: items["people"].data(COUNT_ROLE) == 0, timeout=10_000)
+    assert window.sidebar_model.people_item.data(COUNT_ROLE) == 0
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 0, timeout=10_000)
+    assert session.vault.photo_details([ids["photo04.jpg"]])[ids["photo04.jpg"]].categories == []

@@ -491,8 +491,6 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self._show_locked_ui()
         self._refresh_counts()
-        if reason == "idle":
-            self.unlock_page.message.setText("Sanctum locked itself after a while without use.")
 
     def _on_locked(self) -> None:
         self.unlock_page.reset()

@@ -113,7 +113,9 @@ def test_auto_lock_drops_keys_and_clears_pixmaps(qtbot, unlocked, photo_dir):
     assert window.viewer.canvas.pixmap is None
     assert window.stack.currentIndex() == PAGE_UNLOCK
     assert not window.toolbar.isVisible()
-    assert "locked itself" in window.unlock_page.message.text() or window.unlock_page.message.text()
+    # the lock screen says why it is showing
+    assert window.unlock_page.message.text().startswith("Locked after 1 second without use.")
+    assert window.unlock_page.message.isVisible()
 
 
 def test_idle_timer_restarts_on_input(qtbot, unlocked):
@@ -217,7 +219,10 @@ def test_settings_are_stored_in_the_vault(qtbot, unlocked):
 
     session, window, _ = unlocked
     dialog = SettingsDialog(session, window)
+    dialog.auto_lock.setValue(1)
+    assert dialog.auto_lock.text() == "1 minute"  # not "1 minutes"
     dialog.auto_lock.setValue(12)
+    assert dialog.auto_lock.text() == "12 minutes"
     dialog.thumb.setCurrentIndex(dialog.thumb.findData(240))
     dialog.accept()
     assert settings.read(settings.AUTO_LOCK_MINUTES) == 12

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 
 from .errors import describe
 
 
 def confirm(parent: QWidget | None, title: str, text: str, ok_text: str, *, destructive: bool = False,
-            informative: str = "") -> bool:
+            informative: str = "", pixmap: QPixmap | None = None) -> bool:
+    box, ok = confirm_box(parent, title, text, ok_text, destructive=destructive, informative=informative,
+                          pixmap=pixmap)
+    box.exec()
+    return box.clickedButton() is ok
+
+
+def confirm_box(parent: QWidget | None, title: str, text: str, ok_text: str, *, destructive: bool = False,
+                informative: str = "", pixmap: QPixmap | None = None) -> tuple[QMessageBox, QPushButton]:
+    """The question `confirm` asks, built but not shown; `pixmap` (the photos concerned) takes
+    the place of the warning icon, so the user sees what the answer applies to."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+    if pixmap is not None and not pixmap.isNull():
+        box.setIconPixmap(pixmap)
     box.setWindowTitle(title)
     box.setText(text)
     if informative:
@@ -19,8 +32,7 @@ def confirm(parent: QWidget | None, title: str, text: str, ok_text: str, *, dest
                        else QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel if destructive else ok)
-    box.exec()
-    return box.clickedButton() is ok
+    return box, ok
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:

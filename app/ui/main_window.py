@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -37,6 +37,7 @@ from app.core.vault import (
     ShareOutcome,
     TakedownInfo,
 )
+from app.core.words import plural
 from app.workers.base import Job
 from app.workers.jobs import (
     DeleteJob,
@@ -1173,12 +1174,17 @@ class MainWindow(QMainWindow):
         if not ids or not self.session.is_unlocked:
             return
         n = len(ids)
-        if not dialogs.confirm(
-                self, "Delete photos?",
-                f"Delete {n:,} photo{'s' if n != 1 else ''} from the vault?",
-                "Delete", destructive=True,
-                informative="They are destroyed, not moved to a bin. Export them first if you want "
-                            "to keep a copy."):
+        names = [info.filename for info in (self._photo_info(i) for i in ids[:3]) if info is not None]
+        if n == 1 and names:
+            title, text = "Delete this photo?", f"Delete “{names[0]}” from the vault?"
+            informative = "It is destroyed, not moved to a bin. Export it first if you want to keep a copy."
+        else:
+            more = f" and {n - len(names):,} more" if n > len(names) else ""
+            title, text = "Delete photos?", f"Delete {plural(n, 'photo')} from the vault?"
+            informative = (f"{', '.join(names)}{more}.\n\nThey are destroyed, not moved to a bin. Export "
+                           "them first if you want to keep a copy.")
+        if not dialogs.confirm(self, title, text, "Delete", destructive=True, informative=informative,
+                               pixmap=self._thumbnail_strip(ids)):
             return
         if not self.session.is_unlocked:
             return
@@ -1186,6 +1192,23 @@ class MainWindow(QMainWindow):
         job.signals.finished.connect(self._delete_done)
         job.signals.failed.connect(self._job_failed)
         self._start_long_job(job)
+
+    def _thumbnail_strip(self, photo_ids: list[int], edge: int = 72) -> QPixmap | None:
+        """Up to four of these photos as the gallery shows them (blurred when it blurs them)."""
+        pixmaps = [p for p in (self.loader.pixmap(i) for i in photo_ids[:4]) if p is not None and not p.isNull()]
+        if not pixmaps:
+            return None
+        ratio = self.devicePixelRatioF()
+        gap = 6
+        strip = QPixmap(int((len(pixmaps) * (edge + gap) - gap) * ratio), int(edge * ratio))
+        strip.setDevicePixelRatio(ratio)
+        strip.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(strip)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for k, pixmap in enumerate(pixmaps):
+            painter.drawPixmap(QRect(k * (edge + gap), 0, edge, edge), pixmap)
+        painter.end()
+        return strip
 
     def _delete_done(self, result: DeleteResult) -> None:
         self.model.remove_ids(result.deleted)

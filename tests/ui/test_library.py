@@ -229,3 +229,29 @@ def test_settings_are_stored_in_the_vault(qtbot, unlocked):
     assert session.auto_lock_minutes == 12 and session.thumbnail_edge == 240
     assert window.loader.edge == 240
     assert window.gallery.gridSize().width() == 240 + 2 * window.delegate.PADDING
+
+
+def test_delete_prompt_names_and_shows_the_photo(qtbot, unlocked, photo_dir, monkeypatch):
+    session, window, _ = unlocked
+    _import(qtbot, window, photo_dir)
+    qtbot.waitUntil(lambda: len(window.loader.cache) == 8, timeout=20_000)
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: asked.append((a, k)) and False)
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    name = window.proxy.index(0, 0).data(Roles.Info).filename
+    window.delete_action.trigger()
+    (_, title, text, ok), options = asked[-1]
+    assert text == f"Delete “{name}” from the vault?" and ok == "Delete"
+    assert options["informative"].startswith("It is destroyed")
+    assert options["pixmap"] is not None and not options["pixmap"].isNull()
+    # the real box shows that picture instead of a generic warning icon
+    box, _ok = dialogs.confirm_box(window, title, text, ok, **options)
+    assert box.iconPixmap().cacheKey() == options["pixmap"].cacheKey()
+    box.deleteLater()
+
+    window.gallery.selectAll()
+    window.delete_action.trigger()
+    (_, title, text, _), options = asked[-1]
+    assert text == "Delete 8 photos from the vault?"
+    assert "and 5 more" in options["informative"] and options["informative"].count(".jpg") == 3
+    assert session.vault.count() == 8  # declined each time

@@ -890,7 +890,8 @@ class Vault:
         from app.core.immunizer.files import immunize_bytes
         return immunize_bytes(data, mode, self._signing_key(), progress=progress, cancel=cancel)
 
-    def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions) -> ShareOutcome:
+    def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions, *,
+              progress=None, cancel=None) -> ShareOutcome:
         """Write a protected copy of a photo and record who it is for.
 
         The record is committed before the file appears: a copy that exists always has a
@@ -909,7 +910,8 @@ class Vault:
         while fingerprint.format_share_id(share_int) in taken:
             share_int = fingerprint.new_share_id()
         copy = sharing.make_protected_copy(
-            original, image_uid=info.image_uid, share_id=share_int, keys=keys, options=options
+            original, image_uid=info.image_uid, share_id=share_int, keys=keys, options=options,
+            progress=progress, cancel=cancel,  # immunizing takes seconds: Cancel stops it (`Cancelled`)
         )
         options_json = {**options.to_json(), "removed": list(copy.removed)}
         with db.database.atomic():

@@ -450,7 +450,8 @@ class ShareJob(Job):
 
     lane = "vault-write"
     title = "Making a protected copy"
-    cancellable = False  # one core call; once it runs, stopping half-way would gain nothing
+    # Immunizing takes seconds to a minute and checks for a cancel between its steps; a cancel
+    # is honoured until the copy is complete, never after its record is written.
 
     def __init__(self, vault: Vault, request: ShareRequest):
         super().__init__(vault)
@@ -458,7 +459,11 @@ class ShareJob(Job):
 
     def work(self) -> ShareOutcome:
         r = self.request
-        return self.vault.share(r.photo_id, r.out_path, r.options)
+        self.report_progress(0, 1000)
+        progress = (lambda f: self.report_progress(int(1000 * min(1.0, max(0.0, f))), 1000)) \
+            if r.options.immunize else None
+        return self.vault.share(r.photo_id, r.out_path, r.options, progress=progress,
+                                cancel=lambda: self.is_cancelled)
 
 
 @dataclass(frozen=True)

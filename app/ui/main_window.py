@@ -8,7 +8,16 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -90,6 +99,23 @@ log = logging.getLogger(__name__)
 
 PAGE_UNLOCK, PAGE_LIBRARY, PAGE_VIEWER = range(3)
 SEARCH_HINT = "Search names, tags, people, years"
+
+
+def settle_after_popup(button: QToolButton) -> None:
+    """A tool button with a menu keeps its hover (and sometimes pressed) look after the menu or
+    the dialog its action opens took the mouse: the pointer left while something else held it,
+    so no Leave event came. Once that closes, look where the pointer really is."""
+    def settle() -> None:
+        button.setDown(False)
+        inside = button.isVisible() and button.rect().contains(button.mapFromGlobal(QCursor.pos()))
+        button.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, inside)
+        button.update()
+
+    def later() -> None:
+        QTimer.singleShot(0, settle)  # after the popup's own mouse release is handled
+
+    button.menu().aboutToHide.connect(later)
+    button.triggered.connect(later)
 
 
 class DropOverlay(QWidget):
@@ -358,6 +384,7 @@ class MainWindow(QMainWindow):
         self.import_button.setDefaultAction(self.import_action)
         self.import_button.setMenu(menu)
         self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        settle_after_popup(self.import_button)
         self.import_button.setToolTip("Add photos or folders (or drop them onto the window)")
         bar.addWidget(self.import_button)
 
@@ -388,6 +415,7 @@ class MainWindow(QMainWindow):
         self.check_button.setDefaultAction(self.inspect_action)
         self.check_button.setMenu(check_menu)
         self.check_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        settle_after_popup(self.check_button)
         bar.addWidget(self.check_button)
         self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "

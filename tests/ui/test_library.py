@@ -255,3 +255,20 @@ def test_delete_prompt_names_and_shows_the_photo(qtbot, unlocked, photo_dir, mon
     assert text == "Delete 8 photos from the vault?"
     assert "and 5 more" in options["informative"] and options["informative"].count(".jpg") == 3
     assert session.vault.count() == 8  # declined each time
+
+
+def test_menu_buttons_do_not_stay_highlighted_after_their_menu_closes(qtbot, unlocked):
+    from PySide6.QtCore import QPointF, QTimer
+    from PySide6.QtGui import QCursor, QEnterEvent
+
+    session, window, _ = unlocked
+    for button in (window.check_button, window.import_button):
+        # the pointer comes over the button (Qt marks it "under mouse": the hover look)...
+        QApplication.sendEvent(button, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+        assert button.testAttribute(Qt.WidgetAttribute.WA_UnderMouse)
+        # ...opens its menu, and leaves while the menu holds the mouse: no Leave event comes
+        QCursor.setPos(window.mapToGlobal(QPoint(window.width() // 2, window.height() - 5)))
+        QTimer.singleShot(50, button.menu().close)
+        button.showMenu()
+        qtbot.waitUntil(lambda b=button: not b.testAttribute(Qt.WidgetAttribute.WA_UnderMouse), timeout=2000)
+        assert not button.isDown()

@@ -777,7 +777,8 @@ class MainWindow(QMainWindow):
         lib.search_scope.show()
 
     def _search_db(self) -> None:
-        """Tags and people names matching the search text (file names and years: the proxy)."""
+        """The photos of the whole vault that every word matches (`app.core.search`); the proxy
+        shows file-name and year matches meanwhile."""
         text = self.search.text().strip()
         if not text or not self.session.is_unlocked:
             return

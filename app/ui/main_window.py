@@ -114,8 +114,9 @@ def settle_after_popup(button: QToolButton) -> None:
     def later() -> None:
         QTimer.singleShot(0, settle)  # after the popup's own mouse release is handled
 
-    button.menu().aboutToHide.connect(later)
-    button.triggered.connect(later)
+    if button.menu() is not None:
+        button.menu().aboutToHide.connect(later)
+    button.triggered.connect(later)  # the action's dialog took the mouse the same way
 
 
 class DropOverlay(QWidget):

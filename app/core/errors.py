@@ -84,8 +84,10 @@ class LockedOut(SanctumError):
     def __init__(self, retry_at: float, seconds_left: float):
         self.retry_at = retry_at
         self.seconds_left = seconds_left
+        from .words import plural
+
         super().__init__(
-            f"Too many failed attempts. Try again in {int(seconds_left + 0.999)} seconds."
+            f"Too many failed attempts. Try again in {plural(int(seconds_left + 0.999), 'second')}."
         )
 
 

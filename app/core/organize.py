@@ -184,10 +184,16 @@ def move_face(face_id: int, person_id: int | None) -> None:
 
 
 def reject_face(face_id: int) -> None:
+    """"Not a face": the face leaves its person; a photo left without faces is no longer
+    tagged "people" (the tag came from the face the user just ruled out)."""
     from .vision import clustering
 
     with db.database.atomic("IMMEDIATE"):
         _apply(clustering.reject_face(_record(face_id)))
+        photo_id = Face.get_by_id(face_id).photo_id
+        if not Face.select().where((Face.photo == photo_id) & (Face.rejected == False)).exists():  # noqa: E712
+            PhotoTag.delete().where((PhotoTag.photo == photo_id) & (PhotoTag.kind == "category")
+                                    & (PhotoTag.term == "people")).execute()
 
 
 def _record(face_id: int):

@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from . import fingerprint, imaging, metadata
-from .errors import UnsupportedImage
+from .errors import Cancelled, UnsupportedImage
 from .fingerprint import PerceptualFingerprint, ProvenanceClaim
 from .watermark import FragileState, check_fragile, embed_fragile, embed_watermark, read_watermark
 from .watermark.errors import WatermarkError
@@ -158,6 +158,8 @@ def make_protected_copy(
     keys: ShareKeys,
     options: ShareOptions,
     now: datetime | None = None,
+    progress=None,
+    cancel=None,
 ) -> ProtectedCopy:
     image = _share_image(original, options.max_long_side, to_srgb=True)
     alpha = image.getchannel("A") if image.mode == "RGBA" and options.output_format != "JPEG" else None
@@ -173,7 +175,13 @@ def make_protected_copy(
             raise UnsupportedImage("a losslessly immunized copy must be saved as PNG "
                                    "(JPEG and WebP would change its pixels)")
         from app.core.immunizer import immunize
-        marked = immunize(marked, options.immunize, signing_private=keys.signing_private)
+        from app.core.immunizer.api import ImmunizeCancelled
+
+        try:  # seconds to a minute: `cancel` (a callable) is checked between its steps
+            marked = immunize(marked, options.immunize, signing_private=keys.signing_private,
+                              progress=progress, cancel=cancel)
+        except ImmunizeCancelled:
+            raise Cancelled() from None
     elif options.output_format == "PNG":
         marked = embed_fragile(marked, keys.fragile, share_id.to_bytes(8, "big"))
 
@@ -207,6 +215,8 @@ def make_protected_copy(
                                 keep_capture_date=options.keep_capture_date)
     data = metadata.encode_with_ids(marked_image, options.output_format, ids, exif, options.quality)
     embedded, removed = describe_share(options)
+    if cancel is not None and cancel():
+        raise Cancelled()  # the last moment: nothing recorded, nothing written yet
     return ProtectedCopy(
         data=data,
         share_id=share_hex,

@@ -1053,6 +1053,14 @@ class Vault:
             query = query.limit(limit)
         return [_photo_info(p) for p in query]
 
+    def find_photos(self, query) -> set[int]:
+        """Ids of the photos a `search.PhotoQuery` selects: tag, person, flag and search text
+        combined (every word of the text must match)."""
+        from . import search
+
+        self._require_open()
+        return search.find_photo_ids(query)
+
     def photo(self, photo_id: int) -> PhotoInfo:
         self._require_open()
         row = Photo.get_or_none(Photo.id == photo_id)
@@ -1204,7 +1212,8 @@ class Vault:
         from app.core.immunizer.files import immunize_bytes
         return immunize_bytes(data, mode, self._signing_key(), progress=progress, cancel=cancel)
 
-    def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions) -> ShareOutcome:
+    def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions, *,
+              progress=None, cancel=None) -> ShareOutcome:
         """Write a protected copy of a photo and record who it is for.
 
         The record is committed before the file appears: a copy that exists always has a
@@ -1222,7 +1231,10 @@ class Vault:
         share_int = fingerprint.new_share_id()
         while fingerprint.format_share_id(share_int) in taken:
             share_int = fingerprint.new_share_id()
-        copy = sharing.make_protected_copy(original, share_id=share_int, keys=keys, options=options)
+        copy = sharing.make_protected_copy(
+            original, share_id=share_int, keys=keys, options=options,
+            progress=progress, cancel=cancel,  # immunizing takes seconds: Cancel stops it (`Cancelled`)
+        )
         # "srgb": the copy was made from the photo's pixels converted to sRGB (share_sources).
         options_json = {**options.to_json(), "removed": list(copy.removed), "srgb": True}
         with db.database.atomic():

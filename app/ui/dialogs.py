@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QMessageBox, QPushButton, QWidget
 
 from .errors import describe
 
@@ -30,38 +31,41 @@ PURPOSES = ("import", "export", "share", "check")
 
 
 def confirm(parent: QWidget | None, title: str, text: str, ok_text: str, *, destructive: bool = False,
-            informative: str = "") -> bool:
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
-    box.setWindowTitle(title)
-    box.setText(text)
-    if informative:
-        box.setInformativeText(informative)
-    ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole if destructive
-                       else QMessageBox.ButtonRole.AcceptRole)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel if destructive else ok)
+            informative: str = "", pixmap: QPixmap | None = None) -> bool:
+    box, ok = confirm_box(parent, title, text, ok_text, destructive=destructive, informative=informative,
+                          pixmap=pixmap)
     box.exec()
     return box.clickedButton() is ok
 
 
-def confirm_with_option(parent: QWidget | None, title: str, text: str, ok_text: str, option: str, *,
-                        destructive: bool = False, informative: str = "",
-                        option_checked: bool = False) -> tuple[bool, bool]:
-    """`confirm` with one checkbox: (confirmed, ticked)."""
+def confirm_box(parent: QWidget | None, title: str, text: str, ok_text: str, *, destructive: bool = False,
+                informative: str = "", pixmap: QPixmap | None = None) -> tuple[QMessageBox, QPushButton]:
+    """The question `confirm` asks, built but not shown; `pixmap` (the photos concerned) takes
+    the place of the warning icon, so the user sees what the answer applies to."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+    if pixmap is not None and not pixmap.isNull():
+        box.setIconPixmap(pixmap)
     box.setWindowTitle(title)
     box.setText(text)
     if informative:
         box.setInformativeText(informative)
-    check = QCheckBox(option)
-    check.setChecked(option_checked)
-    box.setCheckBox(check)
     ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole if destructive
                        else QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel if destructive else ok)
+    return box, ok
+
+
+def confirm_with_option(parent: QWidget | None, title: str, text: str, ok_text: str, option: str, *,
+                        destructive: bool = False, informative: str = "", option_checked: bool = False,
+                        pixmap: QPixmap | None = None) -> tuple[bool, bool]:
+    """`confirm` with one checkbox: (confirmed, ticked)."""
+    box, ok = confirm_box(parent, title, text, ok_text, destructive=destructive, informative=informative,
+                          pixmap=pixmap)
+    check = QCheckBox(option)
+    check.setChecked(option_checked)
+    box.setCheckBox(check)
     box.exec()
     return box.clickedButton() is ok, check.isChecked()
 

@@ -164,15 +164,18 @@ class PhotoFilterProxy(QSortFilterProxyModel):
     """Search, a date range (sidebar years/months), "recent imports", and a set of ids from a DB
     query (a tag, a person, the sensitive flag).
 
-    Search text matches file names and a year ("2014") here, and tags and people names through
-    `set_text_matches` (ids found by a job for that text).
+    Search text looks through the whole vault unless narrowed to the scope
+    (`set_search_everywhere(False)`). Its words must all match; the DB query (a job, see
+    `app.core.search`) is the answer, `set_text_matches` brings it. Until it comes, photos whose
+    file name or year matches every word show at once, so typing a file name feels instant.
     """
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._text = ""
-        self._year: int | None = None
+        self._words: tuple[str, ...] = ()
         self._text_ids: frozenset[int] = frozenset()
+        self._everywhere = True  # a search ignores the scope unless the user narrows it
         self._after: datetime | None = None
         self._before: datetime | None = None
         self._imported_after: datetime | None = None
@@ -188,7 +191,7 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         if text != self._text:
             self._begin_filter_change()
             self._text = text
-            self._year = int(text) if text.isdigit() and len(text) == 4 else None
+            self._words = tuple(dict.fromkeys(text.split()))
             self._text_ids = frozenset()
             self._end_filter_change()
 
@@ -197,6 +200,17 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         if text.strip().casefold() == self._text and ids != self._text_ids:
             self._begin_filter_change()
             self._text_ids = frozenset(ids)
+            self._end_filter_change()
+
+    @property
+    def search_everywhere(self) -> bool:
+        return self._everywhere
+
+    def set_search_everywhere(self, everywhere: bool) -> None:
+        """Search the whole vault (True) or only what the scope shows (False)."""
+        if everywhere != self._everywhere:
+            self._begin_filter_change()
+            self._everywhere = everywhere
             self._end_filter_change()
 
     def set_scope(self, *, after: datetime | None = None, before: datetime | None = None,
@@ -237,10 +251,12 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         if not isinstance(model, PhotoListModel) or source_row >= len(model.photos):
             return True
         p = model.photos[source_row]
+        if self._text:
+            if p.id not in self._text_ids and not self._matches_locally(p):
+                return False
+            if self._everywhere:
+                return True
         if self._ids is not None and p.id not in self._ids:
-            return False
-        if self._text and self._text not in p.filename.casefold() and p.id not in self._text_ids \
-                and p.taken_at.year != self._year:
             return False
         if self._after is not None and p.taken_at < self._after:
             return False
@@ -249,6 +265,11 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         if self._imported_after is not None and p.imported_at < self._imported_after:
             return False
         return True
+
+    def _matches_locally(self, p: PhotoInfo) -> bool:
+        """Every word is in the file name or is the year (a subset of what the DB finds)."""
+        name, year = p.filename.casefold(), str(p.taken_at.year)
+        return all(word in name or word == year for word in self._words)
 
     def photo_ids(self, rows: Iterable[int] | None = None) -> list[int]:
         rows = range(self.rowCount()) if rows is None else rows

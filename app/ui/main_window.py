@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCompleter,
     QFrame,
     QHBoxLayout,
@@ -36,6 +46,7 @@ from app.core.vault import (
     ShareOutcome,
     TakedownInfo,
 )
+from app.core.words import plural
 from app.workers.base import Job
 from app.workers.jobs import (
     DeleteJob,
@@ -88,6 +99,24 @@ log = logging.getLogger(__name__)
 
 PAGE_UNLOCK, PAGE_LIBRARY, PAGE_VIEWER = range(3)
 SEARCH_HINT = "Search names, tags, people, years"
+
+
+def settle_after_popup(button: QToolButton) -> None:
+    """A tool button with a menu keeps its hover (and sometimes pressed) look after the menu or
+    the dialog its action opens took the mouse: the pointer left while something else held it,
+    so no Leave event came. Once that closes, look where the pointer really is."""
+    def settle() -> None:
+        button.setDown(False)
+        inside = button.isVisible() and button.rect().contains(button.mapFromGlobal(QCursor.pos()))
+        button.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, inside)
+        button.update()
+
+    def later() -> None:
+        QTimer.singleShot(0, settle)  # after the popup's own mouse release is handled
+
+    if button.menu() is not None:
+        button.menu().aboutToHide.connect(later)
+    button.triggered.connect(later)  # the action's dialog took the mouse the same way
 
 
 class DropOverlay(QWidget):
@@ -167,6 +196,31 @@ class LibraryPage(QWidget):
         header_layout.addWidget(self.scope_title)
         header_layout.addWidget(self.scope_count)
         header_layout.addStretch(1)
+        # While searching: where the search looks. The whole vault unless the user narrows it
+        # to what the sidebar shows; saying so, so an empty result is never a silent surprise.
+        self.search_scope = QWidget()
+        self.search_scope.setObjectName("searchScope")
+        scope_layout = QHBoxLayout(self.search_scope)
+        scope_layout.setContentsMargins(0, 0, 0, 0)
+        scope_layout.setSpacing(4)
+        self.search_in = QLabel("Search in:")
+        self.search_in.setProperty("muted", True)
+        self.search_all = QToolButton()
+        self.search_all.setText("All photos")
+        self.search_here = QToolButton()
+        self.search_buttons = QButtonGroup(self.search_scope)
+        for button in (self.search_all, self.search_here):
+            button.setObjectName("searchScopeButton")
+            button.setCheckable(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self.search_buttons.addButton(button)
+        self.search_all.setChecked(True)
+        self.search_here.setToolTip("Search only the photos of the view chosen in the sidebar")
+        scope_layout.addWidget(self.search_in)
+        scope_layout.addWidget(self.search_all)
+        scope_layout.addWidget(self.search_here)
+        header_layout.addWidget(self.search_scope)
+        self.search_scope.hide()
         middle_layout.addWidget(header)
         # The gallery, the table of shares ("Shared") or of found copies ("Leaks").
         self.middle = QStackedWidget()
@@ -216,7 +270,7 @@ class MainWindow(QMainWindow):
         self.gallery.selectionModel().selectionChanged.connect(self._selection_changed)
         self.sidebar_model = SidebarModel(self)
         self.sidebar = SidebarView(self.sidebar_model)
-        self.sidebar.scope_selected.connect(self.set_scope)
+        self.sidebar.scope_selected.connect(self._sidebar_scope)
         self.gallery.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.gallery.customContextMenuRequested.connect(self._gallery_menu)
         self.shares_model = SharesTableModel(self, photo_lookup=self._photo_info, thumbnails=self.loader)
@@ -271,6 +325,8 @@ class MainWindow(QMainWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(200)
         self._search_timer.timeout.connect(self._search_db)
+        self._was_searching = False
+        self.library.search_all.toggled.connect(self._search_everywhere_toggled)
         self.organiser = OrganiseController(session, self)
         self.organiser.chunk_done.connect(self._organise_chunk)
         self.organiser.finished.connect(self._organise_done)
@@ -328,6 +384,7 @@ class MainWindow(QMainWindow):
         self.import_button.setDefaultAction(self.import_action)
         self.import_button.setMenu(menu)
         self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        settle_after_popup(self.import_button)
         self.import_button.setToolTip("Add photos or folders (or drop them onto the window)")
         bar.addWidget(self.import_button)
 
@@ -344,7 +401,9 @@ class MainWindow(QMainWindow):
         self.check_action = bar.addAction("Check an image…", lambda: self.open_check())
         self.check_action.setToolTip("Check a photo you found: whether it is one of your copies, who it "
                                      "was shared with, and whether and where it was altered")
-        bar.widgetForAction(self.check_action).setObjectName("checkButton")
+        check_button = bar.widgetForAction(self.check_action)
+        check_button.setObjectName("checkButton")
+        settle_after_popup(check_button)  # its dialog takes the mouse: no stuck highlight after
         self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
                                     "cropped, rotated or screenshotted copies — and ask for their removal")
@@ -446,8 +505,6 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self._show_locked_ui()
         self._refresh_counts()
-        if reason == "idle":
-            self.unlock_page.message.setText("Sanctum locked itself after a while without use.")
 
     def _on_locked(self) -> None:
         self.unlock_page.reset()
@@ -463,13 +520,14 @@ class MainWindow(QMainWindow):
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
-        shared, leaks, people = scope.kind == "shared", scope.kind == "leaks", scope.kind == "people"
+        # (a search from the People view shows its photos in the gallery)
+        shared, leaks, people = scope.kind == "shared", scope.kind == "leaks", self.showing_people
         self.library.middle.setCurrentWidget(self.shares_page if shared else self.leaks_page if leaks
                                              else self.people_page if people else self.gallery)
         self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared
                                        else "Search places, photos, statuses" if leaks else SEARCH_HINT)
+        self._update_header()
         if people:
-            self.library.scope_title.setText(scope.title)
             self.detail.show_text("Double-click a person to see their photos.\n\nSelect one and press Rename… "
                                   "(or F2) to name them; select two and press Merge if they are the same person.")
             self.reload_people()
@@ -477,7 +535,6 @@ class MainWindow(QMainWindow):
             self._update_actions()
             return
         if shared or leaks:
-            self.library.scope_title.setText(scope.title)
             self._update_scope_count()
             if shared:
                 self._share_selection_changed()
@@ -489,7 +546,6 @@ class MainWindow(QMainWindow):
         imported_after = recent_import_cutoff() if scope.kind == "recent" else None
         self.proxy.set_scope(after=after, before=before, imported_after=imported_after,
                              ids=frozenset() if scope.needs_query else None)
-        self.library.scope_title.setText(scope.title)
         self._update_scope_count()
         if scope.needs_query:
             self.gallery.empty_text = "Looking…"
@@ -611,11 +667,13 @@ class MainWindow(QMainWindow):
         self.organiser.refresh_summary()
         if self.scope.kind == "people":
             self.reload_people()
-        elif self.scope.kind == "person":
-            if edit.action == "name" and edit.person_id == self.scope.person:
+        else:
+            if self.scope.kind == "person" and edit.action == "name" and edit.person_id == self.scope.person:
                 self.scope = Scope("person", person=edit.person_id, label=edit.name or "Unnamed person")
-                self.library.scope_title.setText(self.scope.title)
-            self._query_scope()
+                self._update_header()
+            self._query_scope()  # a person's photos, or "Photos with people" after "Not a face"
+        if self.searching:
+            self._search_timer.start()  # a name searched for may have changed
 
     def set_sensitive(self, photo_ids: list[int], value: bool | None) -> SetSensitiveJob | None:
         """Mark (True) or unmark (False) photos as sensitive, by hand."""
@@ -654,16 +712,58 @@ class MainWindow(QMainWindow):
                 self.reload_people()
         self.gallery.viewport().update()
 
+    @property
+    def searching(self) -> bool:
+        """A search through the photos is on (Shared and Leaks search their own tables)."""
+        return bool(self.search.text().strip()) and self.scope.kind not in ("shared", "leaks")
+
+    def _sidebar_scope(self, scope: Scope) -> None:
+        """Going somewhere in the sidebar ends a search: the gallery shows what the entry says."""
+        if self.searching:
+            self.search.clear()
+        self.set_scope(scope)
+
     def _on_search(self, text: str) -> None:
+        searching = bool(text.strip())
+        if searching and not self._was_searching:
+            self.library.search_all.setChecked(True)  # every new search looks everywhere
+            self.proxy.set_search_everywhere(True)
         self.proxy.set_text(text)
-        if text.strip():
+        if searching:
             self._search_timer.start()
         self.shares_page.set_text(text)
         self.leaks_page.set_text(text)
+        if searching != self._was_searching and self.scope.kind == "people":
+            self._was_searching = searching
+            self.set_scope(self.scope)  # from the person list to the gallery of results, and back
+        self._was_searching = searching
+        self._update_header()
         self._update_scope_count()
 
+    def _search_everywhere_toggled(self, everywhere: bool) -> None:
+        self.proxy.set_search_everywhere(everywhere)
+        self._update_header()
+        self._update_scope_count()
+
+    def _update_header(self) -> None:
+        """The gallery header: the sidebar entry shown, or the search and where it looks."""
+        lib = self.library
+        if not self.searching:
+            lib.scope_title.setText(self.scope.title)
+            lib.search_scope.hide()
+            return
+        text = self.search.text().strip()
+        lib.scope_title.setText(f"Results for “{text if len(text) <= 40 else text[:39] + '…'}”")
+        narrowable = self.scope.kind not in ("all", "people")
+        lib.search_all.setVisible(narrowable)
+        lib.search_here.setVisible(narrowable)
+        lib.search_here.setText(self.scope.title)
+        lib.search_in.setText("Search in:" if narrowable else "in all photos")
+        lib.search_scope.show()
+
     def _search_db(self) -> None:
-        """Tags and people names matching the search text (file names and years: the proxy)."""
+        """The photos of the whole vault that every word matches (`app.core.search`); the proxy
+        shows file-name and year matches meanwhile."""
         text = self.search.text().strip()
         if not text or not self.session.is_unlocked:
             return
@@ -699,7 +799,7 @@ class MainWindow(QMainWindow):
 
     @property
     def showing_people(self) -> bool:
-        return self.scope.kind == "people"
+        return self.scope.kind == "people" and not self.searching
 
     @property
     def showing_gallery(self) -> bool:
@@ -721,7 +821,11 @@ class MainWindow(QMainWindow):
         shown = self.proxy.rowCount()
         self.library.scope_count.setText(f"{shown:,} photo{'s' if shown != 1 else ''}")
         if self.model.rowCount() and not shown:
-            self.gallery.empty_text = "No photos match."
+            if self.searching and not self.proxy.search_everywhere:
+                self.gallery.empty_text = (f"Nothing in {self.scope.title} matches.\n\n"
+                                           "Choose “All photos” above to search the whole vault.")
+            else:
+                self.gallery.empty_text = "No photos match."
         elif not self.model.rowCount() and self.session.is_unlocked:
             self.gallery.empty_text = ("Your vault is empty.\n\nDrag photos or folders onto this window "
                                        "to add them. They are encrypted as they arrive.")
@@ -1074,25 +1178,34 @@ class MainWindow(QMainWindow):
         if not ids or not self.session.is_unlocked:
             return
         n = len(ids)
-        title, text = "Delete photos?", f"Delete {n:,} photo{'s' if n != 1 else ''} from the vault?"
-        informative = "They are destroyed, not moved to a bin. Export them first if you want to keep a copy."
+        names = [info.filename for info in (self._photo_info(i) for i in ids[:3]) if info is not None]
+        if n == 1 and names:
+            title, text = "Delete this photo?", f"Delete “{names[0]}” from the vault?"
+            informative = "It is destroyed, not moved to a bin. Export it first if you want to keep a copy."
+        else:
+            more = f" and {n - len(names):,} more" if n > len(names) else ""
+            title, text = "Delete photos?", f"Delete {plural(n, 'photo')} from the vault?"
+            informative = (f"{', '.join(names)}{more}.\n\nThey are destroyed, not moved to a bin. Export "
+                           "them first if you want to keep a copy.")
+        pixmap = self._thumbnail_strip(ids)
         chosen = set(ids)
         found = sum(1 for m in self.leaks_model.matches if m.photo_id in chosen)
         keep_leak_records = True
         if found:
             # The pictures of found copies show the photo: they always go. The text record
             # (where, when, removal requests) is evidence the user may still need.
-            copies = f"{found:,} found cop{'ies' if found != 1 else 'y'}"
+            copies = plural(found, "found copy", "found copies")
             ok, forget = dialogs.confirm_with_option(
                 self, title, text, "Delete", f"Also forget the {copies} (addresses, dates, requests)",
-                destructive=True,
+                destructive=True, pixmap=pixmap,
                 informative=f"{informative}\n\nThe pictures of the {copies} of "
                             f"{'these photos' if n != 1 else 'this photo'} are deleted too. Where and "
                             "when they were found, and your removal requests, are kept as a record "
                             "unless you tick the box.")
             keep_leak_records = not forget
         else:
-            ok = dialogs.confirm(self, title, text, "Delete", destructive=True, informative=informative)
+            ok = dialogs.confirm(self, title, text, "Delete", destructive=True, informative=informative,
+                                 pixmap=pixmap)
         if not ok or not self.session.is_unlocked:
             return
         job = DeleteJob(self.session.vault, ids, keep_leak_records=keep_leak_records)
@@ -1100,12 +1213,31 @@ class MainWindow(QMainWindow):
         job.signals.failed.connect(self._job_failed)
         self._start_long_job(job)
 
+    def _thumbnail_strip(self, photo_ids: list[int], edge: int = 72) -> QPixmap | None:
+        """Up to four of these photos as the gallery shows them (blurred when it blurs them)."""
+        pixmaps = [p for p in (self.loader.pixmap(i) for i in photo_ids[:4]) if p is not None and not p.isNull()]
+        if not pixmaps:
+            return None
+        ratio = self.devicePixelRatioF()
+        gap = 6
+        strip = QPixmap(int((len(pixmaps) * (edge + gap) - gap) * ratio), int(edge * ratio))
+        strip.setDevicePixelRatio(ratio)
+        strip.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(strip)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for k, pixmap in enumerate(pixmaps):
+            painter.drawPixmap(QRect(k * (edge + gap), 0, edge, edge), pixmap)
+        painter.end()
+        return strip
+
     def _delete_done(self, result: DeleteResult, reload_leaks: bool = False) -> None:
         if reload_leaks:  # their pictures (or records) are gone: show what the vault now holds
             self.leaks_page.reload()
         self.model.remove_ids(result.deleted)
         self.loader.forget(result.deleted)
         self.shares_model.photos_deleted(result.deleted)  # the records stay; the photo is gone
+        self.organiser.refresh_summary()  # tag, people and sensitive counts in the sidebar
+        self._query_scope()
         n = len(result.deleted)
         self.statusBar().showMessage(f"Deleted {n:,} photo{'s' if n != 1 else ''}.", 10000)
 

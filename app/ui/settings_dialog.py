@@ -50,8 +50,11 @@ class SettingsDialog(QDialog):
         self.auto_lock = QSpinBox()
         self.auto_lock.setObjectName("autoLockMinutes")
         self.auto_lock.setRange(1, 240)
-        self.auto_lock.setSuffix(" minutes")
+        # "1 minute", "5 minutes": the suffix follows the value (a fixed one reads "1 minutes")
+        self.auto_lock.valueChanged.connect(
+            lambda value: self.auto_lock.setSuffix(" minute" if value == 1 else " minutes"))
         self.auto_lock.setValue(session.auto_lock_minutes)
+        self.auto_lock.setSuffix(" minute" if self.auto_lock.value() == 1 else " minutes")
         self.auto_lock.setToolTip(settings.AUTO_LOCK_MINUTES.help)
         form.addRow(settings.AUTO_LOCK_MINUTES.label, self.auto_lock)
         self.thumb = QComboBox()

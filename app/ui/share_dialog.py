@@ -299,7 +299,8 @@ class ShareDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
+        self.cancel_button.setObjectName("shareCancel")
+        self.cancel_button.clicked.connect(self._cancel_clicked)
         self.save_button = QPushButton("Save protected copy…")
         self.save_button.setObjectName("shareSave")
         self.save_button.setProperty("primary", True)
@@ -394,7 +395,22 @@ class ShareDialog(QDialog):
     def _update_buttons(self) -> None:
         running = self.job is not None
         self.save_button.setEnabled(bool(self.recipient.text().strip()) and not running)
-        self.cancel_button.setEnabled(not running)
+        # While the copy is made Cancel stops it (immunizing can take a minute); once pressed,
+        # it stays off until the job has stopped.
+        self.cancel_button.setEnabled(not running or not self.job.is_cancelled)
+
+    def _cancel_clicked(self) -> None:
+        if self.job is None:
+            self.reject()
+            return
+        self.job.cancel()
+        self.progress_label.setText("Stopping…")
+        self._update_buttons()
+
+    def _share_progress(self, done: int, total: int) -> None:
+        if self.job is not None and self.job.request.options.immunize and not self.job.is_cancelled:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
 
     def _update_description(self) -> None:
         options = self.options()
@@ -454,7 +470,12 @@ class ShareDialog(QDialog):
         job.signals.failed.connect(self._failed)
         job.signals.cancelled.connect(lambda: self._show_error("Cancelled: no copy was written."))
         job.signals.ended.connect(self._ended)
+        job.signals.progress.connect(self._share_progress)
         self.job = job
+        immunizing = bool(job.request.options.immunize)
+        self.progress_label.setText("Immunizing and making the protected copy…" if immunizing
+                                    else "Making the protected copy…")
+        self.progress.setRange(0, 0)
         for widget in (self.recipient, self.platform, self.format, self.keep_location, self.keep_date, self.shrink,
                        self.shrink_px, self.immunize, self.immunize_mode):
             widget.setEnabled(False)

@@ -40,10 +40,26 @@ def share_format(share: ShareInfo) -> str:
     return FORMAT_NAMES.get(fmt.upper(), fmt or "—")
 
 
+IMMUNIZED = {
+    "robust": ("Robust", "Immunized, made to survive social networks: checking this copy shows whether "
+                         "it was altered, where, and roughly what was there"),
+    "lossless": ("Lossless", "Immunized (lossless PNG): checking this copy shows whether it was altered, "
+                             "where, and gets back what was there"),
+}
+NOT_IMMUNIZED = ("No", "Not immunized: the watermark still says who received it, but an altered copy "
+                       "cannot be shown to be altered")
+
+
+def share_immunized(share: ShareInfo) -> tuple[str, str]:
+    """(word, explanation): whether and how this copy was immunized."""
+    return IMMUNIZED.get(str(share.options.get("immunize") or ""), NOT_IMMUNIZED)
+
+
 def share_line(share: ShareInfo) -> str:
-    """"Shared with Alex on WhatsApp, 22 Nov 2026" (the viewer's details and the inspector)."""
+    """"Shared with Alex on WhatsApp, 22 Nov 2026, immunized" (the viewer's details, the inspector)."""
     where = f" on {share.platform}" if share.platform else ""
-    return f"Shared with {share.recipient}{where}, {short_date(share.created_at)}"
+    immunized = ", immunized" if share.options.get("immunize") else ""
+    return f"Shared with {share.recipient}{where}, {short_date(share.created_at)}{immunized}"
 
 
 class ShareColumn(IntEnum):
@@ -53,6 +69,7 @@ class ShareColumn(IntEnum):
     Platform = 3
     ShareId = 4
     Format = 5
+    Immunized = 6
 
 
 HEADERS = {
@@ -62,6 +79,7 @@ HEADERS = {
     ShareColumn.Platform: "Platform",
     ShareColumn.ShareId: "Share ID",
     ShareColumn.Format: "Format",
+    ShareColumn.Immunized: "Immunized",
 }
 
 
@@ -94,10 +112,14 @@ class SharesTableModel(RecordTableModel):
                 return f"{share.created_at:%d %B %Y, %H:%M}"
             if column == ShareColumn.ShareId:
                 return "The ID hidden in this copy; it identifies the recipient if the copy leaks"
+            if column == ShareColumn.Immunized:
+                return share_immunized(share)[1]
             if column == ShareColumn.Photo and share.photo_id is None:
                 return "The photo was deleted from the vault; the record of this share is kept"
             return None
-        if role == Qt.ItemDataRole.ForegroundRole and column == ShareColumn.Photo and share.photo_id is None:
+        if role == Qt.ItemDataRole.ForegroundRole and (
+                (column == ShareColumn.Photo and share.photo_id is None)
+                or (column == ShareColumn.Immunized and share_immunized(share) == NOT_IMMUNIZED)):
             return QPalette().color(QPalette.ColorRole.PlaceholderText)
         return None
 
@@ -112,6 +134,8 @@ class SharesTableModel(RecordTableModel):
             return share.platform or "—"
         if column == ShareColumn.ShareId:
             return share.share_id
+        if column == ShareColumn.Immunized:
+            return share_immunized(share)[0]
         return share_format(share)
 
     # --- our API -----------------------------------------------------------------------------
@@ -196,7 +220,7 @@ class SharesTable(QTableView):
         super().setModel(model)
         header = self.horizontalHeader()
         widths = {ShareColumn.Date: 150, ShareColumn.Recipient: 150, ShareColumn.Platform: 100,
-                  ShareColumn.ShareId: 150, ShareColumn.Format: 70}
+                  ShareColumn.ShareId: 150, ShareColumn.Format: 70, ShareColumn.Immunized: 90}
         for column in ShareColumn:
             if column == ShareColumn.Photo:
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)

@@ -27,6 +27,13 @@ COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 CATEGORIES = ("people", "animals", "vehicles", "food & drink", "nature & landscape", "buildings & places",
               "documents & screenshots", "objects")
 MORE_TAGS = 15  # fine labels listed under "More tags" (the search box suggests all of them)
+# The "people" tag must not read like the "People" entry (the list of persons) above it.
+TAG_NAMES = {"people": "Photos with people"}
+
+
+def tag_name(term: str) -> str:
+    """How a tag is shown: "Vehicles", "Tabby", "Photos with people"."""
+    return TAG_NAMES.get(term, term[:1].upper() + term[1:])
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class Scope:
         if self.kind == "month":
             return f"{calendar.month_name[self.month]} {self.year}"
         if self.kind == "tag":
-            return self.tag[:1].upper() + self.tag[1:]
+            return tag_name(self.tag)
         if self.kind == "person":
             return self.label or "Unnamed person"
         if self.kind == "people":
@@ -137,9 +144,10 @@ class SidebarModel(QStandardItemModel):
         self.tags_item.setToolTip("Found automatically in your photos, on this computer")
         self.category_items: dict[str, QStandardItem] = {}
         for name in CATEGORIES:
-            item = _entry(name.capitalize(), Scope("tag", tag=name))
+            item = _entry(tag_name(name), Scope("tag", tag=name))
             self.category_items[name] = item
             self.tags_item.appendRow(item)
+        self.category_items["people"].setToolTip("Photos in which a face was found")
         self.more_tags_item = _entry("More tags", None)
         self.more_tags_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
         self.more_tags_item.setToolTip("The most common things found; type in the search box for the rest")
@@ -185,14 +193,14 @@ class SidebarModel(QStandardItemModel):
         for tag in summary.categories:
             item = self.category_items.get(tag.term)
             if item is not None:
-                self._set_count(item, tag.term.capitalize(), tag.count)
+                self._set_count(item, tag_name(tag.term), tag.count)
         labels = tuple((t.term, t.count) for t in summary.labels[:MORE_TAGS])
         if labels != self._labels:
             self._labels = labels
             self.more_tags_item.removeRows(0, self.more_tags_item.rowCount())
             for term, count in labels:
                 item = _entry("", Scope("tag", tag=term))
-                self._set_count(item, term[:1].upper() + term[1:], count)
+                self._set_count(item, tag_name(term), count)
                 self.more_tags_item.appendRow(item)
 
     def clear_organise(self) -> None:
@@ -201,7 +209,7 @@ class SidebarModel(QStandardItemModel):
             item.setText(label)
         for name, item in self.category_items.items():
             item.setData(None, COUNT_ROLE)
-            item.setText(name.capitalize())
+            item.setText(tag_name(name))
         self._labels = ()
         self.more_tags_item.removeRows(0, self.more_tags_item.rowCount())
 

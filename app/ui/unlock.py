@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import auth
-from app.core.errors import LockedOut, TotpRequired
+from app.core.errors import LockedOut, TotpRequired, TotpReused, WrongTotp
 from app.core.vault import AUTH_STATE_NAME, MIN_PASSPHRASE_LENGTH, Vault
+from app.core.words import duration
 from app.workers.jobs import ChangePassphraseJob, RecoverJob, UnlockJob, UnlockRequest
 
 from . import strength
@@ -117,10 +118,17 @@ class UnlockPage(QWidget):
         self.countdown = QTimer(self)
         self.countdown.setInterval(250)
         self.countdown.timeout.connect(self._tick)
-        session.locked.connect(self.reset)
-        # A method, not a lambda: Qt drops the connection when this page is deleted (the start's
+        self._lock_note = ""  # why Sanctum locked itself, said on this screen until the next try
+        # Methods, not lambdas: Qt drops the connections when this page is deleted (the start's
         # unlock window is, once the main window takes over).
         session.locking.connect(self._on_locking)
+        session.locked.connect(self.reset)
+
+    def _on_locking(self, reason: str) -> None:
+        limit = self.session.idle.limit_seconds
+        self._lock_note = (f"Locked after {duration(limit)} without use. Your photos were cleared from the "
+                           "screen." if reason == "idle" and limit > 0 else "")
+        self._update_enabled()
 
     # --- panels ----------------------------------------------------------------------------------
 
@@ -224,14 +232,13 @@ class UnlockPage(QWidget):
         self.code.setVisible(status.totp_hint)
         self.code_label.setVisible(status.totp_hint)
         self.code_mode_link.setVisible(status.totp_hint)
-        self.message.setText(" ")
+        self.message.setText(self._lock_note or " ")
+        self.message.setProperty("role", "")
+        repolish(self.message)
         self._show_panel(0)
         self._check_backoff()
         self._update_enabled()
         self.passphrase.setFocus()
-
-    def _on_locking(self, _reason: str) -> None:
-        self._update_enabled()
 
     def _check_backoff(self) -> None:
         try:
@@ -326,6 +333,7 @@ class UnlockPage(QWidget):
             totp_code=None if self._use_recovery_code else code or None,
             recovery_code=code if self._use_recovery_code else None,
         )
+        self._lock_note = ""
         self.message.setText("Unlocking…")
         self.message.setProperty("role", "")
         repolish(self.message)
@@ -346,8 +354,13 @@ class UnlockPage(QWidget):
         self._set_busy(False)
         self.code.clear()
         self._show_error(exc)
-        if not isinstance(exc, (TotpRequired,)):
-            self.passphrase.selectAll()
+        if isinstance(exc, (TotpRequired, WrongTotp, TotpReused)) and self.code.isVisible():
+            # The passphrase was right (it is checked first): keep it, and put the cursor where
+            # the next code goes, so typing it cannot overwrite the passphrase.
+            self.passphrase.deselect()
+            self.code.setFocus()
+            return
+        self.passphrase.selectAll()
         self.passphrase.setFocus()
 
     def _recover(self) -> None:

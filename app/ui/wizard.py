@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -72,6 +72,20 @@ def _busy_bar() -> QProgressBar:
     bar.setMaximumHeight(6)
     bar.hide()
     return bar
+
+
+# Monospace fonts whose zero is slashed or dotted, so a key read off the screen is copied right.
+KEY_FONTS = ("Cascadia Mono", "Consolas", "Menlo", "SF Mono", "DejaVu Sans Mono", "Noto Sans Mono")
+
+
+def key_font(scale: float = 1.0) -> QFont:
+    """The font for keys typed by hand: the first of `KEY_FONTS` installed, else any monospace."""
+    installed = set(QFontDatabase.families())
+    family = next((f for f in KEY_FONTS if f in installed), "monospace")
+    font = QFont(family)
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    font.setPointSizeF(font.pointSizeF() * scale)
+    return font
 
 
 class LocationPage(QWizardPage):
@@ -256,10 +270,11 @@ class TotpPage(QWizardPage):
         self.secret = QLabel()
         self.secret.setObjectName("totpSecret")
         self.secret.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.secret.setFont(mono)
+        self.secret.setFont(key_font(1.15))
         right.addWidget(self.secret)
+        self.secret_hint = _para("Letters A–Z and digits 2–7 only: a round character is always the "
+                                 "letter O, never a zero.", muted=True)
+        right.addWidget(self.secret_hint)
         right.addSpacing(10)
         right.addWidget(_para("2. Type the 6-digit code the app shows:"))
         self.code = QLineEdit()
@@ -382,10 +397,7 @@ class RecoveryPage(QWizardPage):
         self.key_label.setObjectName("recoveryKey")
         self.key_label.setWordWrap(True)
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        mono.setPointSizeF(mono.pointSizeF() * 1.25)
-        self.key_label.setFont(mono)
+        self.key_label.setFont(key_font(1.25))
         self.key_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         card_layout.addWidget(self.key_label, 1)
         self.qr = QLabel()

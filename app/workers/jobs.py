@@ -20,6 +20,7 @@ from PySide6.QtGui import QImage
 
 from app.core import crypto
 from app.core.errors import Cancelled, PhotoNotFound
+from app.core.search import PhotoQuery
 from app.core.vault import (
     ExportReport,
     ImportReport,
@@ -451,7 +452,8 @@ class ShareJob(Job):
 
     lane = "vault-write"
     title = "Making a protected copy"
-    cancellable = False  # one core call; once it runs, stopping half-way would gain nothing
+    # Immunizing takes seconds to a minute and checks for a cancel between its steps; a cancel
+    # is honoured until the copy is complete, never after its record is written.
 
     def __init__(self, vault: Vault, request: ShareRequest):
         super().__init__(vault)
@@ -459,7 +461,11 @@ class ShareJob(Job):
 
     def work(self) -> ShareOutcome:
         r = self.request
-        return self.vault.share(r.photo_id, r.out_path, r.options)
+        self.report_progress(0, 1000)
+        progress = (lambda f: self.report_progress(int(1000 * min(1.0, max(0.0, f))), 1000)) \
+            if r.options.immunize else None
+        return self.vault.share(r.photo_id, r.out_path, r.options, progress=progress,
+                                cancel=lambda: self.is_cancelled)
 
 
 @dataclass(frozen=True)
@@ -760,31 +766,14 @@ CATEGORIES = ("people", "animals", "vehicles", "food & drink", "nature & landsca
 
 class OrganiseSummaryJob(Job):
     def work(self) -> OrganiseSummary:
-        import peewee
+        from app.core import organize, search
 
-        from app.core import organize
-        from app.core.db import PhotoTag
-
-        counts: dict[tuple[str, str], int] = {}
-        query = (PhotoTag.select(PhotoTag.kind, PhotoTag.term, peewee.fn.COUNT(PhotoTag.photo.distinct()))
-                 .group_by(PhotoTag.kind, PhotoTag.term).tuples())
-        for kind, term, count in query:
-            counts[(kind, term)] = count
+        counts = search.tag_counts()
         categories = [TagCount(c, counts.get(("category", c), 0)) for c in CATEGORIES]
         labels = sorted((TagCount(term, n) for (kind, term), n in counts.items()
                          if kind == "label" and term not in CATEGORIES), key=lambda t: (-t.count, t.term))
         return OrganiseSummary(categories, labels, organize.list_people(),
                                len(self.vault.list_photos(sensitive=True)), len(organize.pending_photo_ids()))
-
-
-@dataclass(frozen=True)
-class PhotoQuery:
-    """A gallery filter run in the DB: a tag, a person, the flag, or free search text."""
-
-    tag: str | None = None
-    person: int | None = None
-    sensitive: bool | None = None
-    text: str | None = None  # matches tags and people names (file names and years: the proxy)
 
 
 @dataclass(frozen=True)
@@ -794,36 +783,14 @@ class FoundPhotos:
 
 
 class FindPhotosJob(Job):
+    """A tag, person, flag or search-text query (see `app.core.search`), run off the UI thread."""
+
     def __init__(self, vault: Vault, query: PhotoQuery):
         super().__init__(vault)
         self.query = query
 
     def work(self) -> FoundPhotos:
-        q = self.query
-        if q.text is not None:
-            return FoundPhotos(q, frozenset(_search_ids(q.text)))
-        photos = self.vault.list_photos(tag=q.tag, person=str(q.person) if q.person is not None else None,
-                                        sensitive=q.sensitive)
-        return FoundPhotos(q, frozenset(p.id for p in photos))
-
-
-def _search_ids(text: str) -> set[int]:
-    """Photos with a tag or a person's name matching the text (whole words of it, any case)."""
-    import peewee
-
-    from app.core.db import Face, Person, PhotoTag
-
-    text = text.strip().lower()
-    if not text:
-        return set()
-    like = f"%{text}%" if len(text) >= 3 else text  # "ox" should not match "box"
-    term = peewee.fn.LOWER(PhotoTag.term)
-    ids = {pid for (pid,) in PhotoTag.select(PhotoTag.photo).where(term ** like).tuples()}
-    people = [pid for (pid,) in Person.select(Person.id).where(peewee.fn.LOWER(Person.name) ** like).tuples()]
-    if people:
-        ids |= {pid for (pid,) in Face.select(Face.photo).where(
-            Face.person.in_(people) & (Face.rejected == False)).tuples()}  # noqa: E712
-    return ids
+        return FoundPhotos(self.query, frozenset(self.vault.find_photos(self.query)))
 
 
 @dataclass(frozen=True)

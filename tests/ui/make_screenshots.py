@@ -150,6 +150,7 @@ def main() -> None:
         shoot_leaks(window, out, tmp)
         shoot_organise(window, out)
         shoot_settings(window, out)
+        shoot_search(window, out)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
         save(window, out, "unlock")
@@ -415,6 +416,29 @@ def shoot_settings(window: MainWindow, out: Path) -> None:
     dialog.adjustSize()
     save(dialog, out, "settings")
     dialog.reject()
+
+
+def shoot_search(window: MainWindow, out: Path) -> None:
+    """search-scoped.png: two words typed while a tag is shown; the search looks through the
+    whole vault (it says so, with the choice to narrow it to the tag), and both words must match."""
+    from app.ui.sidebar import COUNT_ROLE
+
+    items = window.sidebar_model.category_items
+    scope_tag = max(items, key=lambda term: items[term].data(COUNT_ROLE) or 0)
+    window.sidebar.select_scope(Scope("tag", tag=scope_tag))
+    wait_for(lambda: window.proxy.rowCount() > 0, 30)
+    in_scope = set(window.proxy.photo_ids())
+    details = window.session.vault.photo_details([p.id for p in window.model.photos])
+    outside = next(p for p in window.model.photos
+                   if p.id not in in_scope and any(c != scope_tag for c in details[p.id].categories))
+    word = next(c for c in details[outside.id].categories if c != scope_tag).split()[0]
+    window.search.setText(f"{word} {outside.taken_at.year}")
+    wait_for(lambda: outside.id in window.proxy.photo_ids(), 30)
+    window.gallery.clearSelection()
+    pump(1200)
+    save(window, out, "search-scoped")
+    window.search.clear()
+    window.sidebar.select_scope(Scope("all"))
 
 
 if __name__ == "__main__":

@@ -396,3 +396,39 @@ def test_share_dialog_immunize_option_reaches_share_options(qtbot, unlocked, pho
     assert "Fragile mark" not in text
     assert check.current_view() == 1 and check.save_mask_button.isEnabled()
     check.reject()
+
+
+def test_cancel_stops_an_immunized_share_within_seconds(qtbot, unlocked, tmp_path, monkeypatch):
+    """Immunizing a photo for sharing takes seconds: Cancel is there and stops it, leaving no
+    file and no record of a share."""
+    import time
+
+    from app.ui import share_dialog
+
+    session, window, _made = unlocked
+    big = tmp_path / "parrots-large.png"
+    Image.open(DATA / "photos" / "kodim23.png").convert("RGB").resize((1536, 1024)).save(big)
+    _import(qtbot, window, [big])
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    dialog = _open_share_dialog(window)
+    dialog.immunize.setChecked(True)
+    dialog.immunize_mode.setCurrentIndex(dialog.immunize_mode.findData("robust"))
+    qtbot.keyClicks(dialog.recipient, "Alex")
+    target = tmp_path / "for-alex.png"
+    monkeypatch.setattr(share_dialog.dialogs, "save_file", lambda *a, **k: str(target))
+    dialog.save_button.click()
+    job = dialog.job
+    assert job is not None and dialog.cancel_button.isEnabled()
+    qtbot.wait(1500)  # well inside the immunizer's first stage
+    assert dialog.job is job
+    asked = time.monotonic()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert not dialog.cancel_button.isEnabled() and dialog.progress_label.text() == "Stopping…"
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
+    assert time.monotonic() - asked < 4.0
+    assert job.outcome == "cancelled"
+    assert "no copy was written" in dialog.error.text() and dialog.isVisible()
+    assert not target.exists() and session.vault.list_shares() == []
+    assert dialog.save_button.isEnabled() and dialog.cancel_button.isEnabled()
+    dialog.cancel_button.click()  # now it closes the dialog
+    assert not dialog.isVisible()

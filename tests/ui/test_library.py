@@ -113,7 +113,9 @@ def test_auto_lock_drops_keys_and_clears_pixmaps(qtbot, unlocked, photo_dir):
     assert window.viewer.canvas.pixmap is None
     assert window.stack.currentIndex() == PAGE_UNLOCK
     assert not window.toolbar.isVisible()
-    assert "locked itself" in window.unlock_page.message.text() or window.unlock_page.message.text()
+    # the lock screen says why it is showing
+    assert window.unlock_page.message.text().startswith("Locked after 1 second without use.")
+    assert window.unlock_page.message.isVisible()
 
 
 def test_idle_timer_restarts_on_input(qtbot, unlocked):
@@ -217,10 +219,56 @@ def test_settings_are_stored_in_the_vault(qtbot, unlocked):
 
     session, window, _ = unlocked
     dialog = SettingsDialog(session, window)
+    dialog.auto_lock.setValue(1)
+    assert dialog.auto_lock.text() == "1 minute"  # not "1 minutes"
     dialog.auto_lock.setValue(12)
+    assert dialog.auto_lock.text() == "12 minutes"
     dialog.thumb.setCurrentIndex(dialog.thumb.findData(240))
     dialog.accept()
     assert settings.read(settings.AUTO_LOCK_MINUTES) == 12
     assert session.auto_lock_minutes == 12 and session.thumbnail_edge == 240
     assert window.loader.edge == 240
     assert window.gallery.gridSize().width() == 240 + 2 * window.delegate.PADDING
+
+
+def test_delete_prompt_names_and_shows_the_photo(qtbot, unlocked, photo_dir, monkeypatch):
+    session, window, _ = unlocked
+    _import(qtbot, window, photo_dir)
+    qtbot.waitUntil(lambda: len(window.loader.cache) == 8, timeout=20_000)
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: asked.append((a, k)) and False)
+    window.gallery.setCurrentIndex(window.proxy.index(0, 0))
+    name = window.proxy.index(0, 0).data(Roles.Info).filename
+    window.delete_action.trigger()
+    (_, title, text, ok), options = asked[-1]
+    assert text == f"Delete “{name}” from the vault?" and ok == "Delete"
+    assert options["informative"].startswith("It is destroyed")
+    assert options["pixmap"] is not None and not options["pixmap"].isNull()
+    # the real box shows that picture instead of a generic warning icon
+    box, _ok = dialogs.confirm_box(window, title, text, ok, **options)
+    assert box.iconPixmap().cacheKey() == options["pixmap"].cacheKey()
+    box.deleteLater()
+
+    window.gallery.selectAll()
+    window.delete_action.trigger()
+    (_, title, text, _), options = asked[-1]
+    assert text == "Delete 8 photos from the vault?"
+    assert "and 5 more" in options["informative"] and options["informative"].count(".jpg") == 3
+    assert session.vault.count() == 8  # declined each time
+
+
+def test_menu_buttons_do_not_stay_highlighted_after_their_menu_closes(qtbot, unlocked):
+    from PySide6.QtCore import QPointF, QTimer
+    from PySide6.QtGui import QCursor, QEnterEvent
+
+    session, window, _ = unlocked
+    for button in (window.check_button, window.import_button):
+        # the pointer comes over the button (Qt marks it "under mouse": the hover look)...
+        QApplication.sendEvent(button, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+        assert button.testAttribute(Qt.WidgetAttribute.WA_UnderMouse)
+        # ...opens its menu, and leaves while the menu holds the mouse: no Leave event comes
+        QCursor.setPos(window.mapToGlobal(QPoint(window.width() // 2, window.height() - 5)))
+        QTimer.singleShot(50, button.menu().close)
+        button.showMenu()
+        qtbot.waitUntil(lambda b=button: not b.testAttribute(Qt.WidgetAttribute.WA_UnderMouse), timeout=2000)
+        assert not button.isDown()

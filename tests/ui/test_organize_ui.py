@@ -193,8 +193,11 @@ def test_cancelled_organise_stops_cleanly_and_resumes(qtbot, unlocked, photo_dir
         qtbot.waitUntil(window.organise_status.isVisible, timeout=10_000)
     result = stopped.args[0]
     assert result.report.cancelled
-    qtbot.waitUntil(lambda: not session.jobs.busy("vault-write"), timeout=10_000)
-    assert not window.organiser.running and not window.organise_status.isVisible()
+    # The lane is free once the job's work is over, a moment before its `ended` reaches the
+    # organiser (queued from the worker): wait for both, not just the first.
+    qtbot.waitUntil(lambda: not session.jobs.busy("vault-write") and not window.organiser.running,
+                    timeout=10_000)
+    assert not window.organise_status.isVisible()
     left = organize.pending_photo_ids()
     assert 0 < len(left) < 15 and result.pending == len(left)
     assert session.vault.check_consistency() == []

@@ -4,6 +4,7 @@ key export — on a real vault in tmp_path with real photos."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from app.core.vault import ShareInfo
 from app.ui import dialogs, settings
 from app.ui.gallery import Roles
 from app.ui.main_window import PAGE_VIEWER
-from app.ui.shares_view import ShareColumn, ShareRoles, SharesFilterProxy, SharesTableModel
+from app.ui.shares_view import ShareColumn, ShareRoles, SharesFilterProxy, SharesTableModel, share_line
 from app.ui.sidebar import Scope
 
 from .conftest import DATA
@@ -59,7 +60,7 @@ def _share(qtbot, window, monkeypatch, target: Path, recipient="Alex", platform=
     dialog.format.setCurrentIndex(dialog.format.findData(fmt))
     with qtbot.waitSignal(dialog.shared, timeout=30_000) as blocker:
         dialog.save_button.click()
-        assert dialog.progress_box.isVisible() and not dialog.cancel_button.isEnabled()
+        assert dialog.progress_box.isVisible() and dialog.cancel_button.isEnabled()  # Cancel stops it
     qtbot.waitUntil(lambda: dialog.job is None, timeout=5000)
     return dialog, blocker.args[0]
 
@@ -370,6 +371,28 @@ def test_shares_model_passes_qtmodeltester(qtmodeltester):
         "Person 2", "Person 20"}
     proxy.set_text("")
     proxy.sort(ShareColumn.Recipient, Qt.SortOrder.AscendingOrder)
+    qtmodeltester.check(proxy)
+    model.clear()
+    qtmodeltester.check(model)
+
+
+def test_shared_list_says_which_copies_are_immunized(qtmodeltester):
+    model = SharesTableModel()
+    robust, lossless, plain = (dataclasses.replace(_share_info(n), options={"output_format": "PNG", "immunize": mode})
+                               for n, mode in ((1, "robust"), (2, "lossless"), (3, None)))
+    model.set_shares([robust, lossless, plain])
+    qtmodeltester.check(model)
+    cells = {model.share_at(r).share_id: model.index(r, ShareColumn.Immunized) for r in range(3)}
+    assert model.headerData(ShareColumn.Immunized, Qt.Orientation.Horizontal) == "Immunized"
+    assert cells[robust.share_id].data() == "Robust" and "social networks" in cells[robust.share_id].data(
+        Qt.ItemDataRole.ToolTipRole)
+    assert cells[lossless.share_id].data() == "Lossless"
+    assert cells[plain.share_id].data() == "No" and "Not immunized" in cells[plain.share_id].data(
+        Qt.ItemDataRole.ToolTipRole)
+    assert share_line(robust).endswith(", immunized") and not share_line(plain).endswith("immunized")
+    proxy = SharesFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(ShareColumn.Immunized, Qt.SortOrder.AscendingOrder)
     qtmodeltester.check(proxy)
     model.clear()
     qtmodeltester.check(model)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import Qt
+
 from app.core.vault import Vault
 from app.ui.main_window import PAGE_LIBRARY, PAGE_UNLOCK
-
 
 
 def _try(qtbot, window, passphrase: str, code: str = "") -> None:
@@ -119,3 +120,46 @@ def test_lock_then_unlock_again_in_the_same_process(qtbot, made_vault, make_wind
     with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
         _try(qtbot, window, made_vault.passphrase, made_vault.totp_code(1))
     assert session.is_unlocked
+
+
+def test_code_already_used_keeps_the_passphrase_and_asks_for_the_next_code(qtbot, made_vault, make_window):
+    session, window = make_window(made_vault.path)
+    page = window.unlock_page
+    code = made_vault.totp_code()
+    with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
+        _try(qtbot, window, made_vault.passphrase, code)
+    window.lock_action.trigger()
+    qtbot.waitUntil(lambda: session.state == "locked", timeout=5000)
+    _try(qtbot, window, made_vault.passphrase, code)  # the same code again
+    assert not session.is_unlocked
+    assert "already used" in page.message.text()
+    # the cursor waits in the code field; the passphrase is kept, not selected to be overwritten
+    assert window.focusWidget() is page.code
+    assert not page.passphrase.hasSelectedText() and page.passphrase.text() == made_vault.passphrase
+    qtbot.keyClicks(page.code, made_vault.totp_code(1))
+    with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
+        qtbot.keyClick(page.code, Qt.Key.Key_Return)
+    assert session.is_unlocked
+
+
+def test_a_wrong_passphrase_is_selected_to_type_again(qtbot, made_vault, make_window):
+    session, window = make_window(made_vault.path)
+    _try(qtbot, window, "not the passphrase", made_vault.totp_code())
+    assert window.focusWidget() is window.unlock_page.passphrase
+    assert window.unlock_page.passphrase.hasSelectedText()
+
+
+def test_auto_lock_says_why_on_the_lock_screen(qtbot, made_vault, make_window):
+    session, window = make_window(made_vault.path)
+    with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
+        _try(qtbot, window, made_vault.passphrase, made_vault.totp_code())
+    session.idle.start(120)  # the limit said is the one that applied
+    session.idle.timed_out.emit()
+    qtbot.waitUntil(lambda: session.state == "locked", timeout=5000)
+    assert window.unlock_page.message.text().startswith("Locked after 2 minutes without use.")
+    # a manual lock needs no explanation
+    with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
+        _try(qtbot, window, made_vault.passphrase, made_vault.totp_code(1))
+    window.lock_action.trigger()
+    qtbot.waitUntil(lambda: session.state == "locked", timeout=5000)
+    assert window.unlock_page.message.text().strip() == ""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-
 import pyotp
 import pytest
+from PySide6.QtGui import QFontInfo
 
 from app.core.vault import Vault
 from app.ui import dialogs
 from app.ui.session import Session
-from app.ui.wizard import PAGE_DONE, PAGE_PASSPHRASE, PAGE_RECOVERY, PAGE_TOTP, SetupWizard
+from app.ui.wizard import KEY_FONTS, PAGE_DONE, PAGE_PASSPHRASE, PAGE_RECOVERY, PAGE_TOTP, SetupWizard
 
 from .conftest import FAST_KDF, PASSPHRASE
 
@@ -181,3 +181,16 @@ def test_recovery_key_leaves_the_clipboard_after_the_wizard_is_gone(qtbot, tmp_p
     finally:
         session.shutdown()
         session.idle.uninstall()
+
+
+def test_keys_read_by_eye_use_a_font_with_a_distinct_zero(qtbot, wizard, monkeypatch):
+    wizard, session = wizard
+    _to_totp_page(qtbot, wizard)
+    page = wizard.totp_page
+    # a font whose 0 is slashed or dotted really draws the key (not a fallback where O = 0)
+    assert QFontInfo(page.secret.font()).family() in KEY_FONTS
+    assert "never a zero" in page.secret_hint.text() and page.secret_hint.isVisible()
+    assert set(page.secret.text().replace(" ", "")) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    assert QFontInfo(wizard.recovery_page.key_label.font()).family() in KEY_FONTS
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
+    wizard.reject()  # closes and removes the new vault (an open one would hold the process at exit)

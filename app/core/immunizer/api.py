@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -62,6 +64,29 @@ class Verification:
         }
 
 
+_cancel = threading.local()  # the cancel callback of the immunize / verify running on this thread
+
+
+@contextlib.contextmanager
+def cancellable(cancel: CancelFn | None, doing: str):
+    """Make `cancel` reachable from `checkpoint()` in the code this thread runs meanwhile, so
+    stages that take seconds (AVIF searches, decodes) stop between their own sub-steps without
+    passing a callback through every helper."""
+    previous = getattr(_cancel, "current", None)
+    _cancel.current = (cancel, doing) if cancel is not None else previous
+    try:
+        yield
+    finally:
+        _cancel.current = previous
+
+
+def checkpoint() -> None:
+    """Raise ImmunizeCancelled if the immunize / verify running on this thread was cancelled."""
+    current = getattr(_cancel, "current", None)
+    if current is not None and current[0]():
+        raise ImmunizeCancelled(f"{current[1]} was cancelled")
+
+
 def stepper(progress: ProgressFn | None, cancel: CancelFn | None, doing: str) -> Callable[[float], None]:
     """One call per stage of long work: raises ImmunizeCancelled when asked to stop, else
     reports how far it got."""
@@ -87,11 +112,12 @@ def immunize(pixels: np.ndarray, mode: Mode | str, *, signing_private: bytes,
     """Return the immunized photo (same size, RGB uint8). Save it losslessly (PNG)."""
     pixels = _check_pixels(pixels)
     mode = Mode(mode)
-    if mode is Mode.LOSSLESS:
-        from app.core.immunizer import lossless
-        return lossless.immunize(pixels, signing_private, progress=progress, cancel=cancel)
-    from app.core.immunizer import robust
-    return robust.immunize(pixels, signing_private, progress=progress, cancel=cancel)
+    with cancellable(cancel, "immunizing"):
+        if mode is Mode.LOSSLESS:
+            from app.core.immunizer import lossless
+            return lossless.immunize(pixels, signing_private, progress=progress, cancel=cancel)
+        from app.core.immunizer import robust
+        return robust.immunize(pixels, signing_private, progress=progress, cancel=cancel)
 
 
 def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
@@ -102,10 +128,11 @@ def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
     h, w = pixels.shape[:2]
     from app.core.immunizer import lossless, robust
     if min(h, w) >= 64:
-        found = lossless.verify(pixels, progress=progress, cancel=cancel)
-        if found is not None:
-            return found
-        found = robust.verify(pixels, progress=progress, cancel=cancel)
-        if found is not None:
-            return found
+        with cancellable(cancel, "verifying"):
+            found = lossless.verify(pixels, progress=progress, cancel=cancel)
+            if found is not None:
+                return found
+            found = robust.verify(pixels, progress=progress, cancel=cancel)
+            if found is not None:
+                return found
     return Verification(Verdict.NOT_IMMUNIZED, None, np.zeros((h, w), bool), None, 0.0)

@@ -24,6 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from PIL import Image
 
+from app.core.immunizer.api import checkpoint
+
 MAGIC = b"SIMv1"
 MODE_CODES = {"lossless": 1, "robust": 2}
 _FORMAT_AVIF = 1
@@ -168,6 +170,7 @@ def _best_fit(source: Image.Image, budget_bytes: int, speed: int,
     Without `around`: a binary search over 0-95 (size grows with quality), to within 2 steps;
     with it: from that quality up while it fits, or down until it does."""
     def encoded(quality: int) -> bytes:
+        checkpoint()  # a search is a dozen encodes of a fraction of a second each
         return _compact(_avif(source, quality, speed))
 
     if around is None:

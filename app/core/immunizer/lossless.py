@@ -30,6 +30,7 @@ from app.core.immunizer.api import (
     ProgressFn,
     Verdict,
     Verification,
+    checkpoint,
     stepper,
 )
 from app.core.immunizer.predictors import BLOCK, ClassicalPredictor, Predictor
@@ -207,6 +208,7 @@ def _choose(blocks: np.ndarray, rng: np.random.Generator, predictor: Predictor) 
     bits = rng.integers(0, 2, (len(sample), lifting.MAX_BITS), dtype=np.uint8)
     best: tuple[float, lifting.LiftingParams] | None = None
     for params in PARAM_CANDIDATES:
+        checkpoint()
         state, capacity = lifting.embed(sample, bits, predictor, params)
         ok = lifting.in_range(state)
         kept = np.where(ok[:, None, None, None], state, sample)
@@ -216,6 +218,26 @@ def _choose(blocks: np.ndarray, rng: np.random.Generator, predictor: Predictor) 
         if psnr >= MIN_PSNR and block_ssim(sample, kept) >= MIN_SSIM and (best is None or usable > best[0]):
             best = (usable, params)
     return PARAM_CANDIDATES[0] if best is None else best[1]
+
+
+EMBED_CHUNK = 8192  # blocks per `lifting.embed` call: a second or so of work between cancel checks
+
+
+def embed_in_chunks(blocks: np.ndarray, bits: np.ndarray, predictor: Predictor,
+                    params: lifting.LiftingParams) -> tuple[np.ndarray, np.ndarray]:
+    """`lifting.embed` a chunk of blocks at a time (each block is transformed on its own, so the
+    result is the same), checking for a cancel between chunks: a 12 MP photo is 190,000 blocks."""
+    if len(blocks) <= EMBED_CHUNK:
+        checkpoint()
+        return lifting.embed(blocks, bits, predictor, params)
+    states, capacities = [], []
+    for start in range(0, len(blocks), EMBED_CHUNK):
+        checkpoint()
+        state, capacity = lifting.embed(blocks[start:start + EMBED_CHUNK], bits[start:start + EMBED_CHUNK],
+                                        predictor, params)
+        states.append(state)
+        capacities.append(capacity)
+    return np.concatenate(states), np.concatenate(capacities)
 
 
 def block_ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -254,7 +276,7 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
 
     # Dry run for the exact capacity layout: which blocks overflow, how much each carries.
     probe_bits = rng.integers(0, 2, (n, lifting.MAX_BITS), dtype=np.uint8)
-    state, capacity = lifting.embed(blocks, probe_bits, predictor, params)
+    state, capacity = embed_in_chunks(blocks, probe_bits, predictor, params)
     ok = lifting.in_range(state)
     meta_order = _meta_order(n, w, h)
     meta = _meta_blocks(meta_order, ok & (capacity >= TAG_BITS + META_BITS + META_MARGIN_BITS))
@@ -281,6 +303,7 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
     reference = None
     fitted_exceptions = 0
     for _attempt in range(6):
+        checkpoint()
         exceptions = _exceptions(raw, lowcap, tags)
         fixed = container.Stream("lossless", w, h, params_bytes, digest, exceptions, 1.0, b"")
         overhead_bytes = len(fixed.sign(signing_private))
@@ -315,7 +338,7 @@ def immunize(pixels: np.ndarray, signing_private: bytes, *, progress: ProgressFn
             start = TAG_BITS + (META_BITS if is_meta else 0)
             width = min(lifting.MAX_BITS - start, symbol_bits.shape[1])
             payload[rows, start:start + width] = symbol_bits[rows, :width]
-        state, capacity = lifting.embed(blocks, payload, predictor, params)
+        state, capacity = embed_in_chunks(blocks, payload, predictor, params)
         fits = lifting.in_range(state)
         # Capacity depends a little on the payload (later steps predict from earlier ones): a
         # block may overflow or run short only now. Name it in the stream and go again.

@@ -42,6 +42,7 @@ from app.core.immunizer.api import (
     ProgressFn,
     Verdict,
     Verification,
+    checkpoint,
     stepper,
 )
 from app.core.watermark import codec
@@ -466,6 +467,7 @@ def _immunize_with_code(pixels: np.ndarray, signing_private: bytes, digest: byte
     except ValueError:
         raise ImageTooSmallToImmunize(_TOO_SMALL) from None
     stream = container.Stream("robust", w, h, fixed.params, digest, fixed.exceptions, scale, reference)
+    checkpoint()
     message = layout.protect(stream.sign(signing_private))
     return _embed_bits(pixels, layout.all_bits(message), layout.dither, layout.bh, layout.bw), scale
 
@@ -507,6 +509,7 @@ def _platform_copies(immunized: np.ndarray) -> list[np.ndarray]:
 def _survives_tampering(immunized: np.ndarray, code: str) -> bool:
     """Whether the stream can still be read from a JPEG 75 copy whose middle quarter was
     replaced (by the photo turned upside down: real content whose bits are wrong for here)."""
+    checkpoint()
     h, w = immunized.shape[:2]
     edited = immunized.copy()
     rows, cols = slice(h // 4, h // 4 + h // 2), slice(w // 4, w // 4 + w // 2)
@@ -522,6 +525,7 @@ def _flagged_after_processing(immunized: np.ndarray, code: str) -> np.ndarray | 
     flagged = np.zeros((h // BLOCK, w // BLOCK), dtype=bool)
     reference = None  # both copies carry the same signed stream: decode its reference once
     for copy in _platform_copies(immunized):
+        checkpoint()
         work, layout, soft, unreliable, _ = _read(copy, (w, h), code)
         decoded = _decode_stream(work, layout, soft, unreliable)
         if decoded is None:
@@ -671,6 +675,7 @@ def _decode_stream(work: np.ndarray, layout: _Layout, soft: np.ndarray, unreliab
     missing_pilots = ndimage.uniform_filter(pilot_errors.reshape(bh, bw).astype(float), 3).ravel() > 0.2 * PILOTS_PER_BLOCK
 
     def attempt(weights: np.ndarray):
+        checkpoint()  # each decode takes a second or more on a large photo
         llr = _log_likelihoods(soft, layout.pilots, weights * ~unreliable) * weights[:, None]
         combined = np.bincount(layout.position_to_bit, weights=llr[~pilot_mask], minlength=layout.coded)
         message, coded = layout.decode(combined)

@@ -401,9 +401,9 @@ class MainWindow(QMainWindow):
         self.check_action = bar.addAction("Check an image…", lambda: self.open_check())
         self.check_action.setToolTip("Check a photo you found: whether it is one of your copies, who it "
                                      "was shared with, and whether and where it was altered")
-        check_button = bar.widgetForAction(self.check_action)
-        check_button.setObjectName("checkButton")
-        settle_after_popup(check_button)  # its dialog takes the mouse: no stuck highlight after
+        self.check_button = bar.widgetForAction(self.check_action)
+        self.check_button.setObjectName("checkButton")
+        settle_after_popup(self.check_button)  # its dialog takes the mouse: no stuck highlight after
         self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
                                     "cropped, rotated or screenshotted copies — and ask for their removal")

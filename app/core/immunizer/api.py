@@ -1,76 +1,26 @@
-"""The immunizer's public types and entry points; the two modes live in their own modules."""
+"""The immunizer's entry points: check the photo, dispatch to the mode. The types both modes
+share live in `types`, the errors in `errors` (re-exported here)."""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from app.core.errors import SanctumError
+from app.core.immunizer.errors import ImageTooSmallToImmunize, ImmunizeCancelled, ImmunizerError
+from app.core.immunizer.types import CancelFn, Mode, ProgressFn, Verdict, Verification, stepper
 
-ProgressFn = Callable[[float], None]
-CancelFn = Callable[[], bool]
-
-
-class ImmunizerError(SanctumError):
-    """Base of the immunizer's errors."""
-
-
-class ImageTooSmallToImmunize(ImmunizerError):
-    """The photo has too few pixels to carry its own recovery data."""
-
-
-class ImmunizeCancelled(ImmunizerError):
-    """The user cancelled immunizing or verifying."""
-
-
-class Mode(enum.StrEnum):
-    LOSSLESS = "lossless"  # files kept intact: bit-exact restoration
-    ROBUST = "robust"      # social networks: survives JPEG >= 70 and downscaling
-
-
-class Verdict(enum.StrEnum):
-    NOT_IMMUNIZED = "not_immunized"
-    AUTHENTIC = "authentic"
-    TAMPERED = "tampered"
-
-
-@dataclass(frozen=True)
-class Verification:
-    verdict: Verdict
-    mode: Mode | None
-    mask: np.ndarray                 # bool (H, W), True = tampered
-    recovered: np.ndarray | None     # uint8 (H, W, 3)
-    tampered_fraction: float
-    signer: bytes | None = None      # Ed25519 public key (raw 32 bytes) that signed the data
-    signature_valid: bool = False
-    bit_exact: bool = False          # lossless: every untampered pixel restored bit for bit
-    details: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return {
-            "verdict": self.verdict.value,
-            "mode": self.mode.value if self.mode else None,
-            "tampered_fraction": round(float(self.tampered_fraction), 6),
-            "signature_valid": self.signature_valid,
-            "signer": self.signer.hex() if self.signer else None,
-            "bit_exact": self.bit_exact,
-            "recovered": self.recovered is not None,
-            **self.details,
-        }
-
-
-def stepper(progress: ProgressFn | None, cancel: CancelFn | None, doing: str) -> Callable[[float], None]:
-    """One call per stage of long work: raises ImmunizeCancelled when asked to stop, else
-    reports how far it got."""
-    def step(fraction: float) -> None:
-        if cancel and cancel():
-            raise ImmunizeCancelled(f"{doing} was cancelled")
-        if progress:
-            progress(fraction)
-    return step
+__all__ = [
+    "CancelFn",
+    "ImageTooSmallToImmunize",
+    "ImmunizeCancelled",
+    "ImmunizerError",
+    "Mode",
+    "ProgressFn",
+    "Verdict",
+    "Verification",
+    "immunize",
+    "stepper",
+    "verify",
+]
 
 
 def _check_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -87,6 +37,7 @@ def immunize(pixels: np.ndarray, mode: Mode | str, *, signing_private: bytes,
     """Return the immunized photo (same size, RGB uint8). Save it losslessly (PNG)."""
     pixels = _check_pixels(pixels)
     mode = Mode(mode)
+    # The modes import scipy, ldpc and more: loaded on first use, so importing the types stays light.
     if mode is Mode.LOSSLESS:
         from app.core.immunizer import lossless
         return lossless.immunize(pixels, signing_private, progress=progress, cancel=cancel)

@@ -35,15 +35,8 @@ from reedsolo import ReedSolomonError, RSCodec
 from scipy import fft, ndimage
 
 from app.core.immunizer import container, ira, lifting
-from app.core.immunizer.api import (
-    CancelFn,
-    ImageTooSmallToImmunize,
-    Mode,
-    ProgressFn,
-    Verdict,
-    Verification,
-    stepper,
-)
+from app.core.immunizer.errors import ImageTooSmallToImmunize
+from app.core.immunizer.types import CancelFn, Mode, ProgressFn, Verdict, Verification, stepper
 from app.core.watermark import codec
 
 BLOCK = 8

@@ -105,3 +105,15 @@ def test_binding_bug_guard_keeps_true_and_none_alive(qapp):
     assert sys.getrefcount(True) > 1000 and sys.getrefcount(None) > 1000
     if sys.version_info < (3, 12) and any(qtcompat.leaks.values()):
         assert sys.getrefcount(True) > 1 << 39  # the guard is in place
+
+
+def test_every_immunizer_and_watermark_error_has_its_own_row():
+    from app.core.immunizer import errors as immunizer_errors
+    from app.core.watermark import errors as watermark_errors
+
+    for module in (immunizer_errors, watermark_errors):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, core_errors.SanctumError) and cls.__module__ == module.__name__:
+                message = describe(cls())
+                assert message.title != "Something went wrong", cls
+                assert message.text and "Traceback" not in message.text

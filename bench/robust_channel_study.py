@@ -9,8 +9,7 @@ embedding the robust mode does not use (yet), to see whether any reaches both.
 
 Each scheme embeds random bits the robust mode's way (QIM on its 13 low DCT frequencies of the
 resize-proof view, EMBED_PASSES passes, the change shared out over R, G, B by channel weight:
-`robust.embed_nearest`)
-and reports:
+`robust.embed_nearest`) and reports:
 
 * SSIM and PSNR against the photo (the benchmark's functions);
 * capacity: the mutual information between the embedded bits and their soft read-back after

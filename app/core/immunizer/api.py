@@ -1,5 +1,6 @@
-"""The immunizer's entry points: check the photo, dispatch to the mode. The types both modes
-share live in `types`, the errors in `errors` (re-exported here)."""
+"""The immunizer's entry points: check the photo, dispatch to the mode (imported on first use:
+they bring scipy and ldpc). The types both modes share live in `types`, the errors in
+`errors`; both are re-exported here."""
 
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ def immunize(pixels: np.ndarray, mode: Mode | str, *, signing_private: bytes,
     """Return the immunized photo (same size, RGB uint8). Save it losslessly (PNG)."""
     pixels = _check_pixels(pixels)
     mode = Mode(mode)
-    # The modes import scipy, ldpc and more: loaded on first use, so importing the types stays light.
     if mode is Mode.LOSSLESS:
         from app.core.immunizer import lossless
         return lossless.immunize(pixels, signing_private, progress=progress, cancel=cancel)

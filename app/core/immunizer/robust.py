@@ -50,8 +50,8 @@ BLOCK = 8
 COEFFS = [(0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2), (0, 3), (3, 0), (1, 3), (3, 1), (0, 0)]
 # Which one rotates from block to block, so the decoder can measure every frequency's error
 # rate. One pilot a block leaves twelve bits for data: more pilots calibrate the soft bits
-# better but leave less room for the reference, and recovery after JPEG 75 was the closer
-# with one (docs/benchmarks.md, "One pilot a block and the DC for data").
+# better but leave less room for the reference: recovery after JPEG 75 comes closer to the
+# original with one (docs/benchmarks.md, "One pilot a block and the DC for data").
 PILOTS_PER_BLOCK = 1
 DATA_PER_BLOCK = len(COEFFS) - PILOTS_PER_BLOCK
 _PILOT_SPACING = len(COEFFS) // PILOTS_PER_BLOCK

@@ -8,8 +8,8 @@ measures the channel itself, without codes, references or tamper maps in the way
 embedding the robust mode does not use (yet), to see whether any reaches both.
 
 Each scheme embeds random bits the robust mode's way (QIM on its 13 low DCT frequencies of the
-resize-proof view, EMBED_PASSES passes, the change shared out over R, G, B by `_LUMA_CHANGE`)
-and reports:
+resize-proof view, EMBED_PASSES passes, the change shared out over R, G, B by channel weight:
+`robust.embed_nearest`) and reports:
 
 * SSIM and PSNR against the photo (the benchmark's functions);
 * capacity: the mutual information between the embedded bits and their soft read-back after
@@ -81,11 +81,17 @@ SCHEMES = (
 _EMBEDDED = np.zeros((robust.BLOCK, robust.BLOCK), dtype=bool)
 for _u, _v in robust.COEFFS:
     _EMBEDDED[_u, _v] = True
+_U, _V = np.array(robust.COEFFS).T
+
+
+def carried(view: np.ndarray, bh: int, bw: int) -> np.ndarray:
+    """[block, frequency]: the DCT coefficients of the robust mode's frequencies (COEFFS order)."""
+    return robust.block_dct(view, bh, bw)[:, _U, _V]
 
 
 def texture(view: np.ndarray, bh: int, bw: int) -> np.ndarray:
     """[block]: log10 of the energy in the frequencies that carry no bits, averaged over 3x3 blocks."""
-    energy = (robust._block_dct(view, bh, bw)[:, ~_EMBEDDED] ** 2).sum(axis=1)
+    energy = (robust.block_dct(view, bh, bw)[:, ~_EMBEDDED] ** 2).sum(axis=1)
     return ndimage.uniform_filter(np.log10(energy + 1).reshape(bh, bw), 3, mode="nearest").ravel()
 
 
@@ -118,7 +124,8 @@ def embed(rgb: np.ndarray, positions: np.ndarray, dither: np.ndarray, symbols: n
           steps: np.ndarray, bh: int, bw: int) -> np.ndarray:
     """The robust mode's embedding with a step and M per block: each frequency moves to the
     nearest point of its lattice, offset by position * step / M."""
-    return robust._embed_on_lattice(rgb, dither * steps + positions * (steps / symbols), steps, bh, bw)
+    offset = dither * steps + positions * (steps / symbols)
+    return robust.embed_nearest(rgb, lambda values: np.round((values - offset) / steps) * steps + offset, bh, bw)
 
 
 def soft_bit(coefficients: np.ndarray, dither: np.ndarray, symbols: np.ndarray, steps: np.ndarray,
@@ -167,23 +174,23 @@ def platform_views(out: np.ndarray) -> dict[str, np.ndarray]:
     """Luminance views of the robust mode's platform copies, as its decoder reads them (the
     downscale brought back to size)."""
     h, w = out.shape[:2]
-    recompressed, downscaled = robust._platform_copies(out)
+    recompressed, downscaled = robust.platform_copies(out)
     back = np.asarray(Image.fromarray(downscaled).resize((w, h), Image.LANCZOS))
-    return {"JPEG 75": robust._resize_proof(robust._luma(recompressed)), "0.75x resize": robust._luma(back)}
+    return {"JPEG 75": robust.carrier_view(recompressed), "0.75x resize": robust.carrier_view(back, rescaled=True)}
 
 
 def measure(rgb: np.ndarray, scheme: Scheme, rng: np.random.Generator) -> dict[str, float]:
     h, w = rgb.shape[:2]
     bh, bw = h // robust.BLOCK, w // robust.BLOCK
     n, frequencies = bh * bw, len(robust.COEFFS)
-    found = classes_of(texture(robust._resize_proof(robust._luma(rgb)), bh, bw), scheme)
+    found = classes_of(texture(robust.carrier_view(rgb), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
     bits = rng.integers(0, 2, (n, frequencies, 2))
     dither = rng.uniform(0, 1, (n, frequencies))
     out = embed(rgb, lattice_positions(symbols, bits[..., 0], bits[..., 1]), dither, symbols, steps, bh, bw)
     result = {"ssim": bench.ssim(rgb, out), "psnr": bench.psnr(rgb, out)}
     for condition, view in platform_views(out).items():
-        coefficients = robust._coefficients(robust._block_dct(view, bh, bw))
+        coefficients = carried(view, bh, bw)
         read = classes_of(texture(view, bh, bw), scheme)
         for label, assumed in (("embedded", found), ("as read", read)):
             m, s = symbols_and_steps(scheme, assumed)
@@ -215,7 +222,7 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
     h, w = rgb.shape[:2]
     bh, bw = h // robust.BLOCK, w // robust.BLOCK
     n, frequencies = bh * bw, len(robust.COEFFS)
-    found = classes_of(texture(robust._resize_proof(robust._luma(rgb)), bh, bw), scheme)
+    found = classes_of(texture(robust.carrier_view(rgb), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
     levels = scheme.levels
     length = n * frequencies * levels
@@ -232,8 +239,9 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
         high, low = (bits[..., 0], bits[..., 1]) if levels == 2 else (np.zeros((n, frequencies), dtype=np.uint8), bits[..., 0])
         out = embed(rgb, lattice_positions(symbols, high, low), dither, symbols, steps, bh, bw)
         out[y0:y1, x0:x1] = donor[y0:y1, x0:x1]
-        view = robust._resize_proof(robust._luma(robust._recompressed(out)))
-        coefficients = robust._coefficients(robust._block_dct(view, bh, bw))
+        recompressed, _ = robust.platform_copies(out)
+        view = robust.carrier_view(recompressed)
+        coefficients = carried(view, bh, bw)
         read = classes_of(texture(view, bh, bw), scheme)
         m, s = symbols_and_steps(scheme, read)
         soft = np.stack([soft_bit(coefficients, dither, m, s, level) for level in range(2 - levels, 2)], axis=-1)

@@ -234,7 +234,7 @@ class Results:
 
 def random_codewords(rng: np.random.Generator, n: int) -> np.ndarray:
     """±1 codewords of n random share IDs, built as the decoder builds those of known IDs."""
-    return robust._KnownIds(rng.integers(1, 1 << PAYLOAD_BITS, n, dtype=np.uint64).tolist()).codewords
+    return robust.KnownIds(rng.integers(1, 1 << PAYLOAD_BITS, n, dtype=np.uint64).tolist()).codewords
 
 
 # --- optional comparison: invisible-watermark (dwtDct) -------------------------------

@@ -14,7 +14,7 @@ from PIL import Image
 
 from app.core import fingerprint
 from app.core.immunizer import Mode, Verdict, fountain, immunize, lifting, lossless, verify
-from app.core.immunizer.api import ImageTooSmallToImmunize, ImmunizeCancelled
+from app.core.immunizer.errors import ImageTooSmallToImmunize, ImmunizeCancelled
 from app.core.immunizer.predictors import ClassicalPredictor
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
@@ -458,3 +458,28 @@ def test_progress_reaches_the_end(original, key):
     seen: list[float] = []
     immunize(original, Mode.LOSSLESS, signing_private=key, progress=seen.append)
     assert seen and seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_immunizer_modules_import_no_circle():
+    """Each module of the package imports only modules below it: the modes take their shared
+    types from `types` and `errors`, never from `api`, which dispatches to them."""
+    import ast
+
+    package = Path(__file__).parent.parent / "app" / "core" / "immunizer"
+    graph = {}
+    for source in package.glob("*.py"):
+        if source.stem == "__init__":
+            continue
+        imported = set()
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "app.core.immunizer":
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.core.immunizer."):
+                imported.add(node.module.rsplit(".", 1)[1])
+        graph[source.stem] = imported & {p.stem for p in package.glob("*.py")}
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        return any(n == target or (n not in seen and reaches(n, target, seen | {n})) for n in graph[start])
+
+    circles = sorted(module for module in graph if reaches(module, module, {module}))
+    assert circles == []

@@ -24,11 +24,18 @@ from app.core.pdq import (
     load_rgb_for_pdq,
     pdq_hash,
     pdq_hash_dihedral,
-    pdq_hash_dihedral_file,
-    pdq_hash_file,
 )
 
 PDQ_DATA = Path(__file__).parent / "data" / "pdq"
+
+
+def pdq_hash_file(path: Path, *, apply_exif_orientation: bool = True) -> PdqHash:
+    """PDQ hash of an image file, decoded as the reference tools decode it (`load_rgb_for_pdq`)."""
+    return pdq_hash(load_rgb_for_pdq(path, apply_exif_orientation=apply_exif_orientation))
+
+
+def pdq_hash_dihedral_file(path: Path) -> list[PdqHash]:
+    return pdq_hash_dihedral(load_rgb_for_pdq(path))
 SHARED_PDQ_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "neardup" / "pdq"
 
 # ThreatExchange pdq/README.md: a correct implementation is within Hamming distance 10 of

@@ -444,3 +444,19 @@ def test_core_dumps_are_disabled_once_a_vault_is_open(vault_path):
                             capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_legacy_vault_loses_the_unused_hash_columns(legacy_vault):
+    """pHash and dHash were stored but never matched on: the migration drops their columns
+    (after a backup) and keeps each photo's PDQ fingerprint."""
+    path, secrets = legacy_vault
+
+    def columns(table: str) -> set[str]:
+        return {row[1] for row in db.database.execute_sql(f"PRAGMA table_info({table})").fetchall()}
+
+    with Vault.unlock(path, PASSPHRASE, totp_code=_totp_now(secrets["totp_secret"])) as vault:
+        assert db.schema_version(db.database.obj) == db.CURRENT_SCHEMA
+        assert not {"phash", "dhash"} & (columns("photofingerprint") | columns("share"))
+        prints = vault.fingerprint_of(vault.list_photos()[0].id)
+        assert prints is not None and len(prints.pdq) == 32
+    assert any(path.glob("vault.db.before-v*.bak"))

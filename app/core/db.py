@@ -88,8 +88,6 @@ class PhotoFingerprint(BaseModel):
     photo = ForeignKeyField(Photo, unique=True, backref="fingerprints", on_delete="CASCADE")
     pdq = BlobField()
     pdq_quality = IntegerField()
-    phash = BlobField()
-    dhash = BlobField()
 
 
 class Share(BaseModel):
@@ -108,8 +106,6 @@ class Share(BaseModel):
     height = IntegerField()
     pdq = BlobField()
     pdq_quality = IntegerField()
-    phash = BlobField()
-    dhash = BlobField()
 
 
 class PhotoFeatures(BaseModel):
@@ -239,8 +235,20 @@ def _migrate_to_5(db: SqlCipherDatabase) -> None:
     db.execute_sql("DROP TABLE IF EXISTS urlcache")
 
 
+def _migrate_drop_unused_hashes(db: SqlCipherDatabase) -> None:
+    # pHash and dHash were computed at import and stored, but nothing ever matched on them (the
+    # leak scan uses PDQ and local features): the columns go. Vaults that reached version 2
+    # after this change never had them, hence the check.
+    for table in ("photofingerprint", "share"):
+        columns = {row[1] for row in db.execute_sql(f"PRAGMA table_info({table})").fetchall()}
+        for column in ("phash", "dhash"):
+            if column in columns:
+                db.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
     1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
+    6: _migrate_drop_unused_hashes,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

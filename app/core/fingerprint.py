@@ -3,9 +3,8 @@
 * `image_uid` (see `vault.image_uid_of`): keyed hash of a vault photo's pixels.
 * `share_id`: random per share, exactly as wide as the robust watermark's payload, so the
   watermark alone can name the share (and through it, the recipient) of a leaked copy.
-* Perceptual fingerprints: PDQ (256 bits + quality), pHash and dHash (64 bits each), of every
-  vault photo and every shared copy; the leak scanner queries them with all 8 dihedral
-  variants of a suspect image.
+* Perceptual fingerprints: PDQ (256 bits + quality) of every vault photo and every shared
+  copy; the leak scanner queries them with all 8 dihedral variants of a suspect image.
 * A `ProvenanceClaim` binds the share ID to the exact pixels of a shared copy and a time. It
   is signed with the vault's Ed25519 key (anyone with the exported public key can check it)
   and MAC'ed with a vault key (HMAC-SHA256, checkable by the owner only). It holds only values
@@ -29,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from PIL import Image
 
-from . import pdq, perceptual
+from . import pdq
 
 # The robust watermark's payload width (watermark.layout.PAYLOAD_BITS, checked by a test);
 # kept as a literal so reading IDs does not load the watermark's signal-processing stack.
@@ -62,8 +61,6 @@ def parse_share_id(text: str) -> int:
 class PerceptualFingerprint:
     pdq: bytes  # 32 bytes
     pdq_quality: int
-    phash: bytes  # 8 bytes
-    dhash: bytes  # 8 bytes
 
 
 HASH_SIDE = 512
@@ -71,7 +68,7 @@ HASH_SIDE = 512
 
 def hash_view(image: Image.Image | np.ndarray) -> np.ndarray:
     """The pixels every perceptual hash is computed from: the image box-reduced to at most
-    512 px. PDQ and pHash look at 64×64 and 32×32 summaries anyway; hashing a 12 MP decode
+    512 px. PDQ looks at a 64×64 summary anyway; hashing a 12 MP decode
     costs 10× more for a hash a few bits away. Vault photos and found images go through this
     same view, so their hashes stay comparable."""
     if isinstance(image, np.ndarray):
@@ -87,7 +84,7 @@ def perceptual_fingerprint(image: Image.Image | np.ndarray) -> PerceptualFingerp
     """Fingerprints of an upright image (EXIF orientation already applied)."""
     rgb = hash_view(image)
     pdq_hash = pdq.pdq_hash(rgb)
-    return PerceptualFingerprint(pdq_hash.bits, pdq_hash.quality, perceptual.phash(rgb), perceptual.dhash(rgb))
+    return PerceptualFingerprint(pdq_hash.bits, pdq_hash.quality)
 
 
 # Below this PDQ quality the hash describes noise or a flat picture (ThreatExchange's advice).

@@ -58,8 +58,6 @@ __all__ = [
     "load_rgb_for_pdq",
     "pdq_hash",
     "pdq_hash_dihedral",
-    "pdq_hash_file",
-    "pdq_hash_dihedral_file",
 ]
 
 HASH_BITS = 256
@@ -421,15 +419,3 @@ def _pillow_to_array(image: Image.Image, apply_exif_orientation: bool, fast_jpeg
     if image.mode == "LA":
         return np.asarray(image.getchannel("L"), dtype=np.uint8)
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
-
-
-def pdq_hash_file(path: str | os.PathLike[str], *, apply_exif_orientation: bool = True) -> PdqHash:
-    """PDQ hash of an image file (see ``load_rgb_for_pdq`` for decoding choices)."""
-    return pdq_hash(load_rgb_for_pdq(path, apply_exif_orientation=apply_exif_orientation))
-
-
-def pdq_hash_dihedral_file(
-    path: str | os.PathLike[str], *, apply_exif_orientation: bool = True
-) -> list[PdqHash]:
-    """The eight dihedral PDQ hashes of an image file, indexed by ``Dihedral``."""
-    return pdq_hash_dihedral(load_rgb_for_pdq(path, apply_exif_orientation=apply_exif_orientation))

@@ -1,9 +1,10 @@
 """pHash and dHash fingerprints, and a fast Hamming-distance index for fingerprints.
 
 pHash (DCT of a 32x32 grey copy) and dHash (signs of horizontal gradients on 9x8) come
-from the ``imagehash`` package; they complement PDQ when the leak scanner looks for a
-user's photo among fetched images. Like PDQ they are not rotation invariant, so each also
-comes in the eight dihedral variants (computed on transposed copies of a small image).
+from the ``imagehash`` package. The vault does not store them (the leak scanner matches on
+PDQ and local features); bench/leak_eval.py runs pHash as the plain-hash baseline. Like PDQ
+they are not rotation invariant, so each also comes in the eight dihedral variants
+(computed on transposed copies of a small image).
 
 ``HammingIndex`` answers "which stored fingerprints are within distance d of this one"
 and "which k are closest" by a vectorised linear scan. For the vault sizes Sanctum sees

@@ -1251,8 +1251,6 @@ class Vault:
                 height=copy.height,
                 pdq=copy.fingerprint.pdq,
                 pdq_quality=copy.fingerprint.pdq_quality,
-                phash=copy.fingerprint.phash,
-                dhash=copy.fingerprint.dhash,
             )
         try:
             written = _write_new_file(out_path, copy.data)
@@ -1324,7 +1322,7 @@ class Vault:
         row = PhotoFingerprint.get_or_none(PhotoFingerprint.photo == photo_id)
         if row is None:
             return None
-        return fingerprint.PerceptualFingerprint(bytes(row.pdq), row.pdq_quality, bytes(row.phash), bytes(row.dhash))
+        return fingerprint.PerceptualFingerprint(bytes(row.pdq), row.pdq_quality)
 
     def index_fingerprints(
         self, progress: Progress = _no_progress, cancel: threading.Event | None = None
@@ -1665,9 +1663,7 @@ def _add_unique(path: Path, files: list[Path], seen: set[Path]) -> None:
 
 
 def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) -> None:
-    PhotoFingerprint.replace(
-        photo=photo_id, pdq=prints.pdq, pdq_quality=prints.pdq_quality, phash=prints.phash, dhash=prints.dhash
-    ).execute()
+    PhotoFingerprint.replace(photo=photo_id, pdq=prints.pdq, pdq_quality=prints.pdq_quality).execute()
 
 
 def _takedown_info(row: TakedownRequest) -> TakedownInfo:

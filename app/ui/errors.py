@@ -74,13 +74,28 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
 def _immunizer_rows() -> list[tuple[type[BaseException], str, str | None]]:
     """The immunizer's rows, once its module is loaded. Importing it here would load numpy at
     start-up; and until it is loaded, none of its errors can exist."""
-    api = sys.modules.get("app.core.immunizer.api")
-    if api is None:
+    errors = sys.modules.get("app.core.immunizer.errors")
+    if errors is None:
         return []
     return [
-        (api.ImageTooSmallToImmunize, "Photo too small", None),  # its message gives the sizes
-        (api.ImmunizeCancelled, "Cancelled", "Cancelled."),
-        (api.ImmunizerError, "Immunization problem", None),  # its message says what
+        (errors.ImageTooSmallToImmunize, "Photo too small", None),  # its message gives the sizes
+        (errors.ImmunizeCancelled, "Cancelled", "Cancelled."),
+        (errors.ImmunizerError, "Immunization problem", None),  # its message says what
+    ]
+
+
+def _watermark_rows() -> list[tuple[type[BaseException], str, str | None]]:
+    """The watermark's rows, once its module is loaded (it brings OpenCV and scipy)."""
+    errors = sys.modules.get("app.core.watermark.errors")
+    if errors is None:
+        return []
+    return [
+        (errors.ImageTooSmallForWatermark, "Photo too small", None),
+        (errors.FragileMessageTooLong, "Photo too small", None),
+        (errors.InvalidWatermarkImage, "Watermark problem", None),  # each message says what
+        (errors.InvalidWatermarkPayload, "Watermark problem", None),
+        (errors.InvalidWatermarkKey, "Watermark problem", None),
+        (errors.WatermarkError, "Watermark problem", None),
     ]
 
 
@@ -177,7 +192,7 @@ def describe(exc: BaseException) -> UserMessage:
     network = _network_message(exc)
     if network is not None:
         return network
-    for cls, title, text in _immunizer_rows() + _TABLE:
+    for cls, title, text in _immunizer_rows() + _watermark_rows() + _TABLE:
         if isinstance(exc, cls):
             severity = "info" if title == "Cancelled" or isinstance(exc, core.TotpRequired) else "error"
             return UserMessage(title, text or _sentence(str(exc)) or cls.__doc__ or title, severity)

@@ -165,3 +165,15 @@ def test_unlock_screen_opens_first_and_the_main_window_takes_over(qtbot, tmp_pat
     controller.shutdown()
     controller.session.idle.uninstall()
     qtbot.wait(100)  # the ended jobs' queued signals reach the manager while it still exists
+
+
+def test_every_immunizer_and_watermark_error_has_its_own_row():
+    from app.core.immunizer import errors as immunizer_errors
+    from app.core.watermark import errors as watermark_errors
+
+    for module in (immunizer_errors, watermark_errors):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, core_errors.SanctumError) and cls.__module__ == module.__name__:
+                message = describe(cls())
+                assert message.title != "Something went wrong", cls
+                assert message.text and "Traceback" not in message.text

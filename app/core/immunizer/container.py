@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from PIL import Image
 
-from app.core.immunizer.api import checkpoint
+from app.core.immunizer.types import checkpoint
 
 MAGIC = b"SIMv1"
 MODE_CODES = {"lossless": 1, "robust": 2}

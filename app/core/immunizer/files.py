@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image
 
 from app.core import imaging
-from app.core.immunizer.api import CancelFn, Mode, ProgressFn, Verification, immunize, verify
+from app.core.immunizer.api import immunize, verify
+from app.core.immunizer.types import CancelFn, Mode, ProgressFn, Verification
 
 
 def rgb_of(data: bytes) -> np.ndarray:

@@ -23,17 +23,9 @@ import zlib
 import numpy as np
 
 from app.core.immunizer import container, fountain, lifting
-from app.core.immunizer.api import (
-    CancelFn,
-    ImageTooSmallToImmunize,
-    Mode,
-    ProgressFn,
-    Verdict,
-    Verification,
-    checkpoint,
-    stepper,
-)
+from app.core.immunizer.errors import ImageTooSmallToImmunize
 from app.core.immunizer.predictors import BLOCK, ClassicalPredictor, Predictor
+from app.core.immunizer.types import CancelFn, Mode, ProgressFn, Verdict, Verification, checkpoint, stepper
 
 TAG_BITS = 16
 SYMBOL_BITS = 8          # byte symbols: busy blocks carry only a few dozen bits

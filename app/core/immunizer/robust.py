@@ -19,6 +19,10 @@ re-compression with at most a few errors. Tampered blocks are rebuilt from the r
 Honest limit: the stream is signed, but QIM bits are public, so someone who knows this scheme
 could re-embed the expected bits into edited content, and the bit comparison would not see the
 edit (see docs/threat-model.md).
+
+Besides `immunize` and `verify` (reached through `api`), `carrier_view`, `block_dct`,
+`embed_nearest` and `platform_copies` are public: bench/robust_channel_study.py measures the
+channel itself with them, for ways of embedding this mode does not use.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import hashlib
 import io
 import struct
 import zlib
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -35,34 +40,24 @@ from reedsolo import ReedSolomonError, RSCodec
 from scipy import fft, ndimage
 
 from app.core.immunizer import container, ira, lifting
-from app.core.immunizer.api import (
-    CancelFn,
-    ImageTooSmallToImmunize,
-    Mode,
-    ProgressFn,
-    Verdict,
-    Verification,
-    checkpoint,
-    stepper,
-)
+from app.core.immunizer.errors import ImageTooSmallToImmunize
+from app.core.immunizer.types import CancelFn, Mode, ProgressFn, Verdict, Verification, checkpoint, stepper
 from app.core.watermark import codec
 
 BLOCK = 8
 # Low frequencies whose JPEG-75 quantisation step is at most 8 (standard luminance table / 2),
-# the DC last (it carried no bit until 2026-12-06).
+# the DC last.
 COEFFS = [(0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2), (0, 3), (3, 0), (1, 3), (3, 1), (0, 0)]
 # Which one rotates from block to block, so the decoder can measure every frequency's error
-# rate. Three pilots a block (until 2026-12-02) left nine bits for data; two (until 2026-12-06)
-# left ten. One pilot and the DC leave twelve: in the benchmark (30 evaluation photos), edited
-# regions came back 26.2 dB close to the original after JPEG 75 against 25.8 dB, every one of
-# the 90 recovered, with the same F1 (0.934) and no false alarm; SSIM 0.963 against 0.964.
+# rate. One pilot a block leaves twelve bits for data: more pilots calibrate the soft bits
+# better but leave less room for the reference: recovery after JPEG 75 comes closer to the
+# original with one (docs/benchmarks.md, "One pilot a block and the DC for data").
 PILOTS_PER_BLOCK = 1
 DATA_PER_BLOCK = len(COEFFS) - PILOTS_PER_BLOCK
 _PILOT_SPACING = len(COEFFS) // PILOTS_PER_BLOCK
-# QIM step, orthonormal DCT units on 0..255 luminance. 20 until 2026-12-02, when the change
-# shared out by channel weight (`_LUMA_CHANGE`) left PSNR room: in the benchmark, step 22 had
-# every edited region recovered after JPEG 75 (25.8 dB; step 20 in the same code: 25.7 dB, one
-# region without recovery), for SSIM 0.964 against 0.970 and PSNR min 39.1 against 40.0 dB.
+# QIM step, orthonormal DCT units on 0..255 luminance. A larger step survives JPEG better and
+# costs SSIM and PSNR: at 22 every edited region of the benchmark is recovered after JPEG 75, at
+# 20 one is not (docs/benchmarks.md, robust mode).
 STEP = 22.0
 EMBED_PASSES = 4
 # The stream of a large photo is cut into codewords of at most CHUNK_BITS message bits, decoded
@@ -82,16 +77,12 @@ class _Code(NamedTuple):
 
 
 # The codes the stream can be under, weakest first. Immunize uses the first one that the photo's
-# platform copies survive, and names it in two keyed pilot bits. The LDPC codes went ahead of
-# the convolutional ones on 2026-12-02: on the soft bits of evaluation photos after JPEG 75 with
-# a quarter of the photo replaced, they decoded at rate 3/5 where the convolutional code needed
-# rate 1/2 and its Reed-Solomon layer (convolutional rates 2/3, 4/7 and 2/5 passed that test on
-# none of 11, 10 and 19 training photos). The convolutional rate-1/2 code stays for short
-# codewords (photos of 256 x 256), which decode better under it. Very busy photos need the
-# last, strongest code: at rate 1/3 under the LDPC code instead of the convolutional one, the
-# busiest evaluation photo (giraffe) had its two large edits recovered after JPEG 75 where it had
-# none; with one pilot a block and the DC (fewer pilots to calibrate the soft bits) it needed
-# rate 1/4 to pass immunize's own test.
+# platform copies survive, and names it in two keyed pilot bits. The LDPC codes come first: on
+# the soft bits of photos after JPEG 75 with a quarter of the photo replaced, they decode at
+# rate 3/5 where the convolutional code needs rate 1/2 and its Reed-Solomon layer. The
+# convolutional rate-1/2 code is for short codewords (photos of 256 x 256), which decode better
+# under it. Very busy photos (the evaluation's giraffe) need the last, strongest code, LDPC 1/4,
+# to pass immunize's own test (docs/benchmarks.md).
 CODES = {
     "ldpc 3/5": _Code(ldpc_rate=0.6),
     "ldpc 1/2": _Code(ldpc_rate=0.5),
@@ -117,15 +108,15 @@ MIN_REGION_BLOCKS = 12
 # benchmark's attacks after JPEG 75 and a 0.75x resize: 182 edited regions averaged 5.75 to 6.8
 # wrong, the clusters JPEG 75 left in untouched areas 3.2 to 4.1. The second is for a region
 # pasted from another photo immunized at the same size, at the same place: its pilots are right
-# (they depend on the size only), it averaged 4.9 of 12, and the copy verified AUTHENTIC; by its
-# data bits it reads as coin flips. (Data bits alone, the only test for a while, dropped one
-# in-painted region of 90 whose smooth fill agreed with a few more of them.)
+# (they depend on the size only), it averages 4.9 of 12, and the copy would verify AUTHENTIC; by
+# its data bits it reads as coin flips. Data bits alone would drop one in-painted region of 90,
+# whose smooth fill agrees with a few more of them: hence both tests.
 REGION_MEAN_ERRORS = 5.0
 REGION_DATA_ERROR_RATE = 5 / 12
 # The recovered photo takes the reference this many blocks beyond the flagged ones: a block an
-# edit only grazes can keep enough bits to pass, and the slivers of the edit it holds used to
-# stay in the recovered photo. On 33 splices of training photos after JPEG 75 the recovered
-# region came 22.4 -> 24.3 dB close to the original (2 blocks: 24.5 dB, for twice the ring).
+# edit only grazes can keep enough bits to pass, and would leave slivers of the edit in the
+# recovered photo. One block takes most of the gain (22.4 -> 24.3 dB on 33 splices after
+# JPEG 75; two blocks 24.5 dB, for twice the ring).
 RECOVERY_MARGIN_BLOCKS = 1
 _TOO_SMALL = "this photo is too small to carry its recovery data in the robust mode (it needs about 400 × 300 pixels)"
 # Outer Reed-Solomon code (16 parity bytes per 255): Viterbi leaves its rare errors in short
@@ -137,11 +128,10 @@ RS_PARITY = 16
 # up to 25 %.
 REDECODE_ROUNDS = 5
 # The pilot of every other block is flipped by a bit of the photo's nonce (`_pilot_keys`): a region
-# pasted from another photo immunized at the same size, at the same place, carried pilots that
-# all looked right, so nothing showed the decoder to leave it out (the convolutional code got
-# there by blaming the blocks its failed message disagreed with; belief propagation's failed
-# guess agrees with the bits read, so the LDPC codes could not). Now a quarter of its blocks miss
-# their pilot.
+# pasted from another photo immunized at the same size, at the same place, would otherwise carry
+# pilots that all look right, so nothing would show the decoder to leave it out (belief
+# propagation's failed guess agrees with the bits read, so the LDPC codes can't blame it the way
+# the convolutional code does). With the key, a quarter of its blocks miss their pilot.
 # Two more keyed bits name the code the stream is under (its index in CODES): verify decodes
 # under that one alone when they read clearly, instead of trying every code, which on a copy
 # that does not read (a busy photo edited over a large part) took 12 s a verify.
@@ -155,10 +145,9 @@ SUSPECT_NEIGHBOURHOOD_ERRORS = 2.5   # mean wrong bits of 12 around a block: edi
 MAX_SUSPECT_SHARE = 0.5
 _LUMA = np.array([0.299, 0.587, 0.114])
 # How a change of luminance is shared out among R, G and B: the least change of the three that
-# moves luminance by that much (the same change to all three, until 2026-12-02, is 1.34x the
-# energy). On 10 evaluation photos: PSNR 39.67 -> 40.91 dB and SSIM 0.962 -> 0.972 at the same
-# step, the bits read back after JPEG 75 or a 0.75x resize as well as before. The change is
-# tinted a little green and purple, which the eye sees less than the same energy in luminance.
+# moves luminance by that much (the same change to all three is 1.34x the energy, for about
+# 1.2 dB of PSNR and 0.01 of SSIM at the same step, the bits reading back as well). The change
+# is tinted a little green and purple, which the eye sees less than the same energy in luminance.
 _LUMA_CHANGE = _LUMA / (_LUMA @ _LUMA)
 
 
@@ -325,12 +314,20 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float64) @ _LUMA
 
 
+def carrier_view(rgb: np.ndarray, *, rescaled: bool = False) -> np.ndarray:
+    """The luminance whose blocks carry the bits, as the decoder reads it: the resize-proof
+    view of `rgb`, or the plain luminance of a copy scaled back up from a downscale
+    (`rescaled`), which has lost that detail already (see `_read_blocks`)."""
+    luma = _luma(rgb)
+    return luma if rescaled else _resize_proof(luma)
+
+
 def _resize_proof(luma: np.ndarray) -> np.ndarray:
     """What of the luminance a 0.75× downscale keeps (scaled down and back up with Lanczos).
 
     Bits are embedded in, and read from, the blocks of this view rather than of the photo: a
     downscale blurs fine detail into the low block frequencies that carry the bits, so busy
-    areas of an untouched copy used to read a quarter of their bits wrong after a resize. This
+    areas of an untouched copy would read a quarter of their bits wrong after a resize. This
     view has already lost that detail, so a resize changes it little: on 8 training photos,
     blocks with 4 or more of 12 bits wrong after a 0.75× resize fell from 6.2 % to 1.3 %, for
     0.5 dB of PSNR."""
@@ -340,7 +337,8 @@ def _resize_proof(luma: np.ndarray) -> np.ndarray:
     return np.asarray(small.resize((w, h), Image.LANCZOS), dtype=np.float64)
 
 
-def _block_dct(luma: np.ndarray, bh: int, bw: int) -> np.ndarray:
+def block_dct(luma: np.ndarray, bh: int, bw: int) -> np.ndarray:
+    """[block, 8, 8]: the orthonormal DCT of each of the `bh` × `bw` blocks of `luma`."""
     core = luma[: bh * BLOCK, : bw * BLOCK].reshape(bh, BLOCK, bw, BLOCK).transpose(0, 2, 1, 3)
     return fft.dctn(core.reshape(-1, BLOCK, BLOCK), axes=(1, 2), norm="ortho")
 
@@ -355,20 +353,23 @@ def _soft(values: np.ndarray, dither: np.ndarray) -> np.ndarray:
 
 
 def _embed_bits(rgb: np.ndarray, bits: np.ndarray, dither: np.ndarray, bh: int, bw: int) -> np.ndarray:
-    return _embed_on_lattice(rgb, dither + bits * (STEP / 2), STEP, bh, bw)
+    """QIM: each carrier frequency to the nearest point of its bit's lattice, `dither` +
+    `bits` × STEP / 2 + STEP × integers."""
+    offset = dither + bits * (STEP / 2)
+    return embed_nearest(rgb, lambda coeffs: np.round((coeffs - offset) / STEP) * STEP + offset, bh, bw)
 
 
-def _embed_on_lattice(rgb: np.ndarray, offset: np.ndarray, step: float | np.ndarray, bh: int, bw: int) -> np.ndarray:
-    """`rgb` with each embedded frequency of each block moved to the nearest point of
-    `offset` + `step` × integers (`step`: one for all, or [block, 1]; bench/robust_channel_study.py
-    tries steps per block)."""
+def embed_nearest(rgb: np.ndarray, nearest: Callable[[np.ndarray], np.ndarray], bh: int, bw: int) -> np.ndarray:
+    """`rgb` with the carrier frequencies of its `bh` × `bw` blocks moved to `nearest(values)`:
+    [block, frequency] (COEFFS order) in, the targets out. The frequencies are read in the
+    resize-proof view, and the change is shared out over R, G and B by `_LUMA_CHANGE`."""
     out = rgb.astype(np.float64)
     # Each pass corrects what rounding, clipping to 0..255 and the resize-proof view's blur
     # left of the last one.
     for _ in range(EMBED_PASSES):
-        dct = _block_dct(_resize_proof(_luma(out)), bh, bw)
+        dct = block_dct(_resize_proof(_luma(out)), bh, bw)
         coeffs = _coefficients(dct)
-        target = np.round((coeffs - offset) / step) * step + offset
+        target = nearest(coeffs)
         delta = np.zeros_like(dct)
         for j, (u, v) in enumerate(COEFFS):
             delta[:, u, v] = target[:, j] - coeffs[:, j]
@@ -499,7 +500,7 @@ def _recompressed(pixels: np.ndarray) -> np.ndarray:
         return np.asarray(reloaded.convert("RGB"))
 
 
-def _platform_copies(immunized: np.ndarray) -> list[np.ndarray]:
+def platform_copies(immunized: np.ndarray) -> list[np.ndarray]:
     """What the robust mode promises to survive: JPEG 75, and a 0.75× downscale."""
     h, w = immunized.shape[:2]
     downscaled = np.asarray(Image.fromarray(immunized).resize((round(w * 0.75), round(h * 0.75)), Image.LANCZOS))
@@ -524,7 +525,7 @@ def _flagged_after_processing(immunized: np.ndarray, code: str) -> np.ndarray | 
     h, w = immunized.shape[:2]
     flagged = np.zeros((h // BLOCK, w // BLOCK), dtype=bool)
     reference = None  # both copies carry the same signed stream: decode its reference once
-    for copy in _platform_copies(immunized):
+    for copy in platform_copies(immunized):
         checkpoint()
         work, layout, soft, unreliable, _ = _read(copy, (w, h), code)
         decoded = _decode_stream(work, layout, soft, unreliable)
@@ -561,7 +562,7 @@ def _texture_reliability(luma: np.ndarray, bh: int, bw: int, pilot_errors: np.nd
                          pilots_checked: np.ndarray) -> np.ndarray:
     """Per block, a weight from 0 to 1: the log-likelihood of a correct bit in blocks of its
     texture decile, measured on the pilots (relative to the most reliable decile)."""
-    dct = _block_dct(luma, bh, bw)
+    dct = block_dct(luma, bh, bw)
     u, v = np.meshgrid(range(BLOCK), range(BLOCK), indexing="ij")
     texture = np.sqrt((dct[:, (u + v) >= 5] ** 2).mean(axis=1))
     decile = np.digitize(texture, np.quantile(texture, np.linspace(0, 1, 11)[1:-1]))
@@ -600,7 +601,7 @@ def _read_blocks(luma: np.ndarray, rescaled: bool, dither: np.ndarray, values: n
     up from a downscale (`rescaled`) has lost that detail already, and filtering it again would
     only blur it more."""
     view = luma if rescaled else _resize_proof(luma)
-    soft = _soft(_coefficients(_block_dct(view, bh, bw)), dither)
+    soft = _soft(_coefficients(block_dct(view, bh, bw)), dither)
     unreliable = _unreliable_blocks(_block_pixels(luma, bh, bw))
     agree = ((soft > 0) == (values == 1))[pilot_mask & ~unreliable[:, None]]
     return soft, unreliable, float(agree.mean()) if agree.size else 0.0

@@ -3,7 +3,7 @@
 Fine ImageNet labels (top-k above a threshold) are kept as searchable tags, together with
 their broad WordNet ancestors ("dog" for every breed). Every ImageNet class maps to one user
 category through ``imagenet_categories.tsv`` (generated from WordNet 3.0 by
-``build_category_table.py``); a category's score is the classifier's probability mass on its
+``scripts/build_category_table.py``); a category's score is the classifier's probability mass on its
 classes. Documents and screenshots come from ``documents.py`` as well, since ImageNet has no
 such class. People come from face detection: see ``categories_for``.
 

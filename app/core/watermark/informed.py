@@ -34,18 +34,18 @@ import numpy as np
 from app.core.watermark import codec
 from app.core.watermark.layout import N_CODED_BITS, PAYLOAD_BITS, TILE_SIZE, TileLayout, downsample_to_chips
 from app.core.watermark.robust import (
+    EMBED_PERIOD,
     SYNC_Z_GATE,
     WORK_AREA,
+    KnownIds,
     WatermarkResult,
     _decode_codeword,
     _fold,
     _known_ids,
-    _KnownIds,
     _Lattice,
     _luminance_u8,
     _resize_to_area,
     _validate_rgb,
-    embed_period,
     known_id_threshold,
     sum_of_tiles,
 )
@@ -261,7 +261,7 @@ def read_with_original(copy_rgb: np.ndarray, share_rgb: np.ndarray, key: bytes,
         mirrored=registration.mirrored, quarter_turns=0, matched_known_id=matched)
 
 
-def _decode_residual(residual: np.ndarray, layout: TileLayout, known: _KnownIds | None, threshold: float | None):
+def _decode_residual(residual: np.ndarray, layout: TileLayout, known: KnownIds | None, threshold: float | None):
     """(payload, matched_known_id, confidence, raw BER, sync z, period) read from a residual in
     the share's geometry, with the blind reader's gates; None if nothing passes them.
 
@@ -275,7 +275,7 @@ def _decode_residual(residual: np.ndarray, layout: TileLayout, known: _KnownIds 
     against −0.3–5.8, four of them at a wrong alignment. The whitened fold is the fallback for
     text and documents, where a few strong edges dominate the residual."""
     work = _resize_to_area(residual, WORK_AREA)
-    period = embed_period(*work.shape)
+    period = EMBED_PERIOD
     if float(np.count_nonzero(work)) / period**2 < MIN_COVERED_TILES:
         return None
     for fold in FOLDS:
@@ -298,7 +298,7 @@ def _whitened_fold(work: np.ndarray, period: int) -> np.ndarray:
     return _fold(work, _Lattice(np.eye(2) * float(period), 0.0))
 
 
-def _decode_aligned_tile(tile: np.ndarray, layout: TileLayout, known: _KnownIds | None, threshold: float | None):
+def _decode_aligned_tile(tile: np.ndarray, layout: TileLayout, known: KnownIds | None, threshold: float | None):
     """(payload, matched_known_id, confidence, raw BER, sync z) from a tile already in place."""
     correlation = np.fft.ifft2(np.fft.fft2(tile) * np.conj(np.fft.fft2(layout.sync_tile))).real
     spread = float(correlation.std())

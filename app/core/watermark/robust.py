@@ -80,13 +80,10 @@ MIN_WORK_SIDE = 2 * TILE_SIZE
 # the largest share of the energy budget the cancellation may take.
 HOST_CANCELLATION = 0.6
 MAX_CANCEL_SHARE = 0.6
-# Tile period in working pixels: short side / TILES_PER_SHORT_SIDE, within the bounds.
-# Measured on the benchmark photos: periods of 80-128 (chips of 2.5-4 px) lost more to
-# the photo's stronger low frequencies than they gained after downscaling, so the
-# period stays at 64 (2 px chips); the knobs are kept for experiments.
-TILES_PER_SHORT_SIDE = 8.0
-MIN_EMBED_PERIOD = 64
-MAX_EMBED_PERIOD = 64
+# Tile period in working pixels (2 px chips), whatever the photo's size: longer periods
+# (80-128, chips of 2.5-4 px) lose more to the photo's stronger low frequencies than they
+# gain after downscaling (measured on the benchmark photos).
+EMBED_PERIOD = 64
 
 # Default luminance change: RMS 2.4 grey levels, i.e. PSNR ~40.5 dB before rounding,
 # leaving a margin over the 40 dB bar after clipping and 8-bit rounding.
@@ -104,7 +101,6 @@ MAX_ROTATION_DEG = 7.0
 FOLD_HIGHPASS_SIGMA = 2.0
 FOLD_POWER_SIGMA = 4.0
 FOLD_POWER_FLOOR = 0.25
-FOLD_WEIGHT_EXPONENT = 1.0
 FOLD_CLIP = 3.0
 # How many lattice candidates are tried (each with the best of 8 dihedral variants).
 N_LATTICE_CANDIDATES = 4
@@ -162,7 +158,7 @@ def known_id_threshold(n_known: int, attempts: int = N_LATTICE_CANDIDATES + N_SC
     return math.sqrt(2.0 * math.log(tests / KNOWN_ID_FALSE_ACCEPT))
 
 
-class _KnownIds:
+class KnownIds:
     """Codewords (±1) of the caller's known share IDs, for matching damaged marks."""
 
     def __init__(self, payloads: Collection[int]):
@@ -186,9 +182,9 @@ class _KnownIds:
 
 
 @functools.lru_cache(maxsize=4)
-def _known_ids(payloads: tuple[int, ...]) -> _KnownIds:
+def _known_ids(payloads: tuple[int, ...]) -> KnownIds:
     """A leak scan reads every found image against the same share list: encode it once."""
-    return _KnownIds(payloads)
+    return KnownIds(payloads)
 
 
 # --------------------------------------------------------------------------------------
@@ -275,12 +271,6 @@ def _cancel_host(work_luma, period, chips, amplitude, render, target_rms):
     return chips * a + correction
 
 
-def embed_period(work_h: int, work_w: int) -> int:
-    """Tile period in working pixels: a fixed fraction of the short side, bounded."""
-    return int(np.clip(round(min(work_h, work_w) / TILES_PER_SHORT_SIDE),
-                       MIN_EMBED_PERIOD, MAX_EMBED_PERIOD))
-
-
 def embed_watermark(rgb: np.ndarray, payload: int, key: bytes,
                     strength: float | None = None) -> np.ndarray:
     """Return a copy of `rgb` carrying `payload` (0 <= payload < 2**PAYLOAD_BITS).
@@ -302,7 +292,7 @@ def embed_watermark(rgb: np.ndarray, payload: int, key: bytes,
         raise ImageTooSmallForWatermark()
 
     message = codec.add_crc(codec.int_to_bits(payload, PAYLOAD_BITS))
-    period = embed_period(work_h, work_w)
+    period = EMBED_PERIOD
     chips = layout.chips_for(codec.conv_encode(message))
     mask = perceptual_mask(work_luma)
     reps = (-(-work_h // period), -(-work_w // period))
@@ -314,9 +304,7 @@ def embed_watermark(rgb: np.ndarray, payload: int, key: bytes,
     target_rms = DEFAULT_STRENGTH if strength is None else float(strength)
     unit = render(chips)
     amplitude = target_rms / max(_rms(unit), 1e-6)
-    chip_values = chips * amplitude
-    if HOST_CANCELLATION > 0:
-        chip_values = _cancel_host(work_luma, period, chips, amplitude, render, target_rms)
+    chip_values = _cancel_host(work_luma, period, chips, amplitude, render, target_rms)
     delta = render(chip_values)
     if (work_h, work_w) != (height, width):
         delta = cv2.resize(delta, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -705,7 +693,7 @@ def _fold(luma: np.ndarray, lattice: _Lattice) -> np.ndarray:
 
     residual = warped - cv2.GaussianBlur(warped, (0, 0), FOLD_HIGHPASS_SIGMA)
     residual /= np.sqrt(cv2.GaussianBlur(residual * residual, (0, 0), FOLD_POWER_SIGMA)
-                        + FOLD_POWER_FLOOR) ** FOLD_WEIGHT_EXPONENT
+                        + FOLD_POWER_FLOOR)
     residual = np.clip(residual, -FOLD_CLIP, FOLD_CLIP) * inside
     return sum_of_tiles(residual, TILE_SIZE)
 

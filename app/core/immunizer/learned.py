@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.immunizer.api import ImmunizerError
+from app.core.immunizer.errors import ImmunizerError
 from app.core.immunizer.predictors import mirrored_neighbours
 
 # Package data, so a wheel, an sdist and the PyInstaller build carry it like the source tree.

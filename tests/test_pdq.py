@@ -36,6 +36,8 @@ def pdq_hash_file(path: Path, *, apply_exif_orientation: bool = True) -> PdqHash
 
 def pdq_hash_dihedral_file(path: Path) -> list[PdqHash]:
     return pdq_hash_dihedral(load_rgb_for_pdq(path))
+
+
 SHARED_PDQ_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "neardup" / "pdq"
 
 # ThreatExchange pdq/README.md: a correct implementation is within Hamming distance 10 of

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.core import perceptual
-from app.core.pdq import Dihedral, apply_dihedral_to_pixels, hamming_distance, pdq_hash_dihedral_file
+from app.core.pdq import Dihedral, apply_dihedral_to_pixels, hamming_distance
 from app.core.perceptual import (
     HammingIndex,
     HammingMatch,
@@ -20,6 +20,8 @@ from app.core.perceptual import (
     phash,
     phash_dihedral,
 )
+
+from .test_pdq import pdq_hash_dihedral_file
 
 PDQ_DATA = Path(__file__).parent / "data" / "pdq"
 SMALL_PHOTO = PDQ_DATA / "labelme-subset" / "q1050.jpg"  # 256x256: no working-copy shrink

@@ -27,6 +27,9 @@ from .shares_view import SharesPage
 from .sidebar import SidebarView
 from .viewer import MetadataPanel
 
+# The main window's stack: the unlock screen, this library, the viewer.
+PAGE_UNLOCK, PAGE_LIBRARY, PAGE_VIEWER = range(3)
+
 
 class DropOverlay(QWidget):
     """Shown over the window while files are dragged over it."""

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QCompleter,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QSizePolicy,
@@ -24,13 +22,14 @@ from PySide6.QtWidgets import (
 
 from app.core.vault import PhotoInfo
 from app.workers.base import Job
-from app.workers.jobs import FindPhotosJob, FoundPhotos, OrganiseSummary, PhotoQuery
+from app.workers.jobs import FindPhotosJob, FoundPhotos, PhotoQuery
 
 from . import dialogs
 from . import settings as app_settings
 from .controllers.leaks import LeaksController
 from .controllers.library import LibraryController
 from .controllers.people import PeopleController
+from .controllers.search import SEARCH_HINT, SearchController
 from .controllers.shares import SharesController
 from .dialog_slot import DialogSlot
 from .errors import describe
@@ -59,7 +58,6 @@ from .viewer import ViewerPage
 
 log = logging.getLogger(__name__)
 
-SEARCH_HINT = "Search names, tags, people, years"
 
 
 def settle_after_popup(button: QToolButton) -> None:
@@ -134,13 +132,6 @@ class MainWindow(QMainWindow):
         self.people_page = PeoplePage(self.people_model)
         self.library.middle.addWidget(self.people_page)
         self._scope_job: FindPhotosJob | None = None
-        self._search_job: FindPhotosJob | None = None
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(200)
-        self._search_timer.timeout.connect(self._search_db)
-        self._was_searching = False
-        self.library.search_all.toggled.connect(self._search_everywhere_toggled)
         self.organiser = OrganiseController(session, self)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.unlock_page)
@@ -157,6 +148,9 @@ class MainWindow(QMainWindow):
         self.people_controller = PeopleController(self)
         self.shares_controller = SharesController(self)
         self.leaks_controller = LeaksController(self)
+        self.search_controller = SearchController(self)
+        self.search = self.search_controller.field
+        self.search_words = self.search_controller.words
 
         self._build_toolbar()
         self.job_progress = JobProgress()
@@ -235,19 +229,6 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText(SEARCH_HINT)
-        self.search.setClearButtonEnabled(True)
-        self.search_words = QStringListModel(self)
-        self.completer = QCompleter(self.search_words, self)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.completer.setMaxVisibleItems(12)
-        self.search.setCompleter(self.completer)
-        self.search.setFixedWidth(260)
-        self.search.setAcceptDrops(False)  # a drop anywhere means "import", even here
-        self.search.textChanged.connect(self._on_search)
         bar.addWidget(self.search)
         self.addAction(self.lock_action)
         self.update_actions()
@@ -369,20 +350,6 @@ class MainWindow(QMainWindow):
             self.update_scope_count()
             self.gallery.viewport().update()
 
-    # --- search ------------------------------------------------------------------------------
-
-    def update_search_words(self, summary: OrganiseSummary | None = None) -> None:
-        words: dict[str, None] = {}
-        if summary is not None:
-            self._last_summary = summary
-        summary = getattr(self, "_last_summary", None)
-        if summary is not None:
-            words.update((t.term, None) for t in summary.categories if t.count)
-            words.update((t.term, None) for t in summary.labels)
-            words.update((p.name, None) for p in summary.people if p.name)
-        words.update((p.filename, None) for p in self.model.photos[:5000])
-        self.search_words.setStringList(list(words))
-
     @property
     def searching(self) -> bool:
         """A search through the photos is on (Shared and Leaks search their own tables)."""
@@ -393,28 +360,6 @@ class MainWindow(QMainWindow):
         if self.searching:
             self.search.clear()
         self.set_scope(scope)
-
-    def _on_search(self, text: str) -> None:
-        searching = bool(text.strip())
-        if searching and not self._was_searching:
-            self.library.search_all.setChecked(True)  # every new search looks everywhere
-            self.proxy.set_search_everywhere(True)
-        self.proxy.set_text(text)
-        if searching:
-            self._search_timer.start()
-        self.shares_page.set_text(text)
-        self.leaks_page.set_text(text)
-        if searching != self._was_searching and self.scope.kind == "people":
-            self._was_searching = searching
-            self.set_scope(self.scope)  # from the person list to the gallery of results, and back
-        self._was_searching = searching
-        self.update_header()
-        self.update_scope_count()
-
-    def _search_everywhere_toggled(self, everywhere: bool) -> None:
-        self.proxy.set_search_everywhere(everywhere)
-        self.update_header()
-        self.update_scope_count()
 
     def update_header(self) -> None:
         """The gallery header: the sidebar entry shown, or the search and where it looks."""
@@ -431,25 +376,6 @@ class MainWindow(QMainWindow):
         lib.search_here.setText(self.scope.title)
         lib.search_in.setText("Search in:" if narrowable else "in all photos")
         lib.search_scope.show()
-
-    def _search_db(self) -> None:
-        """The photos of the whole vault that every word matches (`app.core.search`); the proxy
-        shows file-name and year matches meanwhile."""
-        text = self.search.text().strip()
-        if not text or not self.session.is_unlocked:
-            return
-        if self._search_job is not None:
-            self._search_job.cancel()
-        job = FindPhotosJob(self.session.vault, PhotoQuery(text=text))
-        job.signals.finished.connect(self._search_found)
-        self._search_job = job
-        self.session.jobs.start(job, priority=2)
-
-    def _search_found(self, found: FoundPhotos) -> None:
-        self._search_job = None
-        if self.session.is_unlocked:
-            self.proxy.set_text_matches(found.query.text or "", found.ids)
-            self.update_scope_count()
 
     def _schedule_counts(self, *args) -> None:
         if not self._sidebar_timer.isActive():
@@ -525,8 +451,10 @@ class MainWindow(QMainWindow):
         return self.gallery.selected_photo_ids()
 
     def search_again(self) -> None:
-        """Ask the database for the search's photos again, soon (what matches may have changed)."""
-        self._search_timer.start()
+        self.search_controller.search_again()
+
+    def update_search_words(self, summary=None) -> None:
+        self.search_controller.update_words(summary)
 
     # --- sharing ------------------------------------------------------------------------------------
 

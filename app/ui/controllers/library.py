@@ -31,10 +31,7 @@ class LibraryController(WindowController):
 
     def load(self) -> None:
         """List the vault's photos (after unlocking)."""
-        job = ListPhotosJob(self.session.vault)
-        job.signals.finished.connect(self._photos_listed)
-        job.signals.failed.connect(self.window.job_failed)
-        self.session.jobs.start(job, priority=2)
+        self.run_job(ListPhotosJob(self.session.vault), self._photos_listed, priority=2)
 
     def _photos_listed(self, photos: list[PhotoInfo]) -> None:
         if not self.session.is_unlocked:

@@ -92,10 +92,8 @@ class PeopleController(WindowController):
         if self._people_job is not None:
             self._people_job.cancel()
         job = ListPeopleJob(self.session.vault, PeoplePage.EDGE, self.window.sensitive.snapshot())
-        job.signals.finished.connect(lambda result, job=job: self._people_listed(job, result))
-        job.signals.failed.connect(self.window.job_failed)
         self._people_job = job
-        self.session.jobs.start(job, priority=2)
+        self.run_job(job, lambda result, job=job: self._people_listed(job, result), priority=2)
 
     def _people_listed(self, job: ListPeopleJob, result: PeopleList) -> None:
         if job is not self._people_job or not self.session.is_unlocked:
@@ -113,11 +111,7 @@ class PeopleController(WindowController):
         """Name, merge, move or reject: a quick write, then everything showing people refreshes."""
         if not self.session.is_unlocked:
             return None
-        job = PersonEditJob(self.session.vault, edit)
-        job.signals.finished.connect(self._people_edited)
-        job.signals.failed.connect(self.window.job_failed)
-        self.session.jobs.start(job, priority=3)
-        return job
+        return self.run_job(PersonEditJob(self.session.vault, edit), self._people_edited, priority=3)
 
     def _people_edited(self, edit: PersonEdit) -> None:
         if not self.session.is_unlocked:
@@ -147,11 +141,7 @@ class PeopleController(WindowController):
         """Mark (True) or unmark (False) photos as sensitive, by hand."""
         if not photo_ids or not self.session.is_unlocked:
             return None
-        job = SetSensitiveJob(self.session.vault, photo_ids, value)
-        job.signals.finished.connect(self._sensitive_set)
-        job.signals.failed.connect(self.window.job_failed)
-        self.session.jobs.start(job, priority=3)
-        return job
+        return self.run_job(SetSensitiveJob(self.session.vault, photo_ids, value), self._sensitive_set, priority=3)
 
     def _sensitive_set(self, change: SensitiveChange) -> None:
         if not self.session.is_unlocked:

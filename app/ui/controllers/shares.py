@@ -24,10 +24,7 @@ class SharesController(WindowController):
 
     def load(self) -> None:
         """List the vault's shares (after unlocking)."""
-        job = ListSharesJob(self.session.vault)
-        job.signals.finished.connect(self._shares_listed)
-        job.signals.failed.connect(self.window.job_failed)
-        self.session.jobs.start(job, priority=2)
+        self.run_job(ListSharesJob(self.session.vault), self._shares_listed, priority=2)
 
     def close_dialogs(self) -> None:
         self.share_slot.close_for_lock()

@@ -185,10 +185,11 @@ class MainWindow(QMainWindow):
 
         self.import_action = QAction("Add photos", self)
         self.import_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.import_action.triggered.connect(self.choose_and_import_files)
+        library = self.library_controller
+        self.import_action.triggered.connect(library.choose_and_import_files)
         menu = QMenu(self)
-        menu.addAction("Add photos…", self.choose_and_import_files)
-        menu.addAction("Add a folder…", self.choose_and_import_folder)
+        menu.addAction("Add photos…", library.choose_and_import_files)
+        menu.addAction("Add a folder…", library.choose_and_import_folder)
         self.import_button = QToolButton()
         self.import_button.setObjectName("importButton")
         self.import_button.setDefaultAction(self.import_action)
@@ -198,23 +199,23 @@ class MainWindow(QMainWindow):
         self.import_button.setToolTip("Add photos or folders (or drop them onto the window)")
         bar.addWidget(self.import_button)
 
-        self.export_action = bar.addAction("Export…", self.export_selected)
+        self.export_action = bar.addAction("Export…", library.export_selected)
         self.export_action.setToolTip("Write the selected photos, decrypted, to a folder")
-        self.delete_action = bar.addAction("Delete", self.delete_selected)
+        self.delete_action = bar.addAction("Delete", library.delete_selected)
         self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
         self.delete_action.setToolTip("Remove the selected photos from the vault for good")
         bar.addSeparator()
-        self.share_action = bar.addAction("Share…", self.share_photo)
+        self.share_action = bar.addAction("Share…", self.shares_controller.share_photo)
         self.share_action.setToolTip("Save a protected copy of the selected photo for one person: "
                                      "if it leaks, you can tell whose copy it was")
         # One way to check a found photo: marks, signature, share record and immunization.
-        self.check_action = bar.addAction("Check an image…", lambda: self.open_check())
+        self.check_action = bar.addAction("Check an image…", lambda: self.shares_controller.open_check())
         self.check_action.setToolTip("Check a photo you found: whether it is one of your copies, who it "
                                      "was shared with, and whether and where it was altered")
         self.check_button = bar.widgetForAction(self.check_action)
         self.check_button.setObjectName("checkButton")
         settle_after_popup(self.check_button)  # its dialog takes the mouse: no stuck highlight after
-        self.scan_action = bar.addAction("Scan for leaks…", self.open_scan)
+        self.scan_action = bar.addAction("Scan for leaks…", self.leaks_controller.open_scan)
         self.scan_action.setToolTip("Look for your photos on web pages, image addresses or folders — also "
                                     "cropped, rotated or screenshotted copies — and ask for their removal")
         bar.widgetForAction(self.share_action).setObjectName("shareButton")
@@ -478,22 +479,13 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         return self.photo_info(ids[0]) if len(ids) == 1 else None
 
-    # --- what the controllers do, under the names the toolbar and tests use -----------------------
+    # --- what the controllers do, under the names the other controllers and the tests use --------
 
     def start_import(self, paths: list[str]):
         return self.library_controller.start_import(paths)
 
-    def choose_and_import_files(self) -> None:
-        self.library_controller.choose_and_import_files()
-
     def choose_and_import_folder(self) -> None:
         self.library_controller.choose_and_import_folder()
-
-    def export_selected(self) -> None:
-        self.library_controller.export_selected()
-
-    def delete_selected(self) -> None:
-        self.library_controller.delete_selected()
 
     def open_viewer(self, photo_id: int) -> None:
         self.library_controller.open_viewer(photo_id)

@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         self.gallery.apply_cell_size()
         self.gallery.viewport().update()
 
-    # --- gallery -----------------------------------------------------------------------------------
+    # --- what the library shows: scope, header, counts, selection, actions ------------------------
 
     def set_scope(self, scope: Scope) -> None:
         self.scope = scope
@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
     def update_search_words(self, summary=None) -> None:
         self.search_controller.update_words(summary)
 
-    # --- sharing ------------------------------------------------------------------------------------
+    # --- the photo(s) an action applies to ---------------------------------------------------------
 
     def photo_info(self, photo_id: int) -> PhotoInfo | None:
         row = self.model.row_of(photo_id)
@@ -540,7 +540,6 @@ class MainWindow(QMainWindow):
         self.settings_slot.show(SettingsDialog(self.session, self))
 
     # --- drag and drop ----------------------------------------------------------------------------
-
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if self.session.is_unlocked and local_paths(event):

@@ -1,5 +1,5 @@
 from app.core.errors import LockedOut
-from app.core.words import duration, plural
+from app.core.words import byte_size, duration, plural
 
 
 def test_plural_agrees_with_the_count():
@@ -22,3 +22,10 @@ def test_duration_in_words():
 def test_lockout_message_says_1_second():
     assert str(LockedOut(0, 0.4)).endswith("Try again in 1 second.")
     assert str(LockedOut(0, 90)).endswith("Try again in 90 seconds.")
+
+
+def test_byte_size_in_words():
+    assert byte_size(812) == "812 bytes"
+    assert byte_size(1536) == "1.5 KB"
+    assert byte_size(3 * 1024 ** 2) == "3.0 MB"
+    assert byte_size(5 * 1024 ** 4) == "5,120.0 GB"  # GB is the largest unit

@@ -20,3 +20,12 @@ def duration(seconds: float) -> str:
     if not hours:
         return plural(minutes, "minute")
     return plural(hours, "hour") + (f" {plural(minutes, 'minute')}" if minutes else "")
+
+
+def byte_size(n: float) -> str:
+    """A file size as people read it: "812 bytes", "1.4 MB" (GB is the largest unit)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QPixmap, QShortc
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.vault import PhotoInfo, ShareInfo
+from app.core.words import byte_size
 from app.workers.jobs import FaceInfo, FullImage, FullImageJob, PhotoFacesJob, PhotoOrganise
 
 from .errors import explain
@@ -98,14 +99,6 @@ class ImageCanvas(QWidget):
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, face.person)
 
 
-def _size_text(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
 class MetadataPanel(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -163,7 +156,7 @@ class MetadataPanel(QFrame):
         self.fields["taken"].setText(f"{info.taken_at:%d %B %Y, %H:%M}\n({source})")
         self.fields["size"].setText(f"{info.width:,} × {info.height:,} pixels "
                                     f"({info.width * info.height / 1e6:.1f} MP)")
-        self.fields["file"].setText(f"{info.mime.split('/')[-1].upper()}, {_size_text(info.size_bytes)}")
+        self.fields["file"].setText(f"{info.mime.split('/')[-1].upper()}, {byte_size(info.size_bytes)}")
         self.fields["imported"].setText(f"{info.imported_at:%d %B %Y, %H:%M}")
         self.fields["uid"].setText(info.image_uid[:16])
 

@@ -341,7 +341,7 @@ def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
         # a removal notice for the re-posted share, from its result row
         row = next((r for r in dialog.rows if r.match.source == reposted_url), dialog.rows[0])
         row.request_button.click()
-        request = window._takedown_dialog
+        request = window.leaks_controller.takedown_slot.dialog
         request.host_name.setText("ImageShare")
         request.abuse_email.setText("abuse@imageshare.example")
         request.name.setText("Dana Example")

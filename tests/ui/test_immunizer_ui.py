@@ -193,7 +193,7 @@ def test_check_dialog_on_a_tampered_immunized_file(qtbot, immunized, tmp_path, m
     _tamper(out, tampered)
     assert window.check_action.isEnabled()
     window.check_action.trigger()
-    dialog = window._check_dialog
+    dialog = window.shares_controller.check_slot.dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.headline.text() == "Nothing checked yet"
     with qtbot.waitSignal(dialog.checked, timeout=120_000):
@@ -239,7 +239,7 @@ def test_check_dialog_on_a_tampered_immunized_file(qtbot, immunized, tmp_path, m
     # locking closes the dialog and drops the pictures
     window.lock_action.trigger()
     assert not dialog.isVisible() and dialog.canvas.pixmap is None and dialog.result is None
-    assert window._check_dialog is None
+    assert window.shares_controller.check_slot.dialog is None
     qtbot.waitUntil(lambda: session.state == "locked", timeout=20_000)
 
 
@@ -279,7 +279,7 @@ def test_check_dialog_authentic_plain_and_other_key(qtbot, immunized, small_phot
     assert f"Signed by another key (fingerprint {key_fingerprint(public)})" in text
     assert "consistent with its own immunization data" in text
     dialog.reject()
-    assert window._check_dialog is None
+    assert window.shares_controller.check_slot.dialog is None
 
 
 def test_check_dialog_on_a_robust_copy_recompressed_by_a_platform(qtbot, unlocked, tmp_path):

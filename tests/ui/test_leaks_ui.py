@@ -62,7 +62,7 @@ def stocked(qtbot, unlocked, photo_dir):
 def _open_scan(window):
     assert window.scan_action.isEnabled()
     window.scan_action.trigger()
-    dialog = window._scan_dialog
+    dialog = window.leaks_controller.scan_slot.dialog
     assert dialog is not None and dialog.isVisible()
     return dialog
 
@@ -127,7 +127,7 @@ def test_scan_dialog_on_a_folder(qtbot, stocked, photo_dir, tmp_path, monkeypatc
     assert "no site to ask" in row.request_button.toolTip()
     assert row.request_note.isVisible() and "no site to ask" in row.request_note.text()  # said, not only hovered
     dialog.accept()
-    assert window._scan_dialog is None
+    assert window.leaks_controller.scan_slot.dialog is None
 
     # the Leaks view lists it; the sidebar counts it
     qtbot.waitUntil(lambda: window.leaks_model.rowCount() == 1, timeout=10_000)
@@ -191,7 +191,7 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     # "Request deletion…" from the result: a notice to the host's abuse address
     (row,) = dialog.rows
     row.request_button.click()
-    request_dialog = window._takedown_dialog
+    request_dialog = window.leaks_controller.takedown_slot.dialog
     assert request_dialog is not None and request_dialog.parent() is dialog
     assert not request_dialog.draft_button.isEnabled()  # a notice needs the requester's name and email
     request_dialog.abuse_email.setText("abuse@host.example")
@@ -217,7 +217,7 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     assert notice.text in QGuiApplication.clipboard().text()
     assert _request(qtbot, request_dialog, request_dialog.sent_button).status == "sent" and "Sent" in request_dialog.status_label.text()
     request_dialog.reject()
-    assert window._takedown_dialog is None
+    assert window.leaks_controller.takedown_slot.dialog is None
     dialog.accept()
 
     # the Leaks view: status, the request listed; then a deletion link, and "Check again"
@@ -228,7 +228,7 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     panel = window.leaks_page.panel
     assert panel.request_list.count() == 1 and "Removal notice by email: sent" in panel.request_list.item(0).text()
     panel.request_button.click()
-    request_dialog = window._takedown_dialog
+    request_dialog = window.leaks_controller.takedown_slot.dialog
     assert request_dialog.name.text() == "Dana Example"  # from the settings
     request_dialog.deletion_link.setText(delete_link)
     assert "opens the deletion link" in request_dialog.kind_hint.text() or "deletion link" in request_dialog.kind_hint.text()
@@ -273,7 +273,7 @@ def test_removal_notice_fits_the_photo_and_no_mail_program_leaks_nothing(qtbot, 
     outcome = _scan(qtbot, dialog)
     assert [m.photo_id for m in outcome.matches] == [parrots]
     dialog.rows[0].request_button.click()
-    request_dialog = window._takedown_dialog
+    request_dialog = window.leaks_controller.takedown_slot.dialog
 
     # the kind of notice: picked by the user, the neutral one first for a photo not marked sensitive
     kinds = request_dialog.notice_kind
@@ -334,8 +334,8 @@ def test_removal_notice_fits_the_photo_and_no_mail_program_leaks_nothing(qtbot, 
     qtbot.waitUntil(lambda: window.leaks_model.rowCount() == 1, timeout=10_000)
     window.leaks_page.table.selectRow(0)
     window.leaks_page.panel.request_button.click()
-    assert window._takedown_dialog.notice_kind.currentData() == "intimate"
-    window._takedown_dialog.reject()
+    assert window.leaks_controller.takedown_slot.dialog.notice_kind.currentData() == "intimate"
+    window.leaks_controller.takedown_slot.dialog.reject()
 
 
 def test_a_failed_mail_draft_is_logged_in_one_line_without_the_notice(qtbot, caplog, qtlog):
@@ -474,7 +474,7 @@ def test_cancel_mid_scan_stops_and_keeps_the_vault_consistent(qtbot, stocked, im
     dialog.reject()
     assert dialog.isVisible()  # until the scan has stopped
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
-    assert window._scan_dialog is None and not session.jobs.busy("vault-write")
+    assert window.leaks_controller.scan_slot.dialog is None and not session.jobs.busy("vault-write")
 
 
 # --- pieces -------------------------------------------------------------------------------------

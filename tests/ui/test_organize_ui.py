@@ -159,7 +159,7 @@ def test_marking_sensitive_blurs_thumbnail_until_revealed(qtbot, unlocked, monke
 
     # unmark from the gallery's context menu
     window.gallery.setCurrentIndex(window.proxy.mapFromSource(window.model.index(window.model.row_of(pid), 0)))
-    menu = window._gallery_menu(window.gallery.visualRect(window.gallery.currentIndex()).center())
+    menu = window.library_controller.gallery_menu(window.gallery.visualRect(window.gallery.currentIndex()).center())
     unmark = next(a for a in menu.actions() if a.text() == "Not sensitive")
     unmark.trigger()
     menu.close()

@@ -43,7 +43,7 @@ def with_photos(qtbot, unlocked, photo_dir):
 def _open_share_dialog(window):
     assert window.share_action.isEnabled()
     window.share_action.trigger()
-    dialog = window._share_dialog
+    dialog = window.shares_controller.share_slot.dialog
     assert dialog is not None and dialog.isVisible()
     return dialog
 
@@ -86,7 +86,7 @@ def test_share_dialog_end_to_end(qtbot, with_photos, tmp_path, monkeypatch):
     dialog.folder_button.click()
     assert opened == [str(out)]
     dialog.done_button.click()
-    assert window._share_dialog is None
+    assert window.shares_controller.share_slot.dialog is None
     assert share.share_id in window.statusBar().currentMessage() or "Alex" in window.statusBar().currentMessage()
 
     # the Shared view lists it; the sidebar counts it
@@ -118,7 +118,7 @@ def test_share_dialog_end_to_end(qtbot, with_photos, tmp_path, monkeypatch):
     window.open_viewer(photo_id)
     monkeypatch.setattr(share_dialog.dialogs, "save_file", lambda *a, **k: str(tmp_path / "out" / "b.jpg"))
     window.viewer.share_button.click()
-    second = window._share_dialog
+    second = window.shares_controller.share_slot.dialog
     qtbot.keyClicks(second.recipient, "Sam")
     with qtbot.waitSignal(second.shared, timeout=30_000):
         second.save_button.click()
@@ -231,12 +231,12 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     # this test is about the dialog, so it uses a photo the watermark is known to survive on.
     _select(window, "photo01.jpg")
     _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "alex.jpg", recipient="Alex", platform="Signal")
-    window._share_dialog.accept()
+    window.shares_controller.share_slot.dialog.accept()
     shared = Path(outcome.out)
 
     assert window.check_action.isEnabled()
     window.check_action.trigger()
-    dialog = window._check_dialog
+    dialog = window.shares_controller.check_slot.dialog
     assert dialog is not None and dialog.isVisible()
 
     # the exact copy: metadata, watermark and a valid signature
@@ -281,14 +281,14 @@ def test_inspect_exact_reencoded_and_unrelated_images(qtbot, with_photos, tmp_pa
     assert dialog.headline.text() == "Not a supported image"
     assert "not a supported image" in dialog.summary.text().lower()
     dialog.reject()
-    assert dialog.canvas.pixmap is None and window._check_dialog is None
+    assert dialog.canvas.pixmap is None and window.shares_controller.check_slot.dialog is None
 
 
 def test_png_copy_keeps_an_intact_fragile_mark_and_lock_clears_the_inspector(qtbot, with_photos, tmp_path,
                                                                             monkeypatch):
     session, window = with_photos
     _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "kim.png", recipient="Kim", fmt="PNG")
-    window._share_dialog.accept()
+    window.shares_controller.share_slot.dialog.accept()
     dialog = window.open_check()
     result = _check(qtbot, monkeypatch, dialog, Path(outcome.out))
     assert result.report.fragile == "intact"
@@ -297,7 +297,7 @@ def test_png_copy_keeps_an_intact_fragile_mark_and_lock_clears_the_inspector(qtb
     # locking closes the inspector and drops the preview with the other photos
     window.lock_action.trigger()
     assert not dialog.isVisible() and dialog.canvas.pixmap is None
-    assert window._check_dialog is None
+    assert window.shares_controller.check_slot.dialog is None
     qtbot.waitUntil(lambda: session.state == "locked", timeout=20_000)
     assert window.shares_model.rowCount() == 0
 
@@ -306,7 +306,7 @@ def test_metadata_pasted_onto_another_picture_names_no_share(qtbot, with_photos,
     """A copy's hidden IDs on someone else's picture: the dialog names no share and says why."""
     session, window = with_photos
     _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "alex.jpg", recipient="Alex")
-    window._share_dialog.accept()
+    window.shares_controller.share_slot.dialog.accept()
     copy = Image.open(outcome.out)
     forged = tmp_path / "someone-else.jpg"
     Image.open(DATA / "photos" / "dog.jpg").convert("RGB").save(forged, "JPEG", quality=90,
@@ -326,7 +326,7 @@ def test_export_public_key_checks_a_shared_copy(qtbot, with_photos, tmp_path, mo
 
     session, window = with_photos
     _, outcome = _share(qtbot, window, monkeypatch, tmp_path / "a.jpg")
-    window._share_dialog.accept()
+    window.shares_controller.share_slot.dialog.accept()
     dialog = SettingsDialog(session, window)
     monkeypatch.setattr(dialogs, "save_file", lambda *a, **k: str(tmp_path / "my-key"))
     dialog.export_key_button.click()
@@ -406,14 +406,14 @@ def test_gallery_context_menu_offers_share(qtbot, with_photos):
     window.gallery.clearSelection()
     # right-click on the second photo selects it and offers Share…
     pos = window.gallery.visualRect(window.proxy.index(1, 0)).center()
-    menu = window._gallery_menu(pos)
+    menu = window.library_controller.gallery_menu(pos)
     photo_id = window.proxy.index(1, 0).data(Roles.PhotoId)
     assert window.selected_ids() == [photo_id]
     share = next(a for a in menu.actions() if a.text() == "Share…")
     assert share.isEnabled()
     share.trigger()
     menu.close()
-    dialog = window._share_dialog
+    dialog = window.shares_controller.share_slot.dialog
     assert dialog is not None and dialog.photo.id == photo_id
     dialog.reject()
-    assert window._share_dialog is None
+    assert window.shares_controller.share_slot.dialog is None

@@ -1,0 +1,111 @@
+"""The Leaks view's work: the Scan dialog, removal requests (the Takedown dialog), the count in
+the sidebar and the details of the selected found copy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo
+
+from ..dialog_slot import DialogSlot
+from ..leaks_view import rescan_places
+from .base import WindowController
+
+
+class LeaksController(WindowController):
+    def __init__(self, window):
+        super().__init__(window)
+        self.scan_slot = DialogSlot()
+        self.takedown_slot = DialogSlot()
+        page = window.leaks_page
+        page.match_selected.connect(self.selection_changed)
+        page.request_deletion.connect(lambda match: self.open_takedown(match))
+        page.open_request.connect(self._open_request)
+        window.leaks_model.modelReset.connect(self._leaks_changed)
+
+    @property
+    def fetch_policy(self):
+        """HTTP limits (a FetchPolicy) for scans and removal requests; None: the core's defaults.
+        Tests set short timeouts for their host on 127.0.0.1."""
+        return self.window.leaks_page.fetch_policy
+
+    @fetch_policy.setter
+    def fetch_policy(self, policy) -> None:
+        self.window.leaks_page.fetch_policy = policy
+
+    def close_dialogs(self) -> None:
+        # The takedown dialog first: it may sit on top of the scan dialog.
+        self.takedown_slot.close_for_lock()
+        self.scan_slot.close_for_lock()
+
+    def open_scan(self):
+        """The "Scan for leaks" dialog (one at a time)."""
+        if not self.session.is_unlocked:
+            return None
+        if self.scan_slot.is_open:
+            return self.scan_slot.current()
+        from ..scan_dialog import ScanDialog
+
+        window = self.window
+        dialog = ScanDialog(self.session, rescan_places(window.leaks_model.matches), photo_lookup=window.photo_info,
+                            policy=self.fetch_policy, parent=window)
+        dialog.scan_finished.connect(self._scan_done)
+        dialog.request_deletion.connect(lambda match, share, dialog=dialog: self.open_takedown(match, share, dialog))
+        return self.scan_slot.show(dialog)
+
+    def _scan_done(self, outcome: ScanOutcome) -> None:
+        if not self.session.is_unlocked:
+            return
+        n, k = len(outcome.matches), len(outcome.errors)
+        if outcome.scanned == 0 and not n and not outcome.cancelled:
+            # "0 copies found" would reassure about places nobody looked at.
+            words = "Scan finished: nothing could be checked " + (
+                f"({k:,} place{'s' if k != 1 else ''} could not be read)" if k else "(no images in these places)")
+        else:
+            words = f"Scan {'stopped' if outcome.cancelled else 'finished'}: {n:,} cop{'ies' if n != 1 else 'y'} " \
+                    f"of your photos found, {outcome.scanned:,} images checked"
+            if k:
+                words += f", {k:,} place{'s' if k != 1 else ''} could not be checked"
+        self.show_status(words + ".", 15000)
+        self.window.leaks_page.reload()
+
+    def open_takedown(self, match: LeakMatchInfo, share: ShareInfo | None = None, parent: QWidget | None = None,
+                      request: TakedownInfo | None = None):
+        """The "Request deletion…" dialog for one found copy (one at a time)."""
+        if not self.session.is_unlocked:
+            return None
+        if self.takedown_slot.is_open:
+            return self.takedown_slot.current()
+        from ..takedown_dialog import TakedownDialog
+
+        window = self.window
+        if share is None and match.share_id:
+            share = window.leaks_page.shares.get(match.share_id)
+        dialog = TakedownDialog(self.session, match, share, request=request, policy=self.fetch_policy,
+                                parent=parent or window, sensitive=window.sensitive.is_flagged(match.photo_id))
+        dialog.changed.connect(lambda _info: window.leaks_page.reload())
+        return self.takedown_slot.show(dialog)
+
+    def _open_request(self, request: TakedownInfo) -> None:
+        match = self.window.leaks_page.panel.match
+        if match is not None and match.id == request.match_id:
+            self.open_takedown(match, request=request)
+
+    def _leaks_changed(self, *args) -> None:
+        window = self.window
+        window.sidebar_model.set_leak_count(window.leaks_model.rowCount())
+        if window.showing_leaks:
+            window.update_scope_count()
+
+    def selection_changed(self, match: LeakMatchInfo | None) -> None:
+        window = self.window
+        if not window.showing_leaks:
+            return
+        info = window.photo_info(match.photo_id) if match is not None and match.photo_id is not None else None
+        if match is None:
+            window.detail.show_text("Select a found copy to see it beside your photo, and what was done about it.")
+        elif info is None:
+            window.detail.show_text("The photo was deleted from the vault since; the record of the copy is kept.")
+        else:
+            window.detail.show_selection([info])
+        window.update_actions()

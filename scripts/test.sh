@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up (first time; afresh with --fresh) and runs the whole test suite offscreen.
+# Sets up (first time; afresh with --fresh) and runs the test suite offscreen (`-m slow`: the slow tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 setup_args=(--test)

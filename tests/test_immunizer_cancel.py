@@ -1,10 +1,9 @@
-"""Cancelling an immunization stops it within a second or two, at any stage (the Share and
-Immunize dialogs offer Cancel while it runs), and the cancel checks change nothing else."""
+"""Cancelling an immunization stops it at the next cancel check, at any stage (the Share and
+Immunize dialogs offer Cancel while it runs), and the cancel checks change nothing else. How
+far apart the checks are in time (how soon Cancel takes effect) is measured by
+bench/immunizer_cancel.py, not asserted here."""
 
 from __future__ import annotations
-
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -20,34 +19,23 @@ from .conftest import PHOTOS
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
     image = Image.open(PHOTOS / "kodim23.png").convert("RGB")
-    return np.asarray(image.resize((1536, 1024), Image.Resampling.BICUBIC))
+    return np.asarray(image.resize((768, 512), Image.Resampling.BICUBIC))
 
 
-def _cancel_latency(pixels, mode: str, after: float) -> float:
-    """Seconds between the cancel and the immunize call giving up (inf if it finished first)."""
-    cancel = threading.Event()
-    ended: dict[str, float] = {}
+# The first check, and one well into the work (a full run makes some thirty checks in either mode).
+@pytest.mark.parametrize("mode", ["robust", "lossless"])
+@pytest.mark.parametrize("stop_at", [1, 12])
+def test_cancel_stops_immunizing_at_the_next_check(photo, mode, stop_at):
+    checks = 0
 
-    def run():
-        try:
-            immunize(pixels, mode, signing_private=fingerprint.new_signing_key(), cancel=cancel.is_set)
-        except ImmunizeCancelled:
-            ended["at"] = time.perf_counter()
+    def cancel() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks >= stop_at
 
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(after)
-    asked = time.perf_counter()
-    cancel.set()
-    worker.join()
-    return ended["at"] - asked if "at" in ended else float("inf")
-
-
-@pytest.mark.parametrize(("mode", "after"), [("robust", 1.5), ("robust", 6.0), ("lossless", 1.0),
-                                             ("lossless", 4.0)])
-def test_cancel_stops_immunizing_quickly(photo, mode, after):
-    # (the longest step left is one belief-propagation decode, a single C call: ~1 s here)
-    assert _cancel_latency(photo, mode, after) < 3.0
+    with pytest.raises(ImmunizeCancelled):
+        immunize(photo, mode, signing_private=fingerprint.new_signing_key(), cancel=cancel)
+    assert checks == stop_at  # it stopped there: no work went on to ask again
 
 
 def test_embedding_in_chunks_is_the_same_embedding(photo, monkeypatch):

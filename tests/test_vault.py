@@ -365,7 +365,8 @@ def test_damaged_blob_fails_alone(vault, photo_dir, tmp_path, damage):
     with pytest.raises(AuthenticationFailed):
         vault.read_original(victim)
     report = vault.export(ids, tmp_path / "out")
-    assert [int(e.path) for e in report.errors] == [victim]
+    assert [e.photo_id for e in report.errors] == [victim]
+    assert report.to_json()["errors"] == [{"photo_id": victim, "reason": report.errors[0].reason}]
     assert "integrity" in report.errors[0].reason or "missing" in report.errors[0].reason
     assert len(report.exported) == len(ids) - 1
     assert not any(p.name.endswith(".sanctum-part") for p in (tmp_path / "out").iterdir())

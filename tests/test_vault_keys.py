@@ -313,8 +313,11 @@ while True:
 """
 
 
+# The default run kills one rotation; `pytest -m slow` runs twelve kills at random moments.
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-def test_sigkill_during_rotation_leaves_a_vault_that_opens(vault_path, photo_dir):
+@pytest.mark.parametrize("rounds", [pytest.param(1, id="one-kill"),
+                                    pytest.param(12, id="twelve-kills", marks=pytest.mark.slow)])
+def test_sigkill_during_rotation_leaves_a_vault_that_opens(vault_path, photo_dir, rounds):
     import random
     import signal
 
@@ -324,7 +327,7 @@ def test_sigkill_during_rotation_leaves_a_vault_that_opens(vault_path, photo_dir
     vault.lock()
     rng = random.Random(20261207)
     caught_mid_rotation = 0
-    for _ in range(12):
+    for _ in range(rounds):
         process = subprocess.Popen(
             [sys.executable, "-c", _ROTATE_FOREVER, str(vault_path), PASSPHRASE, NEW_PASSPHRASE],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=Path(__file__).parent.parent)
@@ -349,7 +352,8 @@ def test_sigkill_during_rotation_leaves_a_vault_that_opens(vault_path, photo_dir
             for photo in reopened.list_photos():
                 assert reopened.read_original(photo.id) == (photo_dir / photo.filename).read_bytes()
         assert {p.name for p in vault_path.glob("vault*.db")} == {_header(vault_path)["database"]}
-    assert caught_mid_rotation >= 2, "no kill landed inside a rotation"
+    if rounds > 1:  # one kill may land between two rotations; some of several land inside one
+        assert caught_mid_rotation >= 2, "no kill landed inside a rotation"
 
 
 # --- item 7: padded blobs ----------------------------------------------------------------------

@@ -141,7 +141,7 @@ def test_a_copy_too_damaged_for_the_blind_read_is_read_against_the_original() ->
     original = load("pizza.jpg")
     copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
     assert read_watermark(copy, KEY, [*OTHER_SHARE_IDS, SHARE_ID]) is None  # not even with the list
-    registration = informed.register(robust._luminance_u8(copy), robust._luminance_u8(original))
+    registration = informed.register(robust.luminance_u8(copy), robust.luminance_u8(original))
     assert registration is not None and registration.mirrored and abs(registration.scale - 0.4) < 0.01
     result = informed.read_with_original(copy, original, KEY, [SHARE_ID])
     assert result is not None and result.payload == SHARE_ID and result.mirrored
@@ -174,7 +174,7 @@ def test_reading_against_the_original_finds_nothing_where_there_is_no_mark() -> 
     assert informed.read_with_original(_reposted(original), original, KEY, [SHARE_ID, *OTHER_SHARE_IDS]) is None
     # Another photo entirely: nothing to register.
     other_photo = _reposted(embed_watermark(load("cat.jpg"), SHARE_ID, KEY))
-    assert informed.register(robust._luminance_u8(other_photo), robust._luminance_u8(original)) is None
+    assert informed.register(robust.luminance_u8(other_photo), robust.luminance_u8(original)) is None
     assert informed.read_with_original(other_photo, original, KEY, [SHARE_ID]) is None
     # Another vault's key.
     copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
@@ -187,7 +187,7 @@ def test_an_implausible_registration_is_refused_rather_than_used() -> None:
     original = load("pizza.jpg")
     corner = original[: original.shape[0] // 5, : original.shape[1] // 5]
     enlarged = cv2.resize(corner, None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)
-    assert informed.register(robust._luminance_u8(enlarged), robust._luminance_u8(original)) is None
+    assert informed.register(robust.luminance_u8(enlarged), robust.luminance_u8(original)) is None
     assert informed.read_with_original(enlarged, original, KEY, [SHARE_ID]) is None
 
 

@@ -152,8 +152,8 @@ class PhotoInfo:
     imported_at: datetime
 
     def to_json(self) -> dict:
-        # tags and people fill in once the organize features store them
-        return {**_json_fields(self), "tags": [], "people": []}
+        # the row's own fields; tags, people and faces come from `Vault.photo_details`
+        return _json_fields(self)
 
 
 @dataclass(frozen=True)
@@ -190,16 +190,22 @@ class ExportedFile:
     path: str
 
 
+@dataclass(frozen=True)
+class ExportProblem:
+    photo_id: int
+    reason: str
+
+
 @dataclass
 class ExportReport:
     exported: list[ExportedFile] = field(default_factory=list)
-    errors: list[FileProblem] = field(default_factory=list)  # path holds the photo id
+    errors: list[ExportProblem] = field(default_factory=list)
     cancelled: bool = False
 
     def to_json(self) -> dict:
         return {
             "exported": [{"photo_id": e.photo_id, "path": e.path} for e in self.exported],
-            "errors": [{"photo_id": int(e.path), "reason": e.reason} for e in self.errors],
+            "errors": [{"photo_id": e.photo_id, "reason": e.reason} for e in self.errors],
             "cancelled": self.cancelled,
         }
 
@@ -1119,7 +1125,7 @@ class Vault:
             try:
                 report.exported.append(ExportedFile(photo_id, str(self._export_one(photo_id, out_dir))))
             except (SanctumError, OSError) as exc:
-                report.errors.append(FileProblem(str(photo_id), _reason(exc)))
+                report.errors.append(ExportProblem(photo_id, _reason(exc)))
             progress(done, total)
         return report
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.vault import FileProblem
+from app.core.vault import ExportProblem, FileProblem
 from app.workers.base import Job
 
 
@@ -109,12 +109,13 @@ class ProblemsPanel(QFrame):
         layout.addWidget(self.list)
         self.hide()
 
-    def show_problems(self, title: str, problems: list[FileProblem]) -> None:
+    def show_problems(self, title: str, problems: list[FileProblem] | list[ExportProblem]) -> None:
         self.title.setText(title)
         self.list.clear()
         for problem in problems:
-            item = QListWidgetItem(f"{problem.path} — {problem.reason}")
-            item.setToolTip(f"{problem.path}\n{problem.reason}")
+            where = problem.path if isinstance(problem, FileProblem) else str(problem.photo_id)
+            item = QListWidgetItem(f"{where} — {problem.reason}")
+            item.setToolTip(f"{where}\n{problem.reason}")
             self.list.addItem(item)
         self.list.setFixedHeight(min(150, 8 + self.list.sizeHintForRow(0) * max(1, len(problems))))
         self.setVisible(bool(problems))

@@ -37,7 +37,8 @@ class IdleWatcher(QObject):
     def __init__(self, parent: QObject | None = None, check_ms: int = 1000):
         super().__init__(parent)
         self.limit_seconds: float = 0  # 0: never
-        self._last_input = time.monotonic()
+        self.clock = time.monotonic  # seconds; tests put a clock they move by hand here
+        self._last_input = self.clock()
         self._timer = QTimer(self)
         self._timer.setInterval(check_ms)
         self._timer.timeout.connect(self._check)
@@ -48,12 +49,12 @@ class IdleWatcher(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
         # Runs for every event in the app: keep it to one set lookup and an assignment.
         if event.type() in _INPUT_EVENTS:
-            self._last_input = time.monotonic()
+            self._last_input = self.clock()
         return False
 
     def start(self, limit_seconds: float) -> None:
         self.limit_seconds = limit_seconds
-        self._last_input = time.monotonic()
+        self._last_input = self.clock()
         if limit_seconds > 0:
             self._timer.setInterval(int(min(1000, max(50, limit_seconds * 250))))
             self._timer.start()
@@ -64,10 +65,10 @@ class IdleWatcher(QObject):
         self._timer.stop()
 
     def poke(self) -> None:
-        self._last_input = time.monotonic()
+        self._last_input = self.clock()
 
     def _check(self) -> None:
-        if self.limit_seconds > 0 and time.monotonic() - self._last_input >= self.limit_seconds:
+        if self.limit_seconds > 0 and self.clock() - self._last_input >= self.limit_seconds:
             self._timer.stop()
             self.timed_out.emit()
 

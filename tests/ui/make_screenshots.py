@@ -2,7 +2,8 @@
 
     xvfb-run -s "-screen 0 1400x900x24" python tests/ui/make_screenshots.py [OUT_DIR]
 
-Uses the Kodak photos in /work/shared/data/natural/kodak (or tests/data/kodak, tests/data).
+Uses the Kodak photos of the shared evaluation set (../shared/data/natural/kodak next to the
+checkout) when present, else those in tests/data/photos.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def kodak_sources() -> list[Path]:
-    for folder in (Path("/work/shared/data/natural/kodak"), ROOT / "tests/data/kodak", ROOT / "tests/data"):
+    for folder in (ROOT.parent / "shared" / "data" / "natural" / "kodak", ROOT / "tests/data/photos"):
         files = sorted(folder.glob("kodim*.png"))
         if files:
             return files

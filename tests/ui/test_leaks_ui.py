@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -231,7 +230,7 @@ def test_page_on_a_host_notice_deletion_link_and_recheck(qtbot, stocked, photo_d
     request_dialog = window.leaks_controller.takedown_slot.dialog
     assert request_dialog.name.text() == "Dana Example"  # from the settings
     request_dialog.deletion_link.setText(delete_link)
-    assert "opens the deletion link" in request_dialog.kind_hint.text() or "deletion link" in request_dialog.kind_hint.text()
+    assert "Sanctum will open the deletion link for you" in request_dialog.kind_hint.text()
     assert _request(qtbot, request_dialog, request_dialog.draft_button).kind == "deletion_link"
     assert request_dialog.send_button.isVisibleTo(request_dialog)
     assert not request_dialog.mail_button.isVisibleTo(request_dialog)
@@ -455,15 +454,13 @@ def test_cancel_mid_scan_stops_and_keeps_the_vault_consistent(qtbot, stocked, im
         dialog.start_button.click()
         assert dialog.cancel_button.isVisible() and dialog.progress.isVisible()
         qtbot.waitUntil(lambda: host.hits["/slow.jpg"] >= 1, timeout=10_000)
-        started = time.monotonic()
         dialog.cancel_button.click()
         assert not dialog.cancel_button.isEnabled()
-    assert time.monotonic() - started < 4
     outcome = blocker.args[0]
     assert outcome.cancelled and outcome.matches == []
     qtbot.waitUntil(lambda: dialog.job is None, timeout=5000)
     assert dialog.pages.currentIndex() == PAGE_RESULTS and "Scan stopped" in dialog.summary.text()
-    assert host.hits["/slow.jpg"] < 10
+    assert host.hits["/slow.jpg"] < 10  # it stopped between places, not after all ten
     assert session.vault.check_consistency() == []
     assert session.vault.list_matches() == []
 

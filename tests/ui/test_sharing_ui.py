@@ -87,7 +87,7 @@ def test_share_dialog_end_to_end(qtbot, with_photos, tmp_path, monkeypatch):
     assert opened == [str(out)]
     dialog.done_button.click()
     assert window.shares_controller.share_slot.dialog is None
-    assert share.share_id in window.statusBar().currentMessage() or "Alex" in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage() == f"Saved a protected copy for Alex: {out}"
 
     # the Shared view lists it; the sidebar counts it
     assert window.shares_model.rowCount() == 1

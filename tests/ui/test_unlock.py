@@ -16,7 +16,7 @@ def _try(qtbot, window, passphrase: str, code: str = "") -> None:
     page.code.setText(code)
     qtbot.waitUntil(lambda: page.unlock_button.isEnabled(), timeout=5000)
     page.unlock_button.click()
-    qtbot.waitUntil(lambda: not page._busy_now, timeout=20_000)  # noqa: SLF001
+    qtbot.waitUntil(page.busy.isHidden, timeout=20_000)  # the attempt has ended: no spinner
 
 
 def test_good_passphrase_and_code_unlock(qtbot, made_vault, make_window):
@@ -62,7 +62,7 @@ def test_backoff_shows_a_countdown(qtbot, made_vault, make_window):
         page.passphrase.setText("wrong passphrase")
         page.code.setText("123456")
         page.unlock_button.click()
-        qtbot.waitUntil(lambda: not page._busy_now, timeout=20_000)  # noqa: SLF001
+        qtbot.waitUntil(page.busy.isHidden, timeout=20_000)  # the attempt has ended: no spinner
     qtbot.waitUntil(lambda: "try again in" in page.message.text(), timeout=5000)
     assert not page.unlock_button.isEnabled()
     first = page.message.text()
@@ -93,7 +93,7 @@ def test_recovery_key_then_new_passphrase(qtbot, made_vault, make_window):
     assert page.stack.currentIndex() == 1
     page.recovery_key.setPlainText("AAAA-BBBB")
     page.recover_button.click()
-    qtbot.waitUntil(lambda: not page._busy_now, timeout=20_000)  # noqa: SLF001
+    qtbot.waitUntil(page.busy.isHidden, timeout=20_000)  # the attempt has ended: no spinner
     assert "recovery key" in page.message.text().lower()
     page.recovery_key.setPlainText(made_vault.created.recovery_key.lower())
     page.recover_button.click()

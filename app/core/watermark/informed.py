@@ -43,10 +43,10 @@ from app.core.watermark.robust import (
     _fold,
     _known_ids,
     _Lattice,
-    _luminance_u8,
     _resize_to_area,
     _validate_rgb,
     known_id_threshold,
+    luminance_u8,
     sum_of_tiles,
 )
 
@@ -205,8 +205,8 @@ def residual_in_share_frame(copy_rgb: np.ndarray, share_rgb: np.ndarray, registr
     """The copy minus the unmarked share (brightness and contrast fitted), in the share's
     geometry; zero where the copy does not reach, and unless `keep_clipped`, where it is
     black or white."""
-    copy_luma = _luminance_u8(copy_rgb).astype(np.float32)
-    share_luma = _luminance_u8(share_rgb).astype(np.float32)
+    copy_luma = luminance_u8(copy_rgb).astype(np.float32)
+    share_luma = luminance_u8(share_rgb).astype(np.float32)
     predicted = _to_copy_frame(share_luma, registration, copy_luma.shape)
     inside = _inside(registration, share_luma.shape, copy_luma.shape)
     # Clipped pixels would bend the brightness and contrast fit, so it always leaves them out.
@@ -230,14 +230,14 @@ def read_with_original(copy_rgb: np.ndarray, share_rgb: np.ndarray, key: bytes,
     before its mark (every share of one photo starts from the same ones). None when the copy
     is not of this photo or carries no readable mark of this key."""
     copy_rgb, share_rgb = _validate_rgb(copy_rgb), _validate_rgb(share_rgb)
-    registration = register(_luminance_u8(copy_rgb), _luminance_u8(share_rgb))
+    registration = register(luminance_u8(copy_rgb), luminance_u8(share_rgb))
     if registration is None:
         return None
     layout = TileLayout.from_key(key)
     # Clipped pixels usually add more noise than mark; on white paper or a blown-out sky the
     # half of the mark that points away from the clip survives and is most of what there is
     # (a scanned page read in 0 of 9 damaged copies without them, 9 with). Both are tried.
-    copy_luma = _luminance_u8(copy_rgb)
+    copy_luma = luminance_u8(copy_rgb)
     clipped = float(np.mean((copy_luma <= 2) | (copy_luma >= 253)))
     residuals = (False, True) if clipped > 0.01 else (False,)
     # The known-ID threshold counts the readings this copy gets (residuals x folds, 2 or 4)

@@ -201,7 +201,8 @@ def _validate_rgb(rgb: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def _luminance_u8(rgb: np.ndarray) -> np.ndarray:
+def luminance_u8(rgb: np.ndarray) -> np.ndarray:
+    """The picture as 8-bit luma (what the mark lives in; `informed.register` takes two of these)."""
     if rgb.ndim == 2:
         return rgb
     # BT.601 luma, the Y that JPEG keeps at full resolution.
@@ -286,7 +287,7 @@ def embed_watermark(rgb: np.ndarray, payload: int, key: bytes,
     layout = TileLayout.from_key(key)
     height, width = rgb.shape[:2]
 
-    work_luma = _resize_to_area(_luminance_u8(rgb), WORK_AREA)
+    work_luma = _resize_to_area(luminance_u8(rgb), WORK_AREA)
     work_h, work_w = work_luma.shape
     if min(work_h, work_w) < MIN_WORK_SIDE:
         raise ImageTooSmallForWatermark()
@@ -769,7 +770,7 @@ def inspect_watermark(rgb: np.ndarray, key: bytes, known_ids: Collection[int] = 
     rgb = _validate_rgb(rgb)
     layout = TileLayout.from_key(key)
     known = _known_ids(tuple(known_ids)) if known_ids else None
-    luma = _resize_to_area(_luminance_u8(rgb), DECODE_AREA)
+    luma = _resize_to_area(luminance_u8(rgb), DECODE_AREA)
     if min(luma.shape) < 2 * MIN_PERIOD + 1 or float(luma.std()) < 0.5:
         return WatermarkInspection(None, None, None, 0.0, 0)
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
-from app.core import crypto
+from app.core import crypto, organize
 from app.core.errors import Cancelled, PhotoNotFound
+from app.core.organize import FaceInfo, OrganiseSummary, PersonEdit, TagCount
 from app.core.search import PhotoQuery
 from app.core.vault import (
     ExportReport,
@@ -698,8 +699,6 @@ class OrganiseJob(Job):
         return OrganiseSignals()
 
     def work(self) -> OrganiseResult:
-        from app.core import organize
-
         try:  # the two cores are shared with the UI: one thread for the models
             import torch
 
@@ -743,37 +742,9 @@ class OrganiseJob(Job):
         return OrganiseResult(report, left)
 
 
-@dataclass(frozen=True)
-class TagCount:
-    term: str
-    count: int
-
-
-@dataclass(frozen=True)
-class OrganiseSummary:
-    """What the sidebar and the search suggestions show."""
-
-    categories: list[TagCount]  # the eight categories, in their fixed order, with photo counts
-    labels: list[TagCount]  # fine labels, most common first
-    people: list  # PersonInfo, named first
-    sensitive: int
-    pending: int
-
-
-CATEGORIES = ("people", "animals", "vehicles", "food & drink", "nature & landscape", "buildings & places",
-              "documents & screenshots", "objects")
-
-
 class OrganiseSummaryJob(Job):
     def work(self) -> OrganiseSummary:
-        from app.core import organize, search
-
-        counts = search.tag_counts()
-        categories = [TagCount(c, counts.get(("category", c), 0)) for c in CATEGORIES]
-        labels = sorted((TagCount(term, n) for (kind, term), n in counts.items()
-                         if kind == "label" and term not in CATEGORIES), key=lambda t: (-t.count, t.term))
-        return OrganiseSummary(categories, labels, organize.list_people(),
-                               len(self.vault.list_photos(sensitive=True)), len(organize.pending_photo_ids()))
+        return organize.summary()
 
 
 @dataclass(frozen=True)
@@ -833,8 +804,6 @@ class ListPeopleJob(Job):
         self.reveal = reveal
 
     def work(self) -> PeopleList:
-        from app.core import organize
-
         people = organize.list_people()
         flagged = sensitive_ids(self.vault, [p.cover_photo_id for p in people])
         out = []
@@ -852,26 +821,6 @@ class ListPeopleJob(Job):
         return PeopleList(out)
 
 
-@dataclass(frozen=True)
-class PersonEdit:
-    """One correction: "name" (person_id, name), "merge" (person_id keeps, other_id goes),
-    "move" (face_id to other_id, or to a new person when None), "reject" (face_id)."""
-
-    action: str
-    person_id: int | None = None
-    other_id: int | None = None
-    face_id: int | None = None
-    name: str = ""
-
-
-def _write_transaction():
-    """An IMMEDIATE transaction: takes the write lock up front (waiting on the busy timeout) so a
-    quick edit never fails half-way against the organise job's commits."""
-    from app.core import db
-
-    return db.database.atomic("IMMEDIATE")
-
-
 class PersonEditJob(Job):
     """Quick writes on the fast lane: they must not wait behind a whole organise chunk."""
 
@@ -882,21 +831,8 @@ class PersonEditJob(Job):
         self.edit = edit
 
     def work(self) -> PersonEdit:
-        from app.core import organize
-
-        e = self.edit
-        with _write_transaction():
-            if e.action == "name":
-                organize.name_person(e.person_id, e.name)
-            elif e.action == "merge":
-                organize.merge_people(e.person_id, e.other_id)
-            elif e.action == "move":
-                organize.move_face(e.face_id, e.other_id)
-            elif e.action == "reject":
-                organize.reject_face(e.face_id)
-            else:
-                raise ValueError(f"unknown person edit {e.action!r}")
-        return e
+        organize.apply_person_edit(self.edit)
+        return self.edit
 
 
 @dataclass(frozen=True)
@@ -915,21 +851,8 @@ class SetSensitiveJob(Job):
         self.value = value
 
     def work(self) -> SensitiveChange:
-        from app.core import organize
-
-        with _write_transaction():
-            for photo_id in self.photo_ids:
-                organize.set_sensitive(photo_id, self.value)
+        organize.set_sensitive_many(self.photo_ids, self.value)
         return SensitiveChange(self.photo_ids, self.value, frozenset(sensitive_ids(self.vault, self.photo_ids)))
-
-
-@dataclass(frozen=True)
-class FaceInfo:
-    id: int
-    person_id: int | None
-    person: str  # the person's name, or "Unnamed"
-    box: tuple[int, int, int, int]  # in the large thumbnail's pixels
-    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -948,18 +871,10 @@ class PhotoFacesJob(Job):
         self.photo_id = photo_id
 
     def work(self) -> PhotoOrganise:
-        import json
-
         from PIL import Image
 
-        from app.core.db import Face, Person
-
         details = self.vault.photo_details([self.photo_id])[self.photo_id]
-        names = {p.id: p.name for p in Person.select(Person.id, Person.name)}
-        faces = [FaceInfo(f.id, f.person_id, (names.get(f.person_id) or "Unnamed") if f.person_id else "Unnamed",
-                          tuple(int(v) for v in json.loads(f.box)), bool(f.confirmed))
-                 for f in Face.select().where((Face.photo == self.photo_id) & (Face.rejected == False))  # noqa: E712
-                 .order_by(Face.id)]
+        faces = organize.faces_in(self.photo_id)
         frame = (0, 0)
         if faces:
             with Image.open(io.BytesIO(self.vault.read_thumbnail(self.photo_id, "large"))) as im:
@@ -975,7 +890,7 @@ __all__ = [
     "ListSharesJob", "RecoverJob", "RecreateWithoutTotpJob", "ShareJob", "ShareList", "ShareRequest",
     "Thumbnail", "ThumbnailJob", "UnlockJob", "UnlockRequest",
     "ChangePassphraseJob", "decode_for_display", "remove_new_vault", "square_thumbnail",
-    "CATEGORIES", "FaceInfo", "FindPhotosJob", "FoundPhotos", "ListPeopleJob", "OrganiseChunk", "OrganiseJob",
+    "FaceInfo", "FindPhotosJob", "FoundPhotos", "ListPeopleJob", "OrganiseChunk", "OrganiseJob",
     "OrganiseResult", "OrganiseSummary", "OrganiseSummaryJob", "PeopleList", "PersonEdit", "PersonEditJob",
     "PersonFace", "PhotoFacesJob", "PhotoOrganise", "PhotoQuery", "RevealState", "SensitiveChange",
     "SetSensitiveJob", "TagCount", "blurred_image", "face_crop", "sensitive_ids",

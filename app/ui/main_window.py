@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.organize import OrganiseSummary, PersonEdit
+from app.core.search import PhotoQuery
 from app.core.vault import (
     ExportReport,
     ImportReport,
@@ -48,27 +50,25 @@ from app.core.vault import (
 )
 from app.core.words import plural
 from app.workers.base import Job
-from app.workers.jobs import (
+from app.workers.library_jobs import (
     DeleteJob,
     DeleteResult,
     ExportJob,
     FindPhotosJob,
     FoundPhotos,
     ImportJob,
-    ListPeopleJob,
     ListPhotosJob,
-    ListSharesJob,
+)
+from app.workers.people_jobs import (
+    ListPeopleJob,
     OrganiseChunk,
     OrganiseResult,
-    OrganiseSummary,
     PeopleList,
-    PersonEdit,
     PersonEditJob,
-    PhotoQuery,
     SensitiveChange,
     SetSensitiveJob,
-    ShareList,
 )
+from app.workers.share_jobs import ListSharesJob, ShareList
 
 from . import dialogs
 from . import settings as app_settings

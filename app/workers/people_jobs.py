@@ -3,7 +3,6 @@ the user's corrections, and what one photo shows in the viewer."""
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
-from app.core import organize
+from app.core import organize, previews
 from app.core.errors import Cancelled
 from app.core.organize import FaceInfo, PersonEdit
 from app.core.vault import Vault
@@ -190,14 +189,11 @@ class PhotoFacesJob(Job):
         self.photo_id = photo_id
 
     def work(self) -> PhotoOrganise:
-        from PIL import Image
-
         details = self.vault.photo_details([self.photo_id])[self.photo_id]
         faces = organize.faces_in(self.photo_id)
         frame = (0, 0)
         if faces:
-            with Image.open(io.BytesIO(self.vault.read_thumbnail(self.photo_id, "large"))) as im:
-                frame = im.size  # the header only: nothing is decoded
+            frame = previews.frame_size(self.vault.read_thumbnail(self.photo_id, "large"))
         return PhotoOrganise(self.photo_id, details, faces, frame)
 
 

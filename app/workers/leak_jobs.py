@@ -131,10 +131,8 @@ class EvidenceJob(Job):
         return len(self.matches)
 
 
-class SendTakedownJob(Job):
-    """Request the deletion link / call the API, or record that the user sent the notice.
-
-    A refusal is recorded by the core as "failed" with its reason, and raised (→ `failed`)."""
+class _TakedownStepJob(Job):
+    """One step of a removal request, with a fetcher made on the worker thread."""
 
     lane = "vault-write"
     cancellable = False  # one short request, bounded by the fetch timeouts
@@ -144,25 +142,28 @@ class SendTakedownJob(Job):
         self.takedown_id = takedown_id
         self.policy = policy
 
+    def step(self, fetcher) -> TakedownInfo:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def work(self) -> TakedownInfo:
         with _fetcher_for(self.policy) as fetcher:
-            return self.vault.send_takedown(self.takedown_id, fetcher)
+            return self.step(fetcher)
 
 
-class RecheckTakedownJob(Job):
+class SendTakedownJob(_TakedownStepJob):
+    """Request the deletion link / call the API, or record that the user sent the notice.
+
+    A refusal is recorded by the core as "failed" with its reason, and raised (→ `failed`)."""
+
+    def step(self, fetcher) -> TakedownInfo:
+        return self.vault.send_takedown(self.takedown_id, fetcher)
+
+
+class RecheckTakedownJob(_TakedownStepJob):
     """Look at the found address again: gone, or no longer the photo, marks it removed."""
 
-    lane = "vault-write"
-    cancellable = False
-
-    def __init__(self, vault: Vault, takedown_id: int, policy: FetchPolicy | None = None):
-        super().__init__(vault)
-        self.takedown_id = takedown_id
-        self.policy = policy
-
-    def work(self) -> TakedownInfo:
-        with _fetcher_for(self.policy) as fetcher:
-            return self.vault.recheck_takedown(self.takedown_id, fetcher)
+    def step(self, fetcher) -> TakedownInfo:
+        return self.vault.recheck_takedown(self.takedown_id, fetcher)
 
 
 @dataclass(frozen=True)

@@ -622,11 +622,15 @@ def cmd_people(args: argparse.Namespace) -> int:
 def cmd_person(args: argparse.Namespace) -> int:
     from .core import organize
 
+    # The GUI's edits: the same request type, applied the same way.
+    edits = []
+    if args.name is not None:
+        edits.append(organize.PersonEdit("name", args.person_id, name=args.name))
+    if args.merge_into is not None:
+        edits.append(organize.PersonEdit("merge", args.merge_into, other_id=args.person_id))
     with _unlock(args):
-        if args.name is not None:
-            organize.name_person(args.person_id, args.name)
-        if args.merge_into is not None:
-            organize.merge_people(args.merge_into, args.person_id)
+        for edit in edits:
+            organize.apply_person_edit(edit)
     if args.json:
         _print_json({"ok": True})
     return EXIT_OK
@@ -635,11 +639,12 @@ def cmd_person(args: argparse.Namespace) -> int:
 def cmd_face(args: argparse.Namespace) -> int:
     from .core import organize
 
+    if args.reject:
+        edit = organize.PersonEdit("reject", face_id=args.face_id)
+    else:
+        edit = organize.PersonEdit("move", face_id=args.face_id, other_id=None if args.new_person else args.move_to)
     with _unlock(args):
-        if args.reject:
-            organize.reject_face(args.face_id)
-        else:
-            organize.move_face(args.face_id, None if args.new_person else args.move_to)
+        organize.apply_person_edit(edit)
     if args.json:
         _print_json({"ok": True})
     return EXIT_OK
@@ -651,7 +656,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
     state = {"sensitive": True, "not-sensitive": False, "auto": None}[args.state]
     with _unlock(args) as vault:
         vault.photo(args.id)
-        organize.set_sensitive(args.id, state)
+        organize.set_sensitive_many([args.id], state)
     if args.json:
         _print_json({"id": args.id, "sensitive": state})
     return EXIT_OK

@@ -283,3 +283,88 @@ def photo_details(photo_ids: Sequence[int]) -> dict[int, PhotoDetails]:
         out[photo_id] = PhotoDetails(tags[photo_id]["category"], tags[photo_id]["label"], people[photo_id],
                                      faces[photo_id], flagged, bool(row and row.analyzed_at != _NOT_ANALYZED))
     return out
+
+
+# --- what the CLI and the GUI ask for: shared request and result types ----------------------------
+
+
+@dataclass(frozen=True)
+class PersonEdit:
+    """One correction: "name" (person_id, name), "merge" (person_id keeps, other_id goes),
+    "move" (face_id to other_id, or to a new person when None), "reject" (face_id)."""
+
+    action: str
+    person_id: int | None = None
+    other_id: int | None = None
+    face_id: int | None = None
+    name: str = ""
+
+
+def apply_person_edit(edit: PersonEdit) -> None:
+    """One correction in an IMMEDIATE transaction: the write lock is taken up front (waiting on
+    the busy timeout), so a quick edit never fails half-way against the organiser's commits."""
+    with db.database.atomic("IMMEDIATE"):
+        if edit.action == "name":
+            name_person(edit.person_id, edit.name)
+        elif edit.action == "merge":
+            merge_people(edit.person_id, edit.other_id)
+        elif edit.action == "move":
+            move_face(edit.face_id, edit.other_id)
+        elif edit.action == "reject":
+            reject_face(edit.face_id)
+        else:
+            raise ValueError(f"unknown person edit {edit.action!r}")
+
+
+def set_sensitive_many(photo_ids: Sequence[int], sensitive: bool | None) -> None:
+    """`set_sensitive` for several photos, in one IMMEDIATE transaction (see `apply_person_edit`)."""
+    with db.database.atomic("IMMEDIATE"):
+        for photo_id in photo_ids:
+            set_sensitive(photo_id, sensitive)
+
+
+@dataclass(frozen=True)
+class TagCount:
+    term: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OrganiseSummary:
+    """What the sidebar and the search suggestions show."""
+
+    categories: list[TagCount]  # the eight categories, in their fixed order, with photo counts
+    labels: list[TagCount]  # fine labels, most common first
+    people: list[PersonInfo]  # named first
+    sensitive: int
+    pending: int
+
+
+def summary() -> OrganiseSummary:
+    from .search import tag_counts
+    from .vision.categories import CATEGORIES
+
+    counts = tag_counts()
+    categories = [TagCount(c, counts.get(("category", c), 0)) for c in CATEGORIES]
+    labels = sorted((TagCount(term, n) for (kind, term), n in counts.items()
+                     if kind == "label" and term not in CATEGORIES), key=lambda t: (-t.count, t.term))
+    sensitive = Photo.select(Photo.id).where(photo_filter(sensitive=True)).count()
+    return OrganiseSummary(categories, labels, list_people(), sensitive, len(pending_photo_ids()))
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    person_id: int | None
+    person: str  # the person's name, or "Unnamed"
+    box: tuple[int, int, int, int]  # in the large thumbnail's pixels
+    confirmed: bool
+
+
+def faces_in(photo_id: int) -> list[FaceInfo]:
+    """The faces found in one photo (not the rejected ones), in the order they were found."""
+    names = {p.id: p.name for p in Person.select(Person.id, Person.name)}
+    return [FaceInfo(f.id, f.person_id, (names.get(f.person_id) or "Unnamed") if f.person_id else "Unnamed",
+                     tuple(int(v) for v in json.loads(f.box)), bool(f.confirmed))
+            for f in Face.select().where((Face.photo == photo_id) & (Face.rejected == False))  # noqa: E712
+            .order_by(Face.id)]

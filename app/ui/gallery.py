@@ -31,8 +31,9 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPixma
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from app.core.vault import PhotoInfo
-from app.workers.jobs import RevealState, Thumbnail, ThumbnailJob
+from app.workers.library_jobs import Thumbnail, ThumbnailJob
 from app.workers.manager import JobManager
+from app.workers.pictures import RevealState
 
 log = logging.getLogger(__name__)
 

@@ -51,17 +51,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo
-from app.workers.jobs import (
+from app.workers.base import CallJob
+from app.workers.leak_jobs import (
     EvidenceJob,
     HashExport,
-    HashExportJob,
-    ListMatchesJob,
     MatchEvidence,
     MatchList,
     RecheckTakedownJob,
-    RevealState,
     ScanJob,
+    hash_export,
+    match_list,
 )
+from app.workers.pictures import RevealState
 
 from . import dialogs
 from .errors import describe, place_problem, reason_words
@@ -801,10 +802,10 @@ class LeaksPage(QWidget):
 
     # --- loading ---------------------------------------------------------------------------------
 
-    def reload(self) -> ListMatchesJob | None:
+    def reload(self) -> CallJob | None:
         if not self._ready:
             return None
-        job = ListMatchesJob(self.session.vault)
+        job = CallJob(self.session.vault, match_list, self.session.vault)
         job.signals.finished.connect(self._listed)
         job.signals.failed.connect(lambda exc: self.panel.set_status_text(
             f"{describe(exc).title}: {describe(exc).text}"))
@@ -923,7 +924,7 @@ class LeaksPage(QWidget):
     def export_hashes(self, match: LeakMatchInfo) -> None:
         if not self._ready or match.photo_id is None:
             return
-        job = HashExportJob(self.session.vault, match.photo_id)
+        job = CallJob(self.session.vault, hash_export, self.session.vault, match.photo_id)
         job.signals.finished.connect(self._hashes_ready)
         job.signals.failed.connect(lambda exc: self.panel.set_status_text(
             f"{describe(exc).title}: {describe(exc).text}"))

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.search import PhotoQuery
 from app.core.vault import PhotoInfo
 from app.workers.base import Job
-from app.workers.jobs import FindPhotosJob, FoundPhotos, PhotoQuery
+from app.workers.library_jobs import FindPhotosJob, FoundPhotos
 
 from . import dialogs
 from . import settings as app_settings

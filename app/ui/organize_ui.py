@@ -27,19 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import organize
+from app.core.organize import FaceInfo, OrganiseSummary, PersonEdit
 from app.core.vision.errors import VisionUnavailable
-from app.workers.base import Job
-from app.workers.jobs import (
-    FaceInfo,
-    OrganiseChunk,
-    OrganiseJob,
-    OrganiseResult,
-    OrganiseSummary,
-    OrganiseSummaryJob,
-    PersonEdit,
-    PhotoOrganise,
-    RevealState,
-)
+from app.workers.base import CallJob, Job
+from app.workers.people_jobs import OrganiseChunk, OrganiseJob, OrganiseResult, PhotoOrganise
+from app.workers.pictures import RevealState
 
 from .errors import describe
 
@@ -127,7 +120,7 @@ class OrganiseController(QObject):
         self.auto_start = self.AUTO_START
         self.unavailable_reason: str | None = None
         self._wanted = False  # run (again) once the vault-write lane is free
-        self._summary_job: OrganiseSummaryJob | None = None
+        self._summary_job: CallJob | None = None
         self._summary_again = False
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
@@ -225,7 +218,7 @@ class OrganiseController(QObject):
         if self._summary_job is not None:
             self._summary_again = True
             return
-        job = OrganiseSummaryJob(self.session.vault)
+        job = CallJob(self.session.vault, organize.summary)
         job.signals.finished.connect(self._summary_done)
         job.signals.ended.connect(self._summary_ended)
         self._summary_job = job

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.workers.jobs import PersonFace
+from app.workers.people_jobs import PersonFace
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo
-from app.workers.jobs import EvidenceJob, MatchEvidence, ScanJob
+from app.workers.leak_jobs import EvidenceJob, MatchEvidence, ScanJob
 
 from . import dialogs
 from .errors import describe, place_problem

@@ -1,30 +1,14 @@
-"""Preferences, declared in code with type, default and label (STYLE.md, principle 10).
+"""The app's preferences, declared in code with type, default and label (STYLE.md, principle 10).
 
-They live in the vault's encrypted DB under keys prefixed `ui.`, so they belong to the vault
-and say nothing to someone without the passphrase. They are read and written on the UI thread,
-which has its own DB connection; each access is one small query.
+They live in the vault's encrypted DB under keys prefixed `ui.` (see `app.core.preferences`,
+which stores and parses them). They are read and written on the UI thread, which has its own
+DB connection; each access is one small query.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from typing import Any
-
-from app.core import db
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    key: str
-    type: type
-    default: Any
-    label: str
-    help: str = ""
-    choices: tuple[tuple[Any, str], ...] = ()
-
+# Re-exported: the UI reads its preferences as `settings.read(settings.THUMBNAIL_SIZE)`.
+from app.core.preferences import SettingSpec, read, write
 
 AUTO_LOCK_MINUTES = SettingSpec(
     "ui.auto_lock_minutes", int, 5, "Lock after being idle for",
@@ -54,37 +38,4 @@ SHOW_SENSITIVE = SettingSpec(
 ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL,
                 SHOW_SENSITIVE)
 
-_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
-
-
-def _parse(spec: SettingSpec, raw: str) -> Any:
-    if spec.type is bool:  # bool("False") is True: spell it out
-        word = raw.strip().lower()
-        if word in _TRUE or word in _FALSE:
-            return word in _TRUE
-        raise ValueError(raw)
-    return spec.type(raw)
-
-
-def read(spec: SettingSpec) -> Any:
-    try:
-        raw = db.get_setting(spec.key)
-    except Exception:  # noqa: BLE001 - a preference must never stop the app
-        log.warning("could not read setting %s", spec.key)
-        return spec.default
-    if raw is None:
-        return spec.default
-    try:
-        value = _parse(spec, raw)
-    except (TypeError, ValueError):
-        return spec.default
-    if spec.choices and value not in {c for c, _ in spec.choices}:
-        return spec.default
-    return value
-
-
-def write(spec: SettingSpec, value: Any) -> None:
-    if spec.type is bool:
-        db.put_setting(spec.key, "1" if value else "0")
-    else:
-        db.put_setting(spec.key, str(spec.type(value)))
+__all__ = ["AUTO_LOCK_MINUTES", "THUMBNAIL_SIZE", "SHARE_STRIP_LOCATION", "REQUESTER_NAME", "REQUESTER_EMAIL", "SHOW_SENSITIVE", "ALL_SETTINGS", "SettingSpec", "read", "write"]

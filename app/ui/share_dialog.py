@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from app.core import sharing
 from app.core.vault import PhotoInfo, ShareOutcome
-from app.workers.jobs import ShareJob, ShareRequest
+from app.workers.share_jobs import ShareJob, ShareRequest
 
 from . import dialogs, settings
 from .errors import describe

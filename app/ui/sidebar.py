@@ -18,14 +18,13 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QTreeView
 
 from app.core.vault import PhotoInfo
+from app.core.vision.categories import CATEGORIES
 
 from .gallery import recent_import_cutoff
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole + 1
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 
-CATEGORIES = ("people", "animals", "vehicles", "food & drink", "nature & landscape", "buildings & places",
-              "documents & screenshots", "objects")
 MORE_TAGS = 15  # fine labels listed under "More tags" (the search box suggests all of them)
 # The "people" tag must not read like the "People" entry (the list of persons) above it.
 TAG_NAMES = {"people": "Photos with people"}

@@ -3,7 +3,7 @@
 What the user knows about the host decides the way (`takedown.choose_kind`): a deletion link
 handed out at upload, an Imgur-style delete-hash with the app's client id, or else a notice
 (non-consensual intimate imagery / privacy, and copyright) to the host's abuse address. The
-vault drafts the request (`DraftTakedownJob`); a direct request is then sent by Sanctum
+vault drafts the request (`Vault.draft_takedown`, in a job); a direct request is then sent by Sanctum
 (`SendTakedownJob`), a notice by the user's own mail program (the `mailto:` draft), after which
 "I sent it" records it as sent. "Check again" looks at the address (`RecheckTakedownJob`).
 
@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 
 from app.core.leaks import takedown
 from app.core.vault import LeakMatchInfo, ShareInfo, TakedownInfo
-from app.workers.base import Job
-from app.workers.jobs import DraftTakedownJob, RecheckTakedownJob, SendTakedownJob
+from app.workers.base import CallJob, Job
+from app.workers.leak_jobs import RecheckTakedownJob, SendTakedownJob
 
 from . import settings
 from .errors import describe, reason_words
@@ -405,15 +405,16 @@ class TakedownDialog(QDialog):
 
     # --- actions ---------------------------------------------------------------------------------
 
-    def draft(self) -> DraftTakedownJob | None:
+    def draft(self) -> CallJob | None:
         if self._form_problem() or self.job is not None:
             return None
         requester = self.requester()
         if requester.name or requester.email:  # remembered for next time, in the vault
             settings.write(settings.REQUESTER_NAME, requester.name)
             settings.write(settings.REQUESTER_EMAIL, requester.email)
-        job = DraftTakedownJob(self.session.vault, self.match.id, self.contact(), requester,
-                               self.chosen_notice_kind())
+        vault = self.session.vault
+        job = CallJob(vault, vault.draft_takedown, self.match.id, self.contact(), requester,
+                      self.chosen_notice_kind(), lane="vault-write")
         return self._run(job, "Drafting the request…")
 
     def send(self) -> SendTakedownJob | None:

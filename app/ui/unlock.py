@@ -26,7 +26,7 @@ from app.core import auth
 from app.core.errors import LockedOut, TotpRequired, TotpReused, WrongTotp
 from app.core.vault import AUTH_STATE_NAME, MIN_PASSPHRASE_LENGTH, Vault
 from app.core.words import duration
-from app.workers.jobs import ChangePassphraseJob, RecoverJob, UnlockJob, UnlockRequest
+from app.workers.vault_jobs import ChangePassphraseJob, RecoverJob, UnlockJob, UnlockRequest
 
 from . import strength
 from .errors import describe, explain

@@ -11,9 +11,11 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.core.organize import FaceInfo
 from app.core.vault import PhotoInfo, ShareInfo
 from app.core.words import byte_size
-from app.workers.jobs import FaceInfo, FullImage, FullImageJob, PhotoFacesJob, PhotoOrganise
+from app.workers.library_jobs import FullImage, FullImageJob
+from app.workers.people_jobs import PhotoFacesJob, PhotoOrganise
 
 from .errors import explain
 from .organize_ui import OrganisePanel, SensitiveState

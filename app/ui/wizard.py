@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from app.core import auth
 from app.core.hardening import write_private_text
 from app.core.vault import MIN_PASSPHRASE_LENGTH, Vault, default_vault_path
-from app.workers.jobs import (
+from app.workers.vault_jobs import (
     CreatedVault,
     CreateRequest,
     CreateVaultJob,

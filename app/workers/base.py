@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
@@ -60,6 +61,11 @@ class Job(QRunnable):
     def make_signals(self) -> JobSignals:
         return JobSignals()
 
+    @property
+    def name(self) -> str:
+        """What the logs call this job."""
+        return type(self).__name__
+
     # --- called on the UI thread --------------------------------------------------------------
 
     def cancel(self) -> None:
@@ -93,11 +99,11 @@ class Job(QRunnable):
             # Expected (a wrong passphrase, a broken file, an unreachable site): the user is told
             # in words, so one line, and only the error's class: its message may name a file, an
             # address or a person.
-            log.warning("%s failed: %s", type(self).__name__, type(exc).__name__)
+            log.warning("%s failed: %s", self.name, type(exc).__name__)
             outcome = ("failed", exc)
         except BaseException as exc:  # noqa: BLE001 - a job must always end with a signal
             # A bug: the traceback is what finds it.
-            log.warning("%s failed: %s", type(self).__name__, type(exc).__name__, exc_info=exc)
+            log.warning("%s failed: %s", self.name, type(exc).__name__, exc_info=exc)
             outcome = ("failed", exc)
         finally:
             self._release_thread_resources()
@@ -120,3 +126,26 @@ class Job(QRunnable):
                 vault.release_thread_connection()
             except Exception:  # noqa: BLE001 - never let cleanup hide the outcome
                 log.debug("releasing the DB connection failed", exc_info=True)
+
+
+class CallJob(Job):
+    """One core call as a job, instead of a class per call:
+    `CallJob(vault, vault.list_matches)`, `CallJob(vault, organize.summary, lane="vault-write")`.
+
+    `fn(*args, **kwargs)` runs on the worker thread and its return value is the result. Not
+    cancellable by default: a single call has no point between items to stop at (a cancel
+    before it starts still ends the job with `cancelled`).
+    """
+
+    def __init__(self, vault: Any, fn: Callable[..., Any], *args: Any, lane: str = "fast",
+                 title: str | None = None, cancellable: bool = False, **kwargs: Any):
+        super().__init__(vault)
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.lane, self.title, self.cancellable = lane, title, cancellable
+
+    @property
+    def name(self) -> str:
+        return f"CallJob({getattr(self.fn, '__qualname__', type(self.fn).__name__)})"
+
+    def work(self) -> Any:
+        return self.fn(*self.args, **self.kwargs)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from app.core.errors import Cancelled, WrongPassphrase
-from app.workers.base import Job
+from app.workers.base import CallJob, Job
 from app.workers.manager import JobManager
 
 
@@ -143,3 +143,19 @@ def test_a_job_that_has_done_its_work_no_longer_keeps_its_lane_busy(qtbot):
     assert job in manager.jobs  # no event processed yet: the manager has not heard it ended
     assert not manager.busy("vault-write") and not manager.busy()
     qtbot.waitUntil(lambda: job not in manager.jobs, timeout=5000)
+
+
+def test_call_job_runs_one_call_in_its_lane(qtbot, caplog):
+    manager = JobManager()
+    job = CallJob(None, divmod, 7, 2, lane="vault-write", title="Dividing")
+    assert (job.lane, job.title, job.cancellable) == ("vault-write", "Dividing", False)
+    seen = _record(job)
+    with qtbot.waitSignal(job.signals.ended, timeout=5000):
+        manager.start(job)
+    assert seen == ["finished:(3, 1)"]
+    failing = CallJob(None, divmod, 1, 0)
+    seen = _record(failing)
+    with qtbot.waitSignal(failing.signals.ended, timeout=5000):
+        manager.start(failing)
+    assert seen == ["failed:ZeroDivisionError"]
+    assert "CallJob(divmod) failed: ZeroDivisionError" in caplog.text

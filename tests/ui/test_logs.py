@@ -9,8 +9,8 @@ import logging
 from app.core.errors import UnsupportedImage, WrongPassphrase
 from app.core.vault import Vault
 from app.workers.base import Job
-from app.workers.jobs import UnlockJob, UnlockRequest
 from app.workers.manager import JobManager
+from app.workers.vault_jobs import UnlockJob, UnlockRequest
 
 from .conftest import FAST_KDF, PASSPHRASE
 

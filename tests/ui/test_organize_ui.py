@@ -228,7 +228,7 @@ def test_missing_models_are_said_once(qtbot, unlocked, monkeypatch):
 
 def test_people_model_passes_qtmodeltester(qtmodeltester):
     from app.core.organize import PersonInfo
-    from app.workers.jobs import PersonFace
+    from app.workers.people_jobs import PersonFace
 
     model = PeopleModel()
     model.set_people([PersonFace(PersonInfo(n, f"P{n}" if n % 2 else None, 2, 1, n, (0, 0, 5, 5)), QImage())

@@ -89,9 +89,9 @@ def test_search_from_the_people_view_shows_photos(qtbot, unlocked, photo_dir):
 
 
 def test_sidebar_counts_follow_delete_and_not_a_face(qtbot, unlocked, photo_dir, monkeypatch):
+    from app.core.organize import PersonEdit
     from app.ui import dialogs
     from app.ui.sidebar import COUNT_ROLE
-    from app.workers.jobs import PersonEdit
 
     session, window, _ = unlocked
     _import(qtbot, window, photo_dir)

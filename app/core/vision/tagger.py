@@ -24,20 +24,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+# All eight stay importable as tagger.PLACES etc.
+from .categories import ANIMALS, CATEGORIES, DOCUMENTS, FOOD, NATURE, OBJECTS, PEOPLE, PLACES, VEHICLES  # noqa: F401
 from .documents import DocumentEvidence, document_evidence
 from .errors import VisionCancelled, VisionUnavailable
 
 log = logging.getLogger(__name__)
 
-PEOPLE = "people"
-ANIMALS = "animals"
-VEHICLES = "vehicles"
-FOOD = "food & drink"
-NATURE = "nature & landscape"
-PLACES = "buildings & places"
-DOCUMENTS = "documents & screenshots"
-OBJECTS = "objects"
-CATEGORIES: tuple[str, ...] = (PEOPLE, ANIMALS, VEHICLES, FOOD, NATURE, PLACES, DOCUMENTS, OBJECTS)
 
 INPUT_SIZE = 224
 RESIZE_SIDE = 256  # shorter side before the centre crop, as in ImageNet evaluation

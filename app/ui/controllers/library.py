@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMenu
 
 from app.core.vault import ExportReport, ImportReport, PhotoInfo
 from app.core.words import plural
-from app.workers.jobs import DeleteJob, DeleteResult, ExportJob, ImportJob, ListPhotosJob
+from app.workers.library_jobs import DeleteJob, DeleteResult, ExportJob, ImportJob, ListPhotosJob
 
 from .. import dialogs
 from ..gallery import Roles

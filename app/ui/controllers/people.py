@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex
 
-from app.workers.jobs import (
+from app.core.organize import OrganiseSummary, PersonEdit
+from app.workers.people_jobs import (
     ListPeopleJob,
     OrganiseChunk,
     OrganiseResult,
-    OrganiseSummary,
     PeopleList,
-    PersonEdit,
     PersonEditJob,
     SensitiveChange,
     SetSensitiveJob,

@@ -6,7 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import QStringListModel, Qt, QTimer
 from PySide6.QtWidgets import QCompleter, QLineEdit
 
-from app.workers.jobs import FindPhotosJob, FoundPhotos, OrganiseSummary, PhotoQuery
+from app.core.organize import OrganiseSummary
+from app.core.search import PhotoQuery
+from app.workers.library_jobs import FindPhotosJob, FoundPhotos
 
 from .base import WindowController
 

@@ -4,7 +4,7 @@ image dialog."""
 from __future__ import annotations
 
 from app.core.vault import ShareInfo, ShareOutcome
-from app.workers.jobs import ListSharesJob, ShareList
+from app.workers.share_jobs import ListSharesJob, ShareList
 
 from ..dialog_slot import DialogSlot
 from ..shares_view import share_line

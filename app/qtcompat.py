@@ -1,5 +1,8 @@
 """Work-arounds for bugs in the Qt binding, each detected at run time, never assumed.
 
+Here, beside `app.ui` and `app.workers` rather than in either, because both import it first
+(the workers must not import the UI).
+
 PySide6 6.12.0 on Python 3.11 drops references to the `True` and `None` singletons:
 
 - every `SignalInstance.emit()` called from Python loses one reference to `True`;

@@ -1,0 +1,61 @@
+"""Protected copies: making one, and listing those made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.core.vault import ShareInfo, ShareOutcome, Vault
+
+from .base import Job
+
+if TYPE_CHECKING:  # the sharing stack (numpy, the watermark) loads only when sharing is used
+    from app.core.sharing import ShareOptions
+
+
+@dataclass(frozen=True)
+class ShareRequest:
+    photo_id: int
+    out_path: str
+    options: ShareOptions
+
+
+class ShareJob(Job):
+    """Write a protected copy (decrypt, watermark, sign, encode) and record the share.
+
+    On the vault-write lane: it adds a row, and a second share of the same photo waits.
+    """
+
+    lane = "vault-write"
+    title = "Making a protected copy"
+    # Immunizing takes seconds to a minute and checks for a cancel between its steps; a cancel
+    # is honoured until the copy is complete, never after its record is written.
+
+    def __init__(self, vault: Vault, request: ShareRequest):
+        super().__init__(vault)
+        self.request = request
+
+    def work(self) -> ShareOutcome:
+        r = self.request
+        self.report_progress(0, 1000)
+        progress = (lambda f: self.report_progress(int(1000 * min(1.0, max(0.0, f))), 1000)) \
+            if r.options.immunize else None
+        return self.vault.share(r.photo_id, r.out_path, r.options, progress=progress,
+                                cancel=lambda: self.is_cancelled)
+
+
+@dataclass(frozen=True)
+class ShareList:
+    photo_id: int | None  # None: every share of the vault
+    shares: list[ShareInfo]
+
+
+class ListSharesJob(Job):
+    def __init__(self, vault: Vault, photo_id: int | None = None):
+        super().__init__(vault)
+        self.photo_id = photo_id
+
+    def work(self) -> ShareList:
+        return ShareList(self.photo_id, self.vault.list_shares(self.photo_id))
+
+

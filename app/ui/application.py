@@ -21,14 +21,15 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QtMsgType, Signal, qInst
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
-from app.core import crypto
-from app.core.vault import default_vault_path
+from app.core.paths import default_vault_path
 
 from .errors import describe, notifier
 from .resources import app_icon, stylesheet
 from .session import Session
 
 if TYPE_CHECKING:
+    from app.core import crypto
+
     from .main_window import MainWindow
     from .wizard import SetupWizard
 

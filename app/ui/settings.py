@@ -11,8 +11,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import db
-
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +65,8 @@ def _parse(spec: SettingSpec, raw: str) -> Any:
 
 
 def read(spec: SettingSpec) -> Any:
+    from app.core import db  # SQLCipher: only once a vault is open, not for the start screens
+
     try:
         raw = db.get_setting(spec.key)
     except Exception:  # noqa: BLE001 - a preference must never stop the app
@@ -84,6 +84,8 @@ def read(spec: SettingSpec) -> Any:
 
 
 def write(spec: SettingSpec, value: Any) -> None:
+    from app.core import db
+
     if spec.type is bool:
         db.put_setting(spec.key, "1" if value else "0")
     else:

@@ -49,10 +49,6 @@ def main(argv: list[str] | None = None) -> int:
         return install_main()
     launch = gui_launch(argv)
     if launch is not None:
-        # The Qt-free core first: once PySide6 is loaded, it reads the source of every module
-        # imported after it (looking for `__feature__` switches), ~0.05 s for the core's
-        # dependencies (numpy, PIL, cryptography, ...). Loaded before it, they skip that.
-        from .core import vault  # noqa: F401
         from .ui.application import run_gui
 
         return run_gui(["sanctum", *(["--smoke-test"] if launch.smoke_test else [])], vault_path=launch.vault)

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyotp
-
 from .errors import LockedOut, TotpReused, WrongTotp
 
 TOTP_STEP_SECONDS = 30
@@ -50,6 +48,8 @@ class TotpEnrollment:
 
 
 def new_totp(account: str = "vault") -> TotpEnrollment:
+    import pyotp  # here, not at the top: the unlock screen uses the back-off gate only
+
     secret = pyotp.random_base32()
     uri = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(
         name=account, issuer_name=TOTP_ISSUER
@@ -62,6 +62,8 @@ def match_totp_step(secret: str, code: str, now: float) -> int | None:
     code = "".join(ch for ch in code if ch.isdigit())
     if len(code) != 6:
         return None
+    import pyotp
+
     totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)
     current = int(now // TOTP_STEP_SECONDS)
     for step in (current, current - 1, current + 1):

@@ -148,7 +148,7 @@ def _new_person() -> int:
 # `update_people` and the edits below that read the faces, then write, do so in an IMMEDIATE
 # transaction: it takes the write lock up front, so a concurrent writer makes them wait (busy
 # timeout) instead of failing with "database is locked" half-way. (The app's edit jobs in
-# app/workers/jobs.py wrap them in one more IMMEDIATE transaction; nested, these are savepoints.)
+# app/workers/people_jobs.py wrap them in one more IMMEDIATE transaction; nested, these are savepoints.)
 def update_people(cancel: threading.Event | None = None) -> int:
     """Give new faces a person: join a known one when close enough, else form new people."""
     from .vision import clustering

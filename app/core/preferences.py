@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from . import db
-
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +39,8 @@ def _parse(spec: SettingSpec, raw: str) -> Any:
 
 def read(spec: SettingSpec) -> Any:
     try:
+        from . import db  # SQLCipher: only once a vault is open, not for the start screens
+
         raw = db.get_setting(spec.key)
     except Exception:  # noqa: BLE001 - a preference must never stop the app
         log.warning("could not read setting %s", spec.key)
@@ -57,6 +57,8 @@ def read(spec: SettingSpec) -> Any:
 
 
 def write(spec: SettingSpec, value: Any) -> None:
+    from . import db
+
     if spec.type is bool:
         db.put_setting(spec.key, "1" if value else "0")
     else:

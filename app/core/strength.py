@@ -20,6 +20,8 @@ abc12345 trustno1 11111111 00000000 88888888 superman batman whatever starwars f
 qazwsxedc zaq12wsx 1q2w3e4r 1qaz2wsx passphrase secret123 changeme
 """.split())
 
+MIN_PASSPHRASE_LENGTH = 8  # every new passphrase: wizard, unlock screen, Settings, CLI
+
 LEVELS = ("Too short", "Weak", "Fair", "Good", "Strong")
 
 

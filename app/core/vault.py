@@ -67,32 +67,35 @@ from .errors import (
     Cancelled,
     ExportError,
     HeaderTampered,
-    NotAVault,
     PhotoNotFound,
     SanctumError,
     TotpRequired,
     UnsupportedImage,
-    UnsupportedVaultVersion,
     VaultBusy,
     VaultExists,
     VaultIncomplete,
     VaultLocked,
-    VaultNotFound,
     WrongPassphrase,
     WrongRecoveryKey,
     WrongTotp,
 )
+from .paths import (  # noqa: F401 - the folder's names, re-exported: the start screens import them from paths
+    AUTH_STATE_NAME,
+    BLOBS_DIR,
+    DB_NAME,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    HEADER_NAME,
+    LOCK_NAME,
+    VaultStatus,
+    default_vault_path,
+    vault_status,
+)
+from .paths import read_header as _read_header
+from .strength import MIN_PASSPHRASE_LENGTH
 
 log = logging.getLogger(__name__)
 
-HEADER_NAME = "vault.json"
-DB_NAME = "vault.db"
-BLOBS_DIR = "blobs"
-AUTH_STATE_NAME = "auth-state.json"
-LOCK_NAME = "vault.lock"
-FORMAT_NAME = "sanctum-vault"
-FORMAT_VERSION = 2  # 2: the header carries a MAC and names its database; 1 is migrated at unlock
-MIN_PASSPHRASE_LENGTH = 8
 _DB_NAME_PATTERN = re.compile(r"vault(-[0-9a-f]{8})?\.db")
 _DB_FILE_PATTERN = re.compile(r"(vault(?:-[0-9a-f]{8})?\.db)(-wal|-shm|-journal|\.before-v\d+\.bak)?")
 
@@ -232,15 +235,6 @@ class KeysRotated:
 
 
 @dataclass(frozen=True)
-class VaultStatus:
-    """What can be known about a vault folder without any secret."""
-
-    path: Path
-    exists: bool
-    totp_hint: bool  # whether the unlock screen should ask for a code (enforced from the DB)
-
-
-@dataclass(frozen=True)
 class ShareInfo:
     share_id: str
     photo_id: int | None  # None once the photo was deleted; the record stays
@@ -346,12 +340,7 @@ class Vault:
 
     @staticmethod
     def status(path: Path) -> VaultStatus:
-        path = Path(path)
-        try:
-            header = _read_header(path)
-        except (VaultNotFound, NotAVault, UnsupportedVaultVersion):
-            return VaultStatus(path, False, False)
-        return VaultStatus(path, True, bool(header.get("totp_hint")))
+        return vault_status(path)
 
     @classmethod
     def create(
@@ -1577,15 +1566,6 @@ class _DuplicateFound(Exception):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def default_vault_path() -> Path:
-    env = os.environ.get("SANCTUM_VAULT")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("Sanctum", appauthor=False)) / "vault"
-
-
 def expand_paths(paths: Iterable[str | Path], errors: list[FileProblem]) -> list[Path]:
     """Files as given, folders walked recursively in a stable order; hidden files skipped.
 
@@ -1884,27 +1864,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _read_header(path: Path) -> dict:
-    header_path = path / HEADER_NAME
-    if not path.exists():
-        raise VaultNotFound(f"There is no Sanctum vault at {path}.")
-    if not header_path.exists():
-        if path.is_dir() and not any(path.iterdir()):
-            raise VaultNotFound(f"There is no Sanctum vault at {path}.")
-        raise NotAVault(f"{path} is not a Sanctum vault (no {HEADER_NAME}).")
-    try:
-        header = json.loads(header_path.read_text(encoding="utf-8"))
-        if header.get("format") != FORMAT_NAME:
-            raise ValueError
-        for key in ("kdf", "sealed_master_passphrase", "sealed_master_recovery", "public_key", "sealed_private_key"):
-            header[key]  # noqa: B018 - presence check
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        raise NotAVault(f"{path} is not a Sanctum vault, or its header is damaged.") from None
-    if int(header.get("version", 0)) > FORMAT_VERSION:
-        raise UnsupportedVaultVersion()
-    return header
 
 
 def _write_header(path: Path, header: dict) -> None:

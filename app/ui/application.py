@@ -21,14 +21,15 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QtMsgType, Signal, qInst
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
-from app.core import crypto
-from app.core.vault import default_vault_path
+from app.core.paths import default_vault_path
 
 from .errors import describe, notifier
 from .resources import app_icon, stylesheet
 from .session import Session
 
 if TYPE_CHECKING:
+    from app.core import crypto
+
     from .main_window import MainWindow
     from .wizard import SetupWizard
 
@@ -130,6 +131,40 @@ class UnlockWindow(QWidget):
         self.unlock_page.reset()
 
 
+def load_vault_modules_in_background() -> None:
+    """Import the vault (numpy, Pillow, SQLCipher, the ciphers: ~0.4 s) on a thread while the
+    user types, so that pressing Unlock or Create does not wait for it. The first window shows
+    without it (bench/startup.py); the core never imports Qt, so it may load off the UI thread.
+    Should Unlock come first, its own import waits for this one (Python's import lock)."""
+    if "app.core.vault" in sys.modules:
+        return
+
+    def load() -> None:
+        try:
+            import app.core.vault  # noqa: F401
+        except Exception:  # noqa: BLE001 - the UI thread's own import reports it, where it is needed
+            log.warning("could not load the vault modules in the background", exc_info=True)
+
+    threading.Thread(target=load, name="sanctum-load-vault", daemon=True).start()
+
+
+class _WhenIdleAfterPaint(QObject):
+    """Calls `callback` once `window` has painted for the first time and the event loop has
+    gone idle after it: the moment the window takes input."""
+
+    def __init__(self, window: QWidget, callback) -> None:
+        super().__init__(window)
+        self._window = window
+        self._callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if watched is self._window and event.type() == QEvent.Type.Paint:
+            self._window.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
+
+
 class AppController(QObject):
     """Chooses the first window: the setup wizard when there is no vault, else the unlock screen.
 
@@ -153,20 +188,24 @@ class AppController(QObject):
         return self.window
 
     def start(self) -> QWidget:
+        first = self._first_window()
+        _WhenIdleAfterPaint(first, load_vault_modules_in_background)
+        first.show()
+        return first
+
+    def _first_window(self) -> QWidget:
         if self.session.status().exists:
             self.unlock_window = UnlockWindow(self.session)
             # Every way in (passphrase, recovery key or code) runs a job: the first job start
             # is the moment to build the main window, before `unlocked` which it listens to.
             self.session.jobs.job_started.connect(self._prepare_main_window)
             self.session.unlocked.connect(self._first_unlock)
-            self.unlock_window.show()
             return self.unlock_window
         from .wizard import SetupWizard
 
         self.wizard = SetupWizard(self.session, self.session.vault_path)
         self.wizard.vault_ready.connect(self._vault_created)
         self.wizard.rejected.connect(self._wizard_cancelled)
-        self.wizard.show()
         return self.wizard
 
     def _prepare_main_window(self, _job=None) -> None:

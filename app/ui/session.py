@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from app.core import crypto
-from app.core.vault import Vault, VaultStatus
+from app.core.paths import VaultStatus, vault_status
 from app.workers.manager import JobManager
 
 from . import dialogs, settings
 from .clipboard import SecretClipboard
+
+if TYPE_CHECKING:  # a vault is opened by a job: the unlock screen shows without loading it
+    from app.core import crypto
+    from app.core.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +107,7 @@ class Session(QObject):
         self.auto_lock_minutes = settings.AUTO_LOCK_MINUTES.default
 
     def status(self) -> VaultStatus:
-        return Vault.status(self.vault_path)
+        return vault_status(self.vault_path)
 
     @property
     def is_unlocked(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,14 +25,17 @@ from PySide6.QtWidgets import (
 
 from app.core import auth
 from app.core.errors import LockedOut, TotpRequired, TotpReused, WrongTotp
-from app.core.vault import AUTH_STATE_NAME, MIN_PASSPHRASE_LENGTH, Vault
+from app.core.paths import AUTH_STATE_NAME
+from app.core.strength import MIN_PASSPHRASE_LENGTH
 from app.core.words import duration
-from app.workers.vault_jobs import ChangePassphraseJob, RecoverJob, UnlockJob, UnlockRequest
 
 from . import strength
 from .errors import describe, explain
 from .resources import app_icon, repolish
 from .session import Session
+
+if TYPE_CHECKING:  # the vault and its jobs load when a way in is tried, not to show the screen
+    from app.core.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -328,6 +332,8 @@ class UnlockPage(QWidget):
             self._show_error(TotpRequired())
             self.code.setFocus()
             return
+        from app.workers.vault_jobs import UnlockJob, UnlockRequest
+
         request = UnlockRequest(
             self.session.vault_path, self.passphrase.text(),
             totp_code=None if self._use_recovery_code else code or None,
@@ -370,6 +376,8 @@ class UnlockPage(QWidget):
             return
         self._set_busy(True)
         self.message.setText("Checking the recovery key…")
+        from app.workers.vault_jobs import RecoverJob
+
         job = RecoverJob(self.session.vault_path, key)
         job.signals.finished.connect(self._recovered_ok)
         job.signals.failed.connect(lambda exc: (self._set_busy(False), self._show_error(exc)))
@@ -404,6 +412,8 @@ class UnlockPage(QWidget):
             return
         self._set_busy(True)
         self.message.setText("Saving the new passphrase…")
+        from app.workers.vault_jobs import ChangePassphraseJob
+
         job = ChangePassphraseJob(vault, self.new_first.text(), kdf=self.session.kdf)
         job.signals.finished.connect(lambda _r: self._new_passphrase_saved(vault))
         job.signals.failed.connect(lambda exc: (self._set_busy(False), self.message.setText(explain(exc))))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
@@ -35,20 +36,16 @@ from PySide6.QtWidgets import (
 
 from app.core import auth
 from app.core.hardening import write_private_text
-from app.core.vault import MIN_PASSPHRASE_LENGTH, Vault, default_vault_path
-from app.workers.vault_jobs import (
-    CreatedVault,
-    CreateRequest,
-    CreateVaultJob,
-    RecreateWithoutTotpJob,
-    remove_new_vault,
-)
+from app.core.paths import default_vault_path, vault_status
+from app.core.strength import MIN_PASSPHRASE_LENGTH
 
 from . import dialogs, strength
 from .errors import explain
-from .qr import qr_pixmap
 from .resources import app_icon
 from .session import Session
+
+if TYPE_CHECKING:  # the vault and its jobs load when the vault is created, not to show the wizard
+    from app.workers.vault_jobs import CreatedVault
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +124,7 @@ class LocationPage(QWizardPage):
         if not text:
             return "Choose a folder."
         path = self.path()
-        if Vault.status(path).exists:
+        if vault_status(path).exists:
             return "There is already a vault here. Choose another folder, or quit and unlock that one."
         if path.exists() and not path.is_dir():
             return "That is a file, not a folder."
@@ -218,6 +215,8 @@ class PassphrasePage(QWizardPage):
         if self._wizard.created is not None:
             return True
         self._set_working(True, "Creating your vault… (strengthening the passphrase takes a moment)")
+        from app.workers.vault_jobs import CreateRequest, CreateVaultJob
+
         request = CreateRequest(self._wizard.location_page.path(), self.first.text(), True,
                                 self._wizard.session.kdf)
         job = CreateVaultJob(request)
@@ -304,6 +303,8 @@ class TotpPage(QWizardPage):
         totp = created.created.totp if created else None
         self._verified = totp is None
         if totp is not None:
+            from .qr import qr_pixmap  # segno: once there is a code to show
+
             self.qr.setPixmap(qr_pixmap(totp.uri, scale=5))
             self.secret.setText(" ".join(totp.secret[i:i + 4] for i in range(0, len(totp.secret), 4)))
         self.code.clear()
@@ -355,6 +356,8 @@ class TotpPage(QWizardPage):
         self.skip.setEnabled(False)
         self.code.setEnabled(False)
         self.completeChanged.emit()
+        from app.workers.vault_jobs import CreateRequest, RecreateWithoutTotpJob
+
         wizard = self._wizard
         request = CreateRequest(wizard.location_page.path(), wizard.passphrase_for_recreate(), False,
                                 wizard.session.kdf)
@@ -436,6 +439,8 @@ class RecoveryPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802
         created = self._wizard.created.created
         self.key_label.setText(created.recovery_key)
+        from .qr import qr_pixmap
+
         self.qr.setPixmap(qr_pixmap(created.recovery_key, scale=4))
         if created.totp is not None:
             codes = created.recovery_codes
@@ -572,6 +577,8 @@ class SetupWizard(QWizard):
         created, self.created = self.created, None
         self.forget_passphrase()
         if created is not None:
+            from app.workers.vault_jobs import remove_new_vault
+
             try:
                 remove_new_vault(created.vault)
             except Exception:  # noqa: BLE001 - leave the folder; it is an empty, locked vault

@@ -305,6 +305,8 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
                     yield "distractor", hard_kind, None, image
 
     hits = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> (set, transform) -> [found, n]
+    text_heavy = {Path(name).name for name in leak_widened.TEXT_FILES} if args.widened else set()
+    by_picture = defaultdict(lambda: [0, 0])  # (set, transform, text-heavy?) -> Sanctum's [found, n]
     false_positives = defaultdict(int)
     false_by_kind = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> distractor kind -> [false, n]
     false_seen: list[str] = []
@@ -339,12 +341,17 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
                 cell = hits[method][(kind, name)]
                 cell[0] += expected in predicted
                 cell[1] += 1
+        if expected is not None:
+            filename = names.get(expected, "")
+            cell = by_picture[(kind, name, filename in text_heavy or filename.startswith(("chat-", "post-", "page-")))]
+            cell[0] += expected in sanctum
+            cell[1] += 1
         if n_queries % 250 == 0:
             elapsed = time.perf_counter() - started
             print(f"  {n_queries} queries  {elapsed:.0f} s", flush=True)
             partial = render(args, hits, false_positives, predictions, n_queries, n_distractors,
                              elapsed / n_queries, None, table, kinds, new_names, false_by_kind, false_seen,
-                             len(originals))
+                             len(originals), by_picture)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text("(partial run)\n\n" + partial, encoding="utf-8")
     match_seconds = (time.perf_counter() - started) / n_queries
@@ -352,7 +359,8 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     throughput = None if args.no_throughput else scan_throughput(vault, throughput_sample)
     vault.lock()
     report = render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds,
-                    throughput, table, kinds, new_names, false_by_kind, false_seen, len(originals))
+                    throughput, table, kinds, new_names, false_by_kind, false_seen, len(originals),
+                    by_picture)
     publish(report, args.out)
     return 0
 
@@ -392,7 +400,7 @@ def distractor_group(kind: str, name: str, new_names: list[str]) -> str | None:
 
 
 def render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds, throughput,
-           table, kinds, new_names, false_by_kind, false_seen, n_vault) -> str:
+           table, kinds, new_names, false_by_kind, false_seen, n_vault, by_picture) -> str:
     methods = ["Sanctum", "PDQ ≤ 31", "pHash ≤ 10"]
     lines = [
         f"{n_vault} vault photos (each also shared once), {n_queries} queries of which {n_distractors} "
@@ -428,6 +436,16 @@ def render(args, hits, false_positives, predictions, n_queries, n_distractors, m
             n = false_by_kind["Sanctum"][group][1]
             cells = [str(false_by_kind[m][group][0]) for m in methods]
             lines.append(f"| {group} | {n} | " + " | ".join(cells) + " |")
+        lines += ["", "Sanctum's recall by kind of vault picture (text-heavy: signs, pages, book pages and the "
+                  "rendered chat, post and page screenshots):", "",
+                  "| set | transform | photos | text-heavy pictures |", "|---|---|---|---|"]
+        for kind in kinds:
+            for name in table:
+                cells = []
+                for texty in (False, True):
+                    found, n = by_picture.get((kind, name, texty), [0, 0])
+                    cells.append(f"{100 * found / n:.1f} % ({found}/{n})" if n else "–")
+                lines.append(f"| {kind} | {name} | " + " | ".join(cells) + " |")
         if false_seen:
             lines += ["", "Sanctum's false matches:", ""] + [f"- {line}" for line in false_seen]
     lines += ["", f"Matching time: {match_seconds * 1000:.0f} ms per query (whole cascade)."]

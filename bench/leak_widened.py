@@ -60,6 +60,8 @@ SAME_SCENE_VAULT = "natural/skimage/motorcycle_left.png"
 SAME_SCENE_OTHER = "natural/skimage/motorcycle_right.png"
 FACE_IDENTITIES = ("barack_obama", "deepface_p01", "deepface_p02", "deepface_p03", "guido_van_rossum",
                    "steve_wozniak")
+# Photos of those people that are copies (crops) of another photo of theirs, not other shots.
+FACE_COPIES = ("obama_small.jpg",)  # a crop of obama.jpg, resized
 
 
 def font(size: int) -> ImageFont.FreeTypeFont:
@@ -308,7 +310,7 @@ def face_sets(data: Path) -> tuple[list[Path], list[Path]]:
         files = sorted((data / "faces" / identity).glob("*.jpg"))
         if files:
             vault.append(files[0])
-            others.extend(files[1:])
+            others.extend(f for f in files[1:] if f.name not in FACE_COPIES)
     return vault, others
 
 

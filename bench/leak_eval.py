@@ -10,6 +10,13 @@ pHash (≤ 10) nearest-neighbour thresholds. Throughput of a real scan over HTTP
 is reported as a ratio to plain download + decode of the same images.
 
     python bench/leak_eval.py [--photos 60] [--distractors 1000] [--out bench/out/leak_eval.md]
+
+`--widened` (issue 23) adds, in the same run, text-heavy vault photos (signs, pages, rendered chat,
+post and document screenshots), look-alikes that are not copies, nine new transformation chains
+and hard distractors (screenshots with the same UI and other text or photos, document pages, the
+other camera of a stereo pair, other photos of the same people): see `bench/leak_widened.py`.
+False matches are then reported per distractor kind. `--transforms`, `--kinds`, `--hard-distractors`
+and `--no-throughput` cut a run short for quick loops; without `--widened` the run is the original.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core import crypto, pdq, perceptual  # noqa: E402
 from app.core.sharing import ShareOptions  # noqa: E402
 from app.core.vault import Vault  # noqa: E402
+from bench import leak_widened  # noqa: E402
 from bench.report import publish  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -176,6 +184,13 @@ def main() -> int:
     parser.add_argument("--distractors", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "leak_eval.md")
+    parser.add_argument("--widened", action="store_true", help="add the sets of issue 23 (unseen cases)")
+    parser.add_argument("--hard-distractors", type=int, default=300,
+                        help="with --widened: screenshots, pages and look-alikes mixed in")
+    parser.add_argument("--transforms", default="",
+                        help="comma-separated transform names to run (default: all); 'new' = the widened ones")
+    parser.add_argument("--kinds", default="unprotected,protected", help="unprotected, protected or both")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the HTTP scan throughput")
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
@@ -189,11 +204,36 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def widen(rng: random.Random, vault_paths: list[Path], other_paths: list[Path], work: Path):
+    """Vault paths with the text-heavy photos, look-alikes and rendered screenshots added; the
+    distractor paths without them; (photos to embed in distractor screenshots, look-alikes)."""
+    face_vault, face_others = leak_widened.face_sets(DATA)
+    extra = [DATA / name for name in (*leak_widened.TEXT_FILES, leak_widened.SAME_SCENE_VAULT)] + face_vault
+    extra = [p for p in extra if p.exists() and p not in vault_paths]
+    taken = set(extra) | set(face_others)
+    other_paths = [p for p in other_paths if p not in taken]
+    # Two non-vault photos become part of vault post screenshots: never distractors then.
+    embedded = [ImageOps.exif_transpose(Image.open(p)).convert("RGB") for p in other_paths[-2:]]
+    other_paths = other_paths[:-2]
+    (work / "rendered").mkdir(parents=True)
+    rendered = []
+    for name, image in leak_widened.synthetic_vault(rng, embedded):
+        image.save(work / "rendered" / name)
+        rendered.append(work / "rendered" / name)
+    look_alikes = [ImageOps.exif_transpose(Image.open(p)).convert("RGB")
+                   for p in [DATA / leak_widened.SAME_SCENE_OTHER, *face_others] if p.exists()]
+    return vault_paths + extra + rendered, other_paths, look_alikes
+
+
 def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     vault, _ = Vault.create(work / "vault", "benchmark passphrase", enable_totp=False,
                             kdf=crypto.KdfParams.new(1, 8192, 1))
+    look_alikes: list[Image.Image] = []
+    if args.widened:
+        vault_paths, other_paths, look_alikes = widen(rng, vault_paths, other_paths, work)
     vault.import_paths(vault_paths)
     by_name = {p.filename: p.id for p in vault.list_photos()}
+    names = {photo_id: name for name, photo_id in by_name.items()}
     originals: dict[int, Image.Image] = {}
     protected: dict[int, Image.Image] = {}
     plain = [
@@ -212,6 +252,18 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
         protected[photo_id] = Image.open(out.out).convert("RGB")
     fillers = [ImageOps.exif_transpose(Image.open(p)).convert("RGB") for p in other_paths[:40]]
     table = transforms(rng, fillers)
+    new_names: list[str] = []
+    if args.widened:
+        widened = leak_widened.transforms(rng, fillers)
+        new_names = list(widened)
+        table.update(widened)
+    wanted = {n.strip() for n in args.transforms.split(",") if n.strip()}
+    if "new" in wanted:
+        wanted = (wanted - {"new"}) | set(new_names)
+    if wanted:
+        table = {name: fn for name, fn in table.items() if name in wanted}
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    hard = leak_widened.hard_distractors(rng, fillers, look_alikes) if args.widened else None
     matcher = vault.build_matcher()
 
     def distractors():
@@ -220,7 +272,9 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
             for path in other_paths:
                 base = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
                 name = "none" if made < len(other_paths) else rng.choice(list(table))
-                image = base if name == "none" else table[name](base)
+                # Distractors stay other photos with today's transforms; a widened transform that
+                # renders a random screenshot around them is a hard distractor below instead.
+                image = base if name == "none" or name in new_names else table[name](base)
                 if image is not None:
                     made += 1
                     yield "distractor", name, None, image
@@ -230,20 +284,32 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
         decoded images at once would need gigabytes), distractors interleaved evenly so that a
         run stopped early still measures precision."""
         per_photo = -(-args.distractors // len(originals))
+        per_photo_hard = -(-args.hard_distractors // len(originals))
         unrelated = distractors()
-        made = 0
+        made = made_hard = 0
         for photo_id in originals:
             for name, fn in table.items():
                 for kind, source in (("unprotected", originals[photo_id]), ("protected", protected[photo_id])):
+                    if kind not in kinds:
+                        continue
                     result = fn(source)
                     if result is not None:
                         yield kind, name, photo_id, result
             for _ in range(min(per_photo, args.distractors - made)):
                 made += 1
                 yield next(unrelated)
+            if hard is not None:
+                for _ in range(min(per_photo_hard, args.hard_distractors - made_hard)):
+                    made_hard += 1
+                    hard_kind, image = next(hard)
+                    yield "distractor", hard_kind, None, image
 
     hits = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> (set, transform) -> [found, n]
+    text_heavy = {Path(name).name for name in leak_widened.TEXT_FILES} if args.widened else set()
+    by_picture = defaultdict(lambda: [0, 0])  # (set, transform, text-heavy?) -> Sanctum's [found, n]
     false_positives = defaultdict(int)
+    false_by_kind = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> distractor kind -> [false, n]
+    false_seen: list[str] = []
     predictions = defaultdict(int)
     throughput_sample: list[bytes] = []
     n_queries = n_distractors = 0
@@ -255,29 +321,46 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
         n_distractors += expected is None
         if n_queries % 25 == 0 and len(throughput_sample) < 100:
             throughput_sample.append(data)
-        sanctum = {m.photo_id for m in matcher.match_bytes(data)}
+        matches = matcher.match_bytes(data)
+        sanctum = {m.photo_id for m in matches}
         decoded = Image.open(io.BytesIO(data)).convert("RGB")
         outcomes = {"Sanctum": sanctum, **{m.name: m.predict(decoded) for m in plain}}
+        group = distractor_group(kind, name, new_names)
+        for m in matches:
+            if m.photo_id != expected:
+                false_seen.append(f"{group or kind + ' / ' + name} → {names.get(m.photo_id, m.photo_id)} "
+                                  f"({m.method}, {m.inliers} inliers, score {m.score})")
+                print("  false match:", false_seen[-1], flush=True)
         for method, predicted in outcomes.items():
             predictions[method] += len(predicted)
             false_positives[method] += len(predicted - {expected})
+            cell = false_by_kind[method][group or "copies of vault photos (extra ids)"]
+            cell[0] += len(predicted - {expected})
+            cell[1] += 1
             if expected is not None:
                 cell = hits[method][(kind, name)]
                 cell[0] += expected in predicted
                 cell[1] += 1
+        if expected is not None:
+            filename = names.get(expected, "")
+            cell = by_picture[(kind, name, filename in text_heavy or filename.startswith(("chat-", "post-", "page-")))]
+            cell[0] += expected in sanctum
+            cell[1] += 1
         if n_queries % 250 == 0:
             elapsed = time.perf_counter() - started
             print(f"  {n_queries} queries  {elapsed:.0f} s", flush=True)
             partial = render(args, hits, false_positives, predictions, n_queries, n_distractors,
-                             elapsed / n_queries, None, table)
+                             elapsed / n_queries, None, table, kinds, new_names, false_by_kind, false_seen,
+                             len(originals), by_picture)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text("(partial run)\n\n" + partial, encoding="utf-8")
     match_seconds = (time.perf_counter() - started) / n_queries
 
-    throughput = scan_throughput(vault, throughput_sample)
+    throughput = None if args.no_throughput else scan_throughput(vault, throughput_sample)
     vault.lock()
     report = render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds,
-                    throughput, table)
+                    throughput, table, kinds, new_names, false_by_kind, false_seen, len(originals),
+                    by_picture)
     publish(report, args.out)
     return 0
 
@@ -307,18 +390,28 @@ def scan_throughput(vault: Vault, images: list[bytes]) -> tuple[float, float, in
     return scan, plain, len(urls)
 
 
+def distractor_group(kind: str, name: str, new_names: list[str]) -> str | None:
+    """The row of the false-match table a query counts in (None: a copy of a vault photo)."""
+    if kind != "distractor":
+        return None
+    if name == "none" or name in new_names or name not in leak_widened.HARD_KINDS:
+        return "other photos, plain or with an original transform"
+    return name
+
+
 def render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds, throughput,
-           table) -> str:
+           table, kinds, new_names, false_by_kind, false_seen, n_vault, by_picture) -> str:
     methods = ["Sanctum", "PDQ ≤ 31", "pHash ≤ 10"]
     lines = [
-        f"{args.photos} vault photos (each also shared once), {n_queries} queries of which {n_distractors} "
-        f"distractors; seed {args.seed}. Recall per transform (found / queries):",
+        f"{n_vault} vault photos (each also shared once), {n_queries} queries of which {n_distractors} "
+        f"distractors; seed {args.seed}{'; widened sets (issue 23)' if args.widened else ''}. "
+        "Recall per transform (found / queries):",
         "",
         "| set | transform | " + " | ".join(methods) + " |",
         "|---|---|" + "---|" * len(methods),
     ]
     totals = {m: {"unprotected": [0, 0], "protected": [0, 0]} for m in methods}
-    for kind in ("unprotected", "protected"):
+    for kind in kinds:
         for name in table:
             cells = []
             for method in methods:
@@ -326,15 +419,35 @@ def render(args, hits, false_positives, predictions, n_queries, n_distractors, m
                 totals[method][kind][0] += found
                 totals[method][kind][1] += n
                 cells.append(f"{100 * found / n:.1f} %" if n else "–")
-            lines.append(f"| {kind} | {name} | " + " | ".join(cells) + " |")
+            label = f"{name} (new)" if name in new_names else name
+            lines.append(f"| {kind} | {label} | " + " | ".join(cells) + " |")
     lines += ["", "| method | recall, unprotected | recall, protected | false matches | precision |",
               "|---|---|---|---|---|"]
     for method in methods:
         u, p = totals[method]["unprotected"], totals[method]["protected"]
         fp = false_positives[method]
         precision = 1 - fp / predictions[method] if predictions[method] else 1.0
-        lines.append(f"| {method} | {100 * u[0] / max(u[1], 1):.2f} % | {100 * p[0] / max(p[1], 1):.2f} % | "
-                     f"{fp} | {100 * precision:.3f} % |")
+        recall = [f"{100 * found / n:.2f} %" if n else "–" for found, n in (u, p)]
+        lines.append(f"| {method} | {recall[0]} | {recall[1]} | {fp} | {100 * precision:.3f} % |")
+    if args.widened:
+        lines += ["", "False matches per query kind (vault photos predicted that the query is not a copy of):",
+                  "", "| queries | n | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
+        for group in sorted(false_by_kind["Sanctum"]):
+            n = false_by_kind["Sanctum"][group][1]
+            cells = [str(false_by_kind[m][group][0]) for m in methods]
+            lines.append(f"| {group} | {n} | " + " | ".join(cells) + " |")
+        lines += ["", "Sanctum's recall by kind of vault picture (text-heavy: signs, pages, book pages and the "
+                  "rendered chat, post and page screenshots):", "",
+                  "| set | transform | photos | text-heavy pictures |", "|---|---|---|---|"]
+        for kind in kinds:
+            for name in table:
+                cells = []
+                for texty in (False, True):
+                    found, n = by_picture.get((kind, name, texty), [0, 0])
+                    cells.append(f"{100 * found / n:.1f} % ({found}/{n})" if n else "–")
+                lines.append(f"| {kind} | {name} | " + " | ".join(cells) + " |")
+        if false_seen:
+            lines += ["", "Sanctum's false matches:", ""] + [f"- {line}" for line in false_seen]
     lines += ["", f"Matching time: {match_seconds * 1000:.0f} ms per query (whole cascade)."]
     if throughput:
         scan, plain, n = throughput

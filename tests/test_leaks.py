@@ -7,8 +7,9 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from app.core.leaks import matcher
 from app.core.leaks.fetch import Fetcher, FetchPolicy
@@ -396,3 +397,73 @@ def test_inspect_reads_the_mark_for_the_nearest_shared_photos_when_nothing_else_
     assert not any(m.share_id for m in no_features.match_bytes(data))
     [match] = no_features.match_bytes(data, thorough=True)
     assert (match.photo_id, match.share_id) == (imported[0], shared.share.share_id)
+
+
+def _chat_screenshot(lines: list[str], contact: str, photo_inside: Image.Image | None = None) -> Image.Image:
+    """A messenger screenshot: status bar, contact header, text bubbles, an input bar; with
+    `photo_inside`, a picture posted between the second and third bubble."""
+    font = ImageFont.load_default(size=38)
+    screen = Image.new("RGB", (1080, 2340), (255, 255, 255))
+    draw = ImageDraw.Draw(screen)
+    draw.text((48, 28), "12:41", fill=(0, 0, 0), font=ImageFont.load_default(size=34))
+    draw.text((900, 28), "87%", fill=(0, 0, 0), font=ImageFont.load_default(size=34))
+    draw.rectangle((0, 100, 1080, 250), fill=(246, 246, 246))
+    draw.ellipse((110, 120, 210, 220), fill=(150, 170, 210))
+    draw.text((240, 130), contact, fill=(0, 0, 0), font=ImageFont.load_default(size=42))
+    draw.text((240, 185), "online", fill=(120, 120, 120), font=ImageFont.load_default(size=30))
+    y = 290
+    for index, line in enumerate(lines):
+        if photo_inside is not None and index == 2:
+            shown = photo_inside.copy()
+            shown.thumbnail((700, 700))
+            screen.paste(shown, (60, y))
+            y += shown.height + 40
+        mine = index % 2 == 0
+        width = draw.textlength(line, font=font)
+        x = 1080 - 120 - width if mine else 60
+        draw.rounded_rectangle((x, y, x + width + 60, y + 80), radius=36, fill=(0, 132, 255) if mine else (233, 233, 235))
+        draw.text((x + 30, y + 15), line, fill=(255, 255, 255) if mine else (0, 0, 0), font=font)
+        y += 104
+    draw.rectangle((0, 2140, 1080, 2340), fill=(246, 246, 246))
+    draw.rounded_rectangle((120, 2170, 920, 2250), radius=40, outline=(200, 200, 200), width=3, fill=(255, 255, 255))
+    draw.text((160, 2188), "Message", fill=(160, 160, 160), font=font)
+    return screen
+
+
+def test_text_against_text_is_never_a_match(stocked_vault, tmp_path):
+    """Issue 23: a screenshot with a photo posted in it was matched to a text-heavy vault photo
+    through the text and UI the two share. The vault keeps a chat screenshot; a different chat
+    (same app, some of the same lines, someone else's photo) must match nothing, and a chat with a
+    vault photo posted in it must match that photo only. Before the fix the second one also matched
+    the chat screenshot (34 inliers, all on text and UI)."""
+    vault, ids = stocked_vault
+    lines = ["hey are you there", "yes what is up", "did you see the photo", "call me when you can",
+             "ok see you tonight", "love you too", "where are you now", "on my way home"]
+    kept = tmp_path / "chat-with-jess.png"
+    kept.write_bytes(encode(_chat_screenshot([*lines, "i will send it later", "thanks for today", "sleep well",
+                                              "good night"], "jess_m"), "PNG"))
+    vault.import_paths([kept])
+    chat_id = next(p.id for p in vault.list_photos() if p.filename == kept.name)
+    folder = tmp_path / "found"
+    folder.mkdir()
+    other = _chat_screenshot([*lines[:6], "see you tomorrow then", "sure no problem"], "jess_m", photo("cat.jpg"))
+    leak = _chat_screenshot(["omg look", "who is this", "lol", "no idea"], "sam", photo("kodim23.png"))
+    (folder / "other-chat.jpg").write_bytes(jpeg(other.resize((540, 1170)), 85))
+    (folder / "leak.jpg").write_bytes(jpeg(leak.resize((540, 1170)), 85))
+    outcome = vault.scan([str(folder)])
+    found = sorted((Path(m.source).name, m.photo_id) for m in outcome.matches)
+    assert chat_id not in {m.photo_id for m in outcome.matches}
+    assert found == [("leak.jpg", ids["parrots"])]
+
+
+def test_text_regions_cover_lines_of_text_not_photos():
+    page = Image.new("L", (900, 400), 255)
+    draw = ImageDraw.Draw(page)
+    for row in range(5):
+        draw.text((40, 30 + 70 * row), "the quick brown fox jumps over the lazy dog", fill=0,
+                  font=ImageFont.load_default(size=36))
+    ink = np.asarray(page) < 128
+    text = matcher.text_regions(np.asarray(page))
+    assert text[ink].mean() > 0.95  # the letters are inside text regions
+    scene = np.asarray(photo("horses.jpg").convert("L"))
+    assert matcher.text_regions(scene).mean() < 0.1  # a photo is mostly not text

@@ -48,6 +48,11 @@ QUERY_SIDE = 1400  # found images are searched at up to this long side
 MIN_INLIERS = 14
 MIN_INLIER_RATIO = 0.3
 RATIO_TEST = 0.8
+# Text must never be enough: lines of text (chat bubbles, captions, UI labels, signs, pages) are
+# full of ORB corners that look alike in any two texts, and two screenshots of one app share
+# their layout. A match by features needs this many inliers outside text-like regions of the
+# found image; near-identical copies of text-only pictures are still found by PDQ.
+MIN_NON_TEXT_INLIERS = 8
 WEAK_VOTES = 5  # feature votes that make a photo worth a watermark read
 # Inspect (one image the user asked about) also reads the mark against this many shared photos
 # nearest by PDQ, however far: a rotated scan of a text page got 1 feature vote and no PDQ match,
@@ -407,6 +412,7 @@ class Matcher:
         candidates = [pid for pid in ranked[:5] if votes[pid] >= MIN_INLIERS // 2]
         candidates += [pid for pid in extra_candidates if pid not in candidates and votes.get(pid, 0) >= 4]
         scale = query.width / image.width
+        text: np.ndarray | None = None  # the query's text-like regions, found once when needed
         found: list[MatchResult] = []
         for photo_id in candidates:
             mask = owners == photo_id
@@ -416,7 +422,13 @@ class Matcher:
             verified = _verify_homography(ref_points, query_points, ref.width, ref.height)
             if verified is None:
                 continue
-            inliers, corners = verified
+            inliers, corners, inlier_mask = verified
+            if text is None:
+                text = text_regions(_grey(image, QUERY_SIDE)[0])
+            outside_text = _outside(text, query_points[inlier_mask])
+            if outside_text < MIN_NON_TEXT_INLIERS:
+                log.debug("photo %s: %d of %d inliers outside text, not a match", photo_id, outside_text, inliers)
+                continue
             region = [(float(x / scale), float(y / scale)) for x, y in corners]
             score = round(min(1.0, inliers / 60), 3)
             found.append(MatchResult(photo_id, None, "features", score, inliers=inliers, region=region,
@@ -433,8 +445,37 @@ def _reduced(image: Image.Image, long_side: int) -> Image.Image:
     return image.reduce(factor) if factor >= 2 else image
 
 
+def text_regions(grey: np.ndarray) -> np.ndarray:
+    """A mask (uint8, 1 = text) of the lines of text in a grey image.
+
+    The classic morphological detector: edges (morphological gradient, Otsu), letters joined
+    into words and lines by a horizontal closing, and the connected components kept that are
+    shaped like a line of text — short, much wider than tall, densely filled. Textured photo
+    regions make large or sparse blobs and are left out."""
+    import cv2  # lazily, see local_features
+
+    grad = cv2.morphologyEx(grey, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    _, edges = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    joined = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    mask = np.zeros(grey.shape, dtype=np.uint8)
+    for x, y, width, height, area in stats[1:count]:
+        if 6 <= height <= 80 and width >= 1.5 * height and area >= 0.35 * width * height:
+            mask[max(0, y - 3):y + height + 3, max(0, x - 3):x + width + 3] = 1
+    return mask
+
+
+def _outside(mask: np.ndarray, points: np.ndarray) -> int:
+    """How many points fall outside the mask's set pixels."""
+    xs = np.clip(points[:, 0].astype(int), 0, mask.shape[1] - 1)
+    ys = np.clip(points[:, 1].astype(int), 0, mask.shape[0] - 1)
+    return int((mask[ys, xs] == 0).sum())
+
+
 def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: int, ref_h: int
-                       ) -> tuple[int, np.ndarray] | None:
+                       ) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """(inlier count, the reference's corners in the query, boolean inlier mask) of a plausible
+    copy, or None."""
     import cv2  # lazily, see local_features
 
     if len(ref_points) < MIN_INLIERS:
@@ -453,4 +494,4 @@ def _verify_homography(ref_points: np.ndarray, query_points: np.ndarray, ref_w: 
         return None
     corners = np.array([[0, 0], [ref_w, 0], [ref_w, ref_h], [0, ref_h]], dtype=np.float32).reshape(-1, 1, 2)
     projected = cv2.perspectiveTransform(corners, matrix).reshape(-1, 2)
-    return inliers, projected
+    return inliers, projected, mask.ravel().astype(bool)

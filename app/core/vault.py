@@ -43,7 +43,8 @@ import filelock
 import peewee
 
 from .leaks import takedown
-from .leaks.matcher import LocalFeatures, Matcher, ShareReference, ShareSource, VaultReference, local_features
+from .leaks.matcher import Matcher, ShareReference, ShareSource, VaultReference
+from .local_features import LocalFeatures, local_features
 
 if TYPE_CHECKING:
     from . import sharing
@@ -314,7 +315,7 @@ class _PreparedPhoto:
     sha256: str
     photo_fields: dict
     fingerprint: fingerprint.PerceptualFingerprint
-    features: bytes  # leaks.matcher.LocalFeatures, serialised
+    features: bytes  # local_features.LocalFeatures, serialised
     blobs: list[tuple[str, str, bytes, int]]  # (kind, name, wrapped key, stored size)
 
 

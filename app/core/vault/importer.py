@@ -198,7 +198,7 @@ class PhotoImporter:
                 photo = Photo.create(imported_at=local_now(), **prepared.photo_fields)
                 for kind, name, wrapped, size in prepared.blobs:
                     Blob.create(name=name, photo=photo, kind=kind, wrapped_key=wrapped, size_bytes=size)
-                save_fingerprint(photo.id, prepared.fingerprint)
+                _save_fingerprint(photo.id, prepared.fingerprint)
                 PhotoFeatures.replace(photo=photo.id, data=prepared.features).execute()
         except peewee.IntegrityError:
             self._discard_blobs(prepared)
@@ -237,7 +237,7 @@ class PhotoImporter:
                 features = local_features(thumb).to_bytes() if photo_id in no_features else None
             with db.database.atomic():
                 if prints is not None:
-                    save_fingerprint(photo_id, prints)
+                    _save_fingerprint(photo_id, prints)
                 if features is not None:
                     PhotoFeatures.replace(photo=photo_id, data=features).execute()
             progress(done, len(missing))
@@ -326,5 +326,5 @@ def image_uid_of(uid_key: bytes, decoded: imaging.DecodedPhoto) -> str:
     return digest.hex()[:32]
 
 
-def save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) -> None:
+def _save_fingerprint(photo_id: int, prints: fingerprint.PerceptualFingerprint) -> None:
     PhotoFingerprint.replace(photo=photo_id, pdq=prints.pdq, pdq_quality=prints.pdq_quality).execute()

@@ -109,7 +109,7 @@ class Share(BaseModel):
 
 
 class PhotoFeatures(BaseModel):
-    """Compact ORB keypoints + descriptors of a vault photo (leaks.matcher.LocalFeatures)."""
+    """Compact ORB keypoints + descriptors of a vault photo (local_features.LocalFeatures)."""
 
     photo = ForeignKeyField(Photo, unique=True, backref="features", on_delete="CASCADE")
     data = BlobField()

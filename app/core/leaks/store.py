@@ -1,0 +1,120 @@
+"""What leak scans found, kept in the vault's DB: scanning, the found copies, their evidence.
+
+`LeakStore` belongs to one open `Vault` (the facade delegates `scan`, `list_matches`, ...): it
+builds the matcher from the vault's stored fingerprints, local features and shares, and records
+what a scan finds.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .. import db
+from ..db import LeakMatch, PhotoFeatures, PhotoFingerprint, Share
+from ..errors import SanctumError
+from ..local_features import LocalFeatures
+from ..vault.records import (
+    FileProblem,
+    LeakMatchInfo,
+    Progress,
+    ScanOutcome,
+    leak_info,
+    local_now,
+    no_progress,
+)
+from .matcher import Matcher, ShareReference, VaultReference
+
+if TYPE_CHECKING:
+    from ..vault import Vault
+    from .fetch import Fetcher
+    from .scan import ScanCache
+
+
+class LeakStore:
+    """Leak scans of one open vault, and the scan cache of its session."""
+
+    def __init__(self, vault: Vault):
+        self._vault = vault
+        # What scans of this session fetched: ETag / Last-Modified validators and what was found
+        # with them, so a re-scan of unchanged images costs one short request. Memory only, and
+        # gone with the session: validators replayed across sessions would let a host recognise the
+        # user, like a cookie (db migration 5 dropped the ones older versions stored).
+        self._scan_cache: ScanCache | None = None
+
+    def forget_photo(self, photo_id: int) -> None:
+        """A deleted photo leaves the scan cache (it would point a later scan at nothing)."""
+        if self._scan_cache is not None:
+            self._scan_cache.forget_photo(photo_id)
+
+    def build_matcher(self) -> Matcher:
+        """A matcher over every vault photo and shared copy (built once per scan)."""
+        self._vault._require_open()
+        features = {row.photo_id: bytes(row.data) for row in PhotoFeatures.select()}
+        references = [
+            VaultReference(row.photo_id, bytes(row.pdq), row.pdq_quality,
+                           LocalFeatures.from_bytes(features[row.photo_id]) if row.photo_id in features else None)
+            for row in PhotoFingerprint.select()
+        ]
+        shares = [ShareReference(row.share_id, row.photo_id, bytes(row.pdq)) for row in Share.select()]
+        # A page often shows one photo several times: decrypt and rebuild its share pixels once.
+        return Matcher(references, shares, self._vault.share_keys(), share_sources=functools.lru_cache(maxsize=2)(
+            self._vault.share_sources))
+
+    def scan(
+        self,
+        sources: Sequence[str],
+        progress: Progress = no_progress,
+        cancel: threading.Event | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> ScanOutcome:
+        """Look for vault photos in files, folders, image URLs and pages; record what is found.
+
+        A copy already recorded (same source, same photo) is updated, not duplicated."""
+        from .scan import ScanCache, run_scan
+
+        matcher = self.build_matcher()
+        if self._scan_cache is None:
+            self._scan_cache = ScanCache()
+        report = run_scan(sources, matcher, fetcher=fetcher, cache=self._scan_cache,
+                          progress=progress, cancel=cancel)
+        now = local_now()
+        recorded: list[LeakMatchInfo] = []
+        for finding in report.findings:
+            match = finding.match
+            with db.database.atomic():
+                row = (LeakMatch.select().where((LeakMatch.source == finding.source)
+                                                & (LeakMatch.photo == match.photo_id)).first())
+                if row is None:
+                    row = LeakMatch.create(
+                        source=finding.source, found_on=finding.found_on, photo=match.photo_id,
+                        share_id=match.share_id, method=match.method, score=match.score,
+                        pdq_distance=match.pdq_distance, inliers=match.inliers,
+                        region=json.dumps(match.region) if match.region else None, detail=match.detail,
+                        found_width=match.found_size[0] if match.found_size else None,
+                        found_height=match.found_size[1] if match.found_size else None,
+                        first_seen=now, last_seen=now, evidence=finding.evidence or None,
+                    )
+                else:
+                    row.last_seen = now
+                    row.save()
+            recorded.append(leak_info(row))
+        return ScanOutcome(report.scanned, [FileProblem(e.source, e.reason) for e in report.errors],
+                           recorded, report.cancelled)
+
+    def list_matches(self) -> list[LeakMatchInfo]:
+        self._vault._require_open()
+        return [leak_info(row) for row in LeakMatch.select().order_by(LeakMatch.last_seen.desc())]
+
+    def dismiss_match(self, match_id: int) -> None:
+        """The user says a found image is not their photo: keep the record, marked dismissed."""
+        self._vault._require_open()
+        if LeakMatch.update(status="dismissed").where(LeakMatch.id == match_id).execute() != 1:
+            raise SanctumError(f"No found copy with id {match_id}.")
+
+    def match_evidence(self, match_id: int) -> bytes | None:
+        row = LeakMatch.get_or_none(LeakMatch.id == match_id)
+        return bytes(row.evidence) if row and row.evidence else None

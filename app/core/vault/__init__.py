@@ -1,0 +1,59 @@
+"""The vault: an encrypted photo library in a folder.
+
+A vault is a folder:
+
+    vault.json          header: KDF parameters, sealed master secret (passphrase and recovery
+                        key), public key, sealed private key, the database's file name, and a MAC
+                        over all of it under a key from the master secret. No photo data, no names.
+    vault.db            SQLCipher database (photos, blob keys, TOTP state), keyed from the master;
+                        after a passphrase change it is vault-<8 hex>.db (the header names it)
+    vault.db-wal        its write-ahead log (encrypted too)
+    blobs/xx/<name>     encrypted originals and thumbnails, random names
+    blobs/tmp/          blobs being written; emptied at every unlock
+    auth-state.json     failed-attempt counter for the back-off (no secrets)
+    vault.lock          held while the vault is open, so two processes never write at once
+
+Core code only: no Qt. Long operations take `progress(done, total)` and a cancel `Event`.
+
+`Vault` (facade.py) is the one object callers use; its records (records.py) are the results.
+Both are re-exported here, so the UI, workers and CLI import them from `app.core.vault`.
+"""
+
+from ..paths import VaultStatus
+from .facade import Vault
+from .header import (
+    AUTH_STATE_NAME,
+    BLOBS_DIR,
+    DB_NAME,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    HEADER_NAME,
+    LOCK_NAME,
+    MIN_PASSPHRASE_LENGTH,
+    default_vault_path,
+)
+from .importer import expand_paths, image_uid_of
+from .records import (
+    Duplicate,
+    ExportedFile,
+    ExportProblem,
+    ExportReport,
+    FileProblem,
+    ImportReport,
+    KeysRotated,
+    LeakMatchInfo,
+    PhotoInfo,
+    Progress,
+    ScanOutcome,
+    ShareInfo,
+    ShareOutcome,
+    TakedownInfo,
+    VaultCreated,
+)
+
+__all__ = [
+    "AUTH_STATE_NAME", "BLOBS_DIR", "DB_NAME", "FORMAT_NAME", "FORMAT_VERSION", "HEADER_NAME", "LOCK_NAME",
+    "MIN_PASSPHRASE_LENGTH", "Duplicate", "ExportProblem", "ExportReport", "ExportedFile", "FileProblem", "ImportReport",
+    "KeysRotated", "LeakMatchInfo", "PhotoInfo", "Progress", "ScanOutcome", "ShareInfo", "ShareOutcome",
+    "TakedownInfo", "Vault", "VaultCreated", "VaultStatus", "default_vault_path", "expand_paths", "image_uid_of",
+]

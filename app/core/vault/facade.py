@@ -1,0 +1,313 @@
+"""The Vault facade: open, unlock, recover and lock a vault, and the one object that offers
+everything an open vault does, from the parts that own each job.
+
+    header.py       vault.json, the files beside it, and the keys it seals
+    keys.py         rotation, recovery codes, authenticator, unlock-time migrations
+    importer.py     import
+    library.py      list, read, export, delete, consistency
+    shares.py       protected copies and their inspection
+    leaks/store.py, leaks/takedown_store.py   scan results and removal requests (delegated)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import filelock
+import peewee
+
+from .. import auth, crypto, db, hardening, strength
+from ..blobs import BlobStore
+from ..errors import (
+    AuthenticationFailed,
+    SanctumError,
+    TotpRequired,
+    VaultBusy,
+    VaultExists,
+    VaultIncomplete,
+    VaultLocked,
+    WrongPassphrase,
+    WrongRecoveryKey,
+)
+from ..paths import VaultStatus, vault_status
+from .header import (
+    AUTH_STATE_NAME,
+    BLOBS_DIR,
+    DB_NAME,
+    HEADER_NAME,
+    LOCK_NAME,
+    MIN_PASSPHRASE_LENGTH,
+    build_header,
+    check_header,
+    database_name,
+    destroy_stale_databases,
+    read_header,
+    recovery_fields,
+    sqlcipher_key,
+    unseal_master_with_passphrase,
+    unseal_master_with_recovery,
+    unseal_private_key,
+    write_header,
+)
+from .importer import PhotoImporter
+from .keys import VaultKeys
+from .library import PhotoLibrary
+from .records import (
+    LeakMatchInfo,
+    Progress,
+    ScanOutcome,
+    TakedownInfo,
+    VaultCreated,
+    no_progress,
+    utc_now,
+)
+from .shares import VaultShares
+
+if TYPE_CHECKING:
+    from ..leaks import takedown
+    from ..leaks.fetch import Fetcher
+    from ..leaks.matcher import Matcher
+    from ..leaks.store import LeakStore
+    from ..leaks.takedown_store import TakedownStore
+
+
+class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares):
+    """An unlocked vault. Obtain one with `Vault.create`, `Vault.unlock` or `Vault.recover`."""
+
+    def __init__(self, path: Path, header: dict, master: bytes, *, lock: filelock.BaseFileLock):
+        self.path = path
+        self._header = header
+        self._master: bytes | None = master
+        self._private_key: bytes | None = unseal_private_key(header, master)
+        self._public_key = crypto.b64d(header["public_key"])
+        # Replaced by the copies kept in the DB once it is open (see _load_durable_keys).
+        self._uid_key = crypto.hkdf(master, "sanctum image uid v1")
+        self._code_key = crypto.hkdf(master, "sanctum recovery codes v1")
+        # Only when opened with a legacy (v1) recovery key: lets the next key rotation keep it.
+        self._legacy_recovery_raw: bytes | None = None
+        self._lock = lock
+        self.blobs = BlobStore(path / BLOBS_DIR)
+        self._db: peewee.Database | None = None
+
+    @staticmethod
+    def status(path: Path) -> VaultStatus:
+        return vault_status(path)
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        enable_totp: bool = True,
+        kdf: crypto.KdfParams | None = None,
+    ) -> tuple[Vault, VaultCreated]:
+        path = Path(path)
+        strength.require_strong(passphrase, MIN_PASSPHRASE_LENGTH)
+        if (path / HEADER_NAME).exists():
+            raise VaultExists()
+        if path.exists() and any(p for p in path.iterdir() if not p.name.startswith(".")):
+            raise VaultExists("This folder is not empty; choose an empty or new folder for the vault.")
+        hardening.make_private_dir(path)
+        kdf = kdf or crypto.KdfParams.new()
+        master = os.urandom(crypto.KEY_BYTES)
+        recovery_raw = crypto.new_recovery_key()
+        header = build_header(
+            passphrase, kdf, master, crypto.new_keypair(), recovery_fields(recovery_raw, os.urandom(16), master),
+            database=DB_NAME, totp_hint=enable_totp, created_at=utc_now().isoformat(timespec="seconds"),
+        )
+        write_header(path, header)
+        vault = cls._open(path, header, master, new=True)
+        codes = auth.new_recovery_codes()
+        enrollment = auth.new_totp() if enable_totp else None
+        vault._store_first_secrets(codes, enrollment)
+        return vault, VaultCreated(crypto.format_recovery_key(recovery_raw), codes, enrollment)
+
+    @classmethod
+    def unlock(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        totp_code: str | None = None,
+        recovery_code: str | None = None,
+        clock: auth.Clock = time.time,
+    ) -> Vault:
+        """Passphrase first (it decrypts), then the second factor (it gates)."""
+        path = Path(path)
+        header = read_header(path)
+        gate = auth.BackoffGate(path / AUTH_STATE_NAME, clock)
+        gate.check()
+        try:
+            master = unseal_master_with_passphrase(header, passphrase)
+        except AuthenticationFailed:
+            gate.record_failure()
+            raise WrongPassphrase() from None
+        vault = cls._open(path, header, master)
+        try:
+            vault._check_second_factor(totp_code, recovery_code, clock())
+        except BaseException as exc:
+            if isinstance(exc, SanctumError) and not isinstance(exc, TotpRequired):
+                gate.record_failure()
+            vault.lock()
+            raise
+        gate.record_success()
+        return vault
+
+    @classmethod
+    def recover(cls, path: Path, recovery_key: str) -> Vault:
+        """Open with the recovery key alone (lost passphrase and phone). Set a new passphrase next."""
+        path = Path(path)
+        header = read_header(path)
+        gate = auth.BackoffGate(path / AUTH_STATE_NAME)
+        gate.check()
+        raw = crypto.parse_recovery_key(recovery_key)
+        try:
+            master = unseal_master_with_recovery(header, raw)
+        except (AuthenticationFailed, ValueError, KeyError, TypeError):
+            gate.record_failure()
+            raise WrongRecoveryKey() from None
+        gate.record_success()
+        vault = cls._open(path, header, master)
+        if "recovery_public_key" not in vault._header:
+            vault._legacy_recovery_raw = raw
+        return vault
+
+    @classmethod
+    def _open(cls, path: Path, header: dict, master: bytes, *, new: bool = False) -> Vault:
+        # Not thread-local: the GUI unlocks on a worker thread and locks on the UI thread.
+        lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0, thread_local=False)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise VaultBusy() from None
+        vault = None
+        try:
+            check_header(header, master)
+            # Keys are about to be in memory: keep them out of core dumps from now on.
+            hardening.disable_core_dumps()
+            hardening.restrict(path)
+            vault = cls(path, header, master, lock=lock)
+            vault.blobs.ensure()
+            database = database_name(header)
+            if not new and not (path / database).is_file():
+                # Never let SQLite create an empty database here: the garbage collection below
+                # would take every blob for an orphan. An old vault.json put back after a key
+                # rotation names a database that no longer exists.
+                raise VaultIncomplete()
+            vault._db = db.open_database(path / database, sqlcipher_key(master))
+            vault._check_header_version()
+            vault._load_durable_keys()
+            # A key rotation interrupted before or after its switch leaves one database that the
+            # header does not name: it is either never used (before) or replaced (after).
+            destroy_stale_databases(path, keep=database)
+            vault._pad_legacy_blobs()
+            vault._collect_garbage()
+            # Vaults made before 0700/0600 (and SQLite's own -wal/-shm, created with the umask).
+            hardening.restrict_tree(path)
+        except BaseException:
+            if vault is not None and vault._db is not None:
+                with contextlib.suppress(Exception):
+                    vault._db.close()
+            lock.release()
+            raise
+        return vault
+
+    def lock(self) -> None:
+        """Close the DB and drop the keys. Python cannot wipe memory; dropping references is
+        the best it offers (the threat model says so)."""
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            self._db = None
+        self._master = None
+        self._private_key = None
+        self._uid_key = b""
+        self.__dict__.pop("_leaks", None)  # with its scan cache: validators live for one session only
+        self.__dict__.pop("_takedowns", None)
+        if self._lock.is_locked:
+            self._lock.release()
+
+    @property
+    def is_open(self) -> bool:
+        return self._master is not None
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock()
+
+    def _require_open(self) -> None:
+        if self._master is None:
+            raise VaultLocked()
+
+    def release_thread_connection(self) -> None:
+        """Close this thread's DB connection (worker threads call this when a job ends)."""
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
+
+
+    # --- leak scans and removal requests: kept by app.core.leaks, per open vault ---------------
+
+    @functools.cached_property
+    def _leaks(self) -> LeakStore:
+        # Made on first use: the matcher's stack loads with the first scan, not with the vault.
+        from ..leaks.store import LeakStore
+
+        return LeakStore(self)
+
+    @functools.cached_property
+    def _takedowns(self) -> TakedownStore:
+        from ..leaks.takedown_store import TakedownStore
+
+        return TakedownStore(self, self._leaks)
+
+    def _forget_cached_scans(self, photo_id: int) -> None:
+        if "_leaks" in self.__dict__:  # no scan yet, nothing cached
+            self._leaks.forget_photo(photo_id)
+
+    def build_matcher(self) -> Matcher:
+        return self._leaks.build_matcher()
+
+    def scan(
+        self,
+        sources: Sequence[str],
+        progress: Progress = no_progress,
+        cancel: threading.Event | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> ScanOutcome:
+        return self._leaks.scan(sources, progress, cancel, fetcher)
+
+    def list_matches(self) -> list[LeakMatchInfo]:
+        return self._leaks.list_matches()
+
+    def dismiss_match(self, match_id: int) -> None:
+        self._leaks.dismiss_match(match_id)
+
+    def match_evidence(self, match_id: int) -> bytes | None:
+        return self._leaks.match_evidence(match_id)
+
+    def draft_takedown(self, match_id: int, contact: takedown.TakedownContact,
+                       requester: takedown.Requester, notice_kind: str | None = None) -> TakedownInfo:
+        return self._takedowns.draft_takedown(match_id, contact, requester, notice_kind)
+
+    def send_takedown(self, takedown_id: int, fetcher: Fetcher | None = None) -> TakedownInfo:
+        return self._takedowns.send_takedown(takedown_id, fetcher)
+
+    def recheck_takedown(self, takedown_id: int, fetcher: Fetcher | None = None) -> TakedownInfo:
+        return self._takedowns.recheck_takedown(takedown_id, fetcher)
+
+    def list_takedowns(self, match_id: int | None = None) -> list[TakedownInfo]:
+        return self._takedowns.list_takedowns(match_id)
+
+    def hash_export(self, photo_id: int) -> dict:
+        return self._takedowns.hash_export(photo_id)

@@ -1,0 +1,206 @@
+"""The vault folder's header (vault.json) and the files beside it, and the keys the header seals.
+
+The header holds the KDF parameters, the master secret sealed under the passphrase and under
+the recovery key, the public key, the sealed private key, the database's file name, and a MAC
+over all of it under a key from the master secret. No photo data, no names.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import re
+from pathlib import Path
+
+from .. import crypto, hardening
+from ..errors import AuthenticationFailed, HeaderTampered
+from ..paths import (  # noqa: F401 - the folder's names live in paths (light: the start screens read them)
+    AUTH_STATE_NAME,
+    BLOBS_DIR,
+    DB_NAME,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    HEADER_NAME,
+    LOCK_NAME,
+    default_vault_path,
+    read_header,
+)
+from ..strength import MIN_PASSPHRASE_LENGTH  # noqa: F401 - re-exported
+
+log = logging.getLogger(__name__)
+
+
+_DB_NAME_PATTERN = re.compile(r"vault(-[0-9a-f]{8})?\.db")
+_DB_FILE_PATTERN = re.compile(r"(vault(?:-[0-9a-f]{8})?\.db)(-wal|-shm|-journal|\.before-v\d+\.bak)?")
+
+_PURPOSE_MASTER_PASSPHRASE = "sanctum master secret, passphrase v1"
+_PURPOSE_MASTER_RECOVERY = "sanctum master secret, recovery key v1"
+_PURPOSE_PRIVATE_KEY = "sanctum x25519 private key v1"
+_HEADER_MAC_INFO = "sanctum vault header mac v2"
+_SQLCIPHER_INFO = "sanctum sqlcipher key v1"
+_PRIVATE_SEAL_INFO = "sanctum private key seal v1"
+
+
+
+def unseal_master_with_passphrase(header: dict, passphrase: str) -> bytes:
+    """The master secret; AuthenticationFailed when `passphrase` is not this header's."""
+    kdf = crypto.KdfParams.from_json(header["kdf"])
+    return crypto.unseal(
+        crypto.derive_passphrase_key(passphrase, kdf),
+        crypto.b64d(header["sealed_master_passphrase"]),
+        _PURPOSE_MASTER_PASSPHRASE,
+    )
+
+
+def sqlcipher_key(master: bytes) -> bytes:
+    return crypto.hkdf(master, _SQLCIPHER_INFO)
+
+
+def _recovery_kek(raw: bytes, salt: bytes) -> bytes:
+    # Header version 1 only (read, never written). The recovery key is 256 random bits: no slow
+    # KDF is needed to make guessing it hopeless.
+    return crypto.hkdf(raw, "sanctum recovery key v1", salt=salt)
+
+
+def recovery_fields(raw: bytes, salt: bytes, master: bytes) -> dict:
+    """Header fields that let the recovery key `raw` unseal `master` (ECIES to its public half)."""
+    _, public = crypto.recovery_keypair(raw, salt)
+    return {
+        "recovery_salt": crypto.b64e(salt),
+        "recovery_public_key": crypto.b64e(public),
+        "sealed_master_recovery": crypto.b64e(crypto.wrap_key(public, master)),
+    }
+
+
+def unseal_master_with_recovery(header: dict, raw: bytes) -> bytes:
+    salt = crypto.b64d(header["recovery_salt"])
+    sealed = crypto.b64d(header["sealed_master_recovery"])
+    if "recovery_public_key" in header:
+        private, public = crypto.recovery_keypair(raw, salt)
+        if public != crypto.b64d(header["recovery_public_key"]):
+            raise AuthenticationFailed()
+        return crypto.unwrap_key(private, sealed)
+    return crypto.unseal(_recovery_kek(raw, salt), sealed, _PURPOSE_MASTER_RECOVERY)
+
+
+def unseal_private_key(header: dict, master: bytes) -> bytes:
+    return crypto.unseal(
+        crypto.hkdf(master, _PRIVATE_SEAL_INFO), crypto.b64d(header["sealed_private_key"]), _PURPOSE_PRIVATE_KEY
+    )
+
+
+def build_header(
+    passphrase: str,
+    kdf: crypto.KdfParams,
+    master: bytes,
+    keypair: tuple[bytes, bytes],
+    recovery: dict,
+    *,
+    database: str,
+    totp_hint: bool,
+    created_at: str,
+) -> dict:
+    private, public = keypair
+    header = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "created_at": created_at,
+        "kdf": kdf.to_json(),
+        "sealed_master_passphrase": crypto.b64e(
+            crypto.seal(crypto.derive_passphrase_key(passphrase, kdf), master, _PURPOSE_MASTER_PASSPHRASE)
+        ),
+        **recovery,
+        "public_key": crypto.b64e(public),
+        "sealed_private_key": crypto.b64e(
+            crypto.seal(crypto.hkdf(master, _PRIVATE_SEAL_INFO), private, _PURPOSE_PRIVATE_KEY)
+        ),
+        "database": database,
+        "totp_hint": totp_hint,
+    }
+    header["mac"] = header_mac(master, header)
+    return header
+
+
+def header_mac(master: bytes, header: dict) -> str:
+    """HMAC-SHA256 over the canonical JSON of every header field but the MAC itself."""
+    body = {k: v for k, v in header.items() if k != "mac"}
+    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return crypto.b64e(hmac.new(crypto.hkdf(master, _HEADER_MAC_INFO), data, "sha256").digest())
+
+
+def check_header(header: dict, master: bytes) -> None:
+    """Refuse a header changed by anyone but this vault: its MAC (when it has one, see
+    Vault._check_header_version for the downgrade check), and its public key against its
+    private key (a swapped public key would make later imports undecryptable)."""
+    if "mac" in header:
+        expected = header_mac(master, header)
+        if not hmac.compare_digest(expected.encode(), str(header["mac"]).encode()):
+            raise HeaderTampered()
+    try:
+        private = unseal_private_key(header, master)
+        public = crypto.b64d(header["public_key"])
+    except (AuthenticationFailed, ValueError, TypeError):
+        raise HeaderTampered() from None
+    if not hmac.compare_digest(crypto.public_of(private), public):
+        raise HeaderTampered()
+    database_name(header)
+
+
+def database_name(header: dict) -> str:
+    name = header.get("database", DB_NAME)
+    if not isinstance(name, str) or not _DB_NAME_PATTERN.fullmatch(name):
+        raise HeaderTampered()
+    return name
+
+
+def destroy_stale_databases(path: Path, keep: str) -> None:
+    """Overwrite and remove every database file but `keep` and its own companions: copies left by
+    an interrupted key rotation, the database of the previous key set, and DB backups taken
+    under it. Under an old key, they would let an old passphrase read current blob keys."""
+    for entry in path.iterdir():
+        match = _DB_FILE_PATTERN.fullmatch(entry.name)
+        if match is None or match.group(1) == keep or not entry.is_file():
+            continue
+        _overwrite_and_unlink(entry)
+
+
+def _overwrite_and_unlink(path: Path) -> None:
+    # Best effort, like deleted blobs: SSDs and copy-on-write file systems may keep old blocks.
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as f:
+            for offset in range(0, size, 1 << 20):
+                f.write(b"\0" * min(1 << 20, size - offset))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        pass
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        # Windows refuses while another connection still has it open: the next unlock retries.
+        log.warning("could not remove an old database file yet: %s", type(exc).__name__)
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_header(path: Path, header: dict) -> None:
+    tmp = path / (HEADER_NAME + ".tmp")
+    with hardening.open_private(tmp, exclusive=False) as f:
+        f.write(json.dumps(header, indent=2).encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path / HEADER_NAME)
+    fsync_dir(path)  # the rename itself must be durable: it is the commit point of a rotation

@@ -36,7 +36,9 @@ class LocalFeatures:
         return cls(int(width), int(height), points, descriptors)
 
 
-def _grey(image: Image.Image, long_side: int) -> tuple[np.ndarray, float]:
+def grey_at(image: Image.Image, long_side: int) -> tuple[np.ndarray, float]:
+    """The grey pixels local features are found in (at most `long_side`), and the scale used:
+    the matcher looks for text in the same pixels its query points refer to."""
     scale = min(1.0, long_side / max(image.size))
     if scale < 1.0:
         image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
@@ -55,7 +57,7 @@ def local_features(image: Image.Image, long_side: int = REFERENCE_SIDE,
     """
     import cv2  # here, not at the top: OpenCV takes ~0.1 s to load and opening the app needs none
 
-    grey, _ = _grey(image, long_side)
+    grey, _ = grey_at(image, long_side)
     orb = cv2.ORB_create(nfeatures=count * 6, scaleFactor=1.25, nlevels=10, edgeThreshold=15,
                          patchSize=31, fastThreshold=20)
     keypoints, descriptors = orb.detectAndCompute(grey, None)

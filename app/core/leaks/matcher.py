@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .. import fingerprint, imaging, metadata
-from ..local_features import LocalFeatures, local_features
+from ..local_features import LocalFeatures, grey_at, local_features
 from ..perceptual import HammingIndex
 
 log = logging.getLogger(__name__)
@@ -354,7 +354,7 @@ class Matcher:
                 continue
             inliers, corners, inlier_mask = verified
             if text is None:
-                text = text_regions(_grey(image, QUERY_SIDE)[0])
+                text = text_regions(grey_at(image, QUERY_SIDE)[0])
             outside_text = _outside(text, query_points[inlier_mask])
             if outside_text < MIN_NON_TEXT_INLIERS:
                 log.debug("photo %s: %d of %d inliers outside text, not a match", photo_id, outside_text, inliers)

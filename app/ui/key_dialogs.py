@@ -58,6 +58,22 @@ def _password_field(name: str) -> QLineEdit:
     return field
 
 
+
+def _cancel_and_start(dialog: QDialog, layout: QVBoxLayout, start_text: str, object_name: str
+                      ) -> tuple[QPushButton, QPushButton]:
+    """The dialogs' bottom row: Cancel (closes) and the button that starts the change."""
+    buttons = QHBoxLayout()
+    buttons.addStretch(1)
+    cancel = QPushButton("Cancel")
+    cancel.clicked.connect(dialog.reject)
+    start = QPushButton(start_text)
+    start.setObjectName(object_name)
+    start.clicked.connect(dialog.start)
+    buttons.addWidget(cancel)
+    buttons.addWidget(start)
+    layout.addLayout(buttons)
+    return cancel, start
+
 class _JobDialog(QDialog):
     """A dialog that runs one key job at a time and shows its progress and its error in words."""
 
@@ -170,17 +186,8 @@ class ChangeKeysDialog(_JobDialog):
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.start_button = QPushButton("Make a new recovery key" if new_recovery_key else "Change passphrase")
-        self.start_button.setObjectName("startKeyChange")
+        self.cancel_button, self.start_button = _cancel_and_start(self, layout, "Make a new recovery key" if new_recovery_key else "Change passphrase", "startKeyChange")
         self.start_button.setDefault(True)
-        self.start_button.clicked.connect(self.start)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.start_button)
-        layout.addLayout(buttons)
         for field in (self.current, self.first, self.second):
             field.textChanged.connect(self._update_enabled)
         self._update_enabled()
@@ -254,16 +261,7 @@ class RecoveryCodesDialog(_JobDialog):
             "codes replace all the current ones: the codes you have now stop working, used or not."))
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.start_button = QPushButton("Make new codes")
-        self.start_button.setObjectName("startNewCodes")
-        self.start_button.clicked.connect(self.start)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.start_button)
-        layout.addLayout(buttons)
+        self.cancel_button, self.start_button = _cancel_and_start(self, layout, "Make new codes", "startNewCodes")
 
     def _update_enabled(self) -> None:
         self.start_button.setEnabled(not self._running)
@@ -315,16 +313,7 @@ class AuthenticatorDialog(_JobDialog):
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.start_button = QPushButton("Confirm")
-        self.start_button.setObjectName("confirmTotp")
-        self.start_button.clicked.connect(self.start)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.start_button)
-        layout.addLayout(buttons)
+        self.cancel_button, self.start_button = _cancel_and_start(self, layout, "Confirm", "confirmTotp")
         self._update_enabled()
 
     def _update_enabled(self) -> None:

@@ -64,9 +64,9 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (VisionUnavailable, "Organising unavailable",
      "Automatic tags, people and the sensitive flag need model packages that are missing or damaged "
      "in this installation. Your photos are safe; reinstall Sanctum to get them back."),
+    (core.Cancelled, "Cancelled", "Cancelled."),  # before FetchError: a cancelled fetch is one too
     (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
     (FetchError, "Could not reach the address", None),
-    (core.Cancelled, "Cancelled", "Cancelled."),
     (core.SanctumError, "Something went wrong", None),
 ]
 
@@ -166,6 +166,8 @@ def reason_words(reason: str, host: str | None = None) -> str:
 
 def _network_message(exc: BaseException) -> UserMessage | None:
     """httpx's own errors (a request made outside the fetcher), and the fetcher's FetchError."""
+    if isinstance(exc, core.Cancelled):  # a cancelled fetch is a cancel like any other
+        return None
     if type(exc).__module__.startswith("httpx"):  # loaded already, then: no import on the start path
         import httpx
     if type(exc).__module__.startswith("httpx") and isinstance(exc, httpx.HTTPError):

@@ -23,6 +23,7 @@ from PySide6.QtGui import QImage
 
 from app.core import imaging
 from app.core.errors import Cancelled
+from app.core.files import write_atomically
 from app.core.immunizer import Mode, Verification, files, verify
 from app.core.immunizer.api import ImmunizeCancelled
 from app.core.sharing import InspectReport
@@ -253,7 +254,7 @@ class ImmunizeFileJob(Job):
             raise Cancelled() from None
         del data
         self.check_cancelled()  # the last moment a cancel leaves no file at all
-        files.write_atomically(Path(self.dst_path), png)
+        write_atomically(Path(self.dst_path), png)
         self.report_progress(1000, 1000)
         with Image.open(io.BytesIO(png)) as written:
             width, height = written.size
@@ -276,7 +277,7 @@ class SavePngJob(Job):
 
     def work(self) -> str:
         png = files.mask_png(self.pixels) if self.pixels.dtype == bool else files.png_bytes(self.pixels)
-        files.write_atomically(Path(self.path), png)
+        write_atomically(Path(self.path), png)
         return self.path
 
 

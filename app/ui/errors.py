@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from app.core import errors as core
 from app.core.leaks.errors import FetchError, TakedownError
+from app.core.urls import is_url
 from app.core.vision.errors import VisionUnavailable
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def network_words(reason: str, host: str | None = None) -> str | None:
 
 def place_problem(place: str, reason: str) -> str:
     """Why a scanned place (a web address or a file) could not be checked, in words."""
-    host = urlsplit(place).hostname if place.startswith(("http://", "https://")) else None
+    host = urlsplit(place).hostname if is_url(place) else None
     if host:
         return reason_words(reason, host)
     return _CLASS_NAME.sub("", reason)

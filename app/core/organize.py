@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import numpy as np
 import peewee
@@ -28,6 +29,15 @@ from .errors import SanctumError
 CHUNK = 8
 # Edits read the faces, then write: an IMMEDIATE transaction takes the write lock up front, so a
 # concurrent writer makes them wait (busy timeout) instead of failing with "database is locked".
+
+
+class PersonEditAction(StrEnum):
+    """The corrections a person makes to the people found: each is one function below."""
+
+    NAME = "name"  # name_person
+    MERGE = "merge"  # merge_people
+    MOVE = "move"  # move_face (to another person, or a new one)
+    REJECT = "reject"  # reject_face: not a face at all
 
 
 @dataclass(frozen=True)

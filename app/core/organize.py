@@ -25,6 +25,7 @@ from PIL import Image
 from . import db
 from .db import Face, Person, Photo, PhotoAnalysis, PhotoTag
 from .errors import SanctumError
+from .progress import Progress
 
 CHUNK = 8
 # Edits read the faces, then write: an IMMEDIATE transaction takes the write lock up front, so a
@@ -85,7 +86,7 @@ def pending_photo_ids() -> list[int]:
 
 def analyze_pending(
     read_thumbnail: Callable[[int], bytes],
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Progress = lambda done, total: None,
     cancel: threading.Event | None = None,
 ) -> IndexReport:
     """Tag, find faces and flag every photo not analysed yet; then group new faces into people."""

@@ -1,7 +1,7 @@
 """Jobs of the immunizer: check a found file (marks and immunization), verify, immunize, save a PNG.
 
 Each wraps one core call (`app.core.immunizer`) on the job base: the core's progress (a fraction)
-becomes `report_progress(done, 1000)`, its cancel callback reads the job's cancel event, and
+becomes `report_progress(done, 1000)`, it is given the job's cancel event, and
 its `ImmunizeCancelled` becomes the base's `Cancelled`. Files are decoded and written by
 `app.core.immunizer.files`, as the CLI does: `imaging.decode`'s size, bomb and truncation checks,
 EXIF orientation applied; PNGs written atomically (a temporary file in the same folder, then
@@ -138,7 +138,7 @@ class _CoreProgress:
 def _verify_pixels(job: Job, pixels: np.ndarray, start: float, end: float) -> VerifiedImage:
     """The immunizer's check of decoded pixels, its pictures shrunk for the dialog."""
     try:
-        result = verify(pixels, progress=_CoreProgress(job, start, end), cancel=lambda: job.is_cancelled)
+        result = verify(pixels, progress=_CoreProgress(job, start, end), cancel=job.cancel_event)
     except ImmunizeCancelled:
         raise Cancelled() from None
     job.check_cancelled()
@@ -249,7 +249,7 @@ class ImmunizeFileJob(Job):
         self.check_cancelled()
         try:
             png = self.vault.immunize_image(data, self.mode, progress=_CoreProgress(self, 0.0, 0.97),
-                                            cancel=lambda: self.is_cancelled)
+                                            cancel=self.cancel_event)
         except ImmunizeCancelled:
             raise Cancelled() from None
         del data

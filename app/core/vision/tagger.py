@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..progress import Progress
 from .documents import DocumentEvidence, document_evidence
 from .errors import VisionCancelled, VisionUnavailable
 
@@ -48,7 +49,6 @@ DOCUMENT_MIN_SCORE = 0.5  # document detector verdict that makes a photo a docum
 BATCH_SIZE = 16
 SKIP_DOCUMENT_CHECK_ABOVE = 0.6  # see _may_be_document
 
-Progress = Callable[[int, int], None]
 
 
 _SURE_NOT_DOCUMENT = frozenset({PEOPLE, ANIMALS, VEHICLES, FOOD, NATURE})

@@ -1,3 +1,3 @@
 """The desktop app (PySide6). The core (`app.core`) never imports anything from here."""
 
-from . import qtcompat as _qtcompat  # noqa: F401 - guards against a binding bug before any signal
+from app import qtcompat as _qtcompat  # noqa: F401 - guards against a binding bug before any signal

@@ -88,12 +88,12 @@ def test_resources_exist():
 
 
 def test_binding_bug_guard_keeps_true_and_none_alive(qapp):
-    """PySide6 6.12.0 on Python 3.11 leaks references to True/None (see app/ui/qtcompat.py)."""
+    """PySide6 6.12.0 on Python 3.11 leaks references to True/None (see app/qtcompat.py)."""
     import sys
 
     from PySide6.QtCore import QObject, Signal
 
-    from app.ui import qtcompat
+    from app import qtcompat
 
     class Emitter(QObject):
         ping = Signal(object)

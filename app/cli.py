@@ -497,7 +497,7 @@ def _read_input(path: Path) -> bytes:
 
 
 def _write_output(path: Path, data: bytes) -> None:
-    from .core.immunizer.files import write_atomically
+    from .core.files import write_atomically
 
     try:
         write_atomically(path, data)
@@ -564,7 +564,9 @@ def cmd_pubkey(args: argparse.Namespace) -> int:
     with _unlock(args) as vault:
         pem = fingerprint.public_key_pem(vault.signing_public_key())
     if args.out:
-        args.out.write_text(pem)
+        from .core.files import SHAREABLE_MODE, write_atomically
+
+        write_atomically(args.out, pem.encode("utf-8"), mode=SHAREABLE_MODE)
     if args.json:
         _print_json({"public_key_pem": pem, "out": str(args.out) if args.out else None})
     elif not args.out:

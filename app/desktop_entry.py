@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.core.files import SHAREABLE_MODE, write_atomically
+
 RESOURCES = Path(__file__).resolve().parent / "resources"
 APP_ID = "sanctum"  # matches QApplication.setDesktopFileName("sanctum") and StartupWMClass
 
@@ -71,9 +73,8 @@ def install(command: list[str] | None = None) -> tuple[Path, Path]:
     entry.parent.mkdir(parents=True, exist_ok=True)
     icon.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(RESOURCES / "sanctum.svg", icon)
-    tmp = entry.with_suffix(".tmp")
-    tmp.write_text(desktop_entry_text(command), encoding="utf-8")
-    tmp.replace(entry)  # menus watch this folder: never show a half-written entry
+    # Menus watch this folder: never show a half-written entry.
+    write_atomically(entry, desktop_entry_text(command).encode("utf-8"), mode=SHAREABLE_MODE)
     # Menus pick the entry up by themselves; refreshing the caches only makes it quicker.
     for tool in (["update-desktop-database", str(entry.parent)],
                  ["gtk-update-icon-cache", "-q", "-t", str(home / "icons" / "hicolor")]):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LockedOut, TotpReused, WrongTotp
+from .files import write_atomically
 
 TOTP_STEP_SECONDS = 30
 TOTP_ISSUER = "Sanctum"
@@ -127,12 +127,8 @@ class BackoffGate:
             return {"failures": 0, "retry_at": 0.0}
 
     def _save(self, state: dict) -> None:
-        from .hardening import open_private
-
-        tmp = self.path.with_suffix(".tmp")
-        with open_private(tmp, exclusive=False) as out:  # 0600, like every file of the vault
-            out.write(json.dumps(state).encode("utf-8"))
-        os.replace(tmp, self.path)
+        # 0600, like every file of the vault; durable, so a crash cannot reset the count
+        write_atomically(self.path, json.dumps(state).encode("utf-8"))
 
     def check(self) -> None:
         state = self._load()

@@ -17,11 +17,9 @@ from pathlib import Path
 
 from . import crypto, hardening
 from .errors import AuthenticationFailed
+from .files import TEMP_SUFFIX, write_atomically
 
 log = logging.getLogger(__name__)
-
-_TMP_SUFFIX = ".part"
-
 
 class BlobStore:
     def __init__(self, root: Path):
@@ -44,24 +42,10 @@ class BlobStore:
     def write(self, name: str, file_key: bytes, plaintext: bytes) -> int:
         """Encrypt and store; the blob appears under its name complete or not at all."""
         final = self.path_of(name)
-        tmp = self.tmp_dir / (name + _TMP_SUFFIX)
-        written = 0
-        try:
-            with hardening.open_private(tmp, exclusive=False) as out:
-                for piece in crypto.encrypt_chunks(file_key, plaintext):
-                    out.write(piece)
-                    written += len(piece)
-                out.flush()
-                os.fsync(out.fileno())
-            if not final.parent.is_dir():
-                hardening.make_private_dir(final.parent)
-            os.replace(tmp, final)
-            _fsync_dir(final.parent)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        return written
+        if not final.parent.is_dir():
+            hardening.make_private_dir(final.parent)
+        # The temporary file goes to tmp/, where clean_temporary() finds what a crash left.
+        return write_atomically(final, crypto.encrypt_chunks(file_key, plaintext), temp_dir=self.tmp_dir)
 
     def open_stream(self, name: str, file_key: bytes) -> Iterator[bytes]:
         """Authenticated plaintext chunks of a blob (see crypto.decrypt_stream)."""
@@ -92,7 +76,7 @@ class BlobStore:
     def clean_temporary(self) -> int:
         """Remove half-written blobs left by a crash."""
         removed = 0
-        for f in self.tmp_dir.glob("*" + _TMP_SUFFIX):
+        for f in self.tmp_dir.glob("*" + TEMP_SUFFIX):
             with contextlib.suppress(OSError):
                 f.unlink()
                 removed += 1
@@ -112,13 +96,3 @@ def _overwrite(path: Path) -> None:
     except OSError as exc:
         if exc.errno not in (errno.ENOENT, errno.EACCES, errno.EROFS, errno.ENOSPC):
             raise
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -15,6 +15,8 @@ import logging
 import os
 from pathlib import Path
 
+from .files import write_atomically
+
 log = logging.getLogger(__name__)
 
 POSIX = os.name == "posix"
@@ -60,10 +62,7 @@ def open_private(path: Path, *, exclusive: bool = True):
 
 def write_private_text(path: Path, text: str) -> None:
     """Write a small text file (e.g. a saved recovery key) readable by its owner only."""
-    with open_private(Path(path), exclusive=False) as out:
-        out.write(text.encode("utf-8"))
-        out.flush()
-        os.fsync(out.fileno())
+    write_atomically(Path(path), text.encode("utf-8"), mode=PRIVATE_FILE_MODE)
 
 
 def restrict_tree(root: Path) -> int:

@@ -144,7 +144,7 @@ def xmp_packet(ids: EmbeddedIds) -> bytes:
         " </rdf:RDF>\n"
         "</x:xmpmeta>\n"
         '<?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def encode_with_ids(

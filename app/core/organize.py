@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import numpy as np
 import peewee
@@ -24,8 +25,18 @@ from PIL import Image
 from . import db
 from .db import Face, Person, Photo, PhotoAnalysis, PhotoTag
 from .errors import SanctumError
+from .progress import Progress
 
 CHUNK = 8
+
+
+class PersonEditAction(StrEnum):
+    """The corrections a person makes to the people found: each is one function below."""
+
+    NAME = "name"  # name_person
+    MERGE = "merge"  # merge_people
+    MOVE = "move"  # move_face (to another person, or a new one)
+    REJECT = "reject"  # reject_face: not a face at all
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ def pending_photo_ids() -> list[int]:
 
 def analyze_pending(
     read_thumbnail: Callable[[int], bytes],
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Progress = lambda done, total: None,
     cancel: threading.Event | None = None,
 ) -> IndexReport:
     """Tag, find faces and flag every photo not analysed yet; then group new faces into people."""

@@ -21,7 +21,7 @@ import io
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from PIL import Image, ImageCms
@@ -29,6 +29,7 @@ from PIL import Image, ImageCms
 from . import fingerprint, imaging, metadata
 from .errors import Cancelled, UnsupportedImage
 from .fingerprint import PerceptualFingerprint, ProvenanceClaim
+from .progress import CancelSignal, raise_if_cancelled
 from .watermark import FragileState, check_fragile, embed_fragile, embed_watermark, read_watermark
 from .watermark.errors import WatermarkError
 
@@ -158,8 +159,8 @@ def make_protected_copy(
     keys: ShareKeys,
     options: ShareOptions,
     now: datetime | None = None,
-    progress=None,
-    cancel=None,
+    progress: Callable[[float], None] | None = None,  # the immunizer's fractions
+    cancel: CancelSignal | None = None,
 ) -> ProtectedCopy:
     image = _share_image(original, options.max_long_side, to_srgb=True)
     alpha = image.getchannel("A") if image.mode == "RGBA" and options.output_format != "JPEG" else None
@@ -177,7 +178,7 @@ def make_protected_copy(
         from app.core.immunizer import immunize
         from app.core.immunizer.api import ImmunizeCancelled
 
-        try:  # seconds to a minute: `cancel` (a callable) is checked between its steps
+        try:  # seconds to a minute: `cancel` (an event or a callable) is checked between its steps
             marked = immunize(marked, options.immunize, signing_private=keys.signing_private,
                               progress=progress, cancel=cancel)
         except ImmunizeCancelled:
@@ -197,7 +198,7 @@ def make_protected_copy(
         probe = metadata.encode_with_ids(marked_image, options.output_format, None, None, options.quality)
         final_rgb = np.asarray(Image.open(io.BytesIO(probe)).convert("RGB"))
 
-    signed_at = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    signed_at = (now or datetime.now(UTC)).replace(microsecond=0)
     share_hex = fingerprint.format_share_id(share_id)
     # Only values of this share: `image_uid` (the same in every share of the photo) stays in the
     # vault's share record and out of the copy.
@@ -215,8 +216,7 @@ def make_protected_copy(
                                 keep_capture_date=options.keep_capture_date)
     data = metadata.encode_with_ids(marked_image, options.output_format, ids, exif, options.quality)
     embedded, removed = describe_share(options)
-    if cancel is not None and cancel():
-        raise Cancelled()  # the last moment: nothing recorded, nothing written yet
+    raise_if_cancelled(cancel)  # the last moment: nothing recorded, nothing written yet
     return ProtectedCopy(
         data=data,
         share_id=share_hex,

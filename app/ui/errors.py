@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from app.core import errors as core
 from app.core.leaks.errors import FetchError, TakedownError
+from app.core.urls import is_url
 from app.core.vision.errors import VisionUnavailable
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,9 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (VisionUnavailable, "Organising unavailable",
      "Automatic tags, people and the sensitive flag need model packages that are missing or damaged "
      "in this installation. Your photos are safe; reinstall Sanctum to get them back."),
+    (core.Cancelled, "Cancelled", "Cancelled."),  # before FetchError: a cancelled fetch is one too
     (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
     (FetchError, "Could not reach the address", None),
-    (core.Cancelled, "Cancelled", "Cancelled."),
     (core.SanctumError, "Something went wrong", None),
 ]
 
@@ -152,7 +153,7 @@ def network_words(reason: str, host: str | None = None) -> str | None:
 
 def place_problem(place: str, reason: str) -> str:
     """Why a scanned place (a web address or a file) could not be checked, in words."""
-    host = urlsplit(place).hostname if place.startswith(("http://", "https://")) else None
+    host = urlsplit(place).hostname if is_url(place) else None
     if host:
         return reason_words(reason, host)
     return _CLASS_NAME.sub("", reason)
@@ -166,6 +167,8 @@ def reason_words(reason: str, host: str | None = None) -> str:
 
 def _network_message(exc: BaseException) -> UserMessage | None:
     """httpx's own errors (a request made outside the fetcher), and the fetcher's FetchError."""
+    if isinstance(exc, core.Cancelled):  # a cancelled fetch is a cancel like any other
+        return None
     if type(exc).__module__.startswith("httpx"):  # loaded already, then: no import on the start path
         import httpx
     if type(exc).__module__.startswith("httpx") and isinstance(exc, httpx.HTTPError):

@@ -50,6 +50,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.files import SHAREABLE_MODE, write_atomically
+from app.core.leaks.enums import MatchMethod, MatchStatus, TakedownStatus
+from app.core.urls import is_url
 from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo
 from app.workers.base import CallJob
 from app.workers.leak_jobs import (
@@ -75,23 +78,23 @@ log = logging.getLogger(__name__)
 # --- words ---------------------------------------------------------------------------------------
 
 STATUS_WORDS = {
-    "found": "Found",
-    "drafted": "Request drafted",
-    "sent": "Request sent",
-    "removed": "Removed",
-    "failed": "Request failed",
+    MatchStatus.FOUND: "Found",
+    MatchStatus.DRAFTED: "Request drafted",
+    MatchStatus.SENT: "Request sent",
+    MatchStatus.REMOVED: "Removed",
+    TakedownStatus.FAILED: "Request failed",
 }
 
 STATUS_TIPS = {
-    "found": "Found by a scan; no removal request yet",
-    "drafted": "A removal request was drafted but not sent yet",
-    "sent": "A removal request was sent; “Check again” tells whether it is gone",
-    "removed": "The address no longer shows your photo",
-    "failed": "The last removal request failed: see its reason below",
+    MatchStatus.FOUND: "Found by a scan; no removal request yet",
+    MatchStatus.DRAFTED: "A removal request was drafted but not sent yet",
+    MatchStatus.SENT: "A removal request was sent; “Check again” tells whether it is gone",
+    MatchStatus.REMOVED: "The address no longer shows your photo",
+    TakedownStatus.FAILED: "The last removal request failed: see its reason below",
 }
 
-STATUS_COLORS = {"found": "#b42318", "drafted": "#8a4b0f", "sent": "#4456b8", "removed": "#1e7a46",
-                 "failed": "#b42318"}
+STATUS_COLORS = {MatchStatus.FOUND: "#b42318", MatchStatus.DRAFTED: "#8a4b0f", MatchStatus.SENT: "#4456b8", MatchStatus.REMOVED: "#1e7a46",
+                 TakedownStatus.FAILED: "#b42318"}
 
 TAKEDOWN_KINDS = {
     "deletion_link": "Deletion link",
@@ -100,17 +103,17 @@ TAKEDOWN_KINDS = {
 }
 
 METHOD_NAMES = {
-    "metadata": "Hidden ID",
-    "watermark": "Watermark",
-    "pdq": "Fingerprint",
-    "features": "Local features",
+    MatchMethod.METADATA: "Hidden ID",
+    MatchMethod.WATERMARK: "Watermark",
+    MatchMethod.PDQ: "Fingerprint",
+    MatchMethod.FEATURES: "Local features",
 }
 
 METHOD_TIPS = {
-    "metadata": "The share ID Sanctum hid in the copy's metadata",
-    "watermark": "The share ID Sanctum hid in the pixels of a shared copy",
-    "pdq": "The same picture, resized or re-compressed (perceptual fingerprint)",
-    "features": "Matching details: a crop, rotation, screenshot or collage",
+    MatchMethod.METADATA: "The share ID Sanctum hid in the copy's metadata",
+    MatchMethod.WATERMARK: "The share ID Sanctum hid in the pixels of a shared copy",
+    MatchMethod.PDQ: "The same picture, resized or re-compressed (perceptual fingerprint)",
+    MatchMethod.FEATURES: "Matching details: a crop, rotation, screenshot or collage",
 }
 
 
@@ -121,7 +124,7 @@ REQUEST_LIST_MAX_HEIGHT = 160
 
 def is_local(match: LeakMatchInfo) -> bool:
     """A file on this computer: there is no host to ask for removal."""
-    return not match.source.startswith(("http://", "https://"))
+    return not is_url(match.source)
 
 
 def share_words(share: ShareInfo | None, share_id: str | None) -> str:
@@ -135,14 +138,14 @@ def share_words(share: ShareInfo | None, share_id: str | None) -> str:
 
 def method_words(match: LeakMatchInfo, share: ShareInfo | None = None) -> str:
     """One sentence: how the copy was recognised, and whose copy it was when that is known."""
-    if match.method == "watermark":
+    if match.method == MatchMethod.WATERMARK:
         return f"Found by its invisible watermark — {share_words(share, match.share_id)}."
-    if match.method == "metadata":
+    if match.method == MatchMethod.METADATA:
         exact = " (the very file, unchanged)" if "exact" in (match.detail or "") else ""
         return f"Found by the ID hidden in the file — {share_words(share, match.share_id)}{exact}."
-    if match.method == "pdq":
+    if match.method == MatchMethod.PDQ:
         return "Found by its fingerprint: the same picture, resized or re-compressed."
-    if match.method == "features":
+    if match.method == MatchMethod.FEATURES:
         if match.region and match.found_size and _inside(match.region, match.found_size):
             return "Found by its local features: your photo appears inside a larger picture (a screenshot or collage)."
         return "Found by its local features (a crop, rotation or screenshot)."
@@ -172,14 +175,13 @@ def strength_words(match: LeakMatchInfo) -> str:
 def place_of(match: LeakMatchInfo) -> str:
     """Where it was found, short: a file's name, or the host and path of a URL."""
     source = match.source
-    if source.startswith(("http://", "https://")):
+    if is_url(source):
         return source.split("://", 1)[1]
     return Path(source).name or source
 
 
 def takedown_line(request: TakedownInfo) -> str:
-    status = {"drafted": "drafted", "sent": "sent", "removed": "removed", "failed": "failed"}.get(
-        request.status, request.status)
+    status = request.status
     detail = f" — {reason_words(request.detail)}" if request.detail else ""
     return (f"{TAKEDOWN_KINDS.get(request.kind, request.kind)}: {status}{detail} "
             f"({short_date(request.updated_at)}, {request.updated_at:%H:%M})")
@@ -275,7 +277,7 @@ class EvidenceView(QWidget):
         if self.match is None or self.found is None:
             return None
         region = region_in_evidence(self.match, self.found.width(), self.found.height())
-        if region is None and self.match.method in ("metadata", "watermark", "pdq"):
+        if region is None and self.match.method in (MatchMethod.METADATA, MatchMethod.WATERMARK, MatchMethod.PDQ):
             w, h = self.found.width(), self.found.height()
             region = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
         return region
@@ -719,7 +721,7 @@ class MatchPanel(QFrame):
         self.request_note.setText("\n".join(notes))
         self.request_note.setVisible(bool(notes))
         # Once the copy is gone, asking again is the exception: "Check again" is what is left to do.
-        removed = has and self.match.status == "removed"
+        removed = has and self.match.status == MatchStatus.REMOVED
         if bool(self.request_button.property("primary")) == removed:
             self.request_button.setProperty("primary", not removed)
             repolish(self.request_button)
@@ -876,7 +878,7 @@ class LeaksPage(QWidget):
         self._busy = True
         self.panel.set_busy(f"Looking at {place_of(match)} again…")
         if requests:
-            live = [r for r in requests if r.status != "failed"] or requests
+            live = [r for r in requests if r.status != TakedownStatus.FAILED] or requests
             job = RecheckTakedownJob(self.session.vault, live[0].id, self.fetch_policy)
             job.signals.finished.connect(lambda request, match=match: self._rechecked(match, request))
         else:
@@ -887,7 +889,7 @@ class LeaksPage(QWidget):
         self.session.jobs.start(job)
 
     def _rechecked(self, match: LeakMatchInfo, request: TakedownInfo) -> None:
-        if request.status == "removed":
+        if request.status == TakedownStatus.REMOVED:
             words = f"Removed: {request.detail}."
         else:
             words = f"Not removed yet: {request.detail or 'still online'}."
@@ -943,7 +945,7 @@ class LeaksPage(QWidget):
         if not path.lower().endswith(".json"):
             path += ".json"
         try:
-            Path(path).write_text(json.dumps(export.hashes, indent=2) + "\n", encoding="utf-8")
+            write_atomically(path, (json.dumps(export.hashes, indent=2) + "\n").encode("utf-8"), mode=SHAREABLE_MODE)
         except OSError as exc:
             self.panel.set_status_text(f"{describe(exc).title}: {describe(exc).text}")
             return

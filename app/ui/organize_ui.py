@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import organize
-from app.core.organize import FaceInfo, OrganiseSummary, PersonEdit
+from app.core.organize import FaceInfo, OrganiseSummary, PersonEdit, PersonEditAction
 from app.core.vision.errors import VisionUnavailable
 from app.workers.base import CallJob, Job
 from app.workers.people_jobs import OrganiseChunk, OrganiseJob, OrganiseResult, PhotoOrganise
@@ -322,17 +322,17 @@ class _FaceRow(QFrame):
         menu, face = self.menu, self.face
         menu.clear()
         emit = self.panel.edit_requested.emit
-        menu.addAction("Not this person", lambda: emit(PersonEdit("move", face_id=face.id, other_id=None))
+        menu.addAction("Not this person", lambda: emit(PersonEdit(PersonEditAction.MOVE, face_id=face.id, other_id=None))
                        ).setObjectName("notThisPerson")
         move = menu.addMenu("Move to…")
         move.setObjectName("moveTo")
         for person in self.panel.people_lookup():
             if person.id != face.person_id:
                 move.addAction(person.label if person.name else "Unnamed " + str(person.id),
-                               lambda pid=person.id: emit(PersonEdit("move", face_id=face.id, other_id=pid)))
+                               lambda pid=person.id: emit(PersonEdit(PersonEditAction.MOVE, face_id=face.id, other_id=pid)))
         move.setEnabled(not move.isEmpty())
         menu.addSeparator()
-        menu.addAction("Not a face", lambda: emit(PersonEdit("reject", face_id=face.id))).setObjectName("notAFace")
+        menu.addAction("Not a face", lambda: emit(PersonEdit(PersonEditAction.REJECT, face_id=face.id))).setObjectName("notAFace")
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.HoverEnter:

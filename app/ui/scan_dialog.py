@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.urls import is_url
 from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo
 from app.workers.leak_jobs import EvidenceJob, MatchEvidence, ScanJob
 
@@ -93,7 +94,7 @@ def read_addresses(text: str) -> tuple[list[str], list[tuple[str, str]]]:
         if _is_path(line):
             source = line  # a path pasted with the addresses
         else:
-            source = line if line.startswith(("http://", "https://")) else "https://" + line
+            source = line if is_url(line) else "https://" + line
             problem = _address_problem(source)
             if problem:
                 refused.append((line, problem))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import fingerprint
+from app.core.files import SHAREABLE_MODE, write_atomically
 
 from . import dialogs, settings
 from .errors import describe
@@ -133,7 +134,7 @@ class SettingsDialog(QDialog):
             path += ".pem"
         try:
             pem = fingerprint.public_key_pem(self.session.vault.signing_public_key())
-            Path(path).write_text(pem, encoding="ascii")
+            write_atomically(path, pem.encode("ascii"), mode=SHAREABLE_MODE)
         except Exception as exc:  # noqa: BLE001 - shown in words, here
             message = describe(exc)
             self._key_message(f"{message.title}: {message.text}", "error")

@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.leaks import takedown
+from app.core.leaks.enums import TakedownStatus
+from app.core.urls import is_url
 from app.core.vault import LeakMatchInfo, ShareInfo, TakedownInfo
 from app.workers.base import CallJob, Job
 from app.workers.leak_jobs import RecheckTakedownJob, SendTakedownJob
@@ -59,10 +61,10 @@ KIND_HINTS = {
 }
 
 STATUS_TEXT = {
-    "drafted": "Drafted — nothing was sent yet.",
-    "sent": "Sent. Hosts can take a while: use “Check again” later to see whether it is gone.",
-    "removed": "Removed — the address no longer shows your photo.",
-    "failed": "Failed",
+    TakedownStatus.DRAFTED: "Drafted — nothing was sent yet.",
+    TakedownStatus.SENT: "Sent. Hosts can take a while: use “Check again” later to see whether it is gone.",
+    TakedownStatus.REMOVED: "Removed — the address no longer shows your photo.",
+    TakedownStatus.FAILED: "Failed",
 }
 
 
@@ -351,7 +353,7 @@ class TakedownDialog(QDialog):
     def _form_problem(self) -> str:
         contact = self.contact()
         kind = takedown.choose_kind(contact)
-        if contact.deletion_link and not contact.deletion_link.startswith(("http://", "https://")):
+        if contact.deletion_link and not is_url(contact.deletion_link):
             return "The deletion link should start with https://"
         if bool(contact.imgur_delete_hash) != bool(contact.imgur_client_id):
             return "An Imgur request needs both the delete-hash and the client ID."
@@ -390,11 +392,11 @@ class TakedownDialog(QDialog):
             self.mail_button.setToolTip("" if request.mailto else no_draft)
             self.mail_hint.setText(no_draft if notice and not request.mailto else "")
             self.mail_hint.setVisible(notice and not request.mailto)
-            self.sent_button.setVisible(notice and request.status in ("drafted", "failed"))
+            self.sent_button.setVisible(notice and request.status in (TakedownStatus.DRAFTED, TakedownStatus.FAILED))
             self.sent_button.setEnabled(not running)
-            self.send_button.setVisible(not notice and request.status in ("drafted", "failed"))
+            self.send_button.setVisible(not notice and request.status in (TakedownStatus.DRAFTED, TakedownStatus.FAILED))
             self.send_button.setEnabled(not running)
-            self.recheck_button.setVisible(request.status in ("sent", "removed"))
+            self.recheck_button.setVisible(request.status in (TakedownStatus.SENT, TakedownStatus.REMOVED))
             self.recheck_button.setEnabled(not running)
             self.copy_button.setEnabled(True)
 
@@ -480,7 +482,7 @@ class TakedownDialog(QDialog):
             # The vault recorded the failure with its reason; mirror it until the next listing.
             import dataclasses
 
-            self._show_request(dataclasses.replace(self.request, status="failed", detail=message.text))
+            self._show_request(dataclasses.replace(self.request, status=TakedownStatus.FAILED, detail=message.text))
             self.changed.emit(self.request)
 
     def _show_request(self, request: TakedownInfo) -> None:
@@ -488,9 +490,9 @@ class TakedownDialog(QDialog):
         self.kind_label.setText(TAKEDOWN_KINDS.get(request.kind, request.kind))
         words = STATUS_TEXT.get(request.status, request.status)
         detail = reason_words(request.detail) if request.detail else ""
-        if request.status == "failed":
+        if request.status == TakedownStatus.FAILED:
             words = f"Failed: {detail}" if detail else "Failed"
-        elif detail and request.status != "drafted":
+        elif detail and request.status != TakedownStatus.DRAFTED:
             words = f"{words} ({detail})"
         self.status_label.setText(words)
         self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(request.status, '#1d2733')};")

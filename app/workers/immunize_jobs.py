@@ -1,7 +1,7 @@
 """Jobs of the immunizer: check a found file (marks and immunization), verify, immunize, save a PNG.
 
 Each wraps one core call (`app.core.immunizer`) on the job base: the core's progress (a fraction)
-becomes `report_progress(done, 1000)`, its cancel callback reads the job's cancel event, and
+becomes `report_progress(done, 1000)`, it is given the job's cancel event, and
 its `ImmunizeCancelled` becomes the base's `Cancelled`. Files are decoded and written by
 `app.core.immunizer.files`, as the CLI does: `imaging.decode`'s size, bomb and truncation checks,
 EXIF orientation applied; PNGs written atomically (a temporary file in the same folder, then
@@ -23,6 +23,7 @@ from PySide6.QtGui import QImage
 
 from app.core import imaging
 from app.core.errors import Cancelled
+from app.core.files import write_atomically
 from app.core.immunizer import Mode, Verification, files, verify
 from app.core.immunizer.api import ImmunizeCancelled
 from app.core.sharing import InspectReport
@@ -137,7 +138,7 @@ class _CoreProgress:
 def _verify_pixels(job: Job, pixels: np.ndarray, start: float, end: float) -> VerifiedImage:
     """The immunizer's check of decoded pixels, its pictures shrunk for the dialog."""
     try:
-        result = verify(pixels, progress=_CoreProgress(job, start, end), cancel=lambda: job.is_cancelled)
+        result = verify(pixels, progress=_CoreProgress(job, start, end), cancel=job.cancel_event)
     except ImmunizeCancelled:
         raise Cancelled() from None
     job.check_cancelled()
@@ -248,12 +249,12 @@ class ImmunizeFileJob(Job):
         self.check_cancelled()
         try:
             png = self.vault.immunize_image(data, self.mode, progress=_CoreProgress(self, 0.0, 0.97),
-                                            cancel=lambda: self.is_cancelled)
+                                            cancel=self.cancel_event)
         except ImmunizeCancelled:
             raise Cancelled() from None
         del data
         self.check_cancelled()  # the last moment a cancel leaves no file at all
-        files.write_atomically(Path(self.dst_path), png)
+        write_atomically(Path(self.dst_path), png)
         self.report_progress(1000, 1000)
         with Image.open(io.BytesIO(png)) as written:
             width, height = written.size
@@ -276,7 +277,7 @@ class SavePngJob(Job):
 
     def work(self) -> str:
         png = files.mask_png(self.pixels) if self.pixels.dtype == bool else files.png_bytes(self.pixels)
-        files.write_atomically(Path(self.path), png)
+        write_atomically(Path(self.path), png)
         return self.path
 
 

@@ -177,3 +177,35 @@ def test_every_immunizer_and_watermark_error_has_its_own_row():
                 message = describe(cls())
                 assert message.title != "Something went wrong", cls
                 assert message.text and "Traceback" not in message.text
+
+
+def _every_core_error_class() -> list[type[core_errors.SanctumError]]:
+    """Every SanctumError subclass the core defines, with each core module imported first."""
+    import importlib
+    import pkgutil
+
+    import app.core
+
+    for module in pkgutil.walk_packages(app.core.__path__, "app.core."):
+        importlib.import_module(module.name)
+    found, todo = [], [core_errors.SanctumError]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("app.core.") and not sub.__name__.startswith("_"):
+                found.append(sub)
+            todo.append(sub)
+    return sorted(set(found), key=lambda cls: (cls.__module__, cls.__name__))
+
+
+def test_every_core_error_has_words_in_the_error_table():
+    special = {"LockedOut": (0, 3), "HttpStatusError": ("404", 404), "NotFound": ("gone", 404),
+               "Refused": ("forbidden", 403)}
+    classes = _every_core_error_class()
+    assert len(classes) > 30
+    for cls in classes:
+        message = describe(cls(*special.get(cls.__name__, ())))
+        assert message.title != "Something went wrong", cls
+        assert message.text and "Traceback" not in message.text, cls
+        if issubclass(cls, core_errors.Cancelled):  # every kind of cancel reads the same
+            assert (message.title, message.severity) == ("Cancelled", "info"), cls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import SanctumError
+from app.core.errors import Cancelled, SanctumError
 
 
 class ImmunizerError(SanctumError):
@@ -13,5 +13,6 @@ class ImageTooSmallToImmunize(ImmunizerError):
     """The photo has too few pixels to carry its own recovery data."""
 
 
-class ImmunizeCancelled(ImmunizerError):
-    """The user cancelled immunizing or verifying."""
+class ImmunizeCancelled(ImmunizerError, Cancelled):
+    """The user cancelled immunizing or verifying (a `Cancelled`, so every front end treats it
+    like any other cancel)."""

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -45,21 +42,3 @@ def immunize_bytes(data: bytes, mode: Mode | str, signing_private: bytes, *,
 def verify_bytes(data: bytes, *, progress: ProgressFn | None = None,
                  cancel: CancelFn | None = None) -> Verification:
     return verify(rgb_of(data), progress=progress, cancel=cancel)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """All or nothing: a temp file beside the target, then a rename (no half-written files)."""
-    path = Path(path)
-    handle, tmp = tempfile.mkstemp(prefix=".sanctum-", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.core.immunizer.errors import ImmunizeCancelled
+from app.core.progress import CancelSignal, cancel_check
 
-ProgressFn = Callable[[float], None]
-CancelFn = Callable[[], bool]
+ProgressFn = Callable[[float], None]  # a fraction of 0..1 (older than the core's (done, total))
+CancelFn = CancelSignal  # a threading.Event, or a callable that says True to stop
 
 
 class Mode(enum.StrEnum):
@@ -56,8 +57,10 @@ class Verification:
 def stepper(progress: ProgressFn | None, cancel: CancelFn | None, doing: str) -> Callable[[float], None]:
     """One call per stage of long work: raises ImmunizeCancelled when asked to stop, else
     reports how far it got."""
+    should_stop = cancel_check(cancel)
+
     def step(fraction: float) -> None:
-        if cancel and cancel():
+        if should_stop and should_stop():
             raise ImmunizeCancelled(f"{doing} was cancelled")
         if progress:
             progress(fraction)
@@ -73,7 +76,7 @@ def cancellable(cancel: CancelFn | None, doing: str):
     stages that take seconds (AVIF searches, decodes) stop between their own sub-steps without
     passing a callback through every helper."""
     previous = getattr(_cancel, "current", None)
-    _cancel.current = (cancel, doing) if cancel is not None else previous
+    _cancel.current = (cancel_check(cancel), doing) if cancel is not None else previous
     try:
         yield
     finally:

@@ -3,7 +3,7 @@ start path read these without loading the HTTP client (`fetch.py` pulls in httpx
 
 from __future__ import annotations
 
-from ..errors import SanctumError
+from ..errors import Cancelled, SanctumError
 
 
 class FetchError(SanctumError):
@@ -24,6 +24,13 @@ class NotFound(HttpStatusError):
 
 class Refused(HttpStatusError):
     """Any other 4xx (403 forbidden, 429 too many requests, 401...): the host would not say."""
+
+
+class FetchCancelled(FetchError, Cancelled):
+    """The scan's cancel event was set during the fetch. Still a FetchError (with the message
+    "cancelled"), so the scan's own handling of a failed fetch is unchanged."""
+
+    default_message = "cancelled"
 
 
 class BlockedAddress(FetchError):

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from .errors import BlockedAddress, FetchError, HttpStatusError, NotFound, Refused  # noqa: F401 (re-exported)
+from .errors import BlockedAddress, FetchCancelled, FetchError, HttpStatusError, NotFound, Refused  # noqa: F401 (re-exported)
 
 # A current desktop Chrome on Windows, the most common browser there is: a host sees one more
 # visitor, not "a leak check". Refresh it with releases (a years-old version stands out too).
@@ -449,7 +449,7 @@ class Fetcher:
         delay = self.policy.backoff
         for attempt in range(self.policy.retries + 1):
             if cancel is not None and cancel.is_set():
-                raise FetchError("cancelled")
+                raise FetchCancelled()
             self._pacer.wait(parts.hostname, cancel)
             try:
                 return self._get_once(url, headers, cancel, allowed)
@@ -501,7 +501,7 @@ class Fetcher:
                 if size > self.policy.max_bytes:
                     raise FetchError(f"too large (over {self.policy.max_bytes // 2**20} MB)")
                 if cancel is not None and cancel.is_set():
-                    raise FetchError("cancelled")
+                    raise FetchCancelled()
                 chunks.append(chunk)
             return Fetched(
                 url=str(response.url),
@@ -518,7 +518,7 @@ class Fetcher:
         try:
             yield
         except _Cancelled:
-            raise FetchError("cancelled") from None
+            raise FetchCancelled() from None
         except _DeadlinePassed:
             raise FetchError(f"the server is too slow (gave up after {self.policy.total_timeout:g} s)") from None
         except _AddressRefused as exc:

@@ -86,7 +86,7 @@ class ShareSource:
 class MatchResult:
     photo_id: int | None
     share_id: str | None
-    method: str  # "metadata", "watermark", "pdq", "features"
+    method: str  # a MatchMethod (see app.core.leaks.enums)
     score: float  # 0..1: how sure
     pdq_distance: int | None = None
     inliers: int | None = None

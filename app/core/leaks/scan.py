@@ -8,7 +8,7 @@ import dataclasses
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 from .. import imaging
 from ..errors import ImageTooLarge, SanctumError, UnsupportedImage
+from ..progress import Progress
 from .fetch import CacheEntry, Fetched, Fetcher
 from .matcher import Matcher, MatchResult
 from .sources import MAX_PAGE_BYTES, Candidate, images_on_page, is_url, local_candidates, looks_like_html
@@ -95,7 +96,7 @@ def run_scan(
     *,
     fetcher: Fetcher | None = None,
     cache: ScanCache | None = None,
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Progress = lambda done, total: None,
     cancel: threading.Event | None = None,
     workers: int = 4,
 ) -> ScanReport:

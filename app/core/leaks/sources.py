@@ -25,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 from publicsuffixlist import PublicSuffixList
 
+from ..urls import is_url
+
 MAX_IMAGES_PER_PAGE = 60
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # many times the HTML of a real gallery page; the rest is ignored
 MAX_URLS_SEEN = 5000  # image addresses collected from one page before deduplication
@@ -42,11 +44,7 @@ class Candidate:
 
     @property
     def is_url(self) -> bool:
-        return self.location.startswith(("http://", "https://"))
-
-
-def is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://"))
+        return is_url(self.location)
 
 
 def local_candidates(path: Path) -> list[Candidate]:

@@ -26,6 +26,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from ..urls import is_url
+from .enums import MatchMethod
 from .errors import FetchError, NotFound, TakedownError
 
 if TYPE_CHECKING:
@@ -140,7 +142,7 @@ def choose_kind(contact: TakedownContact) -> str:
 
 def draft(contact: TakedownContact, requester: Requester, evidence: Evidence,
           notice_kind: str = "intimate") -> TakedownDraft:
-    if not evidence.url.startswith(("http://", "https://")):
+    if not is_url(evidence.url):
         raise TakedownError("This copy is a file on your computer, not on a website: there is no one to ask.")
     if notice_kind not in NOTICE_KINDS:
         raise TakedownError(f"Unknown kind of notice: {notice_kind}.")
@@ -148,10 +150,10 @@ def draft(contact: TakedownContact, requester: Requester, evidence: Evidence,
     host = contact.host_name or urlsplit(evidence.url).hostname
     subject = f"Removal request: {notice.subject} ({host})"
     how_found = {
-        "metadata": "It carries the identifier I embedded in the copy I shared privately.",
-        "watermark": "It carries the invisible watermark I embedded in the copy I shared privately.",
-        "pdq": "It is a near-identical copy of my original photo (matching perceptual hash).",
-        "features": "It is a cropped, rotated or re-framed copy of my original photo "
+        MatchMethod.METADATA: "It carries the identifier I embedded in the copy I shared privately.",
+        MatchMethod.WATERMARK: "It carries the invisible watermark I embedded in the copy I shared privately.",
+        MatchMethod.PDQ: "It is a near-identical copy of my original photo (matching perceptual hash).",
+        MatchMethod.FEATURES: "It is a cropped, rotated or re-framed copy of my original photo "
                     "(matching image features).",
     }.get(evidence.method, evidence.detail)
     share_line = ""

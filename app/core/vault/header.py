@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from .. import crypto, hardening
+from .. import crypto, files
 from ..errors import AuthenticationFailed, HeaderTampered
 from ..paths import (  # noqa: F401 - the folder's names live in paths (light: the start screens read them)
     AUTH_STATE_NAME,
@@ -186,21 +186,6 @@ def _overwrite_and_unlink(path: Path) -> None:
         log.warning("could not remove an old database file yet: %s", type(exc).__name__)
 
 
-def fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_header(path: Path, header: dict) -> None:
-    tmp = path / (HEADER_NAME + ".tmp")
-    with hardening.open_private(tmp, exclusive=False) as f:
-        f.write(json.dumps(header, indent=2).encode("utf-8"))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path / HEADER_NAME)
-    fsync_dir(path)  # the rename itself must be durable: it is the commit point of a rotation
+    # Durable (file and folder synced): writing the header is the commit point of a rotation.
+    files.write_atomically(path / HEADER_NAME, json.dumps(header, indent=2).encode("utf-8"))

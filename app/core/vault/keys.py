@@ -16,7 +16,7 @@ from pathlib import Path
 
 import peewee
 
-from .. import auth, crypto, db, fingerprint, hardening, strength
+from .. import auth, crypto, db, files, fingerprint, hardening, strength
 from ..blobs import BlobStore
 from ..db import Blob, RecoveryCode
 from ..errors import AuthenticationFailed, Cancelled, HeaderTampered, TotpRequired, WrongPassphrase, WrongTotp
@@ -27,7 +27,6 @@ from .header import (
     build_header,
     database_name,
     destroy_stale_databases,
-    fsync_dir,
     header_mac,
     recovery_fields,
     sqlcipher_key,
@@ -261,7 +260,7 @@ class VaultKeys:
             raise
         conn.execute_sql("DETACH DATABASE rotation")
         hardening.restrict(target)
-        fsync_dir(self.path)
+        files.fsync_folder(self.path)
         return done
 
     def new_recovery_codes(self) -> list[str]:

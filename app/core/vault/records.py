@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ..progress import Progress  # noqa: F401 - re-exported: the vault's callers name it from here
+
 if TYPE_CHECKING:
     from .. import auth
     from ..db import LeakMatch, Photo, Share, TakedownRequest
-
-Progress = Callable[[int, int], None]
 
 
 def no_progress(done: int, total: int) -> None:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from ..progress import Progress
 from .errors import VisionCancelled, VisionUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ DESCRIBE_SIDE = 1600  # longest side of the image descriptors are computed on
 MIN_SCORE = 0.0  # HOG decision value threshold (dlib's default); CNN uses its confidence
 NUM_JITTERS = 0  # 0 = one forward pass per face; 1+ averages jittered crops (slower)
 
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,12 @@ then runs ``clustering.update_people`` over the new faces. Nothing here touches 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
+from ..progress import Progress
 from . import faces as faces_mod
 from . import sensitive as sensitive_mod
 from . import tagger
@@ -41,7 +42,7 @@ class PhotoAnalysis:
 def analyze_photos(
     images: Sequence[Image.Image],
     *,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     cancel: threading.Event | None = None,
     with_faces: bool = True,
     with_sensitive: bool = True,

@@ -21,11 +21,12 @@ import importlib.resources  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from ..progress import Progress  # noqa: E402
 from .errors import VisionCancelled, VisionUnavailable  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 SENSITIVE_THRESHOLD = 0.60  # open_nsfw "nsfw" probability at or above which a photo is flagged
 BATCH_SIZE = 16
 
-Progress = Callable[[int, int], None]
 
 
 class _Model:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from ..progress import Progress
 
 # All eight stay importable as tagger.PLACES etc.
 from .categories import ANIMALS, CATEGORIES, DOCUMENTS, FOOD, NATURE, OBJECTS, PEOPLE, PLACES, VEHICLES  # noqa: F401
@@ -41,7 +43,6 @@ DOCUMENT_MIN_SCORE = 0.5  # document detector verdict that makes a photo a docum
 BATCH_SIZE = 16
 SKIP_DOCUMENT_CHECK_ABOVE = 0.6  # see _may_be_document
 
-Progress = Callable[[int, int], None]
 
 
 _SURE_NOT_DOCUMENT = frozenset({PEOPLE, ANIMALS, VEHICLES, FOOD, NATURE})

@@ -5,19 +5,23 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from .. import hardening
 
 
-def write_new_file(target: Path, data: bytes) -> Path:
-    """Write a file atomically under a name that does not exist yet (never overwrite)."""
+def write_new_file(target: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Write a file (bytes, or pieces of it) atomically under a name that does not exist yet:
+    never overwrite, and leave nothing behind on failure (a partial file would look like a
+    photo). Owner-only (0600): an exported photo or a protected copy is still private."""
     target.parent.mkdir(parents=True, exist_ok=True)
     target = free_name(target.parent, target.name)
     tmp = target.with_name(f".{target.name}.sanctum-part")
     try:
-        with hardening.open_private(tmp) as out:  # 0600: a protected copy is still a private photo
-            out.write(data)
+        with hardening.open_private(tmp) as out:
+            for piece in [data] if isinstance(data, bytes) else data:
+                out.write(piece)
             out.flush()
             os.fsync(out.fileno())
         if target.exists():

@@ -5,9 +5,7 @@ A mixin of `Vault` (import is `importer.PhotoImporter`'s).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -15,11 +13,11 @@ from pathlib import Path
 
 import peewee
 
-from .. import crypto, db, fingerprint, hardening
+from .. import crypto, db, fingerprint
 from ..blobs import BlobStore
 from ..db import Blob, LeakMatch, Photo, PhotoFingerprint
 from ..errors import AuthenticationFailed, ExportError, PhotoNotFound, SanctumError
-from .files import free_name, os_reason, reason, safe_filename
+from .files import os_reason, reason, safe_filename, write_new_file
 from .records import ExportedFile, ExportProblem, ExportReport, PhotoInfo, Progress, no_progress, photo_info
 
 log = logging.getLogger(__name__)
@@ -140,24 +138,7 @@ class PhotoLibrary:
 
     def _export_one(self, photo_id: int, out_dir: Path) -> Path:
         info = self.photo(photo_id)
-        target = free_name(out_dir, safe_filename(info.filename, photo_id))
-        tmp = out_dir / f".{target.name}.sanctum-part"
-        try:
-            # Owner-only (0600): an exported private photo must not be readable by other accounts.
-            with hardening.open_private(tmp) as out:
-                for chunk in self._stream(photo_id, "original"):
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            if target.exists():  # appeared meanwhile: pick another name, never overwrite
-                target = free_name(out_dir, target.name)
-            os.replace(tmp, target)
-        except BaseException:
-            # A partial file would look like a photo; a failed export leaves nothing behind.
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        return target
+        return write_new_file(out_dir / safe_filename(info.filename, photo_id), self._stream(photo_id, "original"))
 
     def delete(self, photo_ids: Sequence[int], *, keep_leak_records: bool = True) -> list[int]:
         """Delete photos: rows (with the wrapped keys) first, then the blob files.

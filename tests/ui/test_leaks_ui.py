@@ -383,7 +383,7 @@ def test_match_panel_shows_every_request_and_why_a_button_is_greyed_out(qtbot):
     assert not panel.request_button.property("primary") and panel.request_button.isEnabled()
 
     # a file on this computer: the reason the button is greyed out is written, not only a tooltip
-    local = dataclasses.replace(_match(2), source="/home/dana/Downloads/copy.jpg")
+    local = dataclasses.replace(_match(2), source=str(Path.home() / "Downloads" / "copy.jpg"))
     panel.show_match(local)
     assert not panel.request_button.isEnabled()
     assert panel.request_note.isVisible() and "there is no site to ask" in panel.request_note.text()
@@ -528,8 +528,9 @@ def test_words_places_and_addresses():
     places = rescan_places([_match(1, found_on="https://forum.example/t/1"), _match(2, found_on="https://forum.example/t/1"),
                             _match(3)])
     assert places == ["https://forum.example/t/1", "https://img.example/3.jpg"]
-    assert parse_addresses(" https://a.example/x \n\nb.example/page\n# note\nhttps://a.example/x\n/home/me/Downloads") == [
-        "https://a.example/x", "https://b.example/page", "/home/me/Downloads"]
+    downloads = str(Path.home() / "Downloads")
+    assert parse_addresses(f" https://a.example/x \n\nb.example/page\n# note\nhttps://a.example/x\n{downloads}") == [
+        "https://a.example/x", "https://b.example/page", downloads]
     # what is no address is refused at entry, with the reason, not sent off as https://not a url
     sources, refused = read_addresses("not a url\nexample\nhttps://ok.example/a.jpg\nhttp://x.example:port/\nlocalhost:8080/p")
     assert sources == ["https://ok.example/a.jpg", "https://localhost:8080/p"]
@@ -553,7 +554,8 @@ def test_network_problems_in_plain_words():
         "the secure connection to host.example failed")
     assert place_problem(url, "the server did not answer in time") == "host.example did not answer in time: try again later"
     assert place_problem(url, "not found (HTTP 404): it may have been removed") == "not found (HTTP 404): it may have been removed"
-    assert place_problem("/home/me/notes.txt", "the file is not a supported image") == "the file is not a supported image"
+    notes = str(Path.home() / "notes.txt")
+    assert place_problem(notes, "the file is not a supported image") == "the file is not a supported image"
     assert place_problem("https://tls.example/ssl.jpg", "refused by the server (HTTP 403)") == "refused by the server (HTTP 403)"
     request = httpx.Request("GET", url)
     message = describe(httpx.ConnectError("[Errno 111] Connection refused", request=request))

@@ -42,7 +42,7 @@ class _ReadsAPrivateFile(Job):
     """Fails as reading a non-image does: the message names the file (here, a person's name)."""
 
     def work(self):
-        raise UnsupportedImage("/home/dana/Private/dana-and-alex.jpg is not a supported image")
+        raise UnsupportedImage("Private/dana-and-alex.jpg is not a supported image")
 
 
 class _HasABug(Job):

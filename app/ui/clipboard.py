@@ -22,6 +22,8 @@ import sys
 from PySide6.QtCore import QByteArray, QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
+from app.core.words import duration
+
 log = logging.getLogger(__name__)
 
 #: Linux/BSD: KDE Klipper, GPaste, CopyQ, wl-clip-persist filters and others skip this.
@@ -148,3 +150,9 @@ def _install_mac_converter() -> None:
         _mac_converter = ConcealedTypeConverter()
     except Exception:  # noqa: BLE001 - a missing hint must never stop the copy
         log.warning("could not register the macOS concealed-clipboard type", exc_info=True)
+
+
+def copied_note(guard: SecretClipboard) -> str:
+    """What to tell the user once a secret is on the clipboard, and for how long it stays."""
+    return (f"Copied. Paste it somewhere safe; the clipboard is cleared in {duration(guard.clear_ms / 1000)}, "
+            "or when Sanctum locks or quits.")

@@ -9,7 +9,6 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -34,13 +33,13 @@ from app.workers.key_jobs import (
 )
 
 from . import dialogs
+from .clipboard import SecretClipboard, copied_note
 from .errors import describe
 from .qr import qr_pixmap
 from .session import Session
 
 log = logging.getLogger(__name__)
 
-CLIPBOARD_CLEAR_MS = 120_000
 
 
 def _para(text: str, muted: bool = False) -> QLabel:
@@ -234,6 +233,7 @@ class ChangeKeysDialog(_JobDialog):
                      "Your passphrase was changed. Your vault was made by an earlier version of "
                      "Sanctum, so it also needs a new recovery key; the old one no longer opens it.")
             self.secrets_dialog = SecretsDialog("Your new recovery key", intro, self.session.vault_path,
+                                                clipboard=self.session.clipboard,
                                                 recovery_key=rotated.recovery_key, parent=self)
             self.session.locking.connect(self.secrets_dialog.close_now)
             self.secrets_dialog.finished.connect(lambda _r: self.accept())
@@ -274,7 +274,8 @@ class RecoveryCodesDialog(_JobDialog):
     def succeeded(self, result: RecoveryCodes) -> None:
         self.secrets_dialog = SecretsDialog(
             "Your new recovery codes", "Each code works once instead of an authenticator code. The old "
-            "codes no longer work.", self.session.vault_path, codes=list(result.codes), parent=self)
+            "codes no longer work.", self.session.vault_path, clipboard=self.session.clipboard,
+            codes=list(result.codes), parent=self)
         self.session.locking.connect(self.secrets_dialog.close_now)
         self.secrets_dialog.finished.connect(lambda _r: self.accept())
         self.secrets_shown.emit(self.secrets_dialog)
@@ -340,9 +341,10 @@ class SecretsDialog(QDialog):
     two minutes), save as an owner-only text file, or show as a QR code. It closes only once the
     user ticks that they stored it."""
 
-    def __init__(self, title: str, intro: str, vault_path: Path, *, recovery_key: str | None = None,
-                 codes: list[str] | None = None, parent: QWidget | None = None):
+    def __init__(self, title: str, intro: str, vault_path: Path, *, clipboard: SecretClipboard,
+                 recovery_key: str | None = None, codes: list[str] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        self.clipboard = clipboard
         self.setObjectName("secretsDialog")
         self.setWindowTitle(title)
         self.setMinimumWidth(520)
@@ -415,16 +417,10 @@ class SecretsDialog(QDialog):
         return "\n".join(lines)
 
     def _copy(self) -> None:
-        copied = self.text_to_keep()
-        QGuiApplication.clipboard().setText(copied)
-        self.note.setText("Copied. Paste it somewhere safe; the clipboard is cleared in 2 minutes.")
-
-        def clear_clipboard() -> None:
-            clipboard = QGuiApplication.clipboard()
-            if clipboard is not None and clipboard.text() == copied:
-                clipboard.clear()
-
-        QTimer.singleShot(CLIPBOARD_CLEAR_MS, QGuiApplication.instance(), clear_clipboard)
+        # The session's guard: the secret leaves the clipboard after its delay even once this
+        # dialog is gone, and on lock or quit, marked secret for clipboard managers meanwhile.
+        self.clipboard.copy(self.text_to_keep())
+        self.note.setText(copied_note(self.clipboard))
 
     def _save(self) -> None:
         name = "Sanctum recovery key.txt" if self.recovery_key else "Sanctum recovery codes.txt"

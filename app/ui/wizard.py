@@ -40,6 +40,7 @@ from app.core.paths import default_vault_path, vault_status
 from app.core.strength import MIN_PASSPHRASE_LENGTH
 
 from . import dialogs, strength
+from .clipboard import copied_note
 from .errors import explain
 from .resources import app_icon
 from .session import Session
@@ -467,9 +468,7 @@ class RecoveryPage(QWizardPage):
         # key must still leave the clipboard after that (and on lock or quit).
         guard = self._wizard.session.clipboard
         guard.copy(self.text_to_keep())
-        minutes = max(1, round(guard.clear_ms / 60_000))
-        self.note.setText(f"Copied. Paste it somewhere safe; the clipboard is cleared in {minutes} "
-                          f"minute{'s' if minutes != 1 else ''}, or when Sanctum locks or quits.")
+        self.note.setText(copied_note(guard))
 
     def _save(self) -> None:
         path = dialogs.save_file(self, "Save the recovery key", str(Path.home() / "Sanctum recovery key.txt"),

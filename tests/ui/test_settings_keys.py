@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.core.errors import TotpRequired, WrongPassphrase, WrongRecoveryKey
 from app.core.vault import Vault
+from app.ui.clipboard import SecretClipboard
 from app.ui.settings_dialog import SettingsDialog
 
 NEW_PASSPHRASE = "violet tundra sings softly"
@@ -168,7 +169,8 @@ def test_saved_recovery_key_file_is_owner_only(qtbot, tmp_path, monkeypatch):
     target.write_text("an older file, readable by all")
     os.chmod(target, 0o644)
     monkeypatch.setattr(dialogs, "save_file", lambda *args: str(target))
-    secrets = SecretsDialog("Your new recovery key", "intro", tmp_path / "vault", recovery_key="ABCD-EFGH")
+    secrets = SecretsDialog("Your new recovery key", "intro", tmp_path / "vault", clipboard=SecretClipboard(),
+                            recovery_key="ABCD-EFGH")
     qtbot.addWidget(secrets)
     secrets.save_button.click()
     assert target.read_text().startswith("Sanctum recovery key\n\nABCD-EFGH")

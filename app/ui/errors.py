@@ -165,13 +165,21 @@ def reason_words(reason: str, host: str | None = None) -> str:
     return network_words(reason, host) or _CLASS_NAME.sub("", reason)
 
 
+def _is_httpx_error(exc: BaseException) -> bool:
+    """An httpx error, judged without importing httpx for every other error: one of its
+    exceptions means it is loaded already, and the start path must not load it."""
+    if not type(exc).__module__.startswith("httpx"):
+        return False
+    import httpx
+
+    return isinstance(exc, httpx.HTTPError)
+
+
 def _network_message(exc: BaseException) -> UserMessage | None:
     """httpx's own errors (a request made outside the fetcher), and the fetcher's FetchError."""
     if isinstance(exc, core.Cancelled):  # a cancelled fetch is a cancel like any other
         return None
-    if type(exc).__module__.startswith("httpx"):  # loaded already, then: no import on the start path
-        import httpx
-    if type(exc).__module__.startswith("httpx") and isinstance(exc, httpx.HTTPError):
+    if _is_httpx_error(exc):
         host = None
         try:
             host = exc.request.url.host

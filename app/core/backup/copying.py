@@ -1,0 +1,129 @@
+"""Copying files into and out of a backup: hashed on the way, synced before they count, and
+destination failures turned into the errors a person can act on."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .. import hardening
+from ..errors import BackupDestinationFull, BackupDestinationGone, NotABackup
+from ..files import TEMP_SUFFIX, fsync_folder
+from .manifest import MANIFEST_NAME, README_NAME, README_TEXT, TMP_DIR, Entry
+
+CHUNK = 1 << 20
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# What an unplugged drive or a vanished network share answers with.
+_GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESTALE, errno.ENOTCONN)
+
+
+class Tee:
+    """A reader that hashes what passes through it, and optionally writes it out: one pass over
+    a blob both checks it (decrypt_stream reads through it) and copies it."""
+
+    def __init__(self, source: BinaryIO, out: BinaryIO | None = None):
+        self.source, self.out = source, out
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = CHUNK) -> bytes:
+        data = self.source.read(n)
+        if data:
+            self.digest.update(data)
+            self.size += len(data)
+            if self.out is not None:
+                self.out.write(data)
+        return data
+
+    def drain(self) -> Entry:
+        while self.read(CHUNK):
+            pass
+        return Entry(self.size, self.digest.hexdigest())
+
+
+def hash_file(path: Path) -> Entry:
+    with open(path, "rb") as f:
+        return Tee(f).drain()
+
+
+@contextlib.contextmanager
+def new_file(final: Path, tmp_dir: Path) -> Iterator[BinaryIO]:
+    """A private temporary file in `tmp_dir`, synced and renamed to `final` when the block ends
+    without an error, removed otherwise: a file appears under its name complete or not at all,
+    so a run killed at any moment leaves only whole files (and parts in tmp/)."""
+    tmp = tmp_dir / f"{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    try:
+        with hardening.open_private(tmp) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        if not final.parent.is_dir():
+            hardening.make_private_dir(final.parent)
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def copy_hashed(source: Path, final: Path, tmp_dir: Path) -> Entry:
+    """Copy `source` to `final` (see new_file); the entry describes the bytes written."""
+    with open(source, "rb") as src, new_file(final, tmp_dir) as out:
+        return Tee(src, out).drain()
+
+
+def sync_folders(folders: set[Path]) -> None:
+    # New names must be on the disk before the manifest that lists them.
+    for folder in sorted(folders):
+        with contextlib.suppress(FileNotFoundError):
+            fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def destination_errors(dest: Path) -> Iterator[None]:
+    """OS errors writing to `dest` as typed errors. Files the vault itself lost raise
+    FileNotFoundError before they get here (callers check their sources)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise BackupDestinationFull() from None
+        if exc.errno in _GONE or not dest.is_dir():
+            raise BackupDestinationGone() from None
+        raise
+
+
+def prepare_destination(dest: Path, vault: Path) -> Path:
+    """The backup folder, made if needed: refused when it is inside the vault (or holds it), or
+    is a folder with other things in it (a backup never mixes with someone's files)."""
+    dest = Path(dest).expanduser().absolute()
+    vault_abs = Path(vault).resolve()
+    resolved = dest.resolve()
+    if resolved == vault_abs or vault_abs in resolved.parents or resolved in vault_abs.parents:
+        raise NotABackup("A backup must go outside the vault's folder (and not around it): choose another folder.")
+    if dest.exists():
+        if not dest.is_dir():
+            raise NotABackup(f"{dest} is a file, not a folder.")
+        names = {p.name for p in dest.iterdir()}
+        if names and not names & {MANIFEST_NAME, README_NAME}:
+            raise NotABackup(f"{dest} holds other files. Choose an empty folder, or make a new one inside it.")
+    with destination_errors(dest.parent if not dest.exists() else dest):
+        hardening.make_private_dir(dest)
+        hardening.make_private_dir(dest / TMP_DIR)
+        if not (dest / README_NAME).exists():
+            (dest / README_NAME).write_text(README_TEXT, encoding="utf-8")
+    return dest
+
+
+def empty_folder(folder: Path) -> None:
+    """Remove the files in `folder` (what a killed run left in tmp/)."""
+    for entry in folder.iterdir():
+        with contextlib.suppress(OSError):
+            entry.unlink()

@@ -1,0 +1,290 @@
+"""Checking a backup and restoring it into a working vault.
+
+What a check can tell depends on what it is given:
+- nothing: every file is there with the size and SHA-256 the manifest lists, and the manifest's
+  signature matches its content under the key it names (an accident, not an attacker: anyone
+  can re-sign with a key of their own);
+- a trusted public key (the open vault's, or one exported with `sanctum pubkey`): the manifest
+  was signed by this vault;
+- the passphrase or the recovery key (or the open vault when the backup's header is under its
+  current keys): the backup's own header and database open, the manifest is signed by the key in
+  that database, every blob the database lists is in the backup, and every blob authenticates
+  (each chunk's AES-GCM tag, under the blob's own key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import crypto, hardening
+from ..db import raw_key_pragma
+from ..errors import (
+    AuthenticationFailed,
+    BackupDamaged,
+    BackupError,
+    HeaderTampered,
+    VaultExists,
+    WrongPassphrase,
+    WrongRecoveryKey,
+)
+from ..files import fsync_folder
+from ..progress import Progress, raise_if_cancelled
+from ..vault.header import (
+    BLOBS_DIR as VAULT_BLOBS_DIR,
+)
+from ..vault.header import (
+    HEADER_NAME,
+    check_header,
+    database_name,
+    sqlcipher_key,
+    unseal_master_with_passphrase,
+    unseal_master_with_recovery,
+    unseal_private_key,
+)
+from ..vault.keys import SIGNING_KEY
+from .copying import Tee, copy_hashed, new_file
+from .manifest import Entry, Manifest, blob_path, read_manifest, stored_file
+
+
+@dataclass(frozen=True)
+class BackupKeys:
+    """What opens a backup's content: from its own header and database (see open_backup)."""
+
+    signing_public: bytes  # from the backup's database: whose signature the manifest must carry
+    blob_keys: dict[str, bytes]  # blob name -> file key, for every blob the database lists
+    photos: int | None
+    # False: keys of the open vault, not of the backup's own database (which could not be opened
+    # with them): blobs it has that the backup lacks are newer, not missing.
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    ok: bool
+    problems: tuple[str, ...]
+    generation: int
+    created_at: str
+    files_checked: int
+    blobs_checked: int
+    blobs_authenticated: int  # 0 when no keys were given: only hashes were checked
+    photos: int | None  # from the backup's database, when it could be opened
+    signed_by_vault: bool  # the signature checked against a key not taken from the manifest
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    vault: str
+    photos: int
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def open_backup(dest: Path, manifest: Manifest, *, passphrase: str | None = None,
+                recovery_key: str | None = None, master: bytes | None = None) -> BackupKeys:
+    """The backup's keys from its own header (WrongPassphrase / WrongRecoveryKey when the secret
+    does not open it; with `master`, HeaderTampered when it is not that master's header)."""
+    header = _header(dest, manifest)
+    if master is not None:
+        pass
+    elif passphrase is not None:
+        try:
+            master = unseal_master_with_passphrase(header, passphrase)
+        except AuthenticationFailed:
+            raise WrongPassphrase("That passphrase does not open this backup.") from None
+    elif recovery_key is not None:
+        try:
+            master = unseal_master_with_recovery(header, crypto.parse_recovery_key(recovery_key))
+        except (AuthenticationFailed, ValueError, KeyError, TypeError):
+            raise WrongRecoveryKey("That recovery key does not open this backup.") from None
+    else:
+        raise ValueError("open_backup needs a passphrase, a recovery key or a master secret")
+    try:
+        check_header(header, master)
+    except HeaderTampered:
+        raise BackupDamaged("The backup's copy of the vault header was changed or damaged.") from None
+    if database_name(header) != manifest.database:
+        raise BackupDamaged("The backup's header and manifest name different databases.")
+    private = unseal_private_key(header, master)
+    rows, signing_private, photos = _read_database(stored_file(dest, manifest.files[manifest.database]),
+                                                   sqlcipher_key(master))
+    from ..fingerprint import public_key_of
+
+    keys = {}
+    for name, wrapped in rows:
+        with contextlib.suppress(AuthenticationFailed):  # reported as that blob's problem
+            keys[name] = crypto.unwrap_key(private, bytes(wrapped))
+    return BackupKeys(public_key_of(crypto.b64d(signing_private)), keys, photos)
+
+
+def _header(dest: Path, manifest: Manifest) -> dict:
+    entry = manifest.files.get(HEADER_NAME)
+    try:
+        data = stored_file(dest, entry).read_bytes() if entry else b""
+        if not entry or len(data) != entry.size:
+            raise ValueError
+        return json.loads(data)
+    except (OSError, ValueError):
+        raise BackupDamaged("The backup's copy of the vault header is missing or damaged.") from None
+
+
+def _read_database(path: Path, key: bytes) -> tuple[list[tuple[str, bytes]], str, int]:
+    """Blob rows, the signing key and the photo count of a database snapshot, opened read-only
+    (immutable: nothing is written beside it, the backup stays as it is)."""
+    import sqlcipher3
+
+    try:
+        conn = sqlcipher3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlcipher3.Error:
+        raise BackupDamaged("The backup's database is missing.") from None
+    try:
+        quoted = raw_key_pragma(key).replace("'", "''")
+        conn.execute(f"PRAGMA key = '{quoted}'")
+        rows = conn.execute("SELECT name, wrapped_key FROM blob").fetchall()
+        signing = conn.execute("SELECT value FROM setting WHERE key = ?", (SIGNING_KEY,)).fetchone()
+        photos = conn.execute("SELECT count(*) FROM photo").fetchone()[0]
+    except sqlcipher3.Error:
+        raise BackupDamaged("The backup's database is damaged or not this vault's.") from None
+    finally:
+        conn.close()
+    if signing is None:
+        raise BackupDamaged("The backup's database holds no signing key.")
+    return rows, signing[0], photos
+
+
+def verify_backup(dest: Path, *, keys: BackupKeys | None = None, trusted_public: bytes | None = None,
+                  progress: Progress = lambda done, total: None,
+                  cancel: threading.Event | None = None) -> BackupCheck:
+    """Check every file of the backup (see the module's docstring for what `keys` adds)."""
+    dest = Path(dest)
+    try:
+        manifest = read_manifest(dest)
+    except BackupDamaged as exc:
+        return BackupCheck(False, (str(exc),), 0, "", 0, 0, 0, None, False)
+    problems: list[str] = []
+    trusted = keys.signing_public if keys else trusted_public
+    if not manifest.signature_ok():
+        problems.append("The manifest's signature does not match its content: it was changed or damaged.")
+    elif trusted is not None and not manifest.signature_ok(trusted):
+        problems.append("The manifest is not signed by this vault's key.")
+    total = len(manifest.files) + len(manifest.blobs)
+    progress(0, total)
+    for done, (relative, entry) in enumerate(sorted(manifest.files.items()), 1):
+        raise_if_cancelled(cancel)
+        problem = _check_stored(stored_file(dest, entry), entry, f"the copy of {relative}")
+        problems += [problem] if problem else []
+        progress(done, total)
+    authenticated = 0
+    for done, (name, entry) in enumerate(sorted(manifest.blobs.items()), len(manifest.files) + 1):
+        raise_if_cancelled(cancel)
+        key = keys.blob_keys.get(name) if keys else None
+        problem = _check_stored(blob_path(dest, name), entry, f"blob {name}", key)
+        problems += [problem] if problem else []
+        authenticated += key is not None and problem is None
+        progress(done, total)
+    if keys and keys.complete:
+        missing = sorted(set(keys.blob_keys) - set(manifest.blobs))
+        problems += [f"blob {name}: listed by the backup's database but not in the backup" for name in missing]
+    return BackupCheck(not problems, tuple(problems), manifest.generation, manifest.created_at,
+                       len(manifest.files), len(manifest.blobs), authenticated,
+                       keys.photos if keys else None, trusted is not None)
+
+
+def _check_stored(path: Path, entry: Entry, what: str, key: bytes | None = None,
+                  out=None) -> str | None:
+    """One pass over a stored file: its size and hash, and (with `key`) its authentication."""
+    try:
+        with open(path, "rb") as f:
+            tee = Tee(f, out)
+            failed = False
+            if key is not None:
+                try:
+                    for _ in crypto.decrypt_stream(key, tee):
+                        pass
+                except AuthenticationFailed:
+                    failed = True
+            found = tee.drain()
+    except FileNotFoundError:
+        return f"{what}: missing"
+    if found != entry:
+        return f"{what}: changed or damaged (its size or hash differs from the manifest)"
+    if failed:
+        return f"{what}: failed its integrity check"
+    return None
+
+
+def restore_backup(dest: Path, target: Path, *, passphrase: str | None = None, recovery_key: str | None = None,
+                   progress: Progress = lambda done, total: None,
+                   cancel: threading.Event | None = None) -> RestoreReport:
+    """Restore the backup in `dest` as a new vault folder `target` (which must not hold anything).
+
+    The secret is checked before anything is written. The vault is assembled in a hidden folder
+    beside `target` and renamed to it when complete: killed at any moment, `target` is the whole
+    vault or absent (the next restore removes the partial folder). A blob that fails its check
+    is restored as it is and reported (its photo then says it is damaged; the others open).
+    """
+    dest = Path(dest)
+    manifest = read_manifest(dest)
+    keys = open_backup(dest, manifest, passphrase=passphrase, recovery_key=recovery_key)
+    if not manifest.signature_ok(keys.signing_public):
+        raise BackupDamaged("The backup's manifest is not signed by the vault it holds: it was changed.")
+    target = Path(target).expanduser().absolute()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise VaultExists(f"{target} is not empty: restore into a new or empty folder (nothing was changed).")
+    partial = target.with_name(f".{target.name}.sanctum-restore")
+    try:
+        if partial.exists():
+            shutil.rmtree(partial)  # a restore killed earlier: ours, by its name
+        problems = _assemble(dest, manifest, keys, partial, progress, cancel)
+        hardening.restrict_tree(partial)
+        fsync_folder(partial)
+        os.replace(partial, target)  # onto an empty folder too (POSIX rename)
+        fsync_folder(target.parent)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise BackupError(f"The vault could not be written to {target}: {exc.strerror or exc}.") from None
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return RestoreReport(str(target), keys.photos, tuple(problems))
+
+
+def _assemble(dest: Path, manifest: Manifest, keys: BackupKeys, partial: Path, progress: Progress,
+              cancel: threading.Event | None) -> list[str]:
+    hardening.make_private_dir(partial / VAULT_BLOBS_DIR / "tmp")
+    tmp = partial / VAULT_BLOBS_DIR / "tmp"
+    total = len(manifest.files) + len(manifest.blobs)
+    problems: list[str] = []
+    progress(0, total)
+    for done, (relative, entry) in enumerate(sorted(manifest.files.items()), 1):
+        raise_if_cancelled(cancel)
+        try:
+            copied = copy_hashed(stored_file(dest, entry), partial / relative, tmp)
+        except FileNotFoundError:
+            copied = None
+        if copied != entry:
+            if relative in (HEADER_NAME, manifest.database):
+                raise BackupDamaged(f"The backup's copy of {relative} is missing or damaged.")
+            problems.append(f"{relative}: missing or damaged in the backup")
+        progress(done, total)
+    folders = {partial, partial / VAULT_BLOBS_DIR}
+    for done, (name, entry) in enumerate(sorted(manifest.blobs.items()), len(manifest.files) + 1):
+        raise_if_cancelled(cancel)
+        target = blob_path(partial, name)
+        folders.add(target.parent)
+        if not blob_path(dest, name).is_file():
+            problems.append(f"blob {name}: missing")
+            continue
+        with new_file(target, tmp) as out:
+            problem = _check_stored(blob_path(dest, name), entry, f"blob {name}", keys.blob_keys.get(name), out)
+        if problem:
+            problems.append(problem)
+        progress(done, total)
+    for folder in sorted(folders):
+        fsync_folder(folder)
+    return problems
+

@@ -138,7 +138,7 @@ def _read_database(path: Path, key: bytes) -> tuple[list[tuple[str, bytes]], str
     import sqlcipher3
 
     try:
-        conn = sqlcipher3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        conn = sqlcipher3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlcipher3.Error:
         raise BackupDamaged("The backup's database is missing.") from None
     try:

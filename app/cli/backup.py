@@ -1,0 +1,104 @@
+"""Backups: make one (`backup DEST`), check one (`backup --verify DEST`), restore one (`restore`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..core import backup
+from ..core.fingerprint import load_public_key
+from .common import EXIT_ERROR, EXIT_OK, CliError, print_json, progress_bar, read_input, secret, unlock
+
+
+def _backup_secret(args: argparse.Namespace) -> dict:
+    """The backup's own passphrase or recovery key (no authenticator code: that gates the app on
+    this computer, it encrypts nothing)."""
+    if args.recovery_key:
+        return {"recovery_key": secret("SANCTUM_RECOVERY_KEY", "Recovery key: ")}
+    return {"passphrase": secret("SANCTUM_PASSPHRASE", "Passphrase: ")}
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    if args.verify:
+        return _verify(args)
+    with unlock(args) as vault:
+        bar = progress_bar(args, "Backing up", "file")
+        try:
+            report = vault.backup(args.dest, progress=bar.update_to)
+        finally:
+            bar.close()
+    if args.json:
+        print_json({"dest": report.dest, "photos": report.photos, "bytes_written": report.bytes_written})
+    else:
+        print(f"Backed up {report.photos} photos to {report.dest} (backup {report.generation}): "
+              f"{report.blobs_copied} files copied, {report.blobs_kept} already there, "
+              f"{report.blobs_removed} removed, {report.bytes_written:,} bytes written.")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    dest = Path(args.dest)
+    keys = None
+    if not args.hashes_only:
+        manifest = backup.read_manifest(dest)
+        keys = backup.open_backup(dest, manifest, **_backup_secret(args))
+    trusted = load_public_key(read_input(args.pubkey)) if args.pubkey else None
+    bar = progress_bar(args, "Verifying", "file")
+    try:
+        check = backup.verify_backup(dest, keys=keys, trusted_public=trusted, progress=bar.update_to)
+    finally:
+        bar.close()
+    if args.json:
+        print_json({"ok": check.ok, "problems": list(check.problems)})
+    else:
+        for problem in check.problems:
+            print(f"problem: {problem}")
+        what = (f"{check.blobs_authenticated} of {check.blobs_checked} encrypted files authenticated"
+                if keys else f"{check.blobs_checked} encrypted files match their hashes (not decrypted: "
+                             "give the passphrase to check them fully)")
+        signer = "signed by this vault" if check.signed_by_vault else "signature matches its own key only"
+        print(f"{'OK' if check.ok else 'DAMAGED'}: backup {check.generation} of {check.created_at}; {what}; "
+              f"{signer}.")
+    return EXIT_OK if check.ok else EXIT_ERROR
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    if args.to is None:
+        raise CliError("Say where to restore the vault: --to NEW-FOLDER.")
+    bar = progress_bar(args, "Restoring", "file")
+    try:
+        report = backup.restore_backup(args.dest, args.to, progress=bar.update_to, **_backup_secret(args))
+    finally:
+        bar.close()
+    if args.json:
+        print_json({"vault": report.vault, "photos": report.photos})
+    else:
+        for problem in report.problems:
+            print(f"problem: {problem}")
+        print(f"Restored {report.photos} photos into {report.vault}. Open it with the same passphrase "
+              "(and authenticator) or the recovery key: `sanctum --vault FOLDER list`, or choose the folder in "
+              "the app.")
+    return EXIT_OK if not report.problems else EXIT_ERROR
+
+
+def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentParser]) -> None:
+    p = subs.add_parser("backup", parents=common,
+                        help="back up the vault into a folder (encrypted, incremental), or check a backup "
+                             "with --verify")
+    p.add_argument("dest", type=Path, help="the backup folder: empty or new the first time, then the same")
+    p.add_argument("--verify", action="store_true",
+                   help="check the backup in DEST instead: every file against the signed manifest, and "
+                        "(with the passphrase or --recovery-key) every encrypted file's authentication")
+    p.add_argument("--hashes-only", action="store_true",
+                   help="with --verify: no passphrase; check sizes, hashes and the manifest's signature only")
+    p.add_argument("--pubkey", type=Path, metavar="FILE",
+                   help="with --verify: the vault's exported public key (`sanctum pubkey`), to check who "
+                        "signed the manifest")
+    p.set_defaults(run=cmd_backup)
+
+    p = subs.add_parser("restore", parents=common,
+                        help="restore a backup into a new vault folder (the same passphrase or the recovery "
+                             "key opens it)")
+    p.add_argument("dest", type=Path, help="the backup folder")
+    p.add_argument("--to", type=Path, metavar="DIR", help="a new or empty folder for the restored vault")
+    p.set_defaults(run=cmd_restore)

@@ -35,7 +35,17 @@ SHOW_SENSITIVE = SettingSpec(
     "Sensitive photos (flagged automatically or by you) are blurred everywhere in Sanctum until you "
     "reveal them one by one. Tick to show them all sharp.")
 
-ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL,
-                SHOW_SENSITIVE)
+BACKUP_FOLDER = SettingSpec(
+    "ui.backup_folder", str, "", "Backup folder",
+    "Where Settings > Backup puts the vault's encrypted backup. Kept in the vault, so the folder's name "
+    "is not left in a plain settings file.")
+BACKUP_AUTOMATIC = SettingSpec(
+    "ui.backup_automatic", bool, False, "Back up automatically when this folder is connected",
+    "Checked when the vault is unlocked and every few minutes while it is; a backup runs when the "
+    "folder holds this vault's backup and the last one is over an hour old.")
+BACKUP_LAST = SettingSpec("ui.backup_last", str, "", "Last backup", "When the last backup finished (UTC).")
 
-__all__ = ["AUTO_LOCK_MINUTES", "THUMBNAIL_SIZE", "SHARE_STRIP_LOCATION", "REQUESTER_NAME", "REQUESTER_EMAIL", "SHOW_SENSITIVE", "ALL_SETTINGS", "SettingSpec", "read", "write"]
+ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL,
+                SHOW_SENSITIVE, BACKUP_FOLDER, BACKUP_AUTOMATIC, BACKUP_LAST)
+
+__all__ = ["AUTO_LOCK_MINUTES", "THUMBNAIL_SIZE", "SHARE_STRIP_LOCATION", "REQUESTER_NAME", "REQUESTER_EMAIL", "SHOW_SENSITIVE", "BACKUP_FOLDER", "BACKUP_AUTOMATIC", "BACKUP_LAST", "ALL_SETTINGS", "SettingSpec", "read", "write"]

@@ -67,6 +67,7 @@ class BackupSection(QWidget):
         for widget in (self.back_up_button, self.verify_button, self.stop_button):
             buttons.addWidget(widget)
         buttons.addWidget(self.progress, 1)
+        buttons.addStretch(1)
         layout.addLayout(buttons)
 
         self.automatic = QCheckBox(settings.BACKUP_AUTOMATIC.label)
@@ -82,9 +83,8 @@ class BackupSection(QWidget):
         self.status.setObjectName("backupStatus")
         layout.addWidget(self.status)
         layout.addWidget(_muted(
-            "The backup is encrypted like the vault and opens only with your passphrase or recovery "
-            "key: an external drive or a cloud-synced folder is fine. Each backup copies only what "
-            "changed; restored, it is a vault that opens with the same passphrase or recovery key."))
+            "Encrypted like the vault: only your passphrase or recovery key opens it, so an external "
+            "drive or a cloud-synced folder is fine. Each backup copies only what changed."))
 
         self._show_last(settings.read(settings.BACKUP_LAST))
         scheduler.status_changed.connect(self.status.setText)

@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -15,7 +16,7 @@ from typing import BinaryIO
 from .. import hardening
 from ..errors import BackupDestinationFull, BackupDestinationGone, NotABackup
 from ..files import TEMP_SUFFIX, fsync_folder
-from .manifest import MANIFEST_NAME, README_NAME, README_TEXT, TMP_DIR, Entry
+from .manifest import BLOBS_DIR, FILES_DIR, MANIFEST_NAME, README_NAME, README_TEXT, TMP_DIR, Entry
 
 CHUNK = 1 << 20
 
@@ -55,17 +56,15 @@ def hash_file(path: Path) -> Entry:
 
 @contextlib.contextmanager
 def new_file(final: Path, tmp_dir: Path) -> Iterator[BinaryIO]:
-    """A private temporary file in `tmp_dir`, synced and renamed to `final` when the block ends
-    without an error, removed otherwise: a file appears under its name complete or not at all,
-    so a run killed at any moment leaves only whole files (and parts in tmp/)."""
+    """A private temporary file in `tmp_dir`, renamed to `final` when the block ends without an
+    error, removed otherwise: a file appears under its name complete or not at all, so a run
+    killed at any moment leaves only whole files (and parts in tmp/). Not synced here: one
+    `make_durable` for the whole run costs a fraction of a sync per file (see its docstring)."""
     tmp = tmp_dir / f"{secrets.token_hex(8)}{TEMP_SUFFIX}"
     try:
         with hardening.open_private(tmp) as out:
             yield out
-            out.flush()
-            os.fsync(out.fileno())
-        if not final.parent.is_dir():
-            hardening.make_private_dir(final.parent)
+        make_folder(final.parent)
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -73,17 +72,60 @@ def new_file(final: Path, tmp_dir: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def copy_hashed(source: Path, final: Path, tmp_dir: Path) -> Entry:
-    """Copy `source` to `final` (see new_file); the entry describes the bytes written."""
-    with open(source, "rb") as src, new_file(final, tmp_dir) as out:
-        return Tee(src, out).drain()
+def make_folder(path: Path) -> None:
+    """One folder level, owner-only. Never its parents: a destination that vanished (a drive
+    unplugged) must fail the run, not be made again on the disk that held its mount point."""
+    if not path.is_dir():
+        path.mkdir(mode=0o700, exist_ok=True)
+        hardening.restrict(path)
 
 
-def sync_folders(folders: set[Path]) -> None:
-    # New names must be on the disk before the manifest that lists them.
+def copy_hashed(source: Path, final: Path, tmp_dir: Path | None) -> Entry:
+    """Copy `source` to `final`, through `tmp_dir` (see new_file), or in place when it is None
+    (cheaper by a rename and a create per file: for names nothing refers to yet); the entry
+    describes the bytes written."""
+    with open(source, "rb") as src:
+        if tmp_dir is not None:
+            with new_file(final, tmp_dir) as out:
+                return Tee(src, out).drain()
+        make_folder(final.parent)
+        with hardening.open_private(final, exclusive=False) as out:
+            return Tee(src, out).drain()
+
+
+def make_durable(root: Path, files: list[Path], folders: set[Path]) -> None:
+    """Put every file written (and its name) on the disk before what lists them is written.
+
+    On Linux, one syncfs(2) of `root`'s file system: the kernel writes everything back at once
+    and the disk orders it, where a sync per file waits for each in turn (7 ms each measured
+    here, most of a backup's time). Elsewhere each file, then each folder. A file renamed into
+    place but lost to a power cut before this is found by size or hash at the next run
+    (`_copy_blobs` compares a copy no manifest lists with its source) and copied again.
+    """
+    if _syncfs(root):
+        return
+    for path in files:
+        with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
+            os.fsync(f.fileno())
     for folder in sorted(folders):
         with contextlib.suppress(FileNotFoundError):
             fsync_folder(folder)
+
+
+def _syncfs(root: Path) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if libc.syncfs(fd) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+    finally:
+        os.close(fd)
+    return True
 
 
 @contextlib.contextmanager
@@ -116,7 +158,8 @@ def prepare_destination(dest: Path, vault: Path) -> Path:
             raise NotABackup(f"{dest} holds other files. Choose an empty folder, or make a new one inside it.")
     with destination_errors(dest.parent if not dest.exists() else dest):
         hardening.make_private_dir(dest)
-        hardening.make_private_dir(dest / TMP_DIR)
+        for sub in (TMP_DIR, FILES_DIR, BLOBS_DIR):
+            hardening.make_private_dir(dest / sub)
         if not (dest / README_NAME).exists():
             (dest / README_NAME).write_text(README_TEXT, encoding="utf-8")
     return dest

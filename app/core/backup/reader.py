@@ -48,7 +48,7 @@ from ..vault.header import (
     unseal_private_key,
 )
 from ..vault.keys import SIGNING_KEY
-from .copying import Tee, copy_hashed, new_file
+from .copying import Tee, copy_hashed, make_durable, new_file
 from .manifest import Entry, Manifest, blob_path, read_manifest, stored_file
 
 
@@ -262,6 +262,7 @@ def _assemble(dest: Path, manifest: Manifest, keys: BackupKeys, partial: Path, p
     progress(0, total)
     for done, (relative, entry) in enumerate(sorted(manifest.files.items()), 1):
         raise_if_cancelled(cancel)
+        hardening.make_private_dir((partial / relative).parent)
         try:
             copied = copy_hashed(stored_file(dest, entry), partial / relative, tmp)
         except FileNotFoundError:
@@ -272,6 +273,7 @@ def _assemble(dest: Path, manifest: Manifest, keys: BackupKeys, partial: Path, p
             problems.append(f"{relative}: missing or damaged in the backup")
         progress(done, total)
     folders = {partial, partial / VAULT_BLOBS_DIR}
+    written = [partial / relative for relative in manifest.files]
     for done, (name, entry) in enumerate(sorted(manifest.blobs.items()), len(manifest.files) + 1):
         raise_if_cancelled(cancel)
         target = blob_path(partial, name)
@@ -281,10 +283,10 @@ def _assemble(dest: Path, manifest: Manifest, keys: BackupKeys, partial: Path, p
             continue
         with new_file(target, tmp) as out:
             problem = _check_stored(blob_path(dest, name), entry, f"blob {name}", keys.blob_keys.get(name), out)
+        written.append(target)
         if problem:
             problems.append(problem)
         progress(done, total)
-    for folder in sorted(folders):
-        fsync_folder(folder)
+    make_durable(partial, written, folders)
     return problems
 

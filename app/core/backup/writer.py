@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -38,9 +39,9 @@ from .copying import (
     destination_errors,
     empty_folder,
     hash_file,
+    make_durable,
     new_file,
     prepare_destination,
-    sync_folders,
 )
 from .manifest import (
     BLOBS_DIR,
@@ -137,6 +138,7 @@ class _Run:
         self.bytes_written = 0
         self.files_written = 0
         self.touched: set[Path] = {dest, dest / FILES_DIR, dest / BLOBS_DIR}
+        self.written: list[Path] = []
 
     def run(self) -> BackupReport:
         empty_folder(self.tmp)
@@ -163,7 +165,7 @@ class _Run:
             created_at, (self.previous.generation if self.previous else 0) + 1,
             _public(self.source.signing_key), self.source.database, files, blobs,
         ).signed(self.source.signing_key)
-        sync_folders(self.touched)
+        make_durable(self.dest, self.written, self.touched)
         raise_if_cancelled(self.cancel)
         write_manifest(self.dest, manifest)  # the commit point
         removed = _remove_unlisted(self.dest, manifest)
@@ -179,13 +181,14 @@ class _Run:
         if final.is_file() and final.stat().st_size == entry.size:
             return entry
         if move:  # the snapshot is already in tmp/, synced by SQLite at its commit
-            hardening.make_private_dir(final.parent)
             hardening.restrict(path)  # SQLite created it with the umask's mode
             path.replace(final)
+            self.written.append(final)
         else:
             entry = copy_hashed(path, final, self.tmp)  # the content may have changed since hashing
             if final.name != entry.sha256:
                 final.replace(stored_file(self.dest, entry))
+            self.written.append(stored_file(self.dest, entry))
         self.bytes_written += entry.size
         self.files_written += 1
         return entry
@@ -196,41 +199,65 @@ class _Run:
         if not (final.is_file() and final.stat().st_size == entry.size):
             with new_file(final, self.tmp) as out:
                 out.write(data)
+            self.written.append(final)
             self.bytes_written += entry.size
             self.files_written += 1
         return entry
 
     def _copy_blobs(self, snapshot: Snapshot) -> tuple[dict[str, Entry], int, int]:
-        on_disk = set(_blob_names(self.source.folder / BLOBS_DIR))
-        names = sorted(snapshot.blobs | on_disk)
+        names = sorted(snapshot.blobs | set(_blob_names(self.source.folder / BLOBS_DIR)))
         total = len(names)
         self.progress(0, total)
+        previous = self.previous.blobs if self.previous else {}
         blobs: dict[str, Entry] = {}
         copied = kept = 0
-        previous = self.previous.blobs if self.previous else {}
         for done, name in enumerate(names, 1):
             raise_if_cancelled(self.cancel)
-            source = blob_path(self.source.folder, name)
-            target = blob_path(self.dest, name)
-            try:
-                size = source.stat().st_size
-                if target.is_file() and target.stat().st_size == size:
-                    known = previous.get(name)
-                    blobs[name] = known if known and known.size == size else hash_file(target)
-                    kept += 1
-                else:
-                    blobs[name] = copy_hashed(source, target, self.tmp)
+            name, entry, was_copied = self._copy_blob(name, name in snapshot.blobs, previous.get(name))
+            if entry is not None:
+                blobs[name] = entry
+                if was_copied:
+                    target = blob_path(self.dest, name)
                     self.touched.add(target.parent)
-                    self.bytes_written += size
+                    self.written.append(target)
+                    self.bytes_written += entry.size
                     copied += 1
-            except FileNotFoundError:
-                if not source.exists():
-                    if name in snapshot.blobs:  # deleted after the snapshot: it needs a new one
-                        raise _VaultChanged() from None
-                    continue  # an unreferenced blob went (an import's leftovers, cleaned)
-                raise
+                else:
+                    kept += 1
             self.progress(done, total)
         return blobs, copied, kept
+
+    def _copy_blob(self, name: str, referenced: bool, listed: Entry | None) -> tuple[str, Entry | None, bool]:
+        """(name, its entry, whether it was copied now); entry None: gone and not needed."""
+        source = blob_path(self.source.folder, name)
+        target = blob_path(self.dest, name)
+        try:
+            entry = self._kept(source.stat().st_size, target, source, listed)
+            if entry is not None:
+                return name, entry, False
+            # A name no manifest lists is written in place: a copy killed half-way is found by its
+            # size or hash at the next run and written again, and nothing listed can be hurt. A
+            # listed name (a blob re-encrypted since, see Vault._pad_legacy_blobs) must not be
+            # touched before the commit: it goes through tmp/ and a rename.
+            return name, copy_hashed(source, target, None if listed is None else self.tmp), True
+        except FileNotFoundError:
+            if source.exists():
+                raise
+            if referenced:  # deleted after the snapshot: the run needs a new one
+                raise _VaultChanged() from None
+            return name, None, False  # an unreferenced blob went (an import's leftovers, cleaned)
+
+    @staticmethod
+    def _kept(size: int, target: Path, source: Path, listed: Entry | None) -> Entry | None:
+        """The entry of a blob the backup already holds, None when it must be copied. One the
+        previous manifest lists was made durable with it; one a killed run copied counts only
+        when it is byte for byte its source (a power cut may have left it torn)."""
+        if not target.is_file() or target.stat().st_size != size:
+            return None
+        if listed is not None and listed.size == size:
+            return listed
+        entry = hash_file(target)
+        return entry if entry == hash_file(source) else None
 
 
 def _public(private: bytes) -> bytes:
@@ -244,13 +271,16 @@ def _other_files(folder: Path, source: VaultSource):
     as (path relative to the folder, with /, path)."""
     live = {source.database + suffix for suffix in ("", "-wal", "-shm", "-journal")}
     skip = live | set(source.skip) | {source.header, BLOBS_DIR}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if relative.parts[0] in skip or not path.is_file() or path.is_symlink():
-            continue
-        if path.name.endswith(TEMP_SUFFIX) or path.name.startswith(".sanctum-"):
-            continue  # half-written by a crash
-        yield relative.as_posix(), path
+    for root, dirs, names in os.walk(folder):
+        top = Path(root) == folder
+        dirs[:] = sorted(d for d in dirs if not (top and d in skip))  # blobs/: copied by name
+        for name in sorted(names):
+            path = Path(root) / name
+            if (top and name in skip) or not path.is_file() or path.is_symlink():
+                continue
+            if name.endswith(TEMP_SUFFIX) or name.startswith(".sanctum-"):
+                continue  # half-written by a crash
+            yield path.relative_to(folder).as_posix(), path
 
 
 def _blob_names(root: Path):

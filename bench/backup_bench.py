@@ -49,7 +49,7 @@ def make_photos(source: Path, target: Path, start: int, count: int) -> list[Path
         image = Image.open(photos[i % len(photos)]).convert("RGB")
         # A distinct crop of each photo: every file is a different (real) picture to the vault.
         w, h = image.size
-        box = (rng.randrange(w // 8), rng.randrange(h // 8))
+        box = ((i // len(photos)) * 2 % (w // 8), rng.randrange(h // 8))  # x: distinct in every round
         image = image.crop((*box, box[0] + w * 3 // 4, box[1] + h * 3 // 4)).resize((1152, 864))
         path = target / f"photo-{i:04d}.jpg"
         image.save(path, "JPEG", quality=92)

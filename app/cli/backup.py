@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..core import backup
-from ..core.fingerprint import load_public_key
-from .common import EXIT_ERROR, EXIT_OK, CliError, print_json, progress_bar, read_input, secret, unlock
+from .common import EXIT_ERROR, EXIT_OK, CliError, print_json, progress_bar, secret, unlock
 
 
 def _backup_secret(args: argparse.Namespace) -> dict:
@@ -42,10 +41,9 @@ def _verify(args: argparse.Namespace) -> int:
     if not args.hashes_only:
         manifest = backup.read_manifest(dest)
         keys = backup.open_backup(dest, manifest, **_backup_secret(args))
-    trusted = load_public_key(read_input(args.pubkey)) if args.pubkey else None
     bar = progress_bar(args, "Verifying", "file")
     try:
-        check = backup.verify_backup(dest, keys=keys, trusted_public=trusted, progress=bar.update_to)
+        check = backup.verify_backup(dest, keys=keys, progress=bar.update_to)
     finally:
         bar.close()
     if args.json:
@@ -53,12 +51,11 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         for problem in check.problems:
             print(f"problem: {problem}")
-        what = (f"{check.blobs_authenticated} of {check.blobs_checked} encrypted files authenticated"
-                if keys else f"{check.blobs_checked} encrypted files match their hashes (not decrypted: "
-                             "give the passphrase to check them fully)")
-        signer = "signed by this vault" if check.signed_by_vault else "signature matches its own key only"
-        print(f"{'OK' if check.ok else 'DAMAGED'}: backup {check.generation} of {check.created_at}; {what}; "
-              f"{signer}.")
+        what = (f"its list is this vault's; {check.blobs_authenticated} of {check.blobs_checked} encrypted "
+                "files authenticated" if keys else
+                f"{check.blobs_checked} encrypted files match the sizes and hashes it lists (not decrypted, "
+                "and the list itself not checked: give the passphrase to check everything)")
+        print(f"{'OK' if check.ok else 'DAMAGED'}: backup {check.generation} of {check.created_at}; {what}.")
     return EXIT_OK if check.ok else EXIT_ERROR
 
 
@@ -87,13 +84,11 @@ def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentPar
                              "with --verify")
     p.add_argument("dest", type=Path, help="the backup folder: empty or new the first time, then the same")
     p.add_argument("--verify", action="store_true",
-                   help="check the backup in DEST instead: every file against the signed manifest, and "
+                   help="check the backup in DEST instead: every file against its authenticated list, and "
                         "(with the passphrase or --recovery-key) every encrypted file's authentication")
     p.add_argument("--hashes-only", action="store_true",
-                   help="with --verify: no passphrase; check sizes, hashes and the manifest's signature only")
-    p.add_argument("--pubkey", type=Path, metavar="FILE",
-                   help="with --verify: the vault's exported public key (`sanctum pubkey`), to check who "
-                        "signed the manifest")
+                   help="with --verify: no passphrase; check that every file has the size and hash the "
+                        "backup's list gives (finds damage, not changes made on purpose)")
     p.set_defaults(run=cmd_backup)
 
     p = subs.add_parser("restore", parents=common,

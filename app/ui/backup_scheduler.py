@@ -117,7 +117,7 @@ class BackupScheduler(QObject):
             scope = (f"all {check.blobs_checked} encrypted files authenticated"
                      if check.blobs_authenticated == check.blobs_checked
                      else f"{check.blobs_authenticated} of {check.blobs_checked} encrypted files authenticated, "
-                          "the others match their signed hashes")
+                          "the others match their listed hashes")
             self._set_status(f"Backup checked, no problem found: {scope}; made {when(check.created_at)}.")
             return
         shown = "; ".join(check.problems[:3]) + (" …" if len(check.problems) > 3 else "")

@@ -2,8 +2,8 @@
 
     DEST/
       sanctum-backup.json      the manifest: every file of the backup with its size and SHA-256,
-                               signed with the vault's Ed25519 key; replacing it is the commit
-                               point of a backup run
+                               under a MAC (HMAC-SHA256) with the vault's backup key; replacing
+                               it is the commit point of a backup run
       README-sanctum-backup.txt  says what the folder is (and marks it as a backup folder)
       blobs/xx/<name>          the vault's encrypted blobs, under their own (random) names
       files/<sha256>           every other file of the vault folder (the header, the database
@@ -12,20 +12,26 @@
       tmp/                     files being written by a run; emptied at the start of the next
 
 The manifest holds what the vault folder shows anyway (file names, sizes) plus hashes of
-encrypted bytes, the signing public key (already public: it is in every protected copy's
-signature check) and the time of the backup.
+encrypted bytes, the time of the backup, and a vault id derived from the backup key (it tells
+backups of this vault from those of another one; the blob names they share say as much).
+
+A MAC, not an Ed25519 signature: a signature can be checked against any candidate public key,
+and the vault's signing key is in every immunized photo and signed copy, so a signed backup
+could be tied to its owner by anyone holding one of them; the vault folder cannot. The MAC key
+is random, made at the first backup and kept in the encrypted database (so it survives
+passphrase changes, like the image-uid key): only the passphrase, the recovery key or the open
+vault can check it. Without them, verify checks sizes and hashes (accidents, not an attacker).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import files
 from ..errors import BackupDamaged, NotABackup
@@ -59,45 +65,37 @@ class Entry:
 class Manifest:
     created_at: str
     generation: int  # 1 for the first backup into a folder, then one more per completed run
-    signing_public_key: bytes
+    vault_id: str  # HMAC of a fixed label under the backup key: the same for every backup of a vault
     database: str  # the vault path of the database snapshot (the header names it too)
     files: dict[str, Entry] = field(default_factory=dict)  # vault path ("vault.json") -> entry
     blobs: dict[str, Entry] = field(default_factory=dict)  # blob name -> entry
-    signature: bytes = b""
+    mac: bytes = b""
 
     def canonical(self) -> bytes:
-        """The signed bytes: every field but the signature, sorted, no whitespace. The format
-        name is inside, so a backup signature can never pass for a signed share claim."""
+        """The MAC'ed bytes: every field but the MAC, sorted, no whitespace, the format name and
+        version included."""
         body = {
             "format": FORMAT,
             "version": VERSION,
             "created_at": self.created_at,
             "generation": self.generation,
-            "signing_public_key": _b64e(self.signing_public_key),
+            "vault_id": self.vault_id,
             "database": self.database,
             "files": {k: [e.size, e.sha256] for k, e in sorted(self.files.items())},
             "blobs": {k: [e.size, e.sha256] for k, e in sorted(self.blobs.items())},
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii")
 
-    def signed(self, private_raw: bytes) -> Manifest:
-        signature = Ed25519PrivateKey.from_private_bytes(private_raw).sign(self.canonical())
-        return Manifest(self.created_at, self.generation, self.signing_public_key, self.database,
-                        self.files, self.blobs, signature)
+    def sealed(self, key: bytes) -> Manifest:
+        return Manifest(self.created_at, self.generation, self.vault_id, self.database, self.files, self.blobs,
+                        _mac(key, self.canonical()))
 
-    def signature_ok(self, public_raw: bytes | None = None) -> bool:
-        """Whether the signature checks with `public_raw` (default: the key the manifest names,
-        which only proves it was not changed by accident: anyone can sign with a key of their own)."""
-        try:
-            Ed25519PublicKey.from_public_bytes(public_raw or self.signing_public_key).verify(
-                self.signature, self.canonical())
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+    def mac_ok(self, key: bytes) -> bool:
+        return hmac.compare_digest(_mac(key, self.canonical()), self.mac)
 
     def to_bytes(self) -> bytes:
         document = json.loads(self.canonical())
-        document["signature"] = _b64e(self.signature)
+        document["mac"] = _b64e(self.mac)
         return json.dumps(document, indent=1, sort_keys=True).encode("ascii")
 
     @classmethod
@@ -107,10 +105,10 @@ class Manifest:
             if d["format"] != FORMAT or int(d["version"]) != VERSION:
                 raise ValueError
             manifest = cls(
-                str(d["created_at"]), int(d["generation"]), _b64d(d["signing_public_key"]), str(d["database"]),
+                str(d["created_at"]), int(d["generation"]), str(d["vault_id"]), str(d["database"]),
                 {k: _entry(v) for k, v in d["files"].items()},
                 {k: _entry(v) for k, v in d["blobs"].items()},
-                _b64d(d["signature"]),
+                _b64d(d["mac"]),
             )
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
             raise BackupDamaged("The backup's manifest (sanctum-backup.json) is damaged.") from None
@@ -120,6 +118,14 @@ class Manifest:
                 or manifest.database not in manifest.files):
             raise BackupDamaged("The backup's manifest (sanctum-backup.json) is damaged.")
         return manifest
+
+
+def vault_id(key: bytes) -> str:
+    return hmac.new(key, b"sanctum backup vault id v1", hashlib.sha256).hexdigest()[:32]
+
+
+def _mac(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, b"sanctum backup manifest v1\0" + data, hashlib.sha256).digest()
 
 
 def _entry(value) -> Entry:

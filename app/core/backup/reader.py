@@ -1,15 +1,15 @@
 """Checking a backup and restoring it into a working vault.
 
 What a check can tell depends on what it is given:
-- nothing: every file is there with the size and SHA-256 the manifest lists, and the manifest's
-  signature matches its content under the key it names (an accident, not an attacker: anyone
-  can re-sign with a key of their own);
-- a trusted public key (the open vault's, or one exported with `sanctum pubkey`): the manifest
-  was signed by this vault;
-- the passphrase or the recovery key (or the open vault when the backup's header is under its
-  current keys): the backup's own header and database open, the manifest is signed by the key in
-  that database, every blob the database lists is in the backup, and every blob authenticates
-  (each chunk's AES-GCM tag, under the blob's own key).
+- nothing: every file is there with the size and SHA-256 the manifest lists (that finds damage;
+  someone who changes a file can change the manifest's hash too);
+- the passphrase or the recovery key: the backup's own header and database open, the manifest's
+  MAC is under the backup key in that database (nobody else could have written it), every blob
+  the database lists is in the backup, and every blob authenticates (each chunk's AES-GCM tag,
+  under the blob's own key);
+- the open vault (Vault.verify_backup): the same, with the vault's keys; when the backup was made
+  before a passphrase change, its database does not open with today's keys, and the blobs are
+  authenticated with the keys the vault has for them (a blob's own key never changes).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ..errors import (
 )
 from ..files import fsync_folder
 from ..progress import Progress, raise_if_cancelled
+from ..vault.backups import BACKUP_KEY
 from ..vault.header import (
     BLOBS_DIR as VAULT_BLOBS_DIR,
 )
@@ -47,7 +48,6 @@ from ..vault.header import (
     unseal_master_with_recovery,
     unseal_private_key,
 )
-from ..vault.keys import SIGNING_KEY
 from .copying import Tee, copy_hashed, make_durable, new_file
 from .manifest import Entry, Manifest, blob_path, read_manifest, stored_file
 
@@ -56,7 +56,7 @@ from .manifest import Entry, Manifest, blob_path, read_manifest, stored_file
 class BackupKeys:
     """What opens a backup's content: from its own header and database (see open_backup)."""
 
-    signing_public: bytes  # from the backup's database: whose signature the manifest must carry
+    mac_key: bytes  # the backup key: the manifest's MAC must be under it
     blob_keys: dict[str, bytes]  # blob name -> file key, for every blob the database lists
     photos: int | None
     # False: keys of the open vault, not of the backup's own database (which could not be opened
@@ -74,7 +74,7 @@ class BackupCheck:
     blobs_checked: int
     blobs_authenticated: int  # 0 when no keys were given: only hashes were checked
     photos: int | None  # from the backup's database, when it could be opened
-    signed_by_vault: bool  # the signature checked against a key not taken from the manifest
+    manifest_authenticated: bool  # its MAC was checked (needs keys); else only hashes were
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,13 @@ def open_backup(dest: Path, manifest: Manifest, *, passphrase: str | None = None
     if database_name(header) != manifest.database:
         raise BackupDamaged("The backup's header and manifest name different databases.")
     private = unseal_private_key(header, master)
-    rows, signing_private, photos = _read_database(stored_file(dest, manifest.files[manifest.database]),
+    rows, backup_key, photos = _read_database(stored_file(dest, manifest.files[manifest.database]),
                                                    sqlcipher_key(master))
-    from ..fingerprint import public_key_of
-
     keys = {}
     for name, wrapped in rows:
         with contextlib.suppress(AuthenticationFailed):  # reported as that blob's problem
             keys[name] = crypto.unwrap_key(private, bytes(wrapped))
-    return BackupKeys(public_key_of(crypto.b64d(signing_private)), keys, photos)
+    return BackupKeys(crypto.b64d(backup_key), keys, photos)
 
 
 def _header(dest: Path, manifest: Manifest) -> dict:
@@ -133,7 +131,7 @@ def _header(dest: Path, manifest: Manifest) -> dict:
 
 
 def _read_database(path: Path, key: bytes) -> tuple[list[tuple[str, bytes]], str, int]:
-    """Blob rows, the signing key and the photo count of a database snapshot, opened read-only
+    """Blob rows, the backup key and the photo count of a database snapshot, opened read-only
     (immutable: nothing is written beside it, the backup stays as it is)."""
     import sqlcipher3
 
@@ -145,19 +143,18 @@ def _read_database(path: Path, key: bytes) -> tuple[list[tuple[str, bytes]], str
         quoted = raw_key_pragma(key).replace("'", "''")
         conn.execute(f"PRAGMA key = '{quoted}'")
         rows = conn.execute("SELECT name, wrapped_key FROM blob").fetchall()
-        signing = conn.execute("SELECT value FROM setting WHERE key = ?", (SIGNING_KEY,)).fetchone()
+        backup_key = conn.execute("SELECT value FROM setting WHERE key = ?", (BACKUP_KEY,)).fetchone()
         photos = conn.execute("SELECT count(*) FROM photo").fetchone()[0]
     except sqlcipher3.Error:
         raise BackupDamaged("The backup's database is damaged or not this vault's.") from None
     finally:
         conn.close()
-    if signing is None:
-        raise BackupDamaged("The backup's database holds no signing key.")
-    return rows, signing[0], photos
+    if backup_key is None:
+        raise BackupDamaged("The backup's database holds no backup key.")
+    return rows, backup_key[0], photos
 
 
-def verify_backup(dest: Path, *, keys: BackupKeys | None = None, trusted_public: bytes | None = None,
-                  progress: Progress = lambda done, total: None,
+def verify_backup(dest: Path, *, keys: BackupKeys | None = None, progress: Progress = lambda done, total: None,
                   cancel: threading.Event | None = None) -> BackupCheck:
     """Check every file of the backup (see the module's docstring for what `keys` adds)."""
     dest = Path(dest)
@@ -166,11 +163,8 @@ def verify_backup(dest: Path, *, keys: BackupKeys | None = None, trusted_public:
     except BackupDamaged as exc:
         return BackupCheck(False, (str(exc),), 0, "", 0, 0, 0, None, False)
     problems: list[str] = []
-    trusted = keys.signing_public if keys else trusted_public
-    if not manifest.signature_ok():
-        problems.append("The manifest's signature does not match its content: it was changed or damaged.")
-    elif trusted is not None and not manifest.signature_ok(trusted):
-        problems.append("The manifest is not signed by this vault's key.")
+    if keys is not None and not manifest.mac_ok(keys.mac_key):
+        problems.append("The manifest was changed or damaged, or is not this vault's (its MAC does not match).")
     total = len(manifest.files) + len(manifest.blobs)
     progress(0, total)
     for done, (relative, entry) in enumerate(sorted(manifest.files.items()), 1):
@@ -191,7 +185,7 @@ def verify_backup(dest: Path, *, keys: BackupKeys | None = None, trusted_public:
         problems += [f"blob {name}: listed by the backup's database but not in the backup" for name in missing]
     return BackupCheck(not problems, tuple(problems), manifest.generation, manifest.created_at,
                        len(manifest.files), len(manifest.blobs), authenticated,
-                       keys.photos if keys else None, trusted is not None)
+                       keys.photos if keys else None, keys is not None)
 
 
 def _check_stored(path: Path, entry: Entry, what: str, key: bytes | None = None,
@@ -230,8 +224,8 @@ def restore_backup(dest: Path, target: Path, *, passphrase: str | None = None, r
     dest = Path(dest)
     manifest = read_manifest(dest)
     keys = open_backup(dest, manifest, passphrase=passphrase, recovery_key=recovery_key)
-    if not manifest.signature_ok(keys.signing_public):
-        raise BackupDamaged("The backup's manifest is not signed by the vault it holds: it was changed.")
+    if not manifest.mac_ok(keys.mac_key):
+        raise BackupDamaged("The backup's manifest was changed: its MAC is not the vault's.")
     target = Path(target).expanduser().absolute()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise VaultExists(f"{target} is not empty: restore into a new or empty folder (nothing was changed).")

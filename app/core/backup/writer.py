@@ -52,6 +52,7 @@ from .manifest import (
     blob_path,
     read_manifest,
     stored_file,
+    vault_id,
     write_manifest,
 )
 
@@ -76,7 +77,7 @@ class VaultSource:
     header: str  # the header's file name
     database: str  # the live database's file name: exported, never copied as bytes
     skip: frozenset[str]  # other top-level names never copied (lock, back-off counter)
-    signing_key: bytes  # Ed25519, raw
+    mac_key: bytes  # the vault's backup key (see manifest.py)
     snapshot: Callable[[Path], Snapshot]  # export the database, consistent, to this path
 
 
@@ -114,7 +115,6 @@ def write_backup(source: VaultSource, dest: Path, progress: Progress,
 def _previous(dest: Path, source: VaultSource) -> Manifest | None:
     """The manifest in place, if it is this vault's; hashes from it spare re-reading kept blobs."""
     from ..errors import BackupDamaged, NotABackup
-    from ..fingerprint import public_key_of
 
     try:
         manifest = read_manifest(dest)
@@ -123,10 +123,9 @@ def _previous(dest: Path, source: VaultSource) -> Manifest | None:
     except BackupDamaged:
         log.warning("the previous backup's manifest is damaged; the new one replaces it")
         return None
-    public = public_key_of(source.signing_key)
-    if manifest.signing_public_key != public:
+    if manifest.vault_id != vault_id(source.mac_key):
         raise NotABackup(f"{dest} holds a backup of another vault. Choose another folder.")
-    return manifest if manifest.signature_ok(public) else None
+    return manifest if manifest.mac_ok(source.mac_key) else None
 
 
 class _Run:
@@ -163,8 +162,8 @@ class _Run:
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
         manifest = Manifest(
             created_at, (self.previous.generation if self.previous else 0) + 1,
-            _public(self.source.signing_key), self.source.database, files, blobs,
-        ).signed(self.source.signing_key)
+            vault_id(self.source.mac_key), self.source.database, files, blobs,
+        ).sealed(self.source.mac_key)
         make_durable(self.dest, self.written, self.touched)
         raise_if_cancelled(self.cancel)
         write_manifest(self.dest, manifest)  # the commit point
@@ -258,12 +257,6 @@ class _Run:
             return listed
         entry = hash_file(target)
         return entry if entry == hash_file(source) else None
-
-
-def _public(private: bytes) -> bytes:
-    from ..fingerprint import public_key_of
-
-    return public_key_of(private)
 
 
 def _other_files(folder: Path, source: VaultSource):

@@ -7,6 +7,7 @@ database, under the vault's own SQLCipher key.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from ..db import Blob
 from ..errors import AuthenticationFailed, BackupDamaged
 from .header import AUTH_STATE_NAME, HEADER_NAME, LOCK_NAME, database_name, sqlcipher_key
 from .records import Progress, no_progress
+
+BACKUP_KEY = "backup_mac_key"  # in the DB: survives passphrase changes
 
 if TYPE_CHECKING:
     from ..backup import BackupCheck, BackupReport, Snapshot
@@ -38,7 +41,7 @@ class VaultBackups:
         self._require_open()
         source = VaultSource(
             folder=self.path, header=HEADER_NAME, database=database_name(self._header),
-            skip=frozenset({LOCK_NAME, AUTH_STATE_NAME}), signing_key=self._signing_key(),
+            skip=frozenset({LOCK_NAME, AUTH_STATE_NAME}), mac_key=self._backup_key(),
             snapshot=self._snapshot_database,
         )
         return write_backup(source, Path(dest), progress, cancel)
@@ -68,8 +71,8 @@ class VaultBackups:
 
     def verify_backup(self, dest: str | Path, progress: Progress = no_progress,
                       cancel: threading.Event | None = None) -> BackupCheck:
-        """Check a backup of this vault with its keys, no passphrase needed: the manifest is
-        signed by this vault; every file matches; every blob authenticates. A backup made before
+        """Check a backup of this vault with its keys, no passphrase needed: the manifest's MAC is
+        this vault's; every file matches; every blob authenticates. A backup made before
         a passphrase change cannot have its database opened with today's keys: its blobs are
         then authenticated with the keys this vault still has for them (the blobs' own keys do
         not change)."""
@@ -80,8 +83,20 @@ class VaultBackups:
         with contextlib.suppress(BackupDamaged):
             keys = open_backup(Path(dest), read_manifest(Path(dest)), master=self._master)
         if keys is None:
-            keys = BackupKeys(self.signing_public_key(), self._blob_keys(), photos=None, complete=False)
+            keys = BackupKeys(self._backup_key(), self._blob_keys(), photos=None, complete=False)
         return verify_backup(Path(dest), keys=keys, progress=progress, cancel=cancel)
+
+    def _backup_key(self) -> bytes:
+        """The key of backup manifests' MACs: random, made at the first backup, kept in the DB
+        (before the snapshot is taken, so every backup's database holds it)."""
+        stored = db.get_setting(BACKUP_KEY)
+        if stored is None:
+            with db.database.atomic():
+                stored = db.get_setting(BACKUP_KEY)
+                if stored is None:
+                    stored = crypto.b64e(os.urandom(crypto.KEY_BYTES))
+                    db.put_setting(BACKUP_KEY, stored)
+        return crypto.b64d(stored)
 
     def _blob_keys(self) -> dict[str, bytes]:
         keys = {}

@@ -276,3 +276,21 @@ def test_a_full_destination_is_a_typed_error():
         with open("/dev/full", "wb") as full:
             full.write(b"x" * 4096)
             full.flush()
+
+
+def test_a_photo_deleted_during_the_backup_makes_it_take_a_new_snapshot(vault, tmp_path, photo_dir):
+    vault.import_paths([photo_dir / "cat.jpg", photo_dir / "dog.jpg", photo_dir / "pizza.jpg"])
+    from app.core.db import Blob
+
+    # The photo whose blobs are copied last: deleted after the snapshot, before they are copied.
+    last = max(Blob.select(Blob.name, Blob.photo).tuples())[1]
+    deleted = []
+
+    def delete_once(done, total):
+        if done == 1 and not deleted:
+            deleted.extend(vault.delete([last]))
+
+    report = vault.backup(tmp_path / "backup", progress=delete_once)
+    assert deleted == [last] and report.photos == 2
+    check = vault.verify_backup(tmp_path / "backup")
+    assert check.ok and check.photos == 2 and check.blobs_checked == 6

@@ -4,12 +4,12 @@ taken while photos are being imported, and the errors a person can act on."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import threading
 from pathlib import Path
 
+import blake3
 import pytest
 from PIL import Image
 
@@ -119,7 +119,7 @@ def test_a_flipped_byte_is_found_by_verify(vault, tmp_path, photo_dir, target):
         name, entry = sorted(manifest.blobs.items())[0]
         _flip_byte(blob_path(dest, name))
         text = (dest / MANIFEST_NAME).read_text()
-        (dest / MANIFEST_NAME).write_text(text.replace(entry.sha256, hashlib.sha256(
+        (dest / MANIFEST_NAME).write_text(text.replace(entry.digest, blake3.blake3(
             blob_path(dest, name).read_bytes()).hexdigest()))
 
     without_keys = backup.verify_backup(dest)  # what verify sees without the passphrase
@@ -256,6 +256,7 @@ def test_wrong_secrets_and_occupied_folders_change_nothing(full_vault, vault_pat
 
 def test_destination_gone_midway_is_a_typed_error_and_the_vault_is_untouched(vault, tmp_path, photo_dir):
     vault.import_paths([photo_dir / "cat.jpg", photo_dir / "dog.jpg"])
+    (tmp_path / "drive").mkdir()
     dest = tmp_path / "drive" / "backup"
 
     def unplug(done, total):
@@ -265,7 +266,11 @@ def test_destination_gone_midway_is_a_typed_error_and_the_vault_is_untouched(vau
     with pytest.raises(BackupDestinationGone):
         vault.backup(dest, progress=unplug)
     assert vault.check_consistency() == [] and vault.count() == 2
-    assert vault.backup(dest).photos == 2  # plugged in again
+    with pytest.raises(BackupDestinationGone):  # still unplugged: its place is not filled on this disk
+        vault.backup(dest)
+    assert not (tmp_path / "drive").exists()
+    (tmp_path / "drive").mkdir()  # plugged in again
+    assert vault.backup(dest).photos == 2
 
 
 def test_a_full_destination_is_a_typed_error():

@@ -50,6 +50,16 @@ def test_backup_verify_restore_from_the_command_line(tmp_path):
     report = json.loads(damaged.stdout)
     assert report["ok"] is False and len(report["problems"]) == 1 and name in report["problems"][0]
 
+    # A damaged database snapshot: named, and every other file still checked.
+    manifest = read_manifest(dest)
+    snapshot = dest / "files" / manifest.files[manifest.database].digest
+    data = bytearray(snapshot.read_bytes())
+    data[5000] ^= 0x01
+    snapshot.write_bytes(bytes(data))
+    worse = json.loads(sanctum("backup", "--verify", str(dest), "--json", vault=vault, check=False).stdout)
+    assert worse["ok"] is False and any("vault.db" in problem for problem in worse["problems"])
+    assert any(name in problem for problem in worse["problems"])
+
 
 def test_a_folder_that_is_not_a_backup_is_refused(tmp_path):
     folder = tmp_path / "documents"

@@ -36,14 +36,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    dest = Path(args.dest)
-    keys = None
-    if not args.hashes_only:
-        manifest = backup.read_manifest(dest)
-        keys = backup.open_backup(dest, manifest, **_backup_secret(args))
+    secret_args = {} if args.hashes_only else _backup_secret(args)
     bar = progress_bar(args, "Verifying", "file")
     try:
-        check = backup.verify_backup(dest, keys=keys, progress=bar.update_to)
+        if args.hashes_only:
+            check = backup.verify_backup(args.dest, progress=bar.update_to)
+        else:
+            check = backup.check_backup(args.dest, progress=bar.update_to, **secret_args)
     finally:
         bar.close()
     if args.json:
@@ -52,7 +51,7 @@ def _verify(args: argparse.Namespace) -> int:
         for problem in check.problems:
             print(f"problem: {problem}")
         what = (f"its list is this vault's; {check.blobs_authenticated} of {check.blobs_checked} encrypted "
-                "files authenticated" if keys else
+                "files authenticated" if check.manifest_authenticated else
                 f"{check.blobs_checked} encrypted files match the sizes and hashes it lists (not decrypted, "
                 "and the list itself not checked: give the passphrase to check everything)")
         print(f"{'OK' if check.ok else 'DAMAGED'}: backup {check.generation} of {check.created_at}; {what}.")

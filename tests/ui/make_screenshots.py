@@ -427,6 +427,7 @@ def shoot_backup(window: MainWindow, out: Path, tmp: Path) -> None:
     dialog = SettingsDialog(window.session, window)
     dialog.show()
     section = dialog.backup_section
+    (tmp / "USB drive").mkdir()
     section.set_folder(str(tmp / "USB drive" / "Sanctum backup"))
     section.automatic.setChecked(True)
     section.back_up_button.click()

@@ -23,6 +23,7 @@ def test_back_up_now_then_verify_from_settings(qtbot, unlocked, photo_dir, tmp_p
         window.start_import([str(photo_dir / "photo00.jpg"), str(photo_dir / "photo01.jpg")])
     dialog, section = _section(qtbot, session, window)
     assert not section.back_up_button.isEnabled() and section.last.text() == "No backup made yet."
+    (tmp_path / "usb").mkdir()
     dest = tmp_path / "usb" / "sanctum"
     section.set_folder(str(dest))
     assert section.back_up_button.isEnabled()
@@ -65,6 +66,7 @@ def test_automatic_backup_only_into_an_existing_backup_of_this_vault(qtbot, unlo
                           check_params_cb=lambda running: not running):
         assert session.backups.check_automatic() is not None
     assert "waiting for the backup folder" in section.status.text() and not dest.exists()
+    (tmp_path / "drive").mkdir()  # plugged in
 
     with qtbot.waitSignal(session.backups.running_changed, timeout=60_000,
                           check_params_cb=lambda running: not running):

@@ -6,10 +6,18 @@ the passphrase or the recovery key). The folder's layout and manifest: manifest.
 """
 
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
-from .reader import BackupCheck, BackupKeys, RestoreReport, open_backup, restore_backup, verify_backup
+from .reader import (
+    BackupCheck,
+    BackupKeys,
+    RestoreReport,
+    check_backup,
+    open_backup,
+    restore_backup,
+    verify_backup,
+)
 from .writer import BackupReport, Snapshot, VaultSource, write_backup
 
 __all__ = [
     "MANIFEST_NAME", "BackupCheck", "BackupKeys", "BackupReport", "Manifest", "RestoreReport", "Snapshot",
-    "VaultSource", "open_backup", "read_manifest", "restore_backup", "verify_backup", "write_backup",
+    "VaultSource", "check_backup", "open_backup", "read_manifest", "restore_backup", "verify_backup", "write_backup",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+import blake3
 
 from .. import hardening
 from ..errors import BackupDestinationFull, BackupDestinationGone, NotABackup
@@ -31,7 +32,7 @@ class Tee:
 
     def __init__(self, source: BinaryIO, out: BinaryIO | None = None):
         self.source, self.out = source, out
-        self.digest = hashlib.sha256()
+        self.digest = blake3.blake3()
         self.size = 0
 
     def read(self, n: int = CHUNK) -> bytes:
@@ -156,10 +157,14 @@ def prepare_destination(dest: Path, vault: Path) -> Path:
         names = {p.name for p in dest.iterdir()}
         if names and not names & {MANIFEST_NAME, README_NAME}:
             raise NotABackup(f"{dest} holds other files. Choose an empty folder, or make a new one inside it.")
-    with destination_errors(dest.parent if not dest.exists() else dest):
-        hardening.make_private_dir(dest)
+    if not dest.exists() and not dest.parent.is_dir():
+        # Only the backup folder itself is made: a missing parent is a drive not connected, and
+        # making it would put the backup on the disk that holds its mount point.
+        raise BackupDestinationGone(f"{dest.parent} is not there. Is the drive connected?")
+    with destination_errors(dest.parent):
+        make_folder(dest)
         for sub in (TMP_DIR, FILES_DIR, BLOBS_DIR):
-            hardening.make_private_dir(dest / sub)
+            make_folder(dest / sub)
         if not (dest / README_NAME).exists():
             (dest / README_NAME).write_text(README_TEXT, encoding="utf-8")
     return dest

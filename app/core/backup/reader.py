@@ -1,7 +1,7 @@
 """Checking a backup and restoring it into a working vault.
 
 What a check can tell depends on what it is given:
-- nothing: every file is there with the size and SHA-256 the manifest lists (that finds damage;
+- nothing: every file is there with the size and BLAKE3 hash the manifest lists (that finds damage;
   someone who changes a file can change the manifest's hash too);
 - the passphrase or the recovery key: the backup's own header and database open, the manifest's
   MAC is under the backup key in that database (nobody else could have written it), every blob
@@ -15,6 +15,7 @@ What a check can tell depends on what it is given:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -89,19 +90,17 @@ def open_backup(dest: Path, manifest: Manifest, *, passphrase: str | None = None
     """The backup's keys from its own header (WrongPassphrase / WrongRecoveryKey when the secret
     does not open it; with `master`, HeaderTampered when it is not that master's header)."""
     header = _header(dest, manifest)
-    if master is not None:
-        pass
-    elif passphrase is not None:
+    if master is None and passphrase is not None:
         try:
             master = unseal_master_with_passphrase(header, passphrase)
         except AuthenticationFailed:
             raise WrongPassphrase("That passphrase does not open this backup.") from None
-    elif recovery_key is not None:
+    elif master is None and recovery_key is not None:
         try:
             master = unseal_master_with_recovery(header, crypto.parse_recovery_key(recovery_key))
         except (AuthenticationFailed, ValueError, KeyError, TypeError):
             raise WrongRecoveryKey("That recovery key does not open this backup.") from None
-    else:
+    elif master is None:
         raise ValueError("open_backup needs a passphrase, a recovery key or a master secret")
     try:
         check_header(header, master)
@@ -186,6 +185,21 @@ def verify_backup(dest: Path, *, keys: BackupKeys | None = None, progress: Progr
     return BackupCheck(not problems, tuple(problems), manifest.generation, manifest.created_at,
                        len(manifest.files), len(manifest.blobs), authenticated,
                        keys.photos if keys else None, keys is not None)
+
+
+def check_backup(dest: Path, *, passphrase: str | None = None, recovery_key: str | None = None,
+                 progress: Progress = lambda done, total: None,
+                 cancel: threading.Event | None = None) -> BackupCheck:
+    """verify_backup with the backup's own keys, from the passphrase or the recovery key
+    (WrongPassphrase / WrongRecoveryKey when it does not open the backup). A header or database
+    too damaged to open is one more problem, and the files are still checked by their hashes."""
+    dest = Path(dest)
+    try:
+        keys = open_backup(dest, read_manifest(dest), passphrase=passphrase, recovery_key=recovery_key)
+    except BackupDamaged as exc:
+        check = verify_backup(dest, progress=progress, cancel=cancel)
+        return dataclasses.replace(check, ok=False, problems=(str(exc), *check.problems))
+    return verify_backup(dest, keys=keys, progress=progress, cancel=cancel)
 
 
 def _check_stored(path: Path, entry: Entry, what: str, key: bytes | None = None,

@@ -20,7 +20,6 @@ file it lists) or the new one; what a killed run copied is kept and skipped by t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import secrets
@@ -29,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import blake3
 
 from .. import hardening
 from ..errors import BackupError
@@ -174,7 +175,7 @@ class _Run:
                             self.files_written, copied, kept, removed, created_at)
 
     def _store(self, path: Path, *, move: bool = False) -> Entry:
-        """A non-blob file under files/<sha256>, unless the backup has that content already."""
+        """A non-blob file under files/<its hash>, unless the backup has that content already."""
         entry = hash_file(path)
         final = stored_file(self.dest, entry)
         if final.is_file() and final.stat().st_size == entry.size:
@@ -185,7 +186,7 @@ class _Run:
             self.written.append(final)
         else:
             entry = copy_hashed(path, final, self.tmp)  # the content may have changed since hashing
-            if final.name != entry.sha256:
+            if final.name != entry.digest:
                 final.replace(stored_file(self.dest, entry))
             self.written.append(stored_file(self.dest, entry))
         self.bytes_written += entry.size
@@ -193,7 +194,7 @@ class _Run:
         return entry
 
     def _store_bytes(self, data: bytes) -> Entry:
-        entry = Entry(len(data), hashlib.sha256(data).hexdigest())
+        entry = Entry(len(data), blake3.blake3(data).hexdigest())
         final = stored_file(self.dest, entry)
         if not (final.is_file() and final.stat().st_size == entry.size):
             with new_file(final, self.tmp) as out:
@@ -297,7 +298,7 @@ def _remove_unlisted(dest: Path, manifest: Manifest) -> int:
     for sub in (dest / BLOBS_DIR).iterdir() if (dest / BLOBS_DIR).is_dir() else ():
         with contextlib.suppress(OSError):
             sub.rmdir()  # only when empty
-    listed = {entry.sha256 for entry in manifest.files.values()}
+    listed = {entry.digest for entry in manifest.files.values()}
     for path in (dest / FILES_DIR).iterdir() if (dest / FILES_DIR).is_dir() else ():
         if path.name not in listed:
             with contextlib.suppress(OSError):

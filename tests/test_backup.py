@@ -126,6 +126,8 @@ def test_a_flipped_byte_is_found_by_verify(vault, tmp_path, photo_dir, target):
     assert without_keys.ok is (target == "manifest") and not without_keys.manifest_authenticated
     with_keys = vault.verify_backup(dest)
     assert not with_keys.ok and with_keys.problems and with_keys.manifest_authenticated
+    with_passphrase = backup.check_backup(dest, passphrase=PASSPHRASE)  # `sanctum backup --verify`
+    assert not with_passphrase.ok and with_passphrase.problems
 
 
 def test_restore_of_a_backup_with_a_damaged_blob_keeps_every_other_photo(full_vault, tmp_path):

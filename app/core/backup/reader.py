@@ -250,7 +250,9 @@ def restore_backup(dest: Path, target: Path, *, passphrase: str | None = None, r
         problems = _assemble(dest, manifest, keys, partial, progress, cancel)
         hardening.restrict_tree(partial)
         fsync_folder(partial)
-        os.replace(partial, target)  # onto an empty folder too (POSIX rename)
+        if target.exists():
+            target.rmdir()  # empty (checked above); Windows cannot rename onto a folder
+        os.replace(partial, target)
         fsync_folder(target.parent)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)

@@ -301,3 +301,31 @@ def test_a_photo_deleted_during_the_backup_makes_it_take_a_new_snapshot(vault, t
     assert deleted == [last] and report.photos == 2
     check = vault.verify_backup(tmp_path / "backup")
     assert check.ok and check.photos == 2 and check.blobs_checked == 6
+
+
+def test_backups_across_a_passphrase_change(vault, vault_path, tmp_path, photo_dir):
+    vault.import_paths([photo_dir / "cat.jpg", photo_dir / "dog.jpg"])
+    dest = tmp_path / "backup"
+    vault.backup(dest)
+    old_header = backup.read_manifest(dest).files["vault.json"]
+    new_passphrase = "violet tundra sings softly"
+    vault.change_passphrase(new_passphrase, fast_kdf())
+    # Made under the old keys: its database does not open with today's, its blobs still check
+    # with the keys the vault has for them (a blob's key never changes).
+    before = vault.verify_backup(dest)
+    assert before.ok and before.blobs_authenticated == 6 and before.photos is None
+    again = vault.backup(dest)
+    assert (again.generation, again.blobs_copied, again.blobs_kept) == (2, 0, 6)
+    manifest = backup.read_manifest(dest)
+    assert manifest.files["vault.json"] != old_header and manifest.database != "vault.db"
+    assert not (dest / "files" / old_header.digest).exists()  # the old header went with its generation
+    assert vault.verify_backup(dest).photos == 2
+    vault.lock()
+    with pytest.raises(WrongPassphrase):
+        backup.restore_backup(dest, tmp_path / "restored", passphrase=PASSPHRASE)
+    restored = backup.restore_backup(dest, tmp_path / "restored", passphrase=new_passphrase)
+    assert restored.photos == 2
+    with Vault.unlock(tmp_path / "restored", new_passphrase) as opened:
+        assert opened.check_consistency() == []
+        assert {p.filename: opened.read_original(p.id) for p in opened.list_photos()} == {
+            name: (photo_dir / name).read_bytes() for name in ("cat.jpg", "dog.jpg")}

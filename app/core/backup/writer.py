@@ -178,9 +178,9 @@ class _Run:
         """A non-blob file under files/<its hash>, unless the backup has that content already."""
         entry = hash_file(path)
         final = stored_file(self.dest, entry)
-        if final.is_file() and final.stat().st_size == entry.size:
+        if self._have(final, entry):
             return entry
-        if move:  # the snapshot is already in tmp/, synced by SQLite at its commit
+        if move:  # the snapshot, already written in tmp/
             hardening.restrict(path)  # SQLite created it with the umask's mode
             path.replace(final)
             self.written.append(final)
@@ -196,13 +196,21 @@ class _Run:
     def _store_bytes(self, data: bytes) -> Entry:
         entry = Entry(len(data), blake3.blake3(data).hexdigest())
         final = stored_file(self.dest, entry)
-        if not (final.is_file() and final.stat().st_size == entry.size):
+        if not self._have(final, entry):
             with new_file(final, self.tmp) as out:
                 out.write(data)
             self.written.append(final)
             self.bytes_written += entry.size
             self.files_written += 1
         return entry
+
+    def _have(self, final: Path, entry: Entry) -> bool:
+        """Whether files/ holds this content: listed by the previous manifest (made durable with
+        it), or left by a killed run and still whole (a power cut may have torn it)."""
+        if not final.is_file() or final.stat().st_size != entry.size:
+            return False
+        listed = self.previous is not None and entry in self.previous.files.values()
+        return listed or hash_file(final) == entry
 
     def _copy_blobs(self, snapshot: Snapshot) -> tuple[dict[str, Entry], int, int]:
         names = sorted(snapshot.blobs | set(_blob_names(self.source.folder / BLOBS_DIR)))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -136,3 +138,38 @@ def test_sigkill_during_restore_leaves_the_whole_vault_or_none(vault_path, tmp_p
             for photo in opened.list_photos():
                 assert opened.read_original(photo.id) == (incoming / photo.filename).read_bytes()
     assert kills >= 1, "the restore finished too fast to be interrupted"
+
+
+def test_a_full_destination_leaves_the_previous_backup(vault_path, tmp_path):
+    """A real ENOSPC: the backup goes to a 1 MB tmpfs, mounted in a user namespace (no root needed
+    where unprivileged namespaces are allowed; skipped elsewhere)."""
+    if not shutil.which("unshare"):
+        pytest.skip("no unshare here")
+    incoming = tmp_path / "incoming"
+    first = _photos(incoming, 0, 1)
+    vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=False, kdf=fast_kdf())
+    with vault:
+        vault.import_paths(first)
+    more = _photos(incoming, 1, 3)
+    small = tmp_path / "small"
+    small.mkdir()
+    app = f"{shlex.quote(sys.executable)} -m app"
+    vault_arg = f"--vault {shlex.quote(str(vault_path))}"
+    dest = shlex.quote(str(small / "backup"))
+    script = " && ".join([
+        f"mount -t tmpfs -o size=1m tmpfs {shlex.quote(str(small))}",
+        f"{app} backup {dest} {vault_arg} --json",
+        f"{app} import {' '.join(shlex.quote(str(p)) for p in more)} {vault_arg} --json >/dev/null",
+        f"{{ {app} backup {dest} {vault_arg} --json; echo \"exit=$?\"; }}",
+        f"{app} backup --verify {dest} --json",
+    ])
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], env=ENV, capture_output=True, text=True,
+                            timeout=300)
+    if "mount" in result.stderr and "exit=" not in result.stdout:
+        pytest.skip(f"cannot mount a small file system here: {result.stderr.strip()[:200]}")
+    assert "exit=1" in result.stdout, result.stdout + result.stderr
+    assert "backup destination is full" in result.stderr
+    verified = json.loads(result.stdout[result.stdout.index("exit=1") + len("exit=1"):])
+    assert verified == {"ok": True, "problems": []}  # the first backup, whole
+    with Vault.unlock(vault_path, PASSPHRASE) as opened:  # and the vault untouched
+        assert opened.count() == 4 and opened.check_consistency() == []

@@ -34,26 +34,20 @@ from .controllers.search import SEARCH_HINT, SearchController
 from .controllers.shares import SharesController
 from .dialog_slot import DialogSlot
 from .errors import describe
-from .gallery import (
-    GalleryDelegate,
-    GalleryView,
-    PhotoFilterProxy,
-    PhotoListModel,
-    Roles,
-    ThumbnailLoader,
-    recent_import_cutoff,
-)
+from .gallery import GalleryDelegate, GalleryView
 from .jobs_ui import JobProgress, ProblemsPanel
 from .leaks_view import LeaksPage, LeaksTableModel
 from .library_page import PAGE_LIBRARY, PAGE_UNLOCK, PAGE_VIEWER, DetailPane, DropOverlay, LibraryPage
 from .organize_ui import OrganiseController, OrganiseStatus, SensitiveState
 from .people_view import PeopleModel, PeoplePage
+from .photo_model import PhotoFilterProxy, PhotoListModel, Roles, recent_import_cutoff
 from .resources import app_icon
 from .session import Session
 from .settings_dialog import SettingsDialog
 from .shares_view import SharesPage, SharesTableModel
 from .sidebar import Scope, SidebarModel, SidebarView
 from .single_file_drop import local_paths
+from .thumbnails import ThumbnailLoader
 from .unlock import UnlockPage
 from .viewer import ViewerPage
 

@@ -46,7 +46,8 @@ def codes_table(codes: Sequence[str]) -> str:
 
 class SecretsPanel(QWidget):
     """The key in a card (with its QR code beside it on request), Copy / Save as text… / Show as
-    QR code, a line saying what was done, and the codes under it."""
+    QR code, a line saying what was done, and the codes under it (or in the card's place when
+    there is no key)."""
 
     def __init__(self, clipboard: SecretClipboard, text_to_keep: Callable[[], str],
                  parent: QWidget | None = None):
@@ -54,7 +55,7 @@ class SecretsPanel(QWidget):
         self.clipboard = clipboard
         self.text_to_keep = text_to_keep
         self.recovery_key: str | None = None
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.card = QFrame()
         self.card.setObjectName("recoveryCard")
@@ -108,6 +109,10 @@ class SecretsPanel(QWidget):
             self.qr.setPixmap(qr_pixmap(recovery_key, scale=4))
         self.codes_label.setText(codes_heading + codes_table(codes) if codes else "")
         self.codes_label.setVisible(bool(codes))
+        # Without a key the codes are the secret: they take the card's place, above the buttons
+        # that copy and save them; beside a key they follow it, under the note.
+        self._layout.removeWidget(self.codes_label)
+        self._layout.insertWidget(self._layout.count() if recovery_key else 1, self.codes_label)
 
     def copy(self) -> None:
         self.clipboard.copy(self.text_to_keep())

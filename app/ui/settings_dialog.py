@@ -27,6 +27,7 @@ from app.core.files import SHAREABLE_MODE, write_atomically
 from . import dialogs, settings
 from .errors import describe
 from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
+from .panic_section import PanicSection
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class SettingsDialog(QDialog):
         sensitive_help.setWordWrap(True)
         sensitive_help.setProperty("muted", True)
         layout.addWidget(sensitive_help)
+        self.panic_section = PanicSection(self)
+        layout.addWidget(self.panic_section)
 
         layout.addWidget(_section("Sharing"))
         self.strip_location = QCheckBox(settings.SHARE_STRIP_LOCATION.label)
@@ -224,5 +227,6 @@ class SettingsDialog(QDialog):
         if self.session.is_unlocked:
             settings.write(settings.SHARE_STRIP_LOCATION, self.strip_location.isChecked())
             settings.write(settings.SHOW_SENSITIVE, self.show_sensitive.isChecked())
+            self.panic_section.save()  # before save_settings: its settings_changed reloads them
             self.session.save_settings(self.auto_lock.value(), int(self.thumb.currentData()))
         super().accept()

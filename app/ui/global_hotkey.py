@@ -87,5 +87,7 @@ class GlobalHotkey(QObject):
     def stop(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
+            # Not joined: on X11 pynput's thread only sees the stop at the next key pressed on
+            # the computer, and the lock must not wait for one. It is a daemon thread that
+            # ends then, and listens to nothing more meanwhile.
             listener.stop()
-            listener.join(2)

@@ -44,9 +44,10 @@ class PanicSection(QWidget):
         self.global_shortcut = _choice_box(settings.PANIC_GLOBAL_SHORTCUT, "panicGlobalShortcut")
         form.addRow(settings.PANIC_GLOBAL_SHORTCUT.label, self.global_shortcut)
         layout.addLayout(form)
-        layout.addWidget(_muted("Locks at once from any Sanctum window, even with a dialog open: photos "
-                                "close and what Sanctum copied leaves the clipboard. It does not hide that "
-                                "Sanctum is installed or where the vault is."))
+        # The section stays short (Settings must fit a laptop screen): the longer words are tooltips.
+        title.setToolTip("Locks at once from any Sanctum window, even with a dialog open: photos close and "
+                         "what Sanctum copied leaves the clipboard. It does not hide that Sanctum is "
+                         "installed or where the vault is.")
         self.hotkey = availability() if hotkey is None else hotkey
         if self.hotkey.available:
             self.shortcut_note = _muted(settings.PANIC_GLOBAL_SHORTCUT.help)
@@ -59,14 +60,14 @@ class PanicSection(QWidget):
         self.neutral = QCheckBox(settings.PANIC_NEUTRAL_WINDOW.label)
         self.neutral.setObjectName("panicNeutralWindow")
         self.neutral.setChecked(bool(settings.read(settings.PANIC_NEUTRAL_WINDOW)))
+        self.neutral.setToolTip(settings.PANIC_NEUTRAL_WINDOW.help)
         layout.addWidget(self.neutral)
-        layout.addWidget(_muted(settings.PANIC_NEUTRAL_WINDOW.help))
         self.screen_lock = QCheckBox(settings.LOCK_ON_SCREEN_LOCK.label)
         self.screen_lock.setObjectName("lockOnScreenLock")
         self.screen_lock.setChecked(bool(settings.read(settings.LOCK_ON_SCREEN_LOCK)))
         layout.addWidget(self.screen_lock)
         if screen_lock_supported():
-            layout.addWidget(_muted(settings.LOCK_ON_SCREEN_LOCK.help))
+            self.screen_lock.setToolTip(settings.LOCK_ON_SCREEN_LOCK.help)
         else:
             self.screen_lock.setEnabled(False)
             layout.addWidget(_muted("Not yet on this system: Sanctum does not hear when its screen locks. "

@@ -43,8 +43,8 @@ PANIC_KEY = SettingSpec(
     choices=(("escape-twice", "Escape, twice quickly"), ("f12", "F12"), ("pause", "Pause / Break")))
 PANIC_GLOBAL_SHORTCUT = SettingSpec(
     "ui.panic_global_shortcut", str, "", "Also from other apps",
-    "The same panic lock while another app is in front. Sanctum then sees every key pressed on the "
-    "computer to notice this one; it keeps none of them.",
+    "Also while another app is in front. Sanctum then sees every key pressed, to notice this one; "
+    "it keeps none.",
     choices=(("", "Off"), ("<ctrl>+<shift>+<f12>", "Ctrl+Shift+F12"), ("<ctrl>+<alt>+<end>", "Ctrl+Alt+End"),
              ("<pause>", "Pause / Break")))
 PANIC_NEUTRAL_WINDOW = SettingSpec(

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtDBus import QDBusConnection, QDBusMessage
@@ -163,3 +165,46 @@ def test_global_shortcut_is_heard_from_another_app_on_x11(qtbot, x_display):
         return not any(isinstance(t, keyboard.GlobalHotKeys) for t in threading.enumerate())
 
     qtbot.waitUntil(listener_gone, timeout=10_000)  # before the X server goes
+
+
+# --- Ctrl+C in a Sanctum field, on a real X11 clipboard -----------------------------------------
+
+
+class ClipboardApp:
+    """tests/ui/clipboard_app.py in its own process on the X server: one command, one answer."""
+
+    def __init__(self, display: str):
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        script = Path(__file__).with_name("clipboard_app.py")
+        self.process = subprocess.Popen([sys.executable, str(script)], env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self.ask(None) == "ready"
+
+    def ask(self, command: str | None) -> str:
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        self.process.stdin.write("quit\n")
+        self.process.stdin.flush()
+        self.process.wait(20)
+
+
+def test_text_copied_from_a_sanctum_field_leaves_on_lock_and_another_apps_copy_stays(x_display):
+    sanctum, other = ClipboardApp(x_display), ClipboardApp(x_display)
+    try:
+        if sanctum.ask("copy-field") != "owned":
+            pytest.skip("Qt's xcb platform did not take the X11 clipboard here")
+        assert other.ask("read") == "Alice Example, 12 Rose Street"  # on the system clipboard
+        sanctum.ask("clear")
+        assert other.ask("read") == "<empty>"
+        sanctum.ask("copy-field")
+        other.ask("set a shopping list")  # copied in another app after Sanctum's copy
+        assert sanctum.ask("read") == "a shopping list"
+        sanctum.ask("clear")
+        assert other.ask("read") == "a shopping list"
+    finally:
+        sanctum.close()
+        other.close()

@@ -153,7 +153,7 @@ def test_escape_twice_in_the_viewer(qtbot, unlocked, panic, photo_dir, tmp_path)
 
 
 def test_panic_takes_off_only_what_sanctum_copied(qtbot, unlocked, panic):
-    session, window, _ = unlocked
+    session, window, made = unlocked
     board = QGuiApplication.clipboard()
     session.clipboard.copy("RECOVERY-KEY-PANIC")
     press(window, Qt.Key.Key_Escape)
@@ -162,7 +162,7 @@ def test_panic_takes_off_only_what_sanctum_copied(qtbot, unlocked, panic):
     assert board.text() == ""
     # Unlock again: a removal notice copied (as the Takedown dialog does), then the user copies
     # something of their own elsewhere; the panic leaves theirs.
-    window.unlock_page.passphrase.setText("quiet harbour lamps at dusk")
+    window.unlock_page.passphrase.setText(made.passphrase)
     with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
         window.unlock_page.unlock_button.click()
     session.clipboard.copy("Subject: Removal request\n\nPlease remove…", secret=False)

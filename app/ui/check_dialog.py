@@ -21,7 +21,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QButtonGroup,
     QDialog,
     QFormLayout,
@@ -402,7 +401,8 @@ class CheckDialog(SingleFileDrop, QDialog):
                    "immunization": self.result.verified.result.to_json()}
         if self.result.share is not None:
             details["your_share"] = self.result.share.to_json()
-        QApplication.clipboard().setText(json.dumps(details, indent=2))
+        # Through the session's guard: the file's path and its report leave on lock and panic.
+        self.session.clipboard.copy(json.dumps(details, indent=2), secret=False)
 
     # --- saving --------------------------------------------------------------------------------
 

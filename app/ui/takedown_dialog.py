@@ -445,7 +445,8 @@ class TakedownDialog(QDialog):
 
     def copy_text(self) -> None:
         if self.request is not None:
-            QGuiApplication.clipboard().setText(f"Subject: {self.request.subject}\n\n{self.request.text}")
+            # Through the session's guard: the notice (name, email, the address) leaves on lock.
+            self.session.clipboard.copy(f"Subject: {self.request.subject}\n\n{self.request.text}", secret=False)
             self.copy_button.setText("Copied")
 
     def _run(self, job: Job, words: str) -> Job | None:

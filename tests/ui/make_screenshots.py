@@ -409,12 +409,16 @@ def shoot_organise(window: MainWindow, out: Path) -> None:
 
 
 def shoot_settings(window: MainWindow, out: Path) -> None:
-    """Settings with its "Passphrase and recovery" section."""
+    """Settings: the top with the Panic lock section, then scrolled to "Passphrase and recovery"."""
+    from PySide6.QtWidgets import QScrollArea
+
     from app.ui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.session, window)
     dialog.show()
     dialog.adjustSize()
+    save(dialog, out, "settings-panic")
+    dialog.findChild(QScrollArea).ensureWidgetVisible(dialog.findChild(QWidget, "keysSection"))
     save(dialog, out, "settings")
     dialog.reject()
 

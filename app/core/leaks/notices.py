@@ -18,11 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import TakedownError
-
-
-class NoticeIncomplete(TakedownError):
-    """A notice may not be sent: a part its law requires is missing (the message names them)."""
+from .errors import NoticeIncomplete, TakedownError
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import FetchError
+from .errors import ProviderLookupError
 
 log = logging.getLogger(__name__)
 
 # whoisit keeps its registry map in module state: one lookup at a time.
 _lock = threading.Lock()
-
-
-class ProviderLookupError(FetchError):
-    """The hosting provider could not be found (the message says why)."""
 
 
 @dataclass(frozen=True)

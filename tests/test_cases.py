@@ -17,10 +17,39 @@ from app.core.leaks.enums import CaseStatus, MatchStatus, NextStep, NoticeAudien
 from app.core.leaks.errors import NoticeIncomplete
 from app.core.leaks.notices import NoticeAddress, NoticeFacts, Sender
 
-from .test_leaks import fetcher, host, jpeg, photo, stocked_vault  # noqa: F401 - fixtures
+from .conftest import PHOTOS
+from .leakhost import ImageHost
+from .test_leaks import FAST, jpeg, photo
 
 DANA = Sender(name="Dana Example", email="dana@example.org", signature="Dana Example")
 T0 = datetime(2026, 3, 2, 9, 0)
+
+
+def stock(vault):
+    """The parrots, horses and dog in the vault (as test_leaks stocks it); their ids by name."""
+    vault.import_paths([PHOTOS / "kodim23.png", PHOTOS / "horses.jpg", PHOTOS / "dog.jpg"])
+    by_file = {p.filename: p.id for p in vault.list_photos()}
+    return vault, {"parrots": by_file["kodim23.png"], "horses": by_file["horses.jpg"], "dog": by_file["dog.jpg"]}
+
+
+@pytest.fixture
+def stocked(vault):
+    return stock(vault)
+
+
+@pytest.fixture
+def image_host():
+    server = ImageHost().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http():
+    from app.core.leaks.fetch import Fetcher
+
+    with Fetcher(FAST) as f:
+        yield f
 
 
 def _record_copy(vault, url: str, photo_id: int, seen: datetime = T0, found_on: str | None = None) -> int:
@@ -33,12 +62,12 @@ def _record_copy(vault, url: str, photo_id: int, seen: datetime = T0, found_on: 
 # --- grouping ----------------------------------------------------------------------------------
 
 
-def test_two_copies_on_one_site_are_one_case_and_one_notice_lists_both(stocked_vault, host, fetcher):
-    vault, ids = stocked_vault
-    first, _ = host.upload(jpeg(photo("horses.jpg"), 85))
-    second, delete_second = host.upload(jpeg(photo("horses.jpg"), 70))
-    page = host.add_page("gallery", f'<img src="{first}"><img src="{second}">')
-    found = vault.scan([page], fetcher=fetcher).matches
+def test_two_copies_on_one_site_are_one_case_and_one_notice_lists_both(stocked, image_host, http):
+    vault, ids = stocked
+    first, _ = image_host.upload(jpeg(photo("horses.jpg"), 85))
+    second, delete_second = image_host.upload(jpeg(photo("horses.jpg"), 70))
+    page = image_host.add_page("gallery", f'<img src="{first}"><img src="{second}">')
+    found = vault.scan([page], fetcher=http).matches
     assert len(found) == 2
 
     cases = vault.list_cases()
@@ -61,15 +90,15 @@ def test_two_copies_on_one_site_are_one_case_and_one_notice_lists_both(stocked_v
     assert {m.status for m in vault.list_matches()} == {MatchStatus.SENT}
 
     # the site removes one copy: the re-check marks that address removed, the case waits on
-    fetcher.request("GET", delete_second)
-    case = vault.recheck_case(case.id, fetcher)
+    http.request("GET", delete_second)
+    case = vault.recheck_case(case.id, http)
     statuses = {a.url: a.status for a in case.addresses}
     assert statuses == {first: MatchStatus.SENT, second: MatchStatus.REMOVED}
     assert case.status == CaseStatus.WAITING and case.checked_at is not None
 
 
-def test_a_local_file_and_a_dismissed_copy_have_no_case(stocked_vault, tmp_path):
-    vault, ids = stocked_vault
+def test_a_local_file_and_a_dismissed_copy_have_no_case(stocked, tmp_path):
+    vault, ids = stocked
     _record_copy(vault, str(tmp_path / "copy.jpg"), ids["dog"])
     dismissed = _record_copy(vault, "https://img.example.net/a.jpg", ids["dog"])
     vault.dismiss_match(dismissed)
@@ -142,8 +171,8 @@ def test_search_delisting_fields_come_in_the_forms_order():
     assert notices.HASH_PROGRAMMES and all(url.startswith("https://") for _, url, _ in notices.HASH_PROGRAMMES)
 
 
-def test_the_vault_refuses_to_record_an_incomplete_notice_as_sent(stocked_vault):
-    vault, ids = stocked_vault
+def test_the_vault_refuses_to_record_an_incomplete_notice_as_sent(stocked):
+    vault, ids = stocked
     _record_copy(vault, "https://img.example.com/a.jpg", ids["dog"])
     case = vault.list_cases()[0]
     unsigned = vault.draft_notice(case.id, "take-it-down", dataclasses.replace(DANA, signature=""))
@@ -163,8 +192,8 @@ def test_the_vault_refuses_to_record_an_incomplete_notice_as_sent(stocked_vault)
 # --- deadlines -------------------------------------------------------------------------------------
 
 
-def test_a_notice_49_hours_old_makes_its_case_overdue_and_first(stocked_vault):
-    vault, ids = stocked_vault
+def test_a_notice_49_hours_old_makes_its_case_overdue_and_first(stocked):
+    vault, ids = stocked
     now = T0 + timedelta(days=10)
     _record_copy(vault, "https://cdn.late.example/a.jpg", ids["dog"])
     _record_copy(vault, "https://pics.late.example/b.jpg", ids["horses"])
@@ -203,10 +232,10 @@ def test_a_notice_49_hours_old_makes_its_case_overdue_and_first(stocked_vault):
     assert refused.replies[0].text == "we do not remove content"
 
 
-def test_earlier_per_copy_requests_show_in_their_case(stocked_vault):
+def test_earlier_per_copy_requests_show_in_their_case(stocked):
     from app.core.leaks.takedown import Requester, TakedownContact
 
-    vault, ids = stocked_vault
+    vault, ids = stocked
     match_id = _record_copy(vault, "https://img.old.example/a.jpg", ids["dog"])
     request = vault.draft_takedown(match_id, TakedownContact(abuse_email="abuse@old.example"),
                                    Requester("Dana Example", "dana@example.org"), "privacy")
@@ -236,3 +265,22 @@ def test_directory_rows_have_sources_and_the_users_file_overrides_them(tmp_path)
     assert platforms.find("cdn.smallhost.example", merged).user_row
     (tmp_path / "broken.toml").write_text("[[platform]\n", encoding="utf-8")
     assert len(platforms.load(tmp_path / "broken.toml")) == len(shipped)  # a typo hides nothing shipped
+
+
+def test_a_vault_from_before_cases_migrates_and_its_copies_form_cases(tmp_path):
+    import json
+    import shutil
+
+    from app.core.vault import Vault
+
+    from .test_vault_keys import LEGACY, PASSPHRASE, _totp_now
+
+    path = tmp_path / "legacy"
+    shutil.copytree(LEGACY / "vault", path)
+    secrets = json.loads((LEGACY / "secrets.json").read_text())
+    with Vault.unlock(path, PASSPHRASE, totp_code=_totp_now(secrets["totp_secret"])) as vault:
+        assert db.schema_version(db.database.obj) == db.CURRENT_SCHEMA >= 7
+        assert vault.list_cases() == []
+        _record_copy(vault, "https://img.old.example/a.jpg", vault.list_photos()[0].id)
+        (case,) = vault.list_cases()
+        assert case.host == "old.example" and case.status == CaseStatus.OPEN

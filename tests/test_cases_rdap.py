@@ -11,8 +11,7 @@ from app.core.leaks.enums import NoticeAudience
 from app.core.leaks.errors import ProviderLookupError
 
 from .rdaphost import RdapHost
-from .test_cases import DANA, _record_copy
-from .test_leaks import stocked_vault  # noqa: F401 - fixture
+from .test_cases import DANA, _record_copy, stock
 
 PUBLIC = "8.8.4.4"  # any public address: the lookup only asks the responder about it
 
@@ -46,8 +45,8 @@ def test_an_unknown_network_is_a_clear_error(registry):
     assert registry.hits[f"/ip/{PUBLIC}"] >= 1
 
 
-def test_escalation_goes_to_the_provider_found_for_the_case(stocked_vault, registry):
-    vault, ids = stocked_vault
+def test_escalation_goes_to_the_provider_found_for_the_case(vault, registry):
+    vault, ids = stock(vault)
     registry.add_network(PUBLIC, "EXAMPLE-NET", "Example Hosting Ltd", "abuse@hosting.example")
     _record_copy(vault, "https://img.pics.example/a.jpg", ids["dog"])
     case = vault.list_cases()[0]

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 
-from .test_cases import _record_copy
+from .test_cases import _record_copy, stock
 from .test_cli import sanctum
-from .test_leaks import stocked_vault  # noqa: F401 - fixture
 
 
-def test_cases_and_notice_json_contracts(stocked_vault):
-    vault, ids = stocked_vault
+def test_cases_and_notice_json_contracts(vault):
+    vault, ids = stock(vault)
     first = _record_copy(vault, "https://img.pics.example/a.jpg", ids["dog"], found_on="https://pics.example/p/1")
     second = _record_copy(vault, "https://pics.example/b.jpg", ids["horses"])
     other = _record_copy(vault, "https://elsewhere.example/c.jpg", ids["dog"])

@@ -28,6 +28,7 @@ from .cases import (
     CaseReplyInfo,
     assess,
     due_after,
+    escalation_preface,
     ordered,
     site_of,
 )
@@ -154,7 +155,7 @@ class CaseStore:
         facts = self._facts(case, live, sender)
         draft = notices.compose(kind, facts, to if to is not None else self.default_recipient(case, kind, audience))
         if audience == NoticeAudience.PROVIDER:
-            draft = dataclasses.replace(draft, text=_escalation_preface(case) + draft.text,
+            draft = dataclasses.replace(draft, text=escalation_preface(case) + draft.text,
                                         subject=f"Abuse report: {draft.subject}")
         body = text if text is not None else draft.text
         now = local_now()
@@ -272,18 +273,6 @@ class CaseStore:
         if row is None:
             raise SanctumError(f"No notice with id {notice_id}.")
         return row
-
-
-def _escalation_preface(case: CaseInfo) -> str:
-    provider = case.provider or {}
-    sent = [n for n in case.notices if n.sent_at is not None and n.audience == NoticeAudience.SITE]
-    first = min((n.sent_at for n in sent), default=None)
-    lines = [f"To the abuse team of {provider.get('organisation') or 'the hosting provider'},", "",
-             f"Your network hosts {case.host}"
-             + (f" (address {provider['address']})" if provider.get("address") else "") + "."]
-    if first is not None:
-        lines.append(f"I sent the site the notice below on {first:%d %B %Y}; the content is still online.")
-    return "\n".join(lines) + "\n\n"
 
 
 def _stored_facts(row: CaseNotice) -> notices.NoticeFacts:

@@ -204,6 +204,20 @@ def assess(addresses: tuple[CaseAddress, ...], notices: tuple[CaseNoticeInfo, ..
     return Assessment(CaseStatus.WAITING, due, NextStep.WAIT)
 
 
+def escalation_preface(case: CaseInfo) -> str:
+    """The opening of a notice to the site's hosting provider: who they host, and since when
+    the site has ignored the first notice."""
+    provider = case.provider or {}
+    sent = [n for n in case.notices if n.sent_at is not None and n.audience == NoticeAudience.SITE]
+    first = min((n.sent_at for n in sent), default=None)
+    lines = [f"To the abuse team of {provider.get('organisation') or 'the hosting provider'},", "",
+             f"Your network hosts {case.host}"
+             + (f" (address {provider['address']})" if provider.get("address") else "") + "."]
+    if first is not None:
+        lines.append(f"I sent the site the notice below on {first:%d %B %Y}; the content is still online.")
+    return "\n".join(lines) + "\n\n"
+
+
 def ordered(cases: list[CaseInfo]) -> list[CaseInfo]:
     """Most urgent first: overdue (longest overdue first), open, drafted, waiting (soonest due
     first), removed."""

@@ -1,5 +1,5 @@
-"""The Leaks view's work: the Scan dialog, removal requests (the Takedown dialog), the count in
-the sidebar and the details of the selected found copy."""
+"""The Leaks view's work: the Scan dialog, removal requests (the Takedown dialog), the notice
+editor of a case, the count in the sidebar and the details of the selected found copy."""
 
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ class LeaksController(WindowController):
         super().__init__(window)
         self.scan_slot = DialogSlot()
         self.takedown_slot = DialogSlot()
+        self.notice_slot = DialogSlot()
         page = window.leaks_page
         page.match_selected.connect(self.selection_changed)
         page.request_deletion.connect(lambda match: self.open_takedown(match))
         page.open_request.connect(self._open_request)
+        page.cases.write_notice.connect(lambda case: self.open_notice(case))
+        page.cases.open_notice.connect(lambda case, notice: self.open_notice(case, notice))
         window.leaks_model.modelReset.connect(self._leaks_changed)
 
     @property
@@ -36,6 +39,7 @@ class LeaksController(WindowController):
     def close_dialogs(self) -> None:
         # The takedown dialog first: it may sit on top of the scan dialog.
         self.takedown_slot.close_for_lock()
+        self.notice_slot.close_for_lock()
         self.scan_slot.close_for_lock()
 
     def open_scan(self):
@@ -85,6 +89,19 @@ class LeaksController(WindowController):
                                 parent=parent or window, sensitive=window.sensitive.is_flagged(match.photo_id))
         dialog.changed.connect(lambda _info: window.leaks_page.reload())
         return self.takedown_slot.show(dialog)
+
+    def open_notice(self, case, notice=None):
+        """The notice editor of a case (one at a time): a new notice, or a saved one."""
+        if not self.session.is_unlocked:
+            return None
+        if self.notice_slot.is_open:
+            return self.notice_slot.current()
+        from ..notice_dialog import NoticeDialog
+
+        cases = self.window.leaks_page.cases
+        dialog = NoticeDialog(self.session, case, cases.pdq, notice, parent=self.window)
+        dialog.changed.connect(lambda _notice: self.window.leaks_page.reload() or cases.reload(recheck_due=False))
+        return self.notice_slot.show(dialog)
 
     def _open_request(self, request: TakedownInfo) -> None:
         match = self.window.leaks_page.panel.match

@@ -268,6 +268,10 @@ class CasePanel(QFrame):
                 self.replies.addItem(f"{short_date(reply.received_at)}: {REPLY_WORDS.get(reply.outcome, reply.outcome)}"
                                      + (f" — {reply.text}" if reply.text else ""))
         for items in (self.addresses, self.notices, self.replies):
+            if case is not None and not items.count():
+                none = QListWidgetItem("None yet.")
+                none.setFlags(Qt.ItemFlag.NoItemFlags)
+                items.addItem(none)
             items.fit()
         self.set_enabled(True)
 
@@ -285,6 +289,7 @@ class CasesPage(QWidget):
     look-ups and replies itself; "Write notice…" goes to the controller (the notice editor)."""
 
     loaded = Signal(int)  # cases listed (tests wait on it)
+    case_selected = Signal(object)  # CaseInfo or None
     write_notice = Signal(object)  # CaseInfo
     open_notice = Signal(object, object)  # CaseInfo, CaseNoticeInfo
     checked = Signal(str)
@@ -387,6 +392,7 @@ class CasesPage(QWidget):
     def _selection_changed(self, *args) -> None:
         self.panel.show_case(self.selected_case())
         self.panel.set_enabled(not self._busy)
+        self.case_selected.emit(self.selected_case())
 
     def _failed(self, exc: BaseException) -> None:
         message = describe(exc)

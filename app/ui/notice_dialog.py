@@ -3,8 +3,7 @@ required elements are present or missing, edit the text, and record it as sent �
 anything is missing.
 
 The text is written from the fields as they change (`notices.compose`, pure and quick) until the
-user edits it; from then on it is theirs, and the check reads their text ("Write it again from
-the fields" starts over). A search engine's form cannot be sent by Sanctum: for delisting the
+user edits it; from then on it is theirs, and the check reads their text ("Rewrite" starts over). A search engine's form cannot be sent by Sanctum: for delisting the
 editor lists the form's fields in its order, each with a Copy button, and the form's address.
 Saving and sending run in jobs (`Vault.draft_notice`, `Vault.mark_notice_sent`).
 """
@@ -119,10 +118,10 @@ class NoticeDialog(QDialog):
         left.addWidget(self.elements, 1)
         self.hashes = self._muted("noticeHashProgrammes")
         self.hashes.setOpenExternalLinks(True)
-        self.hashes.setText("Also: " + " ".join(f'<a href="{url}">{name}</a> — {words}'
-                                                for name, url, words in notices.HASH_PROGRAMMES[:1])
-                            + " " + " ".join(f'<a href="{url}">{name}</a>: {words}'
-                                             for name, url, words in notices.HASH_PROGRAMMES[1:]))
+        # When to use a hash-sharing programme instead of (or beside) a notice, and what it asks.
+        self.hashes.setText("<b>Also: hash-sharing programmes</b> (the photo never leaves your device; "
+                            "participating platforms block copies) — " + " ".join(
+                                f'<a href="{url}">{name}</a>: {words}' for name, url, words in notices.HASH_PROGRAMMES))
         left.addWidget(self.hashes)
         layout.addLayout(left, 5)
 
@@ -138,7 +137,8 @@ class NoticeDialog(QDialog):
         self.form_box.setObjectName("noticeFormFields")
         self.form_grid = QGridLayout(self.form_box)
         right.addWidget(self.form_box, 1)
-        self.rewrite_button = self._button("Write it again from the fields", "noticeRewrite", self.rewrite)
+        self.rewrite_button = self._button("Rewrite", "noticeRewrite", self.rewrite)
+        self.rewrite_button.setToolTip("Write the text again from the fields (your edits to it are replaced)")
         self.copy_button = self._button("Copy text", "noticeCopy", self.copy_text)
         self.mail_button = self._button("Open email draft", "noticeOpenMail", self.open_mail)
         self.form_button = self._button("Open the form", "noticeOpenForm", self.open_form)
@@ -178,6 +178,8 @@ class NoticeDialog(QDialog):
         button = QPushButton(text)
         button.setObjectName(name)
         button.clicked.connect(slot)
+        # The stylesheet's padding is not in the size hint yet: room for the whole label.
+        button.setMinimumWidth(button.fontMetrics().horizontalAdvance(text) + 36)
         return button
 
     def _load(self, notice: CaseNoticeInfo) -> None:
@@ -235,10 +237,10 @@ class NoticeDialog(QDialog):
     def _kind_changed(self) -> None:
         kind = self.chosen_kind()
         law = notices.LAWS[kind]
-        deadline = (f" The law sets {law.deadline_hours} hours." if law.deadline_hours
-                    else f" No deadline in the law: Sanctum follows up after {law.follow_up_days} days.")
+        deadline = ("" if law.deadline_hours  # its "when" names the deadline already
+                    else f" The law names no deadline: Sanctum follows up after {law.follow_up_days} days.")
         self.kind_hint.setText(law.when + deadline)
-        needed = {e.key for e in law.elements} | {"postal_address", "phone"}
+        needed = {e.key for e in law.elements} | {"name", "email", "postal_address", "phone"}
         for key, field in self.fields.items():
             visible = key in needed or (key == "signature" and kind != "dsa") or (
                 key == "explanation" and kind == "dsa") or (key == "work" and kind == "copyright") or (
@@ -289,6 +291,8 @@ class NoticeDialog(QDialog):
         self.copy_buttons: dict[str, QPushButton] = {}
         for row, (label, value) in enumerate(fields):
             name = QLabel(label)
+            name.setWordWrap(True)
+            name.setMaximumWidth(190)
             shown = QLabel(value or "—")
             shown.setWordWrap(True)
             shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -24,6 +24,7 @@ class LeaksController(WindowController):
         page.open_request.connect(self._open_request)
         page.cases.write_notice.connect(lambda case: self.open_notice(case))
         page.cases.open_notice.connect(lambda case, notice: self.open_notice(case, notice))
+        page.cases.case_selected.connect(self.case_selection_changed)
         window.leaks_model.modelReset.connect(self._leaks_changed)
 
     @property
@@ -126,3 +127,16 @@ class LeaksController(WindowController):
         else:
             window.detail.show_selection([info])
         window.update_actions()
+
+    def case_selection_changed(self, case) -> None:
+        """The details panel shows the photos a case is about (the Cases tab's selection)."""
+        window = self.window
+        if not window.showing_leaks:
+            return
+        infos = [info for info in (window.photo_info(pid) for pid in (case.photo_ids if case else ()))
+                 if info is not None]
+        if infos:
+            window.detail.show_selection(infos)
+        else:
+            window.detail.show_text("Select a case to see the photos it is about." if case is None else
+                                    "The photos of this case were deleted from the vault; the record is kept.")

@@ -130,3 +130,13 @@ def test_notice_editor_names_missing_elements_refuses_then_sends(qtbot, with_cas
                     timeout=20_000)
     dialog.reject()
     qtbot.waitUntil(lambda: not page._busy, timeout=30_000)
+
+    # the site refuses: recorded, and the case moves up to the escalation
+    quiet = next(c for c in page.model.cases if c.host == "quiet.example")
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        page.save_reply(quiet, "refused", "we do not remove content")
+    quiet = next(c for c in page.model.cases if c.host == "quiet.example")
+    assert quiet.status == "overdue" and quiet.next_step == "escalate-to-provider"
+    page.select_case(quiet.id)
+    assert page.panel.replies.item(0).text().endswith("They refused — we do not remove content")
+    qtbot.waitUntil(lambda: not page._busy, timeout=30_000)

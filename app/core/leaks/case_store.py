@@ -68,8 +68,9 @@ class CaseStore:
         if new:
             now = local_now()
             with db.database.atomic():
-                for site in new:
-                    rows[site] = LeakCase.create(host=site, created_at=now)
+                # Two listings at once (the app and the command line) may both find a new site.
+                LeakCase.insert_many([{"host": site, "created_at": now} for site in new]).on_conflict_ignore().execute()
+            rows.update({row.host: row for row in LeakCase.select().where(LeakCase.host.in_(new))})
         return by_site, rows
 
     def list_cases(self, now: datetime | None = None) -> list[CaseInfo]:
@@ -110,7 +111,8 @@ class CaseStore:
         result = []
         for r in TakedownRequest.select().where(TakedownRequest.match.in_(match_ids)):
             sent = as_datetime(r.updated_at) if r.status in ("sent", "removed") else None
-            to = json.loads(r.contact).get("abuse_email") or json.loads(r.contact).get("deletion_link") or ""
+            # A deletion link or API token is a secret: only a notice's abuse address is shown.
+            to = json.loads(r.contact).get("abuse_email") or ""
             result.append(CaseNoticeInfo(r.id, case_id, r.kind, NoticeAudience.SITE, to, r.subject, r.text, r.status,
                                          (), (r.match_id,), as_datetime(r.created_at), sent,
                                          due_after(r.kind, sent) if sent else None, legacy=True))

@@ -95,6 +95,8 @@ class LeaksController(WindowController):
         """The notice editor of a case (one at a time): a new notice, or a saved one."""
         if not self.session.is_unlocked:
             return None
+        if notice is not None and notice.legacy:
+            return self._open_legacy(notice)
         if self.notice_slot.is_open:
             return self.notice_slot.current()
         from ..notice_dialog import NoticeDialog
@@ -103,6 +105,13 @@ class LeaksController(WindowController):
         dialog = NoticeDialog(self.session, case, cases.pdq, notice, parent=self.window)
         dialog.changed.connect(lambda _notice: self.window.leaks_page.reload() or cases.reload(recheck_due=False))
         return self.notice_slot.show(dialog)
+
+    def _open_legacy(self, notice):
+        """A per-copy request of an earlier version opens where it was made: the Takedown dialog."""
+        page = self.window.leaks_page
+        match = next((m for m in self.window.leaks_model.matches if m.id in notice.match_ids), None)
+        request = next((r for r in page.requests.get(match.id, []) if r.id == notice.id), None) if match else None
+        return self.open_takedown(match, request=request) if match is not None else None
 
     def _open_request(self, request: TakedownInfo) -> None:
         match = self.window.leaks_page.panel.match

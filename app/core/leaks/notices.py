@@ -118,10 +118,10 @@ DELISTING_STATEMENT = ("I am the person depicted in these images. They are intim
                        "from search results.")
 DSA_DEFAULT_EXPLANATION = (
     "The images at the addresses below are intimate / private photographs of me, published without my "
-    "consent. Publishing them is illegal content under the law of the Member State where I live (the "
-    "non-consensual sharing of intimate images is a criminal offence across the EU, see Directive (EU) "
-    "2024/1385, Article 5) and an unlawful processing of my personal data (GDPR, Articles 6 and 9). I have "
-    "recognised each one as my photograph by comparing it with my originals.")
+    "consent. Publishing them is illegal content: sharing intimate images of a person without their consent "
+    "is an offence under the law of the Member State where I live, which Directive (EU) 2024/1385, Article 5, "
+    "requires of every Member State, and it is an unlawful processing of my personal data (GDPR, Articles 6 "
+    "and 9). I have recognised each one as my photograph by comparing it with my originals.")
 
 
 def signature_line(facts: NoticeFacts) -> str:

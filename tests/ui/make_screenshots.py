@@ -108,7 +108,7 @@ def main() -> None:
         wizard.totp_page.code.setText(pyotp.TOTP(secret).now())
         save(wizard, out, "wizard-3-authenticator")
         wizard.next()
-        wizard.recovery_page.qr_button.setChecked(True)
+        wizard.recovery_page.panel.qr_button.setChecked(True)
         save(wizard, out, "wizard-4-recovery-key")
         wizard.recovery_page.confirm_box.setChecked(True)
         wizard.next()

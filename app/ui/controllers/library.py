@@ -12,8 +12,8 @@ from app.core.words import plural
 from app.workers.library_jobs import DeleteJob, DeleteResult, ExportJob, ImportJob, ListPhotosJob
 
 from .. import dialogs
-from ..gallery import Roles
 from ..library_page import PAGE_LIBRARY, PAGE_UNLOCK, PAGE_VIEWER
+from ..photo_model import Roles
 from .base import WindowController
 
 

@@ -15,13 +15,14 @@ def test_cases_and_notice_json_contracts(vault):
     first = _record_copy(vault, "https://img.pics.example/a.jpg", ids["dog"], found_on="https://pics.example/p/1")
     second = _record_copy(vault, "https://pics.example/b.jpg", ids["horses"])
     other = _record_copy(vault, "https://elsewhere.example/c.jpg", ids["dog"])
+    _record_copy(vault, "http://127.0.0.1:9/d.jpg", ids["dog"])
     path = vault.path
     vault.lock()
 
     listed = json.loads(sanctum("cases", "--json", vault=path).stdout)
     assert set(listed) == {"cases"}
     by_host = {c["host"]: c for c in listed["cases"]}
-    assert set(by_host) == {"pics.example", "elsewhere.example"}
+    assert set(by_host) == {"pics.example", "elsewhere.example", "127.0.0.1"}
     case = by_host["pics.example"]
     assert {"id", "host", "photo_ids", "addresses", "status", "due_at"} <= set(case)
     assert case["addresses"] == ["https://img.pics.example/a.jpg", "https://pics.example/b.jpg"]
@@ -58,3 +59,7 @@ def test_cases_and_notice_json_contracts(vault):
     assert replied["case"]["status"] == "overdue" and replied["case"]["next_step"] == "escalate-to-provider"
     listed = json.loads(sanctum("cases", "--json", vault=path).stdout)["cases"]
     assert listed[0]["host"] == "pics.example", "overdue first"
+
+    # a site on this computer's own network has no public provider: never looked up
+    local = sanctum("provider", str(by_host["127.0.0.1"]["id"]), "--json", vault=path, check=False)
+    assert local.returncode == 1 and "private or special network" in local.stderr

@@ -119,3 +119,11 @@ class TileLayout:
         contributions = flat[self.data_chips] * self.data_signs
         return np.bincount(self.coded_bit_of_data_chip, weights=contributions,
                            minlength=N_CODED_BITS)
+
+
+def dihedral(tile: np.ndarray, index: int) -> np.ndarray:
+    """The tile's eight symmetries: index 0-3 quarter turns; 4-7 mirrored, then quarter turns."""
+    if index >= 4:
+        tile = tile[:, ::-1]
+    return np.rot90(tile, index % 4)
+

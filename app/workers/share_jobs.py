@@ -38,10 +38,9 @@ class ShareJob(Job):
     def work(self) -> ShareOutcome:
         r = self.request
         self.report_progress(0, 1000)
-        progress = (lambda f: self.report_progress(int(1000 * min(1.0, max(0.0, f))), 1000)) \
-            if r.options.immunize else None
+        progress = self.report_progress if r.options.immunize else None
         return self.vault.share(r.photo_id, r.out_path, r.options, progress=progress,
-                                cancel=lambda: self.is_cancelled)
+                                cancel=self.cancel_event)
 
 
 @dataclass(frozen=True)

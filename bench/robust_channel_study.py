@@ -171,20 +171,28 @@ def information(soft: np.ndarray, truth: np.ndarray, groups: np.ndarray) -> floa
     return total
 
 
+def carrier_view(rgb: np.ndarray, *, rescaled: bool = False) -> np.ndarray:
+    """The luminance whose blocks carry the bits, as the robust decoder reads it: the
+    resize-proof view of `rgb`, or the plain luminance of a copy scaled back up from a
+    downscale (`rescaled`), which has lost that detail already."""
+    luma = channel.luminance(rgb)
+    return luma if rescaled else channel.resize_proof(luma)
+
+
 def platform_views(out: np.ndarray) -> dict[str, np.ndarray]:
     """Luminance views of the robust mode's platform copies, as its decoder reads them (the
     downscale brought back to size)."""
     h, w = out.shape[:2]
     recompressed, downscaled = channel.platform_copies(out)
     back = np.asarray(Image.fromarray(downscaled).resize((w, h), Image.LANCZOS))
-    return {"JPEG 75": channel.carrier_view(recompressed), "0.75x resize": channel.carrier_view(back, rescaled=True)}
+    return {"JPEG 75": carrier_view(recompressed), "0.75x resize": carrier_view(back, rescaled=True)}
 
 
 def measure(rgb: np.ndarray, scheme: Scheme, rng: np.random.Generator) -> dict[str, float]:
     h, w = rgb.shape[:2]
     bh, bw = h // channel.BLOCK, w // channel.BLOCK
     n, frequencies = bh * bw, len(channel.COEFFS)
-    found = classes_of(texture(channel.carrier_view(rgb), bh, bw), scheme)
+    found = classes_of(texture(carrier_view(rgb), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
     bits = rng.integers(0, 2, (n, frequencies, 2))
     dither = rng.uniform(0, 1, (n, frequencies))
@@ -223,7 +231,7 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
     h, w = rgb.shape[:2]
     bh, bw = h // channel.BLOCK, w // channel.BLOCK
     n, frequencies = bh * bw, len(channel.COEFFS)
-    found = classes_of(texture(channel.carrier_view(rgb), bh, bw), scheme)
+    found = classes_of(texture(carrier_view(rgb), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
     levels = scheme.levels
     length = n * frequencies * levels
@@ -241,7 +249,7 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
         out = embed(rgb, lattice_positions(symbols, high, low), dither, symbols, steps, bh, bw)
         out[y0:y1, x0:x1] = donor[y0:y1, x0:x1]
         recompressed, _ = channel.platform_copies(out)
-        view = channel.carrier_view(recompressed)
+        view = carrier_view(recompressed)
         coefficients = carried(view, bh, bw)
         read = classes_of(texture(view, bh, bw), scheme)
         m, s = symbols_and_steps(scheme, read)

@@ -82,11 +82,12 @@ def robust_copy(robust_original, key) -> np.ndarray:
 def test_the_reference_keeps_only_the_av1_data_and_rebuilds_the_avif_file_exactly():
     from app.core.immunizer import container
 
-    source = Image.fromarray(photo("kodim23.png", (384, 256)))
-    whole = container._avif(source, 20)
-    compact = container._compact(whole)
+    out = io.BytesIO()
+    Image.fromarray(photo("kodim23.png", (384, 256))).save(out, "AVIF", quality=20, speed=container.SEARCH_SPEED)
+    whole = out.getvalue()
+    compact = container.compact_avif(whole)
     assert len(compact) < len(whole) - 250  # the container boxes are gone
-    assert container._expand(compact) == whole
+    assert container.expand_reference(compact) == whole
     # references written before the compact form (whole AVIF files) still read
     assert np.array_equal(container.decode_reference(whole, 384, 256), container.decode_reference(compact, 384, 256))
     with pytest.raises(ValueError):

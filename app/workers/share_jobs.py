@@ -1,11 +1,11 @@
-"""Protected copies: making one, and listing those made."""
+"""Protected copies: making one (listing them is a `CallJob` of `Vault.list_shares`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.core.vault import ShareInfo, ShareOutcome, Vault
+from app.core.vault import ShareOutcome, Vault
 
 from .base import Job
 
@@ -42,19 +42,5 @@ class ShareJob(Job):
         return self.vault.share(r.photo_id, r.out_path, r.options, progress=progress,
                                 cancel=self.cancel_event)
 
-
-@dataclass(frozen=True)
-class ShareList:
-    photo_id: int | None  # None: every share of the vault
-    shares: list[ShareInfo]
-
-
-class ListSharesJob(Job):
-    def __init__(self, vault: Vault, photo_id: int | None = None):
-        super().__init__(vault)
-        self.photo_id = photo_id
-
-    def work(self) -> ShareList:
-        return ShareList(self.photo_id, self.vault.list_shares(self.photo_id))
 
 

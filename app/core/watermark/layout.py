@@ -108,11 +108,6 @@ class TileLayout:
         grid[self.data_chips] = self.data_signs * (2.0 * coded_bits[self.coded_bit_of_data_chip] - 1.0)
         return grid.reshape(CHIP_GRID, CHIP_GRID)
 
-    def tile_for(self, coded_bits: np.ndarray, size: int = TILE_SIZE) -> np.ndarray:
-        """The full tile (sync + data) for one codeword, size² pixels, scaled to unit RMS."""
-        tile = upsample_chips(self.chips_for(coded_bits), size)
-        return tile / np.sqrt(np.mean(tile**2))
-
     def soft_coded_bits(self, chips: np.ndarray) -> np.ndarray:
         """Combine the copies of each coded bit (positive = 1)."""
         flat = chips.reshape(-1)

@@ -4,7 +4,8 @@
   are folded and synchronised (`fold.py`) until one decodes.
 * Channel code. 56-bit payload + CRC-24, rate-1/3 convolutional code, soft Viterbi
   (`codec.py`). A result is returned only if the sync peak is clearly above noise *and*
-  the CRC matches, which bounds false accepts (see `false_accept_bound`).
+  the CRC matches, which bounds false accepts (bench/watermark_eval.py measures the
+  gate's pass rate on unmarked images and reports the bound).
 * Matching the vault's own IDs. The key that reads the mark lives in the vault, and so
   does the list of share IDs it ever embedded. When the caller passes that list, a copy
   too damaged for the Viterbi decoder (small, re-compressed copies) is still named: the
@@ -205,9 +206,3 @@ def read_watermark(rgb: np.ndarray, key: bytes, known_ids: Collection[int] = ())
     log.debug("watermark read: found=%s sync_z=%.1f lattices_tried=%d",
               inspection.result is not None, inspection.sync_z, inspection.candidates_tried)
     return inspection.result
-
-
-def false_accept_bound(sync_gate_pass_rate: float) -> float:
-    """Upper bound on P(wrong ID accepted) for one unmarked image: each of the tried
-    lattice candidates must pass the sync gate and then a 24-bit CRC by chance."""
-    return (N_LATTICE_CANDIDATES + N_SCAN_CANDIDATES) * sync_gate_pass_rate * 2.0 ** -codec.CRC_BITS

@@ -1,8 +1,8 @@
 """The robust mode's channel: bits held by quantization index modulation on the lowest DCT
 frequencies of each 8×8 block of luminance, in the resize-proof view of the photo.
 
-`carrier_view`, `block_dct`, `embed_nearest` and `platform_copies` are the channel as
-bench/robust_channel_study.py measures it, for ways of embedding this mode does not use.
+`luminance`, `resize_proof`, `block_dct`, `embed_nearest` and `platform_copies` are the channel
+as bench/robust_channel_study.py measures it, for ways of embedding this mode does not use.
 """
 
 from __future__ import annotations
@@ -34,14 +34,6 @@ _LUMA_CHANGE = _LUMA / (_LUMA @ _LUMA)
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float64) @ _LUMA
-
-
-def carrier_view(rgb: np.ndarray, *, rescaled: bool = False) -> np.ndarray:
-    """The luminance whose blocks carry the bits, as the decoder reads it: the resize-proof
-    view of `rgb`, or the plain luminance of a copy scaled back up from a downscale
-    (`rescaled`), which has lost that detail already (see `reader._read_blocks`)."""
-    luma = luminance(rgb)
-    return luma if rescaled else resize_proof(luma)
 
 
 def resize_proof(luma: np.ndarray) -> np.ndarray:

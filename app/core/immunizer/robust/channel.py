@@ -26,9 +26,10 @@ EMBED_PASSES = 4
 SELF_CHECK_JPEG_QUALITY = 75         # the lowest quality the robust mode promises to survive
 _LUMA = np.array([0.299, 0.587, 0.114])
 # How a change of luminance is shared out among R, G and B: the least change of the three that
-# moves luminance by that much (the same change to all three is 1.34x the energy, for about
-# 1.2 dB of PSNR and 0.01 of SSIM at the same step, the bits reading back as well). The change
-# is tinted a little green and purple, which the eye sees less than the same energy in luminance.
+# moves luminance by that much (the same change to all three costs more energy, so PSNR and
+# SSIM, for bits that read back no better; docs/benchmarks.md, "The change shared out by
+# channel weight"). The change is tinted a little green and purple, which the eye sees less
+# than the same energy in luminance.
 _LUMA_CHANGE = _LUMA / (_LUMA @ _LUMA)
 
 
@@ -42,9 +43,8 @@ def resize_proof(luma: np.ndarray) -> np.ndarray:
     Bits are embedded in, and read from, the blocks of this view rather than of the photo: a
     downscale blurs fine detail into the low block frequencies that carry the bits, so busy
     areas of an untouched copy would read a quarter of their bits wrong after a resize. This
-    view has already lost that detail, so a resize changes it little: on 8 training photos,
-    blocks with 4 or more of 12 bits wrong after a 0.75× resize fell from 6.2 % to 1.3 %, for
-    0.5 dB of PSNR."""
+    view has already lost that detail, so a resize changes it little, for a little PSNR
+    (docs/benchmarks.md, "Figures behind the robust mode's constants")."""
     h, w = luma.shape
     view = Image.fromarray(luma.astype(np.float32), "F")
     small = view.resize((max(1, round(w * 0.75)), max(1, round(h * 0.75))), Image.LANCZOS)

@@ -26,9 +26,9 @@ PILOTS_PER_BLOCK = 1
 DATA_PER_BLOCK = len(COEFFS) - PILOTS_PER_BLOCK
 PILOT_SPACING = len(COEFFS) // PILOTS_PER_BLOCK
 # The stream of a large photo is cut into codewords of at most CHUNK_BITS message bits, decoded
-# side by side; beyond MAX_MESSAGE_BITS (a 40 KB reference) the codewords repeat instead. On
-# three 3-5 MP photos, raising that limit from 40,000 bits recovered edited regions 1.4-4.4 dB
-# closer to the original after JPEG 75.
+# side by side; beyond MAX_MESSAGE_BITS (a 40 KB reference) the codewords repeat instead. A
+# larger reference recovers edited regions of large photos closer to the original after JPEG 75
+# (docs/benchmarks.md, "Robust mode at full size").
 CHUNK_BITS = 40_000
 MAX_MESSAGE_BITS = 8 * CHUNK_BITS
 
@@ -65,7 +65,8 @@ RS_PARITY = 16
 # the convolutional code does). With the key, a quarter of its blocks miss their pilot.
 # Two more keyed bits name the code the stream is under (its index in CODES): verify decodes
 # under that one alone when they read clearly, instead of trying every code, which on a copy
-# that does not read (a busy photo edited over a large part) took 12 s a verify.
+# that does not read (a busy photo edited over a large part) took seconds (docs/benchmarks.md,
+# "Figures behind the robust mode's constants").
 NONCE_BITS = 64
 CODE_ID_BITS = 2
 KEY_BITS = NONCE_BITS + CODE_ID_BITS

@@ -43,8 +43,8 @@ REGION_MEAN_ERRORS = 5.0
 REGION_DATA_ERROR_RATE = 5 / 12
 # The recovered photo takes the reference this many blocks beyond the flagged ones: a block an
 # edit only grazes can keep enough bits to pass, and would leave slivers of the edit in the
-# recovered photo. One block takes most of the gain (22.4 -> 24.3 dB on 33 splices after
-# JPEG 75; two blocks 24.5 dB, for twice the ring).
+# recovered photo. One block takes most of the gain; two cost twice the ring for little more
+# (docs/benchmarks.md, "Recovery one block beyond the flags").
 RECOVERY_MARGIN_BLOCKS = 1
 
 

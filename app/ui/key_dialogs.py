@@ -24,13 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.core import strength
 from app.core.vault import MIN_PASSPHRASE_LENGTH, KeysRotated
-from app.workers.key_jobs import (
-    FinishTotpJob,
-    KeyChangeRequest,
-    NewRecoveryCodesJob,
-    RecoveryCodes,
-    RotateKeysJob,
-)
+from app.workers.base import CallJob
+from app.workers.key_jobs import KeyChangeRequest, RotateKeysJob
 
 from .clipboard import SecretClipboard
 from .errors import describe
@@ -269,13 +264,14 @@ class RecoveryCodesDialog(_JobDialog):
 
     def start(self) -> None:
         if self.session.vault is not None:
-            self._run(NewRecoveryCodesJob(self.session.vault), "Making new codes…")
+            vault = self.session.vault
+            self._run(CallJob(vault, vault.new_recovery_codes, lane="vault-write"), "Making new codes…")
 
-    def succeeded(self, result: RecoveryCodes) -> None:
+    def succeeded(self, codes: list[str]) -> None:
         self.secrets_dialog = SecretsDialog(
             "Your new recovery codes", "Each code works once instead of an authenticator code. The old "
             "codes no longer work.", self.session.vault_path, clipboard=self.session.clipboard,
-            codes=list(result.codes), parent=self)
+            codes=list(codes), parent=self)
         self.session.locking.connect(self.secrets_dialog.close_now)
         self.secrets_dialog.finished.connect(lambda _r: self.accept())
         self.secrets_shown.emit(self.secrets_dialog)
@@ -324,7 +320,9 @@ class AuthenticatorDialog(_JobDialog):
 
     def start(self) -> None:
         if self.start_button.isEnabled() and self.session.vault is not None:
-            self._run(FinishTotpJob(self.session.vault, self.enrollment, self.code.text()), "Checking the code…")
+            vault = self.session.vault  # stores the new secret once a code from it checks out
+            self._run(CallJob(vault, vault.finish_totp_enrollment, self.enrollment, self.code.text(),
+                              lane="vault-write"), "Checking the code…")
 
     def succeeded(self, _result) -> None:
         self.message.setText("Authenticator replaced.")

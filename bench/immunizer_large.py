@@ -31,8 +31,9 @@ from report import publish  # noqa: E402
 
 from app.core import fingerprint  # noqa: E402
 from app.core.immunizer import robust  # noqa: E402
+from app.core.immunizer.robust import layout as robust_layout  # noqa: E402
 
-LIMITS = {"one codeword (40,000 bits)": robust.CHUNK_BITS, "current": robust.MAX_MESSAGE_BITS}
+LIMITS = {"one codeword (40,000 bits)": robust_layout.CHUNK_BITS, "current": robust_layout.MAX_MESSAGE_BITS}
 FRACTIONS = (0.05, 0.15)
 
 
@@ -63,7 +64,7 @@ def splice(immunized: np.ndarray, donor: np.ndarray, fraction: float, rng: np.ra
 def run(original: np.ndarray, path: Path, donor: np.ndarray, key: bytes, seed: int) -> dict[str, list]:
     rows: dict[str, list] = {}
     for name, limit in LIMITS.items():
-        robust.MAX_MESSAGE_BITS = limit
+        robust_layout.MAX_MESSAGE_BITS = limit
         started = time.perf_counter()
         immunized = robust.immunize(original, key)
         immunize_s = time.perf_counter() - started
@@ -79,7 +80,7 @@ def run(original: np.ndarray, path: Path, donor: np.ndarray, key: bytes, seed: i
             else:
                 cells.append((psnr(result.recovered[mask], original[mask]), f1_score(result.mask, mask), verify_s))
         rows[name] = [immunize_s, cells]
-    robust.MAX_MESSAGE_BITS = LIMITS["current"]
+    robust_layout.MAX_MESSAGE_BITS = LIMITS["current"]
     return rows
 
 

@@ -367,10 +367,8 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
 
 def scan_throughput(vault: Vault, images: list[bytes]) -> tuple[float, float, int]:
     """Images per second: a real `vault.scan` of URLs on a local host vs plain GET + decode."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from leakhost import ImageHost
-
     from app.core.leaks.fetch import Fetcher, FetchPolicy
+    from tests.leakhost import ImageHost
 
     host = ImageHost().start()
     try:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core import fingerprint  # noqa: E402
 from app.core.immunizer import container, lifting, lossless  # noqa: E402
 from app.core.immunizer.learned import LearnedPredictor  # noqa: E402
+from app.core.immunizer.lossless import params as lossless_params  # noqa: E402
 from app.core.immunizer.predictors import ClassicalPredictor  # noqa: E402
 from bench.report import publish  # noqa: E402
 
@@ -46,7 +47,7 @@ def measure(pixels: np.ndarray, predictor, key: bytes) -> dict:
     seconds = time.perf_counter() - started
     assert lossless.verify(immunized).bit_exact, "restoration must be exact"
     blocks = lifting.to_blocks(pixels)
-    params = lossless._choose(blocks, np.random.default_rng(0), predictor)
+    params = lossless_params.choose_params(blocks, np.random.default_rng(0), predictor)
     _, capacity = lifting.embed(blocks, np.zeros((len(blocks), lifting.MAX_BITS), np.uint8), predictor, params)
     return {"bits_per_pixel": float(capacity.sum()) / (pixels.shape[0] * pixels.shape[1]),
             "psnr": psnr(immunized, pixels),
@@ -66,11 +67,11 @@ def embedded_reference(immunized: np.ndarray) -> np.ndarray:
 
     tampered = immunized.copy()
     tampered[:8, :8] = 255 - tampered[:8, :8]
-    lossless.container.decode_reference = capture
+    container.decode_reference = capture
     try:
         lossless.verify(tampered)
     finally:
-        lossless.container.decode_reference = decode
+        container.decode_reference = decode
     return captured[0]
 
 

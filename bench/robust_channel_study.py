@@ -9,7 +9,7 @@ embedding the robust mode does not use (yet), to see whether any reaches both.
 
 Each scheme embeds random bits the robust mode's way (QIM on its 13 low DCT frequencies of the
 resize-proof view, EMBED_PASSES passes, the change shared out over R, G, B by channel weight:
-`robust.embed_nearest`) and reports:
+`channel.embed_nearest`) and reports:
 
 * SSIM and PSNR against the photo (the benchmark's functions);
 * capacity: the mutual information between the embedded bits and their soft read-back after
@@ -49,7 +49,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from app.core.immunizer import ira, robust  # noqa: E402
+from app.core.immunizer import ira  # noqa: E402
+from app.core.immunizer.robust import channel  # noqa: E402
 from bench.report import publish  # noqa: E402
 
 STRENGTH_BINS = 16
@@ -78,20 +79,20 @@ SCHEMES = (
     Scheme("4 classes: binary 12, 18 / 4-ary 26, 32", ((NO_THRESHOLD, 2, 12.0), (2.5, 2, 18.0), (3.0, 4, 26.0), (3.5, 4, 32.0))),
 )
 
-_EMBEDDED = np.zeros((robust.BLOCK, robust.BLOCK), dtype=bool)
-for _u, _v in robust.COEFFS:
+_EMBEDDED = np.zeros((channel.BLOCK, channel.BLOCK), dtype=bool)
+for _u, _v in channel.COEFFS:
     _EMBEDDED[_u, _v] = True
-_U, _V = np.array(robust.COEFFS).T
+_U, _V = np.array(channel.COEFFS).T
 
 
 def carried(view: np.ndarray, bh: int, bw: int) -> np.ndarray:
     """[block, frequency]: the DCT coefficients of the robust mode's frequencies (COEFFS order)."""
-    return robust.block_dct(view, bh, bw)[:, _U, _V]
+    return channel.block_dct(view, bh, bw)[:, _U, _V]
 
 
 def texture(view: np.ndarray, bh: int, bw: int) -> np.ndarray:
     """[block]: log10 of the energy in the frequencies that carry no bits, averaged over 3x3 blocks."""
-    energy = (robust.block_dct(view, bh, bw)[:, ~_EMBEDDED] ** 2).sum(axis=1)
+    energy = (channel.block_dct(view, bh, bw)[:, ~_EMBEDDED] ** 2).sum(axis=1)
     return ndimage.uniform_filter(np.log10(energy + 1).reshape(bh, bw), 3, mode="nearest").ravel()
 
 
@@ -125,7 +126,7 @@ def embed(rgb: np.ndarray, positions: np.ndarray, dither: np.ndarray, symbols: n
     """The robust mode's embedding with a step and M per block: each frequency moves to the
     nearest point of its lattice, offset by position * step / M."""
     offset = dither * steps + positions * (steps / symbols)
-    return robust.embed_nearest(rgb, lambda values: np.round((values - offset) / steps) * steps + offset, bh, bw)
+    return channel.embed_nearest(rgb, lambda values: np.round((values - offset) / steps) * steps + offset, bh, bw)
 
 
 def soft_bit(coefficients: np.ndarray, dither: np.ndarray, symbols: np.ndarray, steps: np.ndarray,
@@ -170,20 +171,28 @@ def information(soft: np.ndarray, truth: np.ndarray, groups: np.ndarray) -> floa
     return total
 
 
+def carrier_view(rgb: np.ndarray, *, rescaled: bool = False) -> np.ndarray:
+    """The luminance whose blocks carry the bits, as the robust decoder reads it: the
+    resize-proof view of `rgb`, or the plain luminance of a copy scaled back up from a
+    downscale (`rescaled`), which has lost that detail already."""
+    luma = channel.luminance(rgb)
+    return luma if rescaled else channel.resize_proof(luma)
+
+
 def platform_views(out: np.ndarray) -> dict[str, np.ndarray]:
     """Luminance views of the robust mode's platform copies, as its decoder reads them (the
     downscale brought back to size)."""
     h, w = out.shape[:2]
-    recompressed, downscaled = robust.platform_copies(out)
+    recompressed, downscaled = channel.platform_copies(out)
     back = np.asarray(Image.fromarray(downscaled).resize((w, h), Image.LANCZOS))
-    return {"JPEG 75": robust.carrier_view(recompressed), "0.75x resize": robust.carrier_view(back, rescaled=True)}
+    return {"JPEG 75": carrier_view(recompressed), "0.75x resize": carrier_view(back, rescaled=True)}
 
 
 def measure(rgb: np.ndarray, scheme: Scheme, rng: np.random.Generator) -> dict[str, float]:
     h, w = rgb.shape[:2]
-    bh, bw = h // robust.BLOCK, w // robust.BLOCK
-    n, frequencies = bh * bw, len(robust.COEFFS)
-    found = classes_of(texture(robust.carrier_view(rgb), bh, bw), scheme)
+    bh, bw = h // channel.BLOCK, w // channel.BLOCK
+    n, frequencies = bh * bw, len(channel.COEFFS)
+    found = classes_of(texture(carrier_view(rgb), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
     bits = rng.integers(0, 2, (n, frequencies, 2))
     dither = rng.uniform(0, 1, (n, frequencies))
@@ -220,9 +229,9 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
     """Message bits per block at the highest rate of DECODE_RATES the LDPC code decoded exactly
     after a quarter of the photo was replaced and the copy saved as JPEG 75 (0 if none did)."""
     h, w = rgb.shape[:2]
-    bh, bw = h // robust.BLOCK, w // robust.BLOCK
-    n, frequencies = bh * bw, len(robust.COEFFS)
-    found = classes_of(texture(robust.carrier_view(rgb), bh, bw), scheme)
+    bh, bw = h // channel.BLOCK, w // channel.BLOCK
+    n, frequencies = bh * bw, len(channel.COEFFS)
+    found = classes_of(texture(carrier_view(rgb), bh, bw), scheme)
     symbols, steps = symbols_and_steps(scheme, found)
     levels = scheme.levels
     length = n * frequencies * levels
@@ -230,7 +239,7 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
     dither = rng.uniform(0, 1, (n, frequencies))
     y0, x0, y1, x1 = h // 4, w // 4, h // 4 + h // 2, w // 4 + w // 2
     replaced = np.zeros((bh, bw), dtype=bool)
-    replaced[y0 // robust.BLOCK: -(-y1 // robust.BLOCK), x0 // robust.BLOCK: -(-x1 // robust.BLOCK)] = True
+    replaced[y0 // channel.BLOCK: -(-y1 // channel.BLOCK), x0 // channel.BLOCK: -(-x1 // channel.BLOCK)] = True
     kept = ~replaced.ravel()
     for rate in DECODE_RATES:
         message_bits = int(length * rate) // 8 * 8
@@ -239,8 +248,8 @@ def decoded_bits_per_block(rgb: np.ndarray, donor: np.ndarray, scheme: Scheme, r
         high, low = (bits[..., 0], bits[..., 1]) if levels == 2 else (np.zeros((n, frequencies), dtype=np.uint8), bits[..., 0])
         out = embed(rgb, lattice_positions(symbols, high, low), dither, symbols, steps, bh, bw)
         out[y0:y1, x0:x1] = donor[y0:y1, x0:x1]
-        recompressed, _ = robust.platform_copies(out)
-        view = robust.carrier_view(recompressed)
+        recompressed, _ = channel.platform_copies(out)
+        view = carrier_view(recompressed)
         coefficients = carried(view, bh, bw)
         read = classes_of(texture(view, bh, bw), scheme)
         m, s = symbols_and_steps(scheme, read)
@@ -278,7 +287,7 @@ def decode_table(photos: list[np.ndarray], seed: int) -> list[str]:
             per_photo.append(decoded_bits_per_block(rgb, donor, scheme, np.random.default_rng([seed, i])))
         mean = float(np.mean(per_photo))
         landed = mean if landed is None else landed
-        rates = ", ".join(f"{b / (len(robust.COEFFS) * scheme.levels):.2f}" for b in per_photo)
+        rates = ", ".join(f"{b / (len(channel.COEFFS) * scheme.levels):.2f}" for b in per_photo)
         lines.append(f"| {scheme.name} | {mean:.2f} ({mean / landed:.2f}) | {rates} |")
         print(f"{scheme.name}: {mean:.2f} message bits per block decoded", flush=True)
     return lines

@@ -2,13 +2,30 @@
 # The system libraries Qt needs to open windows (the xcb platform plugin, for X11 and XWayland)
 # and to run offscreen (the tests): finds the ones missing with ldd on the Qt in the venv,
 # installs them on Debian/Ubuntu when run as root, else prints the exact command to run.
-#   scripts/qt_libs.sh [--check]      (--check: only report; exit 1 when some are missing)
+#   scripts/qt_libs.sh [--check] [--tests]   (--check: only report; exit 1 when some are missing;
+#                                             --tests: also the programs some tests start, below)
 # Needs the venv (scripts/setup.sh calls this after installing); PYTHON overrides .venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
-check_only=0
-[[ ${1:-} == --check ]] && check_only=1
+check_only=0 tests=0
+for arg in "$@"; do
+  case $arg in --check) check_only=1 ;; --tests) tests=1 ;; esac
+done
+
+# Programs the panic-lock tests start (tests/ui/test_panic_system.py): a private D-Bus daemon
+# (screen lock and sleep signals), an X server and xdotool (the global shortcut). Without them
+# those tests are skipped with the reason.
+if ((tests && !check_only)) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  tools=()
+  command -v dbus-daemon >/dev/null || tools+=(dbus)
+  command -v Xvfb >/dev/null || tools+=(xvfb)
+  command -v xdotool >/dev/null || tools+=(xdotool)
+  if ((${#tools[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
+  fi
+fi
 
 # Debian/Ubuntu package of each library the Qt libraries and plugins below link to (those the
 # PySide6 wheel does not bundle). Ubuntu 24.04 renamed libglib2.0-0 to libglib2.0-0t64; apt picks

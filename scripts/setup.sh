@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fresh=0 extras=""
+fresh=0 extras="" libs_args=()
 for arg in "$@"; do
   case $arg in
     --fresh) fresh=1 ;;
-    --test) extras="[test]" ;;
+    --test) extras="[test]" libs_args=(--tests) ;;
   esac
 done
 
@@ -23,4 +23,4 @@ fi
 # Qt's system libraries (windows on X11/XWayland, and offscreen for the tests): installed as root
 # on Debian/Ubuntu, else the exact command is printed. Not fatal here: run.sh refuses to start
 # without them, the offscreen tests may not need all of them.
-scripts/qt_libs.sh || true
+scripts/qt_libs.sh "${libs_args[@]}" || true

@@ -6,66 +6,25 @@ bounded in time and stops with the test."""
 
 from __future__ import annotations
 
-import socket
 import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .loopback_host import LoopbackHost, QuietHandler
 
 
-class HostileHost:
+class HostileHost(LoopbackHost):
     def __init__(self, address: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
-        self.address = address
-        self.scheme = "https" if tls else "http"
         self.images: dict[str, bytes] = {}
         self.pages: dict[str, str] = {}
         self.redirects: dict[str, str] = {}  # path -> Location
         self.statuses: dict[str, int] = {}  # path -> status to answer with
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, headers) of each request
-
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-
-        class Server(ThreadingHTTPServer):
-            address_family = family
-            daemon_threads = True
-
-        self._server = Server((address, 0), self._handler())
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hostile-host", daemon=True)
-
-    @property
-    def base(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{self.scheme}://{host}:{self._server.server_address[1]}"
-
-    def start(self) -> HostileHost:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler(), address=address, tls=tls, name="hostile-host")
 
     def _handler(self):
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = self.path.split("?", 1)[0]
                 host.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .loopback_host import LoopbackHost, QuietHandler
 
 
-class ImageHost:
+class ImageHost(LoopbackHost):
     def __init__(self) -> None:
         self.images: dict[str, bytes] = {}
         self.delete_tokens: dict[str, str] = {}
@@ -21,22 +21,7 @@ class ImageHost:
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.flaky_failures: dict[str, int] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="leakhost", daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> ImageHost:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler(), name="leakhost")
 
     def upload(self, data: bytes, ext: str = "jpg") -> tuple[str, str]:
         """Store an image; returns (its URL, its deletion link) as image hosts do."""
@@ -53,22 +38,7 @@ class ImageHost:
     def _handler(self):
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:  # keep test output clean
-                pass
-
-            def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def do_DELETE(self) -> None:  # noqa: N802 - an Imgur-style API: DELETE /3/image/{delete_hash}
                 path = self.path.split("?", 1)[0]
                 host.hits[path] += 1

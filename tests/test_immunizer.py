@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zlib
 from pathlib import Path
 
@@ -13,8 +14,10 @@ import pytest
 from PIL import Image
 
 from app.core import fingerprint
-from app.core.immunizer import Mode, Verdict, fountain, immunize, lifting, lossless, verify
+from app.core.immunizer import Mode, Verdict, fountain, immunize, lifting, verify
 from app.core.immunizer.errors import ImageTooSmallToImmunize, ImmunizeCancelled
+from app.core.immunizer.lossless import exception_list
+from app.core.immunizer.lossless import layout as lossless_layout
 from app.core.immunizer.predictors import ClassicalPredictor
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
@@ -79,11 +82,12 @@ def robust_copy(robust_original, key) -> np.ndarray:
 def test_the_reference_keeps_only_the_av1_data_and_rebuilds_the_avif_file_exactly():
     from app.core.immunizer import container
 
-    source = Image.fromarray(photo("kodim23.png", (384, 256)))
-    whole = container._avif(source, 20)
-    compact = container._compact(whole)
+    out = io.BytesIO()
+    Image.fromarray(photo("kodim23.png", (384, 256))).save(out, "AVIF", quality=20, speed=container.SEARCH_SPEED)
+    whole = out.getvalue()
+    compact = container.compact_avif(whole)
     assert len(compact) < len(whole) - 250  # the container boxes are gone
-    assert container._expand(compact) == whole
+    assert container.expand_reference(compact) == whole
     # references written before the compact form (whole AVIF files) still read
     assert np.array_equal(container.decode_reference(whole, 384, 256), container.decode_reference(compact, 384, 256))
     with pytest.raises(ValueError):
@@ -150,7 +154,7 @@ def test_fountain_decodes_near_its_margin_where_peeling_alone_stalls(monkeypatch
 def test_blocks_next_to_an_edit_are_the_first_suspects():
     valid = np.ones((5, 6), dtype=bool)
     valid[2, 2] = False  # one edited block
-    near = lossless._next_to_edit(valid.ravel(), 6, 5).reshape(5, 6)
+    near = lossless_layout.next_to_edit(valid.ravel(), 6, 5).reshape(5, 6)
     expected = np.zeros((5, 6), dtype=bool)
     expected[1:4, 1:4] = True
     expected[2, 2] = False  # the edited block itself is not "intact-looking"
@@ -223,33 +227,33 @@ def test_exception_lists_round_trip_and_hostile_ones_are_ignored():
     raw, lowcap = rng.random(n) < 0.2, rng.random(n) < 0.05
     tags = rng.integers(0, 1 << 16, n)
     listed = np.flatnonzero(raw | lowcap)
-    packed = lossless._exceptions(raw, lowcap, tags)
+    packed = exception_list.pack_exceptions(raw, lowcap, tags)
     assert len(packed) < 3 * len(listed)  # the first format took 7 bytes a block
-    expected = [(int(i), lossless._EXC_RAW if raw[i] else lossless._EXC_LOWCAP, int(tags[i])) for i in listed]
-    assert lossless._parse_exceptions(packed, n) == expected
+    expected = [(int(i), exception_list.EXC_RAW if raw[i] else exception_list.EXC_LOWCAP, int(tags[i])) for i in listed]
+    assert exception_list.parse_exceptions(packed, n) == expected
     # Lists written in the first format (index, kind, tag) still read.
-    first_format = b"".join(lossless._EXC_ENTRY.pack(*entry) for entry in expected)
-    assert lossless._parse_exceptions(first_format, n) == expected
+    first_format = b"".join(exception_list.EXC_ENTRY.pack(*entry) for entry in expected)
+    assert exception_list.parse_exceptions(first_format, n) == expected
     # Wrong lengths, cut-off data and a zlib bomb read as no list rather than an error.
     for hostile in (packed[:-1], packed[:9], b"\x02", b"\x02\xff\xff\xff\xff",
                     bytes([2]) + (1 << 20).to_bytes(4, "big") + zlib.compress(bytes(50_000_000))):
-        assert lossless._parse_exceptions(hostile, n) == []
+        assert exception_list.parse_exceptions(hostile, n) == []
 
 
 def test_meta_word_is_found_whole_and_blocks_left_with_part_of_it_carry_no_symbols():
-    word = lossless._meta_word(1234, 3, 17)
-    word_bits = lossless._to_bits(np.array(word), lossless.META_BITS)
+    word = lossless_layout.meta_word(1234, 3, 17)
+    word_bits = lossless_layout.to_bits(np.array(word), lossless_layout.META_BITS)
     rng = np.random.default_rng(4)
     bits = rng.integers(0, 2, (6, lifting.MAX_BITS), dtype=np.uint8)
     capacity = np.array([90, 90, 40, 40, 90, 90])
     valid = np.array([True, True, True, True, False, True])
-    start = lossless.TAG_BITS
+    start = lossless_layout.TAG_BITS
     bits[0, start:start + 48] = word_bits         # whole
     bits[1, start:start + 48] = word_bits         # whole
     bits[2, start:start + 24] = word_bits[:24]    # ran short: room for 24 of the 48 bits
     bits[4, start:start + 48] = word_bits         # whole, but its tag failed (edited)
     bits[5, start:start + 48] = 1 - word_bits     # symbols
-    (fields, carriers) = lossless._read_meta(bits, capacity, valid)
+    (fields, carriers) = lossless_layout.read_meta(bits, capacity, valid)
     assert fields == (1234, 3, 17)
     assert carriers.tolist() == [0, 1, 2]
 
@@ -329,17 +333,17 @@ def test_a_splice_whose_pilots_look_right_is_found_by_the_first_try_and_left_out
     in about half its blocks, and the decoder's failed guess disagrees with it; without those
     blocks (a few rounds, each blaming more precisely) it reads. (A fixed key: Ed25519
     signatures are deterministic, so the streams are the same every run.)"""
-    from app.core.immunizer import robust
+    from app.core.immunizer.robust import reader
 
     key = bytes(range(32))
     copy = immunize(photo("kodim04.png", (512, 768)), Mode.ROBUST, signing_private=key)
     donor = immunize(photo("kodim23.png", (512, 768)), Mode.ROBUST, signing_private=key)
     edited, truth = paste(copy, donor, (192, 576, 128, 384))
-    work, _, soft, unreliable, _ = robust._read(jpeg(edited, 75), (512, 768))
-    monkeypatch.setattr(robust, "REDECODE_ROUNDS", 0)
-    assert robust._decode_under_any_code(work, soft, unreliable)[1] is None
+    work, _, soft, unreliable, _ = reader.read_copy(jpeg(edited, 75), (512, 768))
+    monkeypatch.setattr(reader, "REDECODE_ROUNDS", 0)
+    assert reader.decode_under_any_code(work, soft, unreliable)[1] is None
     monkeypatch.undo()
-    assert robust._decode_under_any_code(work, soft, unreliable)[1] is not None
+    assert reader.decode_under_any_code(work, soft, unreliable)[1] is not None
     result = verify(jpeg(edited, 75))
     assert result.verdict is Verdict.TAMPERED and result.recovered is not None and f1(result.mask, truth) > 0.9
 
@@ -362,11 +366,11 @@ def test_the_ldpc_code_corrects_errors_and_fills_erasures():
 
 
 def test_robust_self_check_reads_the_stream_back_from_platform_copies(robust_copy):
-    from app.core.immunizer import robust
+    from app.core.immunizer.robust import embedder, reader
 
-    work, _, soft, unreliable, _ = robust._read(robust_copy, (512, 768))
-    code = robust._decode_under_any_code(work, soft, unreliable)[0].code
-    flagged = robust._flagged_after_processing(robust_copy, code)
+    work, _, soft, unreliable, _ = reader.read_copy(robust_copy, (512, 768))
+    code = reader.decode_under_any_code(work, soft, unreliable)[0].code
+    flagged = embedder.flagged_after_processing(robust_copy, code)
     assert flagged is not None and flagged.mean() <= 0.01
 
 
@@ -374,17 +378,18 @@ def test_a_photo_whose_stream_fails_the_self_check_gets_the_stronger_code(robust
                                                                          monkeypatch):
     """Busy photos (fur, foliage) lose too many bits to JPEG 75 for the weaker codes, so immunize
     re-embeds under stronger ones, down to the strongest; verify finds which one a copy uses."""
-    from app.core.immunizer import robust
+    from app.core.immunizer.robust import embedder
+    from app.core.immunizer.robust import layout as robust_layout
 
-    real_check, checks, strongest = robust._flagged_after_processing, [], list(robust.CODES)[-1]
+    real_check, checks, strongest = embedder.flagged_after_processing, [], list(robust_layout.CODES)[-1]
 
     def unreadable_but_under_the_strongest_code(immunized, code):
         checks.append(code)
         return None if code != strongest else real_check(immunized, code)
 
-    monkeypatch.setattr(robust, "_flagged_after_processing", unreadable_but_under_the_strongest_code)
+    monkeypatch.setattr(embedder, "flagged_after_processing", unreadable_but_under_the_strongest_code)
     sturdy_copy = immunize(robust_original, Mode.ROBUST, signing_private=key)
-    assert checks[:len(robust.CODES)] == list(robust.CODES) and not np.array_equal(sturdy_copy, robust_copy)
+    assert checks[:len(robust_layout.CODES)] == list(robust_layout.CODES) and not np.array_equal(sturdy_copy, robust_copy)
     assert psnr(sturdy_copy, robust_original) >= 38.0
     for processed in (sturdy_copy, jpeg(sturdy_copy, 75)):
         result = verify(processed)
@@ -401,7 +406,8 @@ def test_a_caption_bar_that_recompression_scrambles_is_excused_and_the_rest_stil
     test and lists them in the signed stream; verify leaves them out, and checks the rest."""
     from PIL import ImageDraw, ImageFont
 
-    from app.core.immunizer import robust
+    from app.core.immunizer.robust import embedder, reader
+    from app.core.immunizer.robust import layout as robust_layout
 
     image = Image.fromarray(photo("kodim04.png", (512, 768)))
     draw = ImageDraw.Draw(image)
@@ -411,10 +417,10 @@ def test_a_caption_bar_that_recompression_scrambles_is_excused_and_the_rest_stil
     captioned = np.asarray(image)
     copy = immunize(captioned, Mode.ROBUST, signing_private=key)
 
-    work, _, soft, unreliable, _ = robust._read(copy, (512, 768))
-    _, (stream, _) = robust._decode_under_any_code(work, soft, unreliable)
-    excused = robust._unpack_excused(stream.exceptions, 64 * 96).reshape(96, 64)
-    assert excused.any() and excused.mean() <= robust.MAX_EXCUSED_SHARE
+    work, _, soft, unreliable, _ = reader.read_copy(copy, (512, 768))
+    _, (stream, _) = reader.decode_under_any_code(work, soft, unreliable)
+    excused = robust_layout.unpack_excused(stream.exceptions, 64 * 96).reshape(96, 64)
+    assert excused.any() and excused.mean() <= embedder.MAX_EXCUSED_SHARE
     assert set(np.nonzero(excused)[0]) <= set(range(89, 96))  # the caption's block rows, and a margin
     for processed in (jpeg(copy, 75), np.asarray(Image.fromarray(copy).resize((384, 576), Image.LANCZOS))):
         result = verify(processed)
@@ -450,33 +456,44 @@ def test_tiny_and_malformed_inputs_give_clear_errors(key):
 
 
 def test_cancel_stops_immunizing(original, key):
+    cancel = threading.Event()
+    cancel.set()
     with pytest.raises(ImmunizeCancelled):
-        immunize(original, Mode.LOSSLESS, signing_private=key, cancel=lambda: True)
+        immunize(original, Mode.LOSSLESS, signing_private=key, cancel=cancel)
 
 
-def test_progress_reaches_the_end(original, key):
-    seen: list[float] = []
-    immunize(original, Mode.LOSSLESS, signing_private=key, progress=seen.append)
-    assert seen and seen == sorted(seen) and seen[-1] == 1.0
+def test_progress_counts_up_to_its_total(original, key):
+    seen: list[tuple[int, int]] = []
+    immunize(original, Mode.LOSSLESS, signing_private=key, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen == sorted(seen) and {total for _, total in seen} == {seen[-1][1]}
+    assert seen[-1][0] == seen[-1][1]
 
 
 def test_immunizer_modules_import_no_circle():
-    """Each module of the package imports only modules below it: the modes take their shared
-    types from `types` and `errors`, never from `api`, which dispatches to them."""
+    """Each module of the package (and of its modes' subpackages) imports only modules below it:
+    the modes take their shared types from `types` and `errors`, never from `api`, which
+    dispatches to them."""
     import ast
 
     package = Path(__file__).parent.parent / "app" / "core" / "immunizer"
+
+    def name_of(source: Path) -> str:
+        parts = source.relative_to(package).with_suffix("").parts
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    sources = {name_of(source): source for source in package.rglob("*.py")}
     graph = {}
-    for source in package.glob("*.py"):
-        if source.stem == "__init__":
-            continue
+    for module, source in sources.items():
+        if module == "":
+            continue  # the package's own __init__: it re-exports `api`
         imported = set()
         for node in ast.walk(ast.parse(source.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module == "app.core.immunizer":
-                imported |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.core.immunizer."):
-                imported.add(node.module.rsplit(".", 1)[1])
-        graph[source.stem] = imported & {p.stem for p in package.glob("*.py")}
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app.core.immunizer"):
+                base = node.module.removeprefix("app.core.immunizer").lstrip(".")
+                for alias in node.names:
+                    candidate = f"{base}.{alias.name}".lstrip(".")
+                    imported.add(candidate if candidate in sources else base)
+        graph[module] = imported & (set(sources) - {""})
 
     def reaches(start: str, target: str, seen: set[str]) -> bool:
         return any(n == target or (n not in seen and reaches(n, target, seen | {n})) for n in graph[start])

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.immunizer import lossless
 from app.core.immunizer.learned import (
     MODEL_PATH,
     LearnedPredictor,
@@ -18,6 +17,7 @@ from app.core.immunizer.learned import (
     parity_values,
     training_samples,
 )
+from app.core.immunizer.lossless import params
 from app.core.immunizer.predictors import ClassicalPredictor
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
@@ -188,6 +188,6 @@ def test_missing_or_damaged_weights_fail_loudly(tmp_path, monkeypatch):
     # The lossless mode does not quietly fall back to the classical predictor: an installation
     # without the weights could not verify copies made by one with them.
     monkeypatch.setattr("app.core.immunizer.learned.MODEL_PATH", tmp_path / "missing.npz")
-    monkeypatch.setattr(lossless, "_PREDICTORS", None)
+    params.predictors.cache_clear()  # a failed load is not cached: later callers load the real weights
     with pytest.raises(PredictorWeightsMissing):
-        lossless.predictors()
+        params.predictors()

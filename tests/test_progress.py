@@ -1,4 +1,4 @@
-"""The core's one cancel convention: a threading.Event, also where a callable used to be."""
+"""The core's one convention: `progress(done, total)` and a cancel threading.Event."""
 
 from __future__ import annotations
 
@@ -8,18 +8,10 @@ import pytest
 
 from app.core.errors import Cancelled
 from app.core.immunizer.errors import ImmunizeCancelled
-from app.core.immunizer.types import stepper
+from app.core.immunizer.types import PROGRESS_TOTAL, stepper
 from app.core.leaks.errors import FetchCancelled
-from app.core.progress import cancel_check, raise_if_cancelled
+from app.core.progress import raise_if_cancelled
 from app.core.vision.errors import VisionCancelled
-
-
-def test_an_event_and_a_callable_say_the_same():
-    event = threading.Event()
-    assert cancel_check(None) is None
-    assert cancel_check(event)() is False and cancel_check(event.is_set)() is False
-    event.set()
-    assert cancel_check(event)() is True and cancel_check(event.is_set)() is True
 
 
 def test_raise_if_cancelled_raises_the_kind_asked_for():
@@ -31,15 +23,15 @@ def test_raise_if_cancelled_raises_the_kind_asked_for():
         raise_if_cancelled(event, VisionCancelled, "after 3")
 
 
-def test_the_immunizer_takes_an_event():
+def test_the_immunizer_takes_an_event_and_reports_done_of_total():
     event = threading.Event()
     seen = []
-    step = stepper(seen.append, event, "immunizing")
+    step = stepper(lambda done, total: seen.append((done, total)), event, "immunizing")
     step(0.5)
     event.set()
     with pytest.raises(ImmunizeCancelled):
         step(0.6)
-    assert seen == [0.5]
+    assert seen == [(PROGRESS_TOTAL // 2, PROGRESS_TOTAL)]
 
 
 def test_every_kind_of_cancel_is_a_cancelled():

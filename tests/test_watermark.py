@@ -22,8 +22,10 @@ from app.core.watermark import (
     embed_fragile,
     embed_watermark,
     informed,
+    layout,
+    read,
     read_watermark,
-    robust,
+    working,
 )
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
@@ -125,7 +127,7 @@ def test_damaged_copy_is_matched_to_a_known_share_id(name: str) -> None:
     result = read_watermark(copy, KEY, [*OTHER_SHARE_IDS, SHARE_ID])
     assert result is not None and result.payload == SHARE_ID and result.matched_known_id
     # confidence = score / sqrt(coded bits); the score cleared the threshold for 1,000 IDs.
-    assert result.confidence * math.sqrt(robust.N_CODED_BITS) >= robust.known_id_threshold(1000)
+    assert result.confidence * math.sqrt(layout.N_CODED_BITS) >= read.known_id_threshold(1000)
 
 
 def _reposted(rgb: np.ndarray) -> np.ndarray:
@@ -141,7 +143,7 @@ def test_a_copy_too_damaged_for_the_blind_read_is_read_against_the_original() ->
     original = load("pizza.jpg")
     copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
     assert read_watermark(copy, KEY, [*OTHER_SHARE_IDS, SHARE_ID]) is None  # not even with the list
-    registration = informed.register(robust.luminance_u8(copy), robust.luminance_u8(original))
+    registration = informed.register(working.luminance_u8(copy), working.luminance_u8(original))
     assert registration is not None and registration.mirrored and abs(registration.scale - 0.4) < 0.01
     result = informed.read_with_original(copy, original, KEY, [SHARE_ID])
     assert result is not None and result.payload == SHARE_ID and result.mirrored
@@ -174,7 +176,7 @@ def test_reading_against_the_original_finds_nothing_where_there_is_no_mark() -> 
     assert informed.read_with_original(_reposted(original), original, KEY, [SHARE_ID, *OTHER_SHARE_IDS]) is None
     # Another photo entirely: nothing to register.
     other_photo = _reposted(embed_watermark(load("cat.jpg"), SHARE_ID, KEY))
-    assert informed.register(robust.luminance_u8(other_photo), robust.luminance_u8(original)) is None
+    assert informed.register(working.luminance_u8(other_photo), working.luminance_u8(original)) is None
     assert informed.read_with_original(other_photo, original, KEY, [SHARE_ID]) is None
     # Another vault's key.
     copy = _reposted(embed_watermark(original, SHARE_ID, KEY))
@@ -187,7 +189,7 @@ def test_an_implausible_registration_is_refused_rather_than_used() -> None:
     original = load("pizza.jpg")
     corner = original[: original.shape[0] // 5, : original.shape[1] // 5]
     enlarged = cv2.resize(corner, None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)
-    assert informed.register(robust.luminance_u8(enlarged), robust.luminance_u8(original)) is None
+    assert informed.register(working.luminance_u8(enlarged), working.luminance_u8(original)) is None
     assert informed.read_with_original(enlarged, original, KEY, [SHARE_ID]) is None
 
 

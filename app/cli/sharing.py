@@ -101,10 +101,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_immunize(args: argparse.Namespace) -> int:
     data = read_input(args.input)
-    bar = progress_bar(args, "Immunizing", "%")
+    bar = progress_bar(args, "Immunizing", "‰")
     try:
         with unlock(args) as vault:
-            png = vault.immunize_image(data, args.mode, progress=lambda f: bar.update_to(int(f * 100), 100))
+            png = vault.immunize_image(data, args.mode, progress=bar.update_to)
     finally:
         bar.close()
     write_output(args.output, png)
@@ -120,9 +120,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from ..core.immunizer import files
 
     data = read_input(args.input)
-    bar = progress_bar(args, "Verifying", "%")
+    bar = progress_bar(args, "Verifying", "‰")
     try:
-        result = files.verify_bytes(data, progress=lambda f: bar.update_to(int(f * 100), 100))
+        result = files.verify_bytes(data, progress=bar.update_to)
     finally:
         bar.close()
     if args.mask:

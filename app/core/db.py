@@ -167,6 +167,44 @@ class TakedownRequest(BaseModel):
     updated_at = DateTimeField()
 
 
+class LeakCase(BaseModel):
+    """Every found copy on one site (its registrable domain): one case, one notice per site.
+    Copies join their case by their address's site (`leaks.cases.site_of`), not by a column."""
+
+    host = CharField(unique=True)
+    created_at = DateTimeField()
+    checked_at = DateTimeField(null=True)  # the last re-check of its addresses
+    provider = TextField(null=True)  # JSON rdap.ProviderContact, once looked up
+
+
+class CaseNotice(BaseModel):
+    """One notice of a case: what it said, to whom, when it was sent, when it falls due."""
+
+    case = ForeignKeyField(LeakCase, backref="notices", on_delete="CASCADE")
+    kind = CharField()  # notices.LAWS key: take-it-down, dsa, copyright, search-delisting
+    audience = CharField(default="site")  # site, provider (escalation), search
+    recipient = TextField(default="")  # email address or form address
+    subject = TextField()
+    text = TextField()
+    facts = TextField()  # JSON of what it was filled from (name, email, signature...): in the encrypted DB
+    match_ids = TextField()  # JSON list: the copies it asks about
+    status = CharField(default="drafted")  # drafted -> sent
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+    sent_at = DateTimeField(null=True)
+    due_at = DateTimeField(null=True)
+
+
+class CaseReply(BaseModel):
+    """What came back from a site or provider, as the user recorded it."""
+
+    case = ForeignKeyField(LeakCase, backref="replies", on_delete="CASCADE")
+    notice = ForeignKeyField(CaseNotice, null=True, backref="replies", on_delete="SET NULL")
+    received_at = DateTimeField()
+    outcome = CharField()  # removed, refused, more-info, other
+    text = TextField(default="")
+
+
 class Person(BaseModel):
     name = TextField(null=True)  # None until the user names them
     created_at = DateTimeField()
@@ -202,7 +240,7 @@ class PhotoAnalysis(BaseModel):
 
 
 MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch,
-          TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis]
+          TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis, LeakCase, CaseNotice, CaseReply]
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -246,9 +284,16 @@ def _migrate_drop_unused_hashes(db: SqlCipherDatabase) -> None:
                 db.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
+def _migrate_add_cases(db: SqlCipherDatabase) -> None:
+    # Found copies group into cases by site. Existing copies join theirs when cases are first
+    # listed (their case is derived from their address); existing per-copy removal requests
+    # stay as they are and show in their copy's case.
+    db.create_tables([LeakCase, CaseNotice, CaseReply])
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
     1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
-    6: _migrate_drop_unused_hashes,
+    6: _migrate_drop_unused_hashes, 7: _migrate_add_cases,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from PIL import Image, ImageCms
 from . import fingerprint, imaging, metadata
 from .errors import Cancelled, UnsupportedImage
 from .fingerprint import PerceptualFingerprint, ProvenanceClaim
-from .progress import CancelSignal, raise_if_cancelled
+from .progress import Progress, raise_if_cancelled
 from .watermark import FragileState, check_fragile, embed_fragile, embed_watermark, read_watermark
 from .watermark.errors import WatermarkError
 
@@ -159,8 +160,8 @@ def make_protected_copy(
     keys: ShareKeys,
     options: ShareOptions,
     now: datetime | None = None,
-    progress: Callable[[float], None] | None = None,  # the immunizer's fractions
-    cancel: CancelSignal | None = None,
+    progress: Progress | None = None,  # the immunizer's, when it immunizes
+    cancel: threading.Event | None = None,
 ) -> ProtectedCopy:
     image = _share_image(original, options.max_long_side, to_srgb=True)
     alpha = image.getchannel("A") if image.mode == "RGBA" and options.output_format != "JPEG" else None
@@ -178,7 +179,7 @@ def make_protected_copy(
         from app.core.immunizer import immunize
         from app.core.immunizer.api import ImmunizeCancelled
 
-        try:  # seconds to a minute: `cancel` (an event or a callable) is checked between its steps
+        try:  # seconds to a minute: `cancel` is checked between its steps
             marked = immunize(marked, options.immunize, signing_private=keys.signing_private,
                               progress=progress, cancel=cancel)
         except ImmunizeCancelled:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
 from app.core.paths import default_vault_path
 
+from .controllers.panic import PanicController
 from .errors import describe, notifier
 from .resources import app_icon, stylesheet
 from .session import Session
@@ -176,6 +177,8 @@ class AppController(QObject):
     def __init__(self, vault_path: Path, kdf: crypto.KdfParams | None = None):
         super().__init__()
         self.session = Session(vault_path, kdf=kdf, parent=self)
+        # Application-wide: the unlock window, the main window and every dialog, from the start.
+        self.panic = PanicController(self.session, self, listen_to_system=True)
         self.window: MainWindow | None = None
         self.wizard: SetupWizard | None = None
         self.unlock_window: UnlockWindow | None = None
@@ -235,6 +238,7 @@ class AppController(QObject):
             QApplication.quit()
 
     def shutdown(self) -> None:
+        self.panic.shutdown()
         self.session.shutdown()
 
 

@@ -1,4 +1,5 @@
-"""Copying a secret (the recovery key) to the clipboard, and taking it back.
+"""Copying to the clipboard — a secret (the recovery key) or plain text (a check's details, a
+removal notice) — and taking it back.
 
 The guard lives on the Session, not on the page that copied: a timer owned by a wizard page
 dies with the wizard, and the key would stay on the clipboard for as long as the computer
@@ -11,6 +12,9 @@ password managers such as KeePassXC do): KDE Klipper and most Linux clipboard to
 read the `ExcludeClipboardContentFromMonitorProcessing`, `CanIncludeInClipboardHistory` and
 `CanUploadToCloudClipboard` formats; macOS clipboard tools read `org.nspasteboard.ConcealedType`.
 A manager that ignores them can still keep a copy: the docs say so.
+
+Plain copies are not timed (the user needs the notice until it is pasted) but leave on lock,
+panic and quit like the secret: a removal notice names the user and the leaked photo's address.
 """
 
 from __future__ import annotations
@@ -59,9 +63,11 @@ def _digest(text: str) -> bytes:
 
 
 class SecretClipboard(QObject):
-    """Puts a secret on the clipboard and removes it again after `clear_ms`, on lock and on quit.
+    """Puts text on the clipboard and removes it again on lock, panic and quit — a secret also
+    after `clear_ms` — but only while the clipboard still holds what Sanctum put there.
 
-    Only a SHA-256 of the copied text is kept, to recognise it: the guard holds no secret itself.
+    Only SHA-256 digests of the copied texts are kept, to recognise them: the guard holds no
+    secret itself.
     """
 
     cleared = Signal()
@@ -69,29 +75,57 @@ class SecretClipboard(QObject):
     def __init__(self, parent: QObject | None = None, clear_ms: int = DEFAULT_CLEAR_MS):
         super().__init__(parent)
         self.clear_ms = clear_ms
-        self._digest: bytes | None = None
+        self._digest: bytes | None = None  # the secret's: it also leaves after clear_ms
+        self._copied: set[bytes] = set()  # every other text Sanctum put there this session
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.clear)
+        self._timer.timeout.connect(self._expire)
         _install_mac_converter()
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.dataChanged.connect(self._note_own_copy)
 
     @property
     def pending(self) -> bool:
-        """True while something Sanctum copied may still be on the clipboard."""
+        """True while a secret Sanctum copied may still be on the clipboard."""
         return self._digest is not None
 
-    def copy(self, text: str) -> None:
+    def copy(self, text: str, *, secret: bool = True) -> None:
         clipboard = QGuiApplication.clipboard()
+        if not secret:
+            self._copied.add(_digest(text))
+            clipboard.setText(text, QClipboard.Mode.Clipboard)
+            return
         clipboard.setMimeData(secret_mime_data(text), QClipboard.Mode.Clipboard)
         self._digest = _digest(text)
         self._timer.start(self.clear_ms)
 
-    def clear(self) -> None:
-        """Empty the clipboard (and the X11/Wayland selection) if it still holds our secret."""
-        self._timer.stop()
-        digest, self._digest = self._digest, None
+    def _note_own_copy(self) -> None:
+        # Ctrl+C in one of Sanctum's fields copies without going through `copy`. Where the
+        # platform says who owns the clipboard (X11, Windows, macOS), what Sanctum owns is
+        # Sanctum's copy; elsewhere (offscreen) only `copy` is known.
         clipboard = QGuiApplication.clipboard()
-        if clipboard is None:
+        text = clipboard.text() if clipboard.ownsClipboard() else ""
+        if text:
+            self._copied.add(_digest(text))
+
+    def _expire(self) -> None:
+        """The secret's time is up: it goes; plain copies stay until lock or quit."""
+        self._wipe({self._digest} if self._digest is not None else set())
+        self._digest = None
+
+    def clear(self) -> None:
+        """On lock, panic and quit: empty the clipboard (and the X11/Wayland selection) of
+        whatever Sanctum put there that it still holds."""
+        self._timer.stop()
+        ours = self._copied | ({self._digest} if self._digest is not None else set())
+        self._digest = None
+        self._copied = set()
+        self._wipe(ours)
+
+    def _wipe(self, digests: set[bytes]) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is None or not digests:
             return
         # The selection too: selecting the key on screen puts it there without any "Copy".
         modes = [QClipboard.Mode.Clipboard]
@@ -99,11 +133,11 @@ class SecretClipboard(QObject):
             modes.append(QClipboard.Mode.Selection)
         wiped = False
         for mode in modes:
-            if digest is not None and _digest(clipboard.text(mode)) == digest:
+            if _digest(clipboard.text(mode)) in digests:
                 clipboard.clear(mode)
                 wiped = True
         if wiped:
-            log.info("cleared the copied secret from the clipboard")
+            log.info("cleared what Sanctum copied from the clipboard")
             self.cleared.emit()
 
     def clear_selection(self) -> None:

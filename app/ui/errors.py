@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from app.core import errors as core
-from app.core.leaks.errors import FetchError, TakedownError
+from app.core.leaks.errors import FetchError, NoticeIncomplete, ProviderLookupError, TakedownError
 from app.core.urls import is_url
 from app.core.vision.errors import VisionUnavailable
 
@@ -66,7 +66,9 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
      "Automatic tags, people and the sensitive flag need model packages that are missing or damaged "
      "in this installation. Your photos are safe; reinstall Sanctum to get them back."),
     (core.Cancelled, "Cancelled", "Cancelled."),  # before FetchError: a cancelled fetch is one too
+    (NoticeIncomplete, "Notice not complete", None),  # its message names each missing part
     (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
+    (ProviderLookupError, "Hosting provider not found", None),  # its message says why
     (FetchError, "Could not reach the address", None),
     (core.BackupDestinationFull, "Backup destination full", None),  # its message says what to do
     (core.BackupDestinationGone, "Backup destination gone", None),
@@ -182,8 +184,8 @@ def _is_httpx_error(exc: BaseException) -> bool:
 
 def _network_message(exc: BaseException) -> UserMessage | None:
     """httpx's own errors (a request made outside the fetcher), and the fetcher's FetchError."""
-    if isinstance(exc, core.Cancelled):  # a cancelled fetch is a cancel like any other
-        return None
+    if isinstance(exc, core.Cancelled | NoticeIncomplete | ProviderLookupError):
+        return None  # a cancel like any other; the two case errors have their own rows
     if _is_httpx_error(exc):
         host = None
         try:

@@ -22,20 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import hardening, strength
+from app.core import strength
 from app.core.vault import MIN_PASSPHRASE_LENGTH, KeysRotated
-from app.workers.key_jobs import (
-    FinishTotpJob,
-    KeyChangeRequest,
-    NewRecoveryCodesJob,
-    RecoveryCodes,
-    RotateKeysJob,
-)
+from app.workers.base import CallJob
+from app.workers.key_jobs import KeyChangeRequest, RotateKeysJob
 
-from . import dialogs
-from .clipboard import SecretClipboard, copied_note
+from .clipboard import SecretClipboard
 from .errors import describe
 from .qr import qr_pixmap
+from .secrets_panel import SecretsPanel
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -269,13 +264,14 @@ class RecoveryCodesDialog(_JobDialog):
 
     def start(self) -> None:
         if self.session.vault is not None:
-            self._run(NewRecoveryCodesJob(self.session.vault), "Making new codes…")
+            vault = self.session.vault
+            self._run(CallJob(vault, vault.new_recovery_codes, lane="vault-write"), "Making new codes…")
 
-    def succeeded(self, result: RecoveryCodes) -> None:
+    def succeeded(self, codes: list[str]) -> None:
         self.secrets_dialog = SecretsDialog(
             "Your new recovery codes", "Each code works once instead of an authenticator code. The old "
             "codes no longer work.", self.session.vault_path, clipboard=self.session.clipboard,
-            codes=list(result.codes), parent=self)
+            codes=list(codes), parent=self)
         self.session.locking.connect(self.secrets_dialog.close_now)
         self.secrets_dialog.finished.connect(lambda _r: self.accept())
         self.secrets_shown.emit(self.secrets_dialog)
@@ -324,7 +320,9 @@ class AuthenticatorDialog(_JobDialog):
 
     def start(self) -> None:
         if self.start_button.isEnabled() and self.session.vault is not None:
-            self._run(FinishTotpJob(self.session.vault, self.enrollment, self.code.text()), "Checking the code…")
+            vault = self.session.vault  # stores the new secret once a code from it checks out
+            self._run(CallJob(vault, vault.finish_totp_enrollment, self.enrollment, self.code.text(),
+                              lane="vault-write"), "Checking the code…")
 
     def succeeded(self, _result) -> None:
         self.message.setText("Authenticator replaced.")
@@ -337,14 +335,12 @@ class AuthenticatorDialog(_JobDialog):
 
 
 class SecretsDialog(QDialog):
-    """A new recovery key and/or recovery codes, shown once: copy (the clipboard is cleared after
-    two minutes), save as an owner-only text file, or show as a QR code. It closes only once the
-    user ticks that they stored it."""
+    """A new recovery key and/or recovery codes, shown once (`SecretsPanel`: copy, save as an
+    owner-only text file, QR code). It closes only once the user ticks that they stored it."""
 
     def __init__(self, title: str, intro: str, vault_path: Path, *, clipboard: SecretClipboard,
                  recovery_key: str | None = None, codes: list[str] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.clipboard = clipboard
         self.setObjectName("secretsDialog")
         self.setWindowTitle(title)
         self.setMinimumWidth(520)
@@ -353,44 +349,9 @@ class SecretsDialog(QDialog):
         self.vault_path = vault_path
         layout = QVBoxLayout(self)
         layout.addWidget(_para(intro))
-        if recovery_key:
-            key = QLabel(recovery_key)
-            key.setObjectName("newRecoveryKey")
-            key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            key.setWordWrap(True)
-            key.setStyleSheet("font-family: monospace; font-size: 15px; padding: 8px;")
-            layout.addWidget(key)
-            self.qr = QLabel()
-            self.qr.setPixmap(qr_pixmap(recovery_key, scale=4))
-            self.qr.hide()
-            layout.addWidget(self.qr)
-        if self.codes:
-            half = (len(self.codes) + 1) // 2
-            rows = "".join(f"<tr><td style='padding-right:24px'><code>{a}</code></td><td><code>{b}</code></td></tr>"
-                           for a, b in zip(self.codes[:half], self.codes[half:] + [""], strict=False))
-            codes_label = QLabel(f"<table>{rows}</table>")
-            codes_label.setObjectName("newRecoveryCodes")
-            codes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            layout.addWidget(codes_label)
-        buttons = QHBoxLayout()
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.clicked.connect(self._copy)
-        self.save_button = QPushButton("Save as text…")
-        self.save_button.clicked.connect(self._save)
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.save_button)
-        if recovery_key:
-            self.qr_button = QPushButton("Show as QR code")
-            self.qr_button.setCheckable(True)
-            self.qr_button.toggled.connect(self._toggle_qr)
-            buttons.addWidget(self.qr_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        self.note = QLabel(" ")
-        self.note.setObjectName("secretsNote")
-        self.note.setProperty("muted", True)
-        self.note.setWordWrap(True)
-        layout.addWidget(self.note)
+        self.panel = SecretsPanel(clipboard, self.text_to_keep)
+        self.panel.show_secrets(recovery_key, self.codes)
+        layout.addWidget(self.panel)
         layout.addWidget(_para("Write it down or print it, and keep it somewhere safe away from this computer "
                                "— not in a photo on your phone. It is shown only now.", muted=True))
         self.confirm_box = QCheckBox("I have stored it somewhere safe")
@@ -415,28 +376,6 @@ class SecretsDialog(QDialog):
                       *self.codes, ""]
         lines += [f"Vault: {self.vault_path}", ""]
         return "\n".join(lines)
-
-    def _copy(self) -> None:
-        # The session's guard: the secret leaves the clipboard after its delay even once this
-        # dialog is gone, and on lock or quit, marked secret for clipboard managers meanwhile.
-        self.clipboard.copy(self.text_to_keep())
-        self.note.setText(copied_note(self.clipboard))
-
-    def _save(self) -> None:
-        name = "Sanctum recovery key.txt" if self.recovery_key else "Sanctum recovery codes.txt"
-        path = dialogs.save_file(self, "Save as text", str(Path.home() / name), "Text files (*.txt)")
-        if not path:
-            return
-        try:
-            hardening.write_private_text(Path(path), self.text_to_keep())  # readable by you only
-        except OSError as exc:
-            dialogs.show_error(self, exc)
-            return
-        self.note.setText(f"Saved to {path}. Move it off this computer (a USB stick, a printout).")
-
-    def _toggle_qr(self, shown: bool) -> None:
-        self.qr.setVisible(shown)
-        self.qr_button.setText("Hide QR code" if shown else "Show as QR code")
 
     def reject(self) -> None:
         if self.confirm_box.isChecked():  # shown once: Escape must not lose it by accident

@@ -1,8 +1,8 @@
 """The main window: unlock screen, library (sidebar, gallery, shares, leaks or people, details)
-and viewer in one stack; the toolbar, the search, what the library shows (scope, header,
-counts, which actions apply), drops and the lock. The work by subject lives in
-`app.ui.controllers` (library, people, shares, leaks); the window builds them and keeps thin
-methods under the names the toolbar and the tests use."""
+and viewer in one stack; the toolbar, the search, which view and actions apply, drops and the
+lock. The work by subject lives in `app.ui.controllers` (library, people, shares, leaks, search,
+and scope: what the library shows, its header and counts); the window builds them and keeps
+thin methods under the names the toolbar and the tests use."""
 
 from __future__ import annotations
 
@@ -20,40 +20,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.search import PhotoQuery
 from app.core.vault import PhotoInfo
 from app.workers.base import Job
-from app.workers.library_jobs import FindPhotosJob, FoundPhotos
 
 from . import dialogs
 from . import settings as app_settings
 from .controllers.leaks import LeaksController
 from .controllers.library import LibraryController
 from .controllers.people import PeopleController
-from .controllers.search import SEARCH_HINT, SearchController
+from .controllers.scope import ScopeController
+from .controllers.search import SearchController
 from .controllers.shares import SharesController
 from .dialog_slot import DialogSlot
 from .errors import describe
-from .gallery import (
-    GalleryDelegate,
-    GalleryView,
-    PhotoFilterProxy,
-    PhotoListModel,
-    Roles,
-    ThumbnailLoader,
-    recent_import_cutoff,
-)
+from .gallery import GalleryDelegate, GalleryView
 from .jobs_ui import JobProgress, ProblemsPanel
 from .leaks_view import LeaksPage, LeaksTableModel
 from .library_page import PAGE_LIBRARY, PAGE_UNLOCK, PAGE_VIEWER, DetailPane, DropOverlay, LibraryPage
 from .organize_ui import OrganiseController, OrganiseStatus, SensitiveState
 from .people_view import PeopleModel, PeoplePage
+from .photo_model import PhotoFilterProxy, PhotoListModel, Roles
 from .resources import app_icon
 from .session import Session
 from .settings_dialog import SettingsDialog
 from .shares_view import SharesPage, SharesTableModel
 from .sidebar import Scope, SidebarModel, SidebarView
 from .single_file_drop import local_paths
+from .thumbnails import ThumbnailLoader
 from .unlock import UnlockPage
 from .viewer import ViewerPage
 
@@ -104,10 +97,9 @@ class MainWindow(QMainWindow):
         self.delegate = GalleryDelegate(self.loader, self)
         self.gallery = GalleryView(self.delegate)
         self.gallery.setModel(self.proxy)
-        self.gallery.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.gallery.selectionModel().selectionChanged.connect(self.selection_changed)
         self.sidebar_model = SidebarModel(self)
         self.sidebar = SidebarView(self.sidebar_model)
-        self.sidebar.scope_selected.connect(self._sidebar_scope)
         self.shares_model = SharesTableModel(self, photo_lookup=self.photo_info, thumbnails=self.loader)
         self.loader.ready.connect(self.shares_model.thumbnail_ready)
         self.shares_page = SharesPage(self.shares_model)
@@ -132,7 +124,6 @@ class MainWindow(QMainWindow):
         self.people_model = PeopleModel(self)
         self.people_page = PeoplePage(self.people_model)
         self.library.middle.addWidget(self.people_page)
-        self._scope_job: FindPhotosJob | None = None
         self.organiser = OrganiseController(session, self)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.unlock_page)
@@ -143,6 +134,7 @@ class MainWindow(QMainWindow):
         self.scope = Scope("all")
 
         # The work by subject; each connects its own signals to the views above.
+        self.scope_controller = ScopeController(self)
         self.library_controller = LibraryController(self)
         self.library_controller.import_finished.connect(self.import_finished)
         self.library_controller.photos_loaded.connect(self.photos_loaded)
@@ -158,13 +150,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_progress)
         self.organise_status = OrganiseStatus(self.organiser)
         self.statusBar().addPermanentWidget(self.organise_status)
-        self._sidebar_timer = QTimer(self)
-        self._sidebar_timer.setSingleShot(True)
-        self._sidebar_timer.setInterval(300)
-        self._sidebar_timer.timeout.connect(self.refresh_counts)
-        self.proxy.rowsInserted.connect(self._schedule_counts)
-        self.proxy.rowsRemoved.connect(self._schedule_counts)
-        self.proxy.modelReset.connect(self._schedule_counts)
 
         session.unlocked.connect(self._on_unlocked)
         session.locking.connect(self._on_locking)
@@ -293,100 +278,12 @@ class MainWindow(QMainWindow):
         self.gallery.apply_cell_size()
         self.gallery.viewport().update()
 
-    # --- what the library shows: scope, header, counts, selection, actions ------------------------
-
-    def set_scope(self, scope: Scope) -> None:
-        self.scope = scope
-        # (a search from the People view shows its photos in the gallery)
-        shared, leaks, people = scope.kind == "shared", scope.kind == "leaks", self.showing_people
-        self.library.middle.setCurrentWidget(self.shares_page if shared else self.leaks_page if leaks
-                                             else self.people_page if people else self.gallery)
-        self.search.setPlaceholderText("Search recipients, photos, share IDs" if shared
-                                       else "Search places, photos, statuses" if leaks else SEARCH_HINT)
-        self.update_header()
-        if people:
-            self.detail.show_text("Double-click a person to see their photos.\n\nSelect one and press Rename… "
-                                  "(or F2) to name them; select two and press Merge if they are the same person.")
-            self.people_controller.reload_people()
-            self.update_scope_count()
-            self.update_actions()
-            return
-        if shared or leaks:
-            self.update_scope_count()
-            if shared:
-                self.shares_controller.selection_changed()
-            else:
-                self.leaks_controller.selection_changed(self.leaks_page.table.selected_match())
-            return
-        self._selection_changed()
-        after, before = scope.date_range()
-        imported_after = recent_import_cutoff() if scope.kind == "recent" else None
-        self.proxy.set_scope(after=after, before=before, imported_after=imported_after,
-                             ids=frozenset() if scope.needs_query else None)
-        self.update_scope_count()
-        if scope.needs_query:
-            self.gallery.empty_text = "Looking…"
-            self.query_scope()
-
-    def query_scope(self) -> None:
-        """Ask the DB which photos a tag / person / sensitive scope holds (again)."""
-        scope = self.scope
-        if not scope.needs_query or not self.session.is_unlocked:
-            return
-        query = PhotoQuery(tag=scope.tag or None, person=scope.person if scope.kind == "person" else None,
-                           sensitive=True if scope.kind == "sensitive" else None)
-        if self._scope_job is not None:
-            self._scope_job.cancel()
-        job = FindPhotosJob(self.session.vault, query)
-        job.signals.finished.connect(self._scope_found)
-        job.signals.failed.connect(self.job_failed)
-        self._scope_job = job
-        self.session.jobs.start(job, priority=2)
-
-    def _scope_found(self, found: FoundPhotos) -> None:
-        if self._scope_job is None or found.query != self._scope_job.query:
-            return
-        self._scope_job = None
-        if self.session.is_unlocked and self.scope.needs_query:
-            self.proxy.set_scope_ids(found.ids)
-            self.update_scope_count()
-            self.gallery.viewport().update()
+    # --- which view is shown, the selection, which actions apply ----------------------------------
 
     @property
     def searching(self) -> bool:
         """A search through the photos is on (Shared and Leaks search their own tables)."""
         return bool(self.search.text().strip()) and self.scope.kind not in ("shared", "leaks")
-
-    def _sidebar_scope(self, scope: Scope) -> None:
-        """Going somewhere in the sidebar ends a search: the gallery shows what the entry says."""
-        if self.searching:
-            self.search.clear()
-        self.set_scope(scope)
-
-    def update_header(self) -> None:
-        """The gallery header: the sidebar entry shown, or the search and where it looks."""
-        lib = self.library
-        if not self.searching:
-            lib.scope_title.setText(self.scope.title)
-            lib.search_scope.hide()
-            return
-        text = self.search.text().strip()
-        lib.scope_title.setText(f"Results for “{text if len(text) <= 40 else text[:39] + '…'}”")
-        narrowable = self.scope.kind not in ("all", "people")
-        lib.search_all.setVisible(narrowable)
-        lib.search_here.setVisible(narrowable)
-        lib.search_here.setText(self.scope.title)
-        lib.search_in.setText("Search in:" if narrowable else "in all photos")
-        lib.search_scope.show()
-
-    def _schedule_counts(self, *args) -> None:
-        if not self._sidebar_timer.isActive():
-            self._sidebar_timer.start()
-
-    def refresh_counts(self) -> None:
-        self.sidebar_model.update_from(self.model.photos)
-        self.update_scope_count()
-        self.update_search_words()
 
     @property
     def showing_shares(self) -> bool:
@@ -404,32 +301,7 @@ class MainWindow(QMainWindow):
     def showing_gallery(self) -> bool:
         return not (self.showing_shares or self.showing_leaks or self.showing_people)
 
-    def update_scope_count(self) -> None:
-        if self.showing_people:
-            n = self.people_model.rowCount()
-            self.library.scope_count.setText(f"{n:,} {'people' if n != 1 else 'person'}")
-            return
-        if self.showing_leaks:
-            shown = self.leaks_page.proxy.rowCount()
-            self.library.scope_count.setText(f"{shown:,} found cop{'ies' if shown != 1 else 'y'}")
-            return
-        if self.showing_shares:
-            shown = self.shares_page.proxy.rowCount()
-            self.library.scope_count.setText(f"{shown:,} protected cop{'ies' if shown != 1 else 'y'}")
-            return
-        shown = self.proxy.rowCount()
-        self.library.scope_count.setText(f"{shown:,} photo{'s' if shown != 1 else ''}")
-        if self.model.rowCount() and not shown:
-            if self.searching and not self.proxy.search_everywhere:
-                self.gallery.empty_text = (f"Nothing in {self.scope.title} matches.\n\n"
-                                           "Choose “All photos” above to search the whole vault.")
-            else:
-                self.gallery.empty_text = "No photos match."
-        elif not self.model.rowCount() and self.session.is_unlocked:
-            self.gallery.empty_text = ("Your vault is empty.\n\nDrag photos or folders onto this window "
-                                       "to add them. They are encrypted as they arrive.")
-
-    def _selection_changed(self, *args) -> None:
+    def selection_changed(self, *args) -> None:
         if not self.showing_gallery:
             return
         rows = sorted({i.row() for i in self.gallery.selectionModel().selectedIndexes()})
@@ -481,6 +353,21 @@ class MainWindow(QMainWindow):
         return self.photo_info(ids[0]) if len(ids) == 1 else None
 
     # --- what the controllers do, under the names the other controllers and the tests use --------
+
+    def set_scope(self, scope: Scope) -> None:
+        self.scope_controller.set_scope(scope)
+
+    def query_scope(self) -> None:
+        self.scope_controller.query_scope()
+
+    def update_header(self) -> None:
+        self.scope_controller.update_header()
+
+    def update_scope_count(self) -> None:
+        self.scope_controller.update_scope_count()
+
+    def refresh_counts(self) -> None:
+        self.scope_controller.refresh_counts()
 
     def start_import(self, paths: list[str]):
         return self.library_controller.start_import(paths)

@@ -4,13 +4,13 @@ Sources are pasted addresses (pages or images, one per line), picked files and f
 optionally the places already recorded by earlier scans. A `ScanJob` runs on the vault-write
 lane (it records matches); cancelling stops between images and keeps what was found so far.
 Results show each copy beside the vault photo with the matched region outlined, in words, with
-"Request deletion…"; every source that could not be checked is listed with its reason.
+"Request deletion…" (`scan_results`); every source that could not be checked is listed with its
+reason. What pasted lines mean as sources is `scan_addresses`.
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,21 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.urls import is_url
-from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo
+from app.core.vault import LeakMatchInfo, ScanOutcome
 from app.workers.leak_jobs import EvidenceJob, MatchEvidence, ScanJob
 
 from . import dialogs
 from .errors import describe, place_problem
-from .leaks_view import (
-    LOCAL_COPY_WORDS,
-    EvidenceView,
-    is_local,
-    method_words,
-    place_of,
-    rescan_places,
-    strength_words,
-)
+from .leaks_view import rescan_places
+from .scan_addresses import parse_addresses, read_addresses
+from .scan_results import ScanResultRow, outcome_words
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -56,119 +49,6 @@ _STYLE = ("QFrame#scanResult { background: #ffffff; border: 1px solid #dfe3e8; b
           "QLabel#scanSection { font-weight: 600; margin-top: 6px; }"
           "QScrollArea#scanResults { background: transparent; border: none; }"
           "QWidget#scanResultsInner { background: transparent; }")
-
-
-def _is_path(line: str) -> bool:
-    return line.startswith(("/", "~", "\\\\")) or (len(line) > 2 and line[1] == ":")
-
-
-def _address_problem(source: str) -> str | None:
-    """Why a typed web address cannot be fetched, or None when it looks like one. Caught here,
-    so that "not a url" is not sent off as https://not a url and reported as unreachable."""
-    if any(ch.isspace() for ch in source):
-        return "it has spaces in it"
-    try:
-        parts = urlsplit(source)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        return "it is not a valid web address"
-    host = parts.hostname or ""
-    if not host:
-        return "it has no site name"
-    if host != "localhost" and "." not in host and ":" not in host:
-        return "the site name has no dot (like example.com)"
-    if any(not (ch.isalnum() or ch in ".-:[]") for ch in host):
-        return "the site name has characters a web address cannot have"
-    return None
-
-
-def read_addresses(text: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The pasted lines, one source each: web addresses as typed (https:// added when left out),
-    paths as they are. Returns (the sources, once each; the lines refused with the reason)."""
-    sources: list[str] = []
-    refused: list[tuple[str, str]] = []
-    for raw in text.splitlines():
-        line = raw.strip().strip("<>\"'")
-        if not line or line.startswith("#"):
-            continue
-        if _is_path(line):
-            source = line  # a path pasted with the addresses
-        else:
-            source = line if is_url(line) else "https://" + line
-            problem = _address_problem(source)
-            if problem:
-                refused.append((line, problem))
-                continue
-        if source not in sources:
-            sources.append(source)
-    return sources, refused
-
-
-def parse_addresses(text: str) -> list[str]:
-    """The sources in pasted text (lines that are no address are left out: `read_addresses`)."""
-    return read_addresses(text)[0]
-
-
-class ScanResultRow(QFrame):
-    """One found copy: both pictures side by side, the words, and "Request deletion…"."""
-
-    request_deletion = Signal(object, object)  # LeakMatchInfo, ShareInfo | None
-
-    def __init__(self, match: LeakMatchInfo, photo_name: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("scanResult")
-        self.match = match
-        self.share: ShareInfo | None = None
-        self.photo_name = photo_name
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
-        layout.setSpacing(14)
-        self.evidence = EvidenceView()
-        self.evidence.setFixedHeight(210)
-        self.evidence.setMinimumWidth(420)
-        self.evidence.clear("Loading…")
-        layout.addWidget(self.evidence, 3)
-        side = QVBoxLayout()
-        self.title = QLabel(f"{photo_name} at {place_of(match)}")
-        self.title.setObjectName("scanResultTitle")
-        self.title.setWordWrap(True)
-        self.title.setToolTip(match.source)
-        self.words = QLabel(method_words(match))
-        self.words.setObjectName("scanResultWords")
-        self.words.setWordWrap(True)
-        where = [f"Address: {match.source}"]
-        if match.found_on and match.found_on != match.source:
-            where.append(f"On the page: {match.found_on}")
-        where.append(strength_words(match).capitalize())
-        self.where = QLabel("\n".join(where))
-        self.where.setWordWrap(True)
-        self.where.setProperty("muted", True)
-        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.request_button = QPushButton("Request deletion…")
-        self.request_button.setObjectName("scanRequestDeletion")
-        self.request_button.clicked.connect(lambda: self.request_deletion.emit(self.match, self.share))
-        side.addWidget(self.title)
-        side.addWidget(self.words)
-        side.addWidget(self.where)
-        if is_local(match):
-            self.request_button.setEnabled(False)
-            self.request_button.setToolTip(LOCAL_COPY_WORDS)
-            self.request_note = QLabel(LOCAL_COPY_WORDS)  # why the button is greyed out, in view
-            self.request_note.setObjectName("scanRequestNote")
-            self.request_note.setWordWrap(True)
-            self.request_note.setProperty("muted", True)
-            side.addWidget(self.request_note)
-        side.addStretch(1)
-        row = QHBoxLayout()
-        row.addWidget(self.request_button)
-        row.addStretch(1)
-        side.addLayout(row)
-        layout.addLayout(side, 2)
-
-    def set_evidence(self, item: MatchEvidence) -> None:
-        self.share = item.share
-        self.words.setText(method_words(item.match, item.share))
-        self.evidence.set_evidence(item.match, item.photo, item.found, self.photo_name)
 
 
 class ScanDialog(QDialog):
@@ -518,33 +398,10 @@ class ScanDialog(QDialog):
             row.setParent(None)
             row.deleteLater()
         self.rows = []
-        n, found, k = outcome.scanned, len(outcome.matches), len(outcome.errors)
-        checked = f"{n:,} image{'s' if n != 1 else ''} checked"
-        if outcome.cancelled:
-            self.summary.setText(f"Scan stopped — {found:,} cop{'ies' if found != 1 else 'y'} of your photos found "
-                                 f"so far")
-            self.summary_detail.setText(f"{checked} before you stopped it. What was found is kept under Leaks.")
-        elif found:
-            self.summary.setText(f"Found {found:,} cop{'ies' if found != 1 else 'y'} of your photos")
-            self.summary_detail.setText(f"{checked}. Each copy is kept under Leaks with what you do about it. "
-                                        "The outline shows where your photo is in the copy, and which part "
-                                        "of your photo it shows.")
-        elif n == 0 and k:
-            # Nothing was looked at: saying "none of your photos were found" would reassure wrongly.
-            self.summary.setText("Nothing could be checked")
-            self.summary_detail.setText(
-                f"{'Neither place' if k == 2 else 'No place' if k > 2 else 'The place'} could be read (see why "
-                "below), so this scan cannot tell whether your photos are there. Check the addresses and "
-                "the internet connection, then try again.")
-        elif n == 0:
-            self.summary.setText("Nothing could be checked")
-            self.summary_detail.setText("No images were found in these places. Add other addresses, files "
-                                        "or folders and try again.")
-        else:
-            self.summary.setText("None of your photos were found")
-            missed = f" {k:,} place{'s' if k != 1 else ''} could not be checked (below)." if k else ""
-            self.summary_detail.setText(f"{checked}.{missed} A copy changed beyond recognition cannot be "
-                                        "found; scan again later, or other places.")
+        k = len(outcome.errors)
+        headline, detail = outcome_words(outcome)
+        self.summary.setText(headline)
+        self.summary_detail.setText(detail)
         for match in outcome.matches:
             row = ScanResultRow(match, self._photo_name(match))
             row.request_deletion.connect(self.request_deletion)

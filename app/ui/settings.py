@@ -35,6 +35,27 @@ SHOW_SENSITIVE = SettingSpec(
     "Sensitive photos (flagged automatically or by you) are blurred everywhere in Sanctum until you "
     "reveal them one by one. Tick to show them all sharp.")
 
+# Panic lock (app/ui/controllers/panic.py). The key and the global shortcut are chosen from short
+# lists, not recorded freely: each was picked to be reachable by feel and rare by accident.
+PANIC_KEY = SettingSpec(
+    "ui.panic_key", str, "escape-twice", "Panic key",
+    "Locks at once from any Sanctum window or dialog: photos close, what Sanctum copied leaves the clipboard.",
+    choices=(("escape-twice", "Escape, twice quickly"), ("f12", "F12"), ("pause", "Pause / Break")))
+PANIC_GLOBAL_SHORTCUT = SettingSpec(
+    "ui.panic_global_shortcut", str, "", "Also from other apps",
+    "Also while another app is in front. Sanctum then sees every key pressed, to notice this one; "
+    "it keeps none.",
+    choices=(("", "Off"), ("<ctrl>+<shift>+<f12>", "Ctrl+Shift+F12"), ("<ctrl>+<alt>+<end>", "Ctrl+Alt+End"),
+             ("<pause>", "Pause / Break")))
+PANIC_NEUTRAL_WINDOW = SettingSpec(
+    "ui.panic_neutral_window", bool, False, "Switch to a blank window",
+    "After a panic lock, Sanctum's windows are hidden and an empty window titled “Untitled” takes "
+    "their place. Press Ctrl+L in it to get Sanctum's unlock screen back; closing it quits Sanctum.")
+LOCK_ON_SCREEN_LOCK = SettingSpec(
+    "ui.lock_on_screen_lock", bool, True, "Lock when the screen locks or the computer sleeps",
+    "Where the system tells apps about it (Linux desktops that use systemd-logind or a screen saver "
+    "service).")
+
 BACKUP_FOLDER = SettingSpec(
     "ui.backup_folder", str, "", "Backup folder",
     "Where Settings > Backup puts the vault's encrypted backup. Kept in the vault, so the folder's name "
@@ -46,6 +67,9 @@ BACKUP_AUTOMATIC = SettingSpec(
 BACKUP_LAST = SettingSpec("ui.backup_last", str, "", "Last backup", "When the last backup finished (UTC).")
 
 ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL,
-                SHOW_SENSITIVE, BACKUP_FOLDER, BACKUP_AUTOMATIC, BACKUP_LAST)
+                SHOW_SENSITIVE, PANIC_KEY, PANIC_GLOBAL_SHORTCUT, PANIC_NEUTRAL_WINDOW, LOCK_ON_SCREEN_LOCK,
+                BACKUP_FOLDER, BACKUP_AUTOMATIC, BACKUP_LAST)
 
-__all__ = ["AUTO_LOCK_MINUTES", "THUMBNAIL_SIZE", "SHARE_STRIP_LOCATION", "REQUESTER_NAME", "REQUESTER_EMAIL", "SHOW_SENSITIVE", "BACKUP_FOLDER", "BACKUP_AUTOMATIC", "BACKUP_LAST", "ALL_SETTINGS", "SettingSpec", "read", "write"]
+__all__ = ["AUTO_LOCK_MINUTES", "THUMBNAIL_SIZE", "SHARE_STRIP_LOCATION", "REQUESTER_NAME", "REQUESTER_EMAIL", "SHOW_SENSITIVE", "PANIC_KEY",
+           "PANIC_GLOBAL_SHORTCUT", "PANIC_NEUTRAL_WINDOW", "LOCK_ON_SCREEN_LOCK", "BACKUP_FOLDER", "BACKUP_AUTOMATIC",
+           "BACKUP_LAST", "ALL_SETTINGS", "SettingSpec", "read", "write"]

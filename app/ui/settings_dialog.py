@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,6 +32,7 @@ from . import dialogs, settings
 from .backup_section import BackupSection
 from .errors import describe
 from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
+from .panic_section import PanicSection
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,21 @@ def _section(text: str) -> QLabel:
     return label
 
 
+def _scrolling(body: QWidget) -> QScrollArea:
+    """The sections scroll, the buttons stay: all of them are taller than a laptop's screen, and
+    a window is never opened taller than 2/3 of it (Qt squeezes the rest into overlapping rows)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(body)
+    area.setMinimumWidth(body.sizeHint().width() + area.verticalScrollBar().sizeHint().width())
+    screen = QGuiApplication.primaryScreen()
+    room = screen.availableGeometry().height() if screen is not None else 800
+    area.setMinimumHeight(min(body.sizeHint().height(), int(room * 0.6)))  # opens tall, not as a slit
+    return area
+
+
 class SettingsDialog(QDialog):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -48,7 +67,10 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(480)
         self.session = session
         self.key_dialog: QDialog | None = None  # the open key dialog, if any (tests drive it)
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         self.auto_lock = QSpinBox()
         self.auto_lock.setObjectName("autoLockMinutes")
@@ -76,6 +98,8 @@ class SettingsDialog(QDialog):
         sensitive_help.setWordWrap(True)
         sensitive_help.setProperty("muted", True)
         layout.addWidget(sensitive_help)
+        self.panic_section = PanicSection(self)
+        layout.addWidget(self.panic_section)
 
         layout.addWidget(_section("Sharing"))
         self.strip_location = QCheckBox(settings.SHARE_STRIP_LOCATION.label)
@@ -123,7 +147,8 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        outer.addWidget(_scrolling(body), 1)
+        outer.addWidget(buttons)
 
     def export_public_key(self) -> str | None:
         """Save the vault's Ed25519 public key as PEM (small: written here, on the UI thread)."""
@@ -228,5 +253,6 @@ class SettingsDialog(QDialog):
         if self.session.is_unlocked:
             settings.write(settings.SHARE_STRIP_LOCATION, self.strip_location.isChecked())
             settings.write(settings.SHOW_SENSITIVE, self.show_sensitive.isChecked())
+            self.panic_section.save()  # before save_settings: its settings_changed reloads them
             self.session.save_settings(self.auto_lock.value(), int(self.thumb.currentData()))
         super().accept()

@@ -1,8 +1,9 @@
 """The Share dialog: make a protected copy of one photo for one person.
 
 It says, before anything is written, what the copy will carry and what is taken out
-(`sharing.describe_share`), asks where to save it, runs a `ShareJob` on the vault-write lane,
-and ends on a page with the file's path and its share ID.
+(`sharing.describe_share`, in the words of `share_words`), asks where to save it (`share_files`:
+formats, folder, name), runs a `ShareJob` on the vault-write lane, and ends on a page with the
+file's path and its share ID.
 
 Imported only when the dialog is opened: `app.core.sharing` brings the watermark's numeric stack.
 """
@@ -11,10 +12,9 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,17 +41,13 @@ from app.workers.share_jobs import ShareJob, ShareRequest
 from . import dialogs, settings
 from .errors import describe
 from .session import Session
+from .share_files import FILTERS, FORMATS, default_folder, suggested_name, with_suffix_for
+from .share_words import copy_lines, description_html, outcome_html
 from .shares_view import share_format
 
 log = logging.getLogger(__name__)
 
 PLATFORMS = ("WhatsApp", "Signal", "Instagram", "Telegram", "Email", "Other")
-FORMATS = (
-    ("JPEG", "JPEG — smallest, opens everywhere", ".jpg"),
-    ("PNG", "PNG — keeps a fragile mark that proves the file is untouched", ".png"),
-    ("WEBP", "WebP — small, for apps and browsers", ".webp"),
-)
-SUFFIX = {fmt: suffix for fmt, _, suffix in FORMATS}
 #: What the immunizer is tuned for, and the `ShareOptions.immunize` value of each.
 IMMUNIZE_MODES = (
     ("Files kept intact (email, cloud links) — exact restoration", "lossless"),
@@ -61,53 +57,14 @@ IMMUNIZED_FORMAT_LABEL = "PNG — an immunized copy is always saved as PNG"
 IMMUNIZE_HELP = ("Lets anyone with Sanctum see later whether this copy was altered, where, and what "
                  "was there. An immunized copy is saved as PNG (a lossless format that keeps the "
                  "immunization data intact).")
-FILTERS = {"JPEG": "JPEG image (*.jpg *.jpeg)", "PNG": "PNG image (*.png)", "WEBP": "WebP image (*.webp)"}
 
 _PANEL_STYLE = ("QFrame#shareDescribe { background: #ffffff; border: 1px solid #dfe3e8; border-radius: 8px; }"
                 "QFrame#shareDone { background: #ffffff; border: 1px solid #dfe3e8; border-radius: 8px; }")
 
 
-def default_folder() -> Path:
-    """Pictures, else Desktop, else home: where people look for a file they are about to send."""
-    for location in (QStandardPaths.StandardLocation.PicturesLocation,
-                     QStandardPaths.StandardLocation.DesktopLocation):
-        folder = QStandardPaths.writableLocation(location)
-        if folder and Path(folder).is_dir():
-            return Path(folder)
-    return Path.home()
-
-
-def safe_name_part(text: str) -> str:
-    """A recipient's name as part of a file name: letters, digits, '-' and '_' only."""
-    cleaned = re.sub(r"[^\w-]+", "-", text.strip(), flags=re.UNICODE).strip("-_")
-    return cleaned[:40] or "someone"
-
-
-def suggested_name(photo: PhotoInfo, recipient: str, output_format: str) -> str:
-    return f"{Path(photo.filename).stem}-for-{safe_name_part(recipient)}{SUFFIX[output_format]}"
-
-
-def with_suffix_for(path: str, output_format: str) -> str:
-    """The format chosen in the dialog decides the file's type; the name's suffix follows it."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if sharing.OUTPUT_FORMATS.get(suffix) == output_format:
-        return str(p)
-    if suffix in sharing.OUTPUT_FORMATS:
-        p = p.with_suffix("")
-    return str(p.with_name(p.name + SUFFIX[output_format]))
-
-
 def show_in_folder(path: str) -> bool:
     """Open the folder holding `path` in the file manager (tests replace this)."""
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
-
-
-def bullet_list(lines: list[str] | tuple[str, ...]) -> str:
-    """Bulleted lines with a hanging indent (a table: Qt's <ul> indents far and sizes oddly)."""
-    rows = "".join(f"<tr><td style='padding: 1px 6px 1px 4px;'>•</td><td style='padding: 1px 0;'>"
-                   f"{html.escape(line)}</td></tr>" for line in lines)
-    return f"<table cellspacing='0' cellpadding='0' style='margin: 3px 0 8px 0;'>{rows}</table>"
 
 
 class ShareDialog(QDialog):
@@ -414,21 +371,8 @@ class ShareDialog(QDialog):
 
     def _update_description(self) -> None:
         options = self.options()
-        embedded, removed = sharing.describe_share(options)
-        removed = list(removed)
-        if options.max_long_side and max(self.photo.width, self.photo.height) > options.max_long_side:
-            removed.append(f"full resolution: the copy is at most {options.max_long_side:,} pixels "
-                           f"on its long side")
-        self.embedded_lines, self.removed_lines = tuple(embedded), tuple(removed)
-        who = html.escape(options.recipient) if options.recipient else "this recipient"
-        parts = [f"<b>The copy for {who} will carry</b>", bullet_list(embedded),
-                 "<b>Taken out</b>", bullet_list(removed)]
-        if not options.strip_location:
-            parts.append("<p style='color:#b42318;'>The location stays in the file: anyone who gets "
-                         "it can see where the photo was taken, if the camera recorded it.</p>")
-        if options.keep_capture_date:
-            parts.append("<p style='color:#b42318;'>The date and time it was taken stay in the file.</p>")
-        self.description.setText("".join(parts))
+        self.embedded_lines, self.removed_lines = copy_lines(options, self.photo)
+        self.description.setText(description_html(options, self.embedded_lines, self.removed_lines))
         self._fit_height()
 
     def _fit_height(self) -> None:
@@ -502,8 +446,7 @@ class ShareDialog(QDialog):
                               f"{share.width:,} × {share.height:,} pixels")
         self.done_path.setText(outcome.out)
         self.done_share_id.setText(share.share_id)
-        self.done_details.setText("<b>It carries</b>" + bullet_list(outcome.embedded)
-                                  + "<b>Taken out</b>" + bullet_list(outcome.removed))
+        self.done_details.setText(outcome_html(outcome))
         self.pages.setCurrentIndex(1)
         self.done_button.setFocus()
         self.shared.emit(outcome)

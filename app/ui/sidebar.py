@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTreeView
 from app.core.vault import PhotoInfo
 from app.core.vision.categories import CATEGORIES
 
-from .gallery import recent_import_cutoff
+from .photo_model import recent_import_cutoff
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole + 1
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -13,12 +13,9 @@ Sanctum never attaches the photo: the notice describes the copy by its address a
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
-import sys
 
-from PySide6.QtCore import Qt, QUrl, Signal, qInstallMessageHandler
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +42,8 @@ from app.workers.leak_jobs import RecheckTakedownJob, SendTakedownJob
 
 from . import settings
 from .errors import describe, reason_words
-from .leaks_view import STATUS_COLORS, TAKEDOWN_KINDS, method_words, place_of
+from .leak_words import STATUS_COLORS, TAKEDOWN_KINDS, method_words, place_of
+from .mail_draft import looks_like_email, mail_program_available, open_url
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -66,43 +64,6 @@ STATUS_TEXT = {
     TakedownStatus.REMOVED: "Removed — the address no longer shows your photo.",
     TakedownStatus.FAILED: "Failed",
 }
-
-
-def mail_program_available() -> bool:
-    """Whether a mail program will take a mailto: draft. Asked first because a failed attempt
-    is noisy: Qt and xdg-email print the whole address, i.e. the notice with the user's name
-    and email, to stderr. Windows and macOS always have a handler (or say so themselves)."""
-    if sys.platform in ("win32", "darwin"):
-        return True
-    if QGuiApplication.platformName() in ("offscreen", "minimal"):
-        return False  # these platforms cannot open anything
-    query = shutil.which("xdg-mime")
-    if query is None:
-        return False
-    try:
-        found = subprocess.run([query, "query", "default", "x-scheme-handler/mailto"], capture_output=True,
-                               text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(found.stdout.strip())
-
-
-def open_url(url: str) -> bool:
-    """Hand a mailto: draft to the user's mail program (tests replace this)."""
-    previous = qInstallMessageHandler(_quiet_qt_message)  # Qt would print the notice on failure
-    try:
-        return QDesktopServices.openUrl(QUrl.fromEncoded(url.encode("ascii", "replace")))
-    finally:
-        qInstallMessageHandler(previous)
-
-
-def _quiet_qt_message(_mode, _context, _message: str) -> None:
-    log.warning("the mail program could not be opened")  # the message holds the notice: not logged
-
-
-def _looks_like_email(text: str) -> bool:
-    text = text.strip()
-    return "@" in text and "." in text.rsplit("@", 1)[-1] and " " not in text
 
 
 class TakedownDialog(QDialog):
@@ -357,13 +318,13 @@ class TakedownDialog(QDialog):
             return "The deletion link should start with https://"
         if bool(contact.imgur_delete_hash) != bool(contact.imgur_client_id):
             return "An Imgur request needs both the delete-hash and the client ID."
-        if contact.abuse_email and not _looks_like_email(contact.abuse_email):
+        if contact.abuse_email and not looks_like_email(contact.abuse_email):
             return "The abuse address does not look like an email address."
         if kind == "notice":
             requester = self.requester()
             if not requester.name or not requester.email:
                 return "A notice needs your name and email, so the host can answer you."
-            if not _looks_like_email(requester.email):
+            if not looks_like_email(requester.email):
                 return "Your email does not look like an email address."
         return ""
 
@@ -445,7 +406,8 @@ class TakedownDialog(QDialog):
 
     def copy_text(self) -> None:
         if self.request is not None:
-            QGuiApplication.clipboard().setText(f"Subject: {self.request.subject}\n\n{self.request.text}")
+            # Through the session's guard: the notice (name, email, the address) leaves on lock.
+            self.session.clipboard.copy(f"Subject: {self.request.subject}\n\n{self.request.text}", secret=False)
             self.copy_button.setText("Copied")
 
     def _run(self, job: Job, words: str) -> Job | None:

@@ -1,7 +1,8 @@
 """Jobs of the immunizer: check a found file (marks and immunization), verify, immunize, save a PNG.
 
-Each wraps one core call (`app.core.immunizer`) on the job base: the core's progress (a fraction)
-becomes `report_progress(done, 1000)`, it is given the job's cancel event, and
+Each wraps one core call (`app.core.immunizer`) on the job base: the core's `progress(done, total)`
+becomes `report_progress(done, 1000)` over the job's share of the work, it is given the job's
+cancel event, and
 its `ImmunizeCancelled` becomes the base's `Cancelled`. Files are decoded and written by
 `app.core.immunizer.files`, as the CLI does: `imaging.decode`'s size, bomb and truncation checks,
 EXIF orientation applied; PNGs written atomically (a temporary file in the same folder, then
@@ -122,14 +123,16 @@ class VerifiedImage:
 
 
 class _CoreProgress:
-    """The core's fractions as `report_progress(done, 1000)`, only when the permille moves."""
+    """The core's `progress(done, total)` as `report_progress(done, 1000)` between `start` and
+    `end` (shares of the job), only when the permille moves."""
 
     def __init__(self, job: Job, start: float = 0.0, end: float = 1.0):
         self.job, self.start, self.end = job, start, end
         self.last = -1
 
-    def __call__(self, fraction: float) -> None:
-        done = int(1000 * (self.start + (self.end - self.start) * min(1.0, max(0.0, float(fraction)))))
+    def __call__(self, done: int, total: int) -> None:
+        fraction = min(1.0, max(0.0, done / total)) if total else 0.0
+        done = int(1000 * (self.start + (self.end - self.start) * fraction))
         if done != self.last:
             self.last = done
             self.job.report_progress(done, 1000)

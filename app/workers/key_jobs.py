@@ -1,5 +1,6 @@
 """Jobs that change the vault's keys: a passphrase change or a new recovery key (both rotate every
-key and re-wrap every blob key, with progress), new recovery codes, a new authenticator.
+key and re-wrap every blob key, with progress). New recovery codes and a new authenticator are
+one call each: `CallJob`s on the same lane, from `app/ui/key_dialogs.py`.
 
 On the vault-write lane, one at a time, and started by the UI only once no other job runs: a key
 rotation copies the database, and a write made elsewhere meanwhile would be lost (see
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core import auth, crypto
+from app.core import crypto
 from app.core.vault import KeysRotated, Vault
 
 from .base import Job
@@ -44,31 +45,3 @@ class RotateKeysJob(Job):
         return self.vault.change_passphrase(r.new_passphrase, r.kdf, progress=self.report_progress,
                                             cancel=self.cancel_event)
 
-
-@dataclass(frozen=True)
-class RecoveryCodes:
-    codes: tuple[str, ...]
-
-
-class NewRecoveryCodesJob(Job):
-    lane = "vault-write"
-    cancellable = False
-
-    def work(self) -> RecoveryCodes:
-        return RecoveryCodes(tuple(self.vault.new_recovery_codes()))
-
-
-class FinishTotpJob(Job):
-    """Stores a new authenticator secret once a code from it checks out."""
-
-    lane = "vault-write"
-    cancellable = False
-
-    def __init__(self, vault: Vault, enrollment: auth.TotpEnrollment, code: str):
-        super().__init__(vault)
-        self.enrollment = enrollment
-        self.code = code
-
-    def work(self) -> bool:
-        self.vault.finish_totp_enrollment(self.enrollment, self.code)
-        return True

@@ -29,11 +29,6 @@ from .pictures import (
 log = logging.getLogger(__name__)
 
 
-class ListPhotosJob(Job):
-    def work(self) -> list[PhotoInfo]:
-        return self.vault.list_photos(newest_first=True)
-
-
 @dataclass(frozen=True)
 class FoundPhotos:
     query: PhotoQuery

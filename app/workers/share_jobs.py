@@ -1,11 +1,11 @@
-"""Protected copies: making one, and listing those made."""
+"""Protected copies: making one (listing them is a `CallJob` of `Vault.list_shares`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.core.vault import ShareInfo, ShareOutcome, Vault
+from app.core.vault import ShareOutcome, Vault
 
 from .base import Job
 
@@ -38,24 +38,9 @@ class ShareJob(Job):
     def work(self) -> ShareOutcome:
         r = self.request
         self.report_progress(0, 1000)
-        progress = (lambda f: self.report_progress(int(1000 * min(1.0, max(0.0, f))), 1000)) \
-            if r.options.immunize else None
+        progress = self.report_progress if r.options.immunize else None
         return self.vault.share(r.photo_id, r.out_path, r.options, progress=progress,
-                                cancel=lambda: self.is_cancelled)
+                                cancel=self.cancel_event)
 
-
-@dataclass(frozen=True)
-class ShareList:
-    photo_id: int | None  # None: every share of the vault
-    shares: list[ShareInfo]
-
-
-class ListSharesJob(Job):
-    def __init__(self, vault: Vault, photo_id: int | None = None):
-        super().__init__(vault)
-        self.photo_id = photo_id
-
-    def work(self) -> ShareList:
-        return ShareList(self.photo_id, self.vault.list_shares(self.photo_id))
 
 

@@ -108,7 +108,7 @@ def main() -> None:
         wizard.totp_page.code.setText(pyotp.TOTP(secret).now())
         save(wizard, out, "wizard-3-authenticator")
         wizard.next()
-        wizard.recovery_page.qr_button.setChecked(True)
+        wizard.recovery_page.panel.qr_button.setChecked(True)
         save(wizard, out, "wizard-4-recovery-key")
         wizard.recovery_page.confirm_box.setChecked(True)
         wizard.next()
@@ -372,9 +372,56 @@ def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
                              for m in window.leaks_model.matches if m.photo_id is not None), 30)
         pump(300)
         save(window, out, "leaks-view")
+        shoot_cases(window, out)
         window.sidebar.select_scope(Scope("all"))
     finally:
         host.stop()
+
+
+def shoot_cases(window: MainWindow, out: Path) -> None:
+    """cases-view.png, notice-editor.png and notice-delisting.png: the copies on the test host
+    as one case whose TAKE IT DOWN notice was sent 49 hours ago (overdue, re-checked, escalation
+    next), a second site with nothing sent yet, and the notice editor on it."""
+    from datetime import datetime, timedelta
+
+    from app.core import db
+    from app.core.leaks.notices import Sender
+
+    vault = window.session.vault
+    some_photo = next(m.photo_id for m in window.leaks_model.matches if m.photo_id is not None)
+    now = datetime.now()
+    db.LeakMatch.create(source="https://cdn.pics-board.example/u/8812/img_0042.jpg",
+                        found_on="https://pics-board.example/t/8812", photo=some_photo, method="pdq", score=0.97,
+                        first_seen=now - timedelta(days=1), last_seen=now - timedelta(days=1))
+    local = next(c for c in vault.list_cases() if c.host == "127.0.0.1")
+    sent = vault.draft_notice(local.id, "take-it-down", Sender("Dana Example", "dana@example.org", "Dana Example"))
+    vault.mark_notice_sent(sent.id, sent_at=now - timedelta(hours=49))
+    page = window.leaks_page.cases
+    window.sidebar.select_scope(Scope("leaks"))
+    checked = []
+    page.checked.connect(checked.append)
+    window.leaks_page.show_cases()
+    wait_for(lambda: bool(checked) and not page._busy and page.model.rowCount() == 2, 60)
+    pump(300)
+    page.select_case(page.model.cases[0].id)
+    pump(200)
+    save(window, out, "cases-view")
+    board = next(c for c in page.model.cases if c.host == "pics-board.example")
+    page.select_case(board.id)
+    page.panel.notice_button.click()
+    editor = window.leaks_controller.notice_slot.dialog
+    editor.resize(1180, 760)
+    editor.kind.setCurrentIndex(editor.kind.findData("take-it-down"))
+    editor.fields["name"].setText("Dana Example")
+    editor.fields["email"].setText("dana@example.org")
+    pump(200)
+    save(editor, out, "notice-editor")  # the signature still missing: "I sent it" refused
+    editor.kind.setCurrentIndex(editor.kind.findData("search-delisting"))
+    editor.fields["signature"].setText("Dana Example")
+    editor.fields["country"].setText("Germany")
+    pump(200)
+    save(editor, out, "notice-delisting")
+    editor.reject()
 
 
 def shoot_organise(window: MainWindow, out: Path) -> None:
@@ -410,12 +457,16 @@ def shoot_organise(window: MainWindow, out: Path) -> None:
 
 
 def shoot_settings(window: MainWindow, out: Path) -> None:
-    """Settings with its "Passphrase and recovery" section."""
+    """Settings: the top with the Panic lock section, then scrolled to "Passphrase and recovery"."""
+    from PySide6.QtWidgets import QScrollArea
+
     from app.ui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.session, window)
     dialog.show()
     dialog.adjustSize()
+    save(dialog, out, "settings-panic")
+    dialog.findChild(QScrollArea).ensureWidgetVisible(dialog.findChild(QWidget, "keysSection"))
     save(dialog, out, "settings")
     dialog.reject()
 

@@ -15,7 +15,8 @@ from app.core import fingerprint
 from app.core.errors import UnsupportedImage
 from app.core.immunizer import Mode, Verdict, immunize
 from app.ui import dialogs
-from app.ui.check_dialog import CheckDialog, key_fingerprint
+from app.ui.check_dialog import CheckDialog
+from app.ui.check_words import key_fingerprint
 from app.workers.immunize_jobs import CheckJob, CheckResult, ImmunizeFileJob, VerifiedImage, VerifyImageJob
 from app.workers.manager import JobManager
 

@@ -8,8 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 
 from app.core.vault import PhotoInfo
-from app.ui.gallery import PhotoFilterProxy, PhotoListModel, PixmapCache, Roles
+from app.ui.photo_model import PhotoFilterProxy, PhotoListModel, Roles
 from app.ui.sidebar import Scope, SidebarModel
+from app.ui.thumbnails import PixmapCache
 
 
 def info(n: int, taken: datetime, name: str | None = None, imported: datetime | None = None) -> PhotoInfo:

@@ -183,3 +183,20 @@ def test_dialogs_start_in_the_last_folder_per_purpose_until_lock(qtbot, qt_setti
     assert seen["start"] == Path.home(), "a locked session forgets where the user was"
     settle_deleted_dialogs()
     assert trace_files(qt_settings_dir, [imports.name, exports.name]) == []
+
+
+def test_plain_copies_outlive_the_secret_timer_and_leave_on_clear(qtbot):
+    """A removal notice must stay until pasted; the recovery key goes after its delay."""
+    guard = SecretClipboard(clear_ms=50)
+    board = QGuiApplication.clipboard()
+    guard.copy("RECOVERY-KEY-TIMED")
+    with qtbot.waitSignal(guard.cleared, timeout=5000):
+        pass  # the secret's timer
+    assert board.text() == ""
+    guard.copy("Subject: Removal request", secret=False)
+    guard.copy("RECOVERY-KEY-TIMED-2")
+    guard.copy("Subject: Removal request, again", secret=False)  # replaces the key on the clipboard
+    qtbot.waitUntil(lambda: not guard.pending, timeout=5000)  # the key's timer ran: nothing of it left
+    assert board.text() == "Subject: Removal request, again"
+    guard.clear()  # lock, panic or quit
+    assert board.text() == ""

@@ -82,7 +82,7 @@ def test_new_recovery_key_is_shown_once_and_replaces_the_old_one(qtbot, unlocked
     with qtbot.waitSignal(dialog.secrets_shown, timeout=30_000) as shown:
         dialog.start_button.click()
     secrets = shown.args[0]
-    key = secrets.findChild(QLabel, "newRecoveryKey").text()
+    key = secrets.panel.key_label.text()
     assert key and key != made.created.recovery_key
     assert secrets.text_to_keep().startswith("Sanctum recovery key")
     qtbot.keyClick(secrets, Qt.Key.Key_Escape)  # shown once: not lost by a stray Escape
@@ -107,7 +107,7 @@ def test_new_recovery_codes_from_settings(qtbot, unlocked):
         dialog.start_button.click()
     secrets = shown.args[0]
     assert len(secrets.codes) == 10 and not set(secrets.codes) & set(made.created.recovery_codes)
-    assert all(code in secrets.findChild(QLabel, "newRecoveryCodes").text() for code in secrets.codes)
+    assert all(code in secrets.panel.codes_label.text() for code in secrets.codes)
     secrets.confirm_box.setChecked(True)
     with qtbot.waitSignal(dialog.finished, timeout=5_000):
         secrets.done_button.click()
@@ -172,7 +172,7 @@ def test_saved_recovery_key_file_is_owner_only(qtbot, tmp_path, monkeypatch):
     secrets = SecretsDialog("Your new recovery key", "intro", tmp_path / "vault", clipboard=SecretClipboard(),
                             recovery_key="ABCD-EFGH")
     qtbot.addWidget(secrets)
-    secrets.save_button.click()
+    secrets.panel.save_button.click()
     assert target.read_text().startswith("Sanctum recovery key\n\nABCD-EFGH")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert "Saved to" in secrets.note.text()
+    assert "Saved to" in secrets.panel.note.text()

@@ -8,8 +8,9 @@ from PySide6.QtGui import QFontInfo
 
 from app.core.vault import Vault
 from app.ui import dialogs
+from app.ui.secrets_panel import KEY_FONTS
 from app.ui.session import Session
-from app.ui.wizard import KEY_FONTS, PAGE_DONE, PAGE_PASSPHRASE, PAGE_RECOVERY, PAGE_TOTP, SetupWizard
+from app.ui.wizard import PAGE_DONE, PAGE_PASSPHRASE, PAGE_RECOVERY, PAGE_TOTP, SetupWizard
 
 from .conftest import FAST_KDF, PASSPHRASE
 
@@ -56,10 +57,10 @@ def test_wizard_end_to_end_with_authenticator(qtbot, wizard, tmp_path, monkeypat
     assert totp_page.isComplete()
     wizard.next()
     assert wizard.currentId() == PAGE_RECOVERY
-    recovery = wizard.recovery_page
+    recovery = wizard.recovery_page.panel
     key = recovery.key_label.text()
     assert key.count("-") >= 10
-    assert not recovery.isComplete()
+    assert not wizard.recovery_page.isComplete()
     # "Save as text" writes exactly the key and the codes where the user chose
     saved = tmp_path / "key.txt"
     monkeypatch.setattr(dialogs, "save_file", lambda *a, **k: str(saved))
@@ -68,7 +69,7 @@ def test_wizard_end_to_end_with_authenticator(qtbot, wizard, tmp_path, monkeypat
     assert key in text and wizard.created.created.recovery_codes[0] in text
     recovery.qr_button.click()
     assert recovery.qr.isVisible() and not recovery.qr.pixmap().isNull()
-    recovery.confirm_box.setChecked(True)
+    wizard.recovery_page.confirm_box.setChecked(True)
     wizard.next()
     assert wizard.currentId() == PAGE_DONE
     with qtbot.waitSignal(wizard.vault_ready, timeout=5000) as blocker:
@@ -98,7 +99,7 @@ def test_skipping_authenticator_needs_the_warning(qtbot, wizard, tmp_path, monke
     created = wizard.created.created
     assert created.totp is None and created.recovery_key != first_key
     assert not Vault.status(tmp_path / "vault").totp_hint
-    assert "One-time codes" not in wizard.recovery_page.codes_label.text()
+    assert "One-time codes" not in wizard.recovery_page.panel.codes_label.text()
     wizard.recovery_page.confirm_box.setChecked(True)
     wizard.next()
     with qtbot.waitSignal(wizard.vault_ready, timeout=5000) as blocker:
@@ -159,8 +160,8 @@ def test_recovery_key_leaves_the_clipboard_after_the_wizard_is_gone(qtbot, tmp_p
     wizard.next()
     assert wizard.currentId() == PAGE_RECOVERY
     session.clipboard.clear_ms = 300
-    key = wizard.recovery_page.key_label.text()
-    wizard.recovery_page.copy_button.click()
+    key = wizard.recovery_page.panel.key_label.text()
+    wizard.recovery_page.panel.copy_button.click()
     board = QGuiApplication.clipboard()
     assert key in board.text()
     mime = board.mimeData()
@@ -191,6 +192,6 @@ def test_keys_read_by_eye_use_a_font_with_a_distinct_zero(qtbot, wizard, monkeyp
     assert QFontInfo(page.secret.font()).family() in KEY_FONTS
     assert "never a zero" in page.secret_hint.text() and page.secret_hint.isVisible()
     assert set(page.secret.text().replace(" ", "")) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-    assert QFontInfo(wizard.recovery_page.key_label.font()).family() in KEY_FONTS
+    assert QFontInfo(wizard.recovery_page.panel.key_label.font()).family() in KEY_FONTS
     monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
     wizard.reject()  # closes and removes the new vault (an open one would hold the process at exit)

@@ -3,8 +3,8 @@ with, where, and what was there before.
 
 Public API (Qt-free; all arrays are RGB uint8 of shape (H, W, 3)):
 
-    immunized = immunize(pixels, Mode.LOSSLESS, signing_private=key32, progress=cb, cancel=cb)
-    result = verify(suspect_pixels, progress=cb, cancel=cb)
+    immunized = immunize(pixels, Mode.LOSSLESS, signing_private=key32, progress=progress, cancel=event)
+    result = verify(suspect_pixels, progress=progress, cancel=event)  # progress(done, total), a threading.Event
     result.verdict            # Verdict.NOT_IMMUNIZED | AUTHENTIC | TAMPERED
     result.mode               # Mode.LOSSLESS | Mode.ROBUST | None
     result.mask               # bool (H, W), True where tampered; same size as the input

@@ -4,27 +4,26 @@ they bring scipy and ldpc). The types both modes share live in `types`, the erro
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from app.core.immunizer.errors import ImageTooSmallToImmunize, ImmunizeCancelled, ImmunizerError
 from app.core.immunizer.types import (
-    CancelFn,
     Mode,
-    ProgressFn,
     Verdict,
     Verification,
     cancellable,
     checkpoint,
     stepper,
 )
+from app.core.progress import Progress
 
 __all__ = [
-    "CancelFn",
     "ImageTooSmallToImmunize",
     "ImmunizeCancelled",
     "ImmunizerError",
     "Mode",
-    "ProgressFn",
     "Verdict",
     "Verification",
     "cancellable",
@@ -45,7 +44,7 @@ def _check_pixels(pixels: np.ndarray) -> np.ndarray:
 
 
 def immunize(pixels: np.ndarray, mode: Mode | str, *, signing_private: bytes,
-             progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> np.ndarray:
+             progress: Progress | None = None, cancel: threading.Event | None = None) -> np.ndarray:
     """Return the immunized photo (same size, RGB uint8). Save it losslessly (PNG)."""
     pixels = _check_pixels(pixels)
     mode = Mode(mode)
@@ -57,8 +56,8 @@ def immunize(pixels: np.ndarray, mode: Mode | str, *, signing_private: bytes,
         return robust.immunize(pixels, signing_private, progress=progress, cancel=cancel)
 
 
-def verify(pixels: np.ndarray, *, progress: ProgressFn | None = None,
-           cancel: CancelFn | None = None) -> Verification:
+def verify(pixels: np.ndarray, *, progress: Progress | None = None,
+           cancel: threading.Event | None = None) -> Verification:
     """Look for immunization data in either mode; report verdict, mask and recovered photo."""
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ImmunizerError("expected an RGB uint8 array of shape (H, W, 3)")

@@ -132,7 +132,7 @@ def encode_reference(pixels: np.ndarray, budget_bytes: int, *, polish: bool = Fa
     """The AVIF of the photo that fits the budget and looks closest to it (PSNR): at full size
     a tight budget forces a very coarse quality, where a smaller size at a finer quality wins.
     `polish`: encode the chosen size at POLISH_SPEED if it is small enough.
-    Returns (bytes in the compact form of `_compact`, scale)."""
+    Returns (bytes in the compact form of `compact_avif`, scale)."""
     image = Image.fromarray(pixels)
     best: tuple[float, Image.Image, int, float] | None = None
     for scale in (1.0, 0.5, 0.25, 0.125):
@@ -171,7 +171,7 @@ def _best_fit(source: Image.Image, budget_bytes: int, speed: int,
     with it: from that quality up while it fits, or down until it does."""
     def encoded(quality: int) -> bytes:
         checkpoint()  # a search is a dozen encodes of a fraction of a second each
-        return _compact(_avif(source, quality, speed))
+        return compact_avif(_avif(source, quality, speed))
 
     if around is None:
         low, high, fitted = 0, 95, None
@@ -258,7 +258,9 @@ def _avif_file(width: int, height: int, av1c: bytes, nclx: bytes, av1_data: byte
     return file_type + meta(header_length) + _box(b"mdat", av1_data)
 
 
-def _compact(avif: bytes) -> bytes:
+def compact_avif(avif: bytes) -> bytes:
+    """The compact form of a libavif file (size, configuration, colour and the AV1 data), or the
+    file as it is when the rebuilt one would differ."""
     try:
         ispe = avif.index(b"ispe") + 8
         width, height = struct.unpack_from(">II", avif, ispe)
@@ -272,7 +274,8 @@ def _compact(avif: bytes) -> bytes:
     return _COMPACT_FIELDS.pack(width, height, av1c, nclx) + av1_data
 
 
-def _expand(reference: bytes) -> bytes:
+def expand_reference(reference: bytes) -> bytes:
+    """The AVIF file of a reference: rebuilt from the compact form, or the whole file as stored."""
     if reference[4:8] == b"ftyp":
         return reference
     width, height, av1c, nclx = _COMPACT_FIELDS.unpack_from(reference)
@@ -283,7 +286,7 @@ def decode_reference(data: bytes, width: int, height: int) -> np.ndarray:
     """The reference (compact or whole AVIF) as RGB pixels at width × height. Raises
     ValueError if it can't be read (the signed stream makes that unlikely, but it is bytes)."""
     try:
-        avif = _expand(data)
+        avif = expand_reference(data)
     except struct.error as exc:
         raise ValueError("the reference is truncated") from exc
     with Image.open(io.BytesIO(avif)) as image:

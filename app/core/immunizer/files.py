@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 from PIL import Image
 
 from app.core import imaging
 from app.core.immunizer.api import immunize, verify
-from app.core.immunizer.types import CancelFn, Mode, ProgressFn, Verification
+from app.core.immunizer.types import Mode, Verification
+from app.core.progress import Progress
 
 
 def rgb_of(data: bytes) -> np.ndarray:
@@ -33,12 +35,12 @@ def mask_png(mask: np.ndarray) -> bytes:
 
 
 def immunize_bytes(data: bytes, mode: Mode | str, signing_private: bytes, *,
-                   progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> bytes:
+                   progress: Progress | None = None, cancel: threading.Event | None = None) -> bytes:
     """Immunized PNG of an image file."""
     return png_bytes(immunize(rgb_of(data), mode, signing_private=signing_private,
                               progress=progress, cancel=cancel))
 
 
-def verify_bytes(data: bytes, *, progress: ProgressFn | None = None,
-                 cancel: CancelFn | None = None) -> Verification:
+def verify_bytes(data: bytes, *, progress: Progress | None = None,
+                 cancel: threading.Event | None = None) -> Verification:
     return verify(rgb_of(data), progress=progress, cancel=cancel)

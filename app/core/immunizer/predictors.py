@@ -67,6 +67,3 @@ class ClassicalPredictor:
         complexity = complexity + np.abs(residual4) // 4
         return prediction, complexity
 
-
-def default_predictor() -> Predictor:
-    return ClassicalPredictor()

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.core.immunizer.errors import ImmunizeCancelled
-from app.core.progress import CancelSignal, cancel_check
+from app.core.progress import Progress
 
-ProgressFn = Callable[[float], None]  # a fraction of 0..1 (older than the core's (done, total))
-CancelFn = CancelSignal  # a threading.Event, or a callable that says True to stop
+# Progress is reported in thousandths of the work: its stages (dry runs, reference searches,
+# decodes) take very uneven time, so they are weighed rather than counted.
+PROGRESS_TOTAL = 1000
 
 
 class Mode(enum.StrEnum):
@@ -54,29 +55,28 @@ class Verification:
         }
 
 
-def stepper(progress: ProgressFn | None, cancel: CancelFn | None, doing: str) -> Callable[[float], None]:
-    """One call per stage of long work: raises ImmunizeCancelled when asked to stop, else
-    reports how far it got."""
-    should_stop = cancel_check(cancel)
+def stepper(progress: Progress | None, cancel: threading.Event | None, doing: str) -> Callable[[float], None]:
+    """One call per stage of long work, with the share of the work done by then (0 to 1):
+    raises ImmunizeCancelled when asked to stop, else reports `progress(done, PROGRESS_TOTAL)`."""
 
     def step(fraction: float) -> None:
-        if should_stop and should_stop():
+        if cancel is not None and cancel.is_set():
             raise ImmunizeCancelled(f"{doing} was cancelled")
         if progress:
-            progress(fraction)
+            progress(round(fraction * PROGRESS_TOTAL), PROGRESS_TOTAL)
     return step
 
 
-_cancel = threading.local()  # the cancel callback of the immunize / verify running on this thread
+_cancel = threading.local()  # the cancel event of the immunize / verify running on this thread
 
 
 @contextlib.contextmanager
-def cancellable(cancel: CancelFn | None, doing: str):
+def cancellable(cancel: threading.Event | None, doing: str):
     """Make `cancel` reachable from `checkpoint()` in the code this thread runs meanwhile, so
     stages that take seconds (AVIF searches, decodes) stop between their own sub-steps without
-    passing a callback through every helper."""
+    passing the event through every helper."""
     previous = getattr(_cancel, "current", None)
-    _cancel.current = (cancel_check(cancel), doing) if cancel is not None else previous
+    _cancel.current = (cancel, doing) if cancel is not None else previous
     try:
         yield
     finally:
@@ -86,5 +86,5 @@ def cancellable(cancel: CancelFn | None, doing: str):
 def checkpoint() -> None:
     """Raise ImmunizeCancelled if the immunize / verify running on this thread was cancelled."""
     current = getattr(_cancel, "current", None)
-    if current is not None and current[0]():
+    if current is not None and current[0].is_set():
         raise ImmunizeCancelled(f"{current[1]} was cancelled")

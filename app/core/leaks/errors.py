@@ -39,3 +39,11 @@ class BlockedAddress(FetchError):
 
 class TakedownError(SanctumError):
     default_message = "The removal request could not be sent."
+
+
+class NoticeIncomplete(TakedownError):
+    """A notice may not be sent: a part its law requires is missing (the message names them)."""
+
+
+class ProviderLookupError(FetchError):
+    """The site's hosting provider could not be found by RDAP (the message says why)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import db
@@ -20,6 +21,7 @@ from . import takedown
 if TYPE_CHECKING:
     from ..vault import Vault
     from .fetch import Fetcher
+    from .matcher import Matcher
     from .store import LeakStore
 
 
@@ -87,31 +89,16 @@ class TakedownStore:
         refusal (403), a rate limit (429), a server error or a page instead of an image is
         "could not check", never "removed"."""
         from .fetch import Fetcher as _Fetcher
-        from .fetch import FetchError
 
         row = self._takedown_row(takedown_id)
-        match = row.match
         own = fetcher is None
         fetcher = fetcher or _Fetcher()
         try:
-            gone, content = takedown.is_gone(match.source, fetcher, origin=match.found_on)
-        except FetchError as exc:
-            return self._set_takedown_status(row, row.status, f"could not check: {exc}")
+            gone, detail = check_address(self._leaks.build_matcher, row.match, fetcher)
         finally:
             if own:
                 fetcher.close()
-        if gone:
-            return self._set_takedown_status(row, "removed", "the address no longer serves the image")
-        try:
-            found = self._leaks.build_matcher().match_bytes(content or b"")
-        except UnsupportedImage as exc:
-            # A login, error or rate-limit page answered with 200: it shows nothing either way.
-            return self._set_takedown_status(
-                row, row.status, f"could not check: {exc} (open the address to see whether your photo "
-                                 "is still there)")
-        if not any(m.photo_id == match.photo_id for m in found):
-            return self._set_takedown_status(row, "removed", "the address no longer shows your photo")
-        return self._set_takedown_status(row, row.status, "still online")
+        return self._set_takedown_status(row, "removed" if gone else row.status, detail)
 
     def list_takedowns(self, match_id: int | None = None) -> list[TakedownInfo]:
         self._vault._require_open()
@@ -142,3 +129,26 @@ class TakedownStore:
             if status in ("sent", "removed"):
                 LeakMatch.update(status=status).where(LeakMatch.id == row.match_id).execute()
         return takedown_info(row)
+
+
+def check_address(build_matcher: Callable[[], Matcher], match: LeakMatch, fetcher: Fetcher) -> tuple[bool, str]:
+    """Whether a found copy's address no longer shows the photo, and why in a few words.
+
+    Gone means 404 / 410, or an image that is not the photo any more. Anything else (403, 429,
+    5xx, a login page answered with 200) is "could not check": it never makes a copy removed."""
+    from .fetch import FetchError
+
+    try:
+        gone, content = takedown.is_gone(match.source, fetcher, origin=match.found_on)
+    except FetchError as exc:
+        return False, f"could not check: {exc}"
+    if gone:
+        return True, "the address no longer serves the image"
+    try:
+        found = build_matcher().match_bytes(content or b"")
+    except UnsupportedImage as exc:
+        # A login, error or rate-limit page answered with 200: it shows nothing either way.
+        return False, (f"could not check: {exc} (open the address to see whether your photo is still there)")
+    if not any(m.photo_id == match.photo_id for m in found):
+        return True, "the address no longer shows your photo"
+    return False, "still online"

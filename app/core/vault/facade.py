@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,12 @@ from .shares import VaultShares
 
 if TYPE_CHECKING:
     from ..leaks import takedown
+    from ..leaks.case_store import CaseStore
+    from ..leaks.cases import CaseInfo, CaseNoticeInfo, CaseReplyInfo
     from ..leaks.fetch import Fetcher
     from ..leaks.matcher import Matcher
+    from ..leaks.notices import Sender
+    from ..leaks.rdap import ProviderContact
     from ..leaks.store import LeakStore
     from ..leaks.takedown_store import TakedownStore
 
@@ -234,6 +239,7 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
         self._uid_key = b""
         self.__dict__.pop("_leaks", None)  # with its scan cache: validators live for one session only
         self.__dict__.pop("_takedowns", None)
+        self.__dict__.pop("_cases", None)
         if self._lock.is_locked:
             self._lock.release()
 
@@ -272,6 +278,12 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
         from ..leaks.takedown_store import TakedownStore
 
         return TakedownStore(self, self._leaks)
+
+    @functools.cached_property
+    def _cases(self) -> CaseStore:
+        from ..leaks.case_store import CaseStore
+
+        return CaseStore(self, self._leaks)
 
     def _forget_cached_scans(self, photo_id: int) -> None:
         if "_leaks" in self.__dict__:  # no scan yet, nothing cached
@@ -313,3 +325,38 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
 
     def hash_export(self, photo_id: int) -> dict:
         return self._takedowns.hash_export(photo_id)
+
+    # --- cases: every found copy on one site, its notices, replies and deadlines ----------------
+    # (app.core.leaks.cases: CaseInfo has id, host, photo_ids, match_ids, addresses, status,
+    # due_at, next_step, notices, replies; the evidence report reads match_ids and notices)
+
+    def list_cases(self, now: datetime | None = None) -> list[CaseInfo]:
+        """Every case, the most urgent first (overdue ones first)."""
+        return self._cases.list_cases(now)
+
+    def case(self, case_id: int, now: datetime | None = None) -> CaseInfo:
+        return self._cases.case(case_id, now)
+
+    def cases_due_for_recheck(self, now: datetime | None = None) -> list[int]:
+        return self._cases.due_for_recheck(now)
+
+    def draft_notice(self, case_id: int, kind: str, sender: Sender, *, audience: str | None = None,
+                     to: str | None = None, text: str | None = None) -> CaseNoticeInfo:
+        return self._cases.draft_notice(case_id, kind, sender, audience=audience, to=to, text=text)
+
+    def edit_notice(self, notice_id: int, text: str, to: str | None = None) -> CaseNoticeInfo:
+        return self._cases.edit_notice(notice_id, text, to)
+
+    def mark_notice_sent(self, notice_id: int, sent_at: datetime | None = None) -> CaseNoticeInfo:
+        return self._cases.mark_notice_sent(notice_id, sent_at)
+
+    def record_reply(self, case_id: int, outcome: str, text: str = "", received_at: datetime | None = None,
+                     notice_id: int | None = None) -> CaseReplyInfo:
+        return self._cases.record_reply(case_id, outcome, text, received_at, notice_id)
+
+    def recheck_case(self, case_id: int, fetcher: Fetcher | None = None, progress: Progress = no_progress,
+                     cancel: threading.Event | None = None) -> CaseInfo:
+        return self._cases.recheck_case(case_id, fetcher, progress, cancel)
+
+    def lookup_provider(self, case_id: int, resolve=None, bootstrap: str | None = None) -> ProviderContact:
+        return self._cases.lookup_provider(case_id, resolve, bootstrap)

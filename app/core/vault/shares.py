@@ -8,11 +8,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import crypto, db, fingerprint
 from ..db import Share
+from ..progress import Progress
 from .files import write_new_file
 from .keys import SIGNING_KEY
 from .records import ShareInfo, ShareOutcome, share_info
@@ -54,14 +56,16 @@ class VaultShares:
     def signing_public_key(self) -> bytes:
         return fingerprint.public_key_of(self._signing_key())
 
-    def immunize_image(self, data: bytes, mode: str, *, progress=None, cancel=None) -> bytes:
+    def immunize_image(self, data: bytes, mode: str, *, progress: Progress | None = None,
+                       cancel: threading.Event | None = None) -> bytes:
         """An immunized PNG of any image file, signed with this vault's key (the key never
-        leaves the vault object)."""
+        leaves the vault object). Reports `progress(done, total)`; raises `ImmunizeCancelled`
+        once `cancel` is set."""
         from app.core.immunizer.files import immunize_bytes
         return immunize_bytes(data, mode, self._signing_key(), progress=progress, cancel=cancel)
 
     def share(self, photo_id: int, out_path: str | Path, options: sharing.ShareOptions, *,
-              progress=None, cancel=None) -> ShareOutcome:
+              progress: Progress | None = None, cancel: threading.Event | None = None) -> ShareOutcome:
         """Write a protected copy of a photo and record who it is for.
 
         The record is committed before the file appears: a copy that exists always has a

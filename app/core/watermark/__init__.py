@@ -7,6 +7,7 @@
 Qt-free; numpy, scipy and OpenCV only.
 """
 
+from app.core.watermark.embed import embed_watermark
 from app.core.watermark.errors import (
     FragileMessageTooLong,
     ImageTooSmallForWatermark,
@@ -17,13 +18,7 @@ from app.core.watermark.errors import (
 )
 from app.core.watermark.fragile import FragileResult, FragileState, check_fragile, embed_fragile
 from app.core.watermark.layout import PAYLOAD_BITS
-from app.core.watermark.robust import (
-    WatermarkInspection,
-    WatermarkResult,
-    embed_watermark,
-    inspect_watermark,
-    read_watermark,
-)
+from app.core.watermark.read import WatermarkInspection, WatermarkResult, inspect_watermark, read_watermark
 
 __all__ = [
     "PAYLOAD_BITS",

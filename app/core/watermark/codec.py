@@ -7,7 +7,7 @@ the bit and whose size is the confidence), and a convolutional code with soft Vi
 decoding gains about 2 dB over hard-decision block codes such as BCH at the same rate,
 for a decoder of a few dozen lines. The CRC is what makes a wrong ID unlikely: Viterbi
 always returns *some* codeword, even from pure noise, and only the CRC (plus the sync
-gate in `robust.py`) tells a real mark from noise.
+gate in `read.py`) tells a real mark from noise.
 """
 
 from __future__ import annotations

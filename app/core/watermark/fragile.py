@@ -9,7 +9,7 @@ The tag is HMAC-SHA256 under the key over the image shape, the message, and the 
 high bits of every sample, so any change to any pixel (or to the message) breaks it; the
 filler is a keyed pseudo-random stream, so a change that only touches low bits is caught
 too. Any re-encoding (JPEG, resize, even most PNG optimisers that quantise) destroys the
-mark: that is the point. It never survives edits; the robust mark (`robust.py`) is the
+mark: that is the point. It never survives edits; the robust mark (`embed.py`, `read.py`) is the
 one that identifies leaked copies.
 
 `absent` vs `altered`: if the keyed magic is intact, or most filler bits still match the

@@ -1,6 +1,6 @@
 """Reading a share's mark with the photo it was made from (non-blind detection).
 
-The blind reader (`robust.py`) must find the tile's scale and rotation in the copy and read
+The blind reader (`read.py`) must find the tile's scale and rotation in the copy and read
 the mark through the photo itself, which is many times stronger. The vault has more to go
 on: when a found copy shows one of its photos, it can rebuild the pixels that photo's shares
 were made from. Then:
@@ -32,23 +32,19 @@ import cv2
 import numpy as np
 
 from app.core.watermark import codec
+from app.core.watermark.embed import EMBED_PERIOD
+from app.core.watermark.fold import fold, sum_of_tiles
+from app.core.watermark.lattice import Lattice
 from app.core.watermark.layout import N_CODED_BITS, PAYLOAD_BITS, TILE_SIZE, TileLayout, downsample_to_chips
-from app.core.watermark.robust import (
-    EMBED_PERIOD,
+from app.core.watermark.read import (
     SYNC_Z_GATE,
-    WORK_AREA,
     KnownIds,
     WatermarkResult,
-    _decode_codeword,
-    _fold,
-    _known_ids,
-    _Lattice,
-    _resize_to_area,
-    _validate_rgb,
+    cached_known_ids,
+    decode_codeword,
     known_id_threshold,
-    luminance_u8,
-    sum_of_tiles,
 )
+from app.core.watermark.working import WORK_AREA, luminance_u8, resize_to_area, validate_rgb
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +225,7 @@ def read_with_original(copy_rgb: np.ndarray, share_rgb: np.ndarray, key: bytes,
     """The share ID in `copy_rgb`, read against `share_rgb`: the pixels a share was made from
     before its mark (every share of one photo starts from the same ones). None when the copy
     is not of this photo or carries no readable mark of this key."""
-    copy_rgb, share_rgb = _validate_rgb(copy_rgb), _validate_rgb(share_rgb)
+    copy_rgb, share_rgb = validate_rgb(copy_rgb), validate_rgb(share_rgb)
     registration = register(luminance_u8(copy_rgb), luminance_u8(share_rgb))
     if registration is None:
         return None
@@ -242,7 +238,7 @@ def read_with_original(copy_rgb: np.ndarray, share_rgb: np.ndarray, key: bytes,
     residuals = (False, True) if clipped > 0.01 else (False,)
     # The known-ID threshold counts the readings this copy gets (residuals x folds, 2 or 4)
     # instead of the blind reader's 7 lattices: the same false-accept bound per image.
-    known = _known_ids(tuple(known_ids)) if known_ids else None
+    known = cached_known_ids(tuple(known_ids)) if known_ids else None
     threshold = known_id_threshold(len(known.payloads), len(residuals) * len(FOLDS)) if known else None
     for keep_clipped in residuals:
         residual = residual_in_share_frame(copy_rgb, share_rgb, registration, keep_clipped)
@@ -274,12 +270,12 @@ def _decode_residual(residual: np.ndarray, layout: TileLayout, known: KnownIds |
     against 116 with whitening; the six that failed before scored 6.5–9.1 on the known-ID test
     against −0.3–5.8, four of them at a wrong alignment. The whitened fold is the fallback for
     text and documents, where a few strong edges dominate the residual."""
-    work = _resize_to_area(residual, WORK_AREA)
+    work = resize_to_area(residual, WORK_AREA)
     period = EMBED_PERIOD
     if float(np.count_nonzero(work)) / period**2 < MIN_COVERED_TILES:
         return None
-    for fold in FOLDS:
-        found = _decode_aligned_tile(fold(work, period), layout, known, threshold)
+    for fold_tiles in FOLDS:
+        found = _decode_aligned_tile(fold_tiles(work, period), layout, known, threshold)
         if found is not None:
             return (*found, period)
     return None
@@ -295,7 +291,7 @@ def _plain_fold(work: np.ndarray, period: int) -> np.ndarray:
 
 def _whitened_fold(work: np.ndarray, period: int) -> np.ndarray:
     """The blind reader's fold (high-pass, contrast-normalised), at the known position."""
-    return _fold(work, _Lattice(np.eye(2) * float(period), 0.0))
+    return fold(work, Lattice(np.eye(2) * float(period), 0.0))
 
 
 def _decode_aligned_tile(tile: np.ndarray, layout: TileLayout, known: KnownIds | None, threshold: float | None):
@@ -304,7 +300,7 @@ def _decode_aligned_tile(tile: np.ndarray, layout: TileLayout, known: KnownIds |
     spread = float(correlation.std())
     sync_z = float((correlation[0, 0] - correlation.mean()) / spread) if spread > 0 else 0.0
     soft = layout.soft_coded_bits(downsample_to_chips(tile))
-    message, crc_ok, confidence, raw_ber = _decode_codeword(soft)
+    message, crc_ok, confidence, raw_ber = decode_codeword(soft)
     if sync_z >= SYNC_Z_GATE and crc_ok:
         return codec.bits_to_int(message[:PAYLOAD_BITS]), False, confidence, raw_ber, sync_z
     match = known.best_match(soft, threshold) if known is not None else None

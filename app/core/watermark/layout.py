@@ -108,14 +108,17 @@ class TileLayout:
         grid[self.data_chips] = self.data_signs * (2.0 * coded_bits[self.coded_bit_of_data_chip] - 1.0)
         return grid.reshape(CHIP_GRID, CHIP_GRID)
 
-    def tile_for(self, coded_bits: np.ndarray, size: int = TILE_SIZE) -> np.ndarray:
-        """The full tile (sync + data) for one codeword, size² pixels, scaled to unit RMS."""
-        tile = upsample_chips(self.chips_for(coded_bits), size)
-        return tile / np.sqrt(np.mean(tile**2))
-
     def soft_coded_bits(self, chips: np.ndarray) -> np.ndarray:
         """Combine the copies of each coded bit (positive = 1)."""
         flat = chips.reshape(-1)
         contributions = flat[self.data_chips] * self.data_signs
         return np.bincount(self.coded_bit_of_data_chip, weights=contributions,
                            minlength=N_CODED_BITS)
+
+
+def dihedral(tile: np.ndarray, index: int) -> np.ndarray:
+    """The tile's eight symmetries: index 0-3 quarter turns; 4-7 mirrored, then quarter turns."""
+    if index >= 4:
+        tile = tile[:, ::-1]
+    return np.rot90(tile, index % 4)
+

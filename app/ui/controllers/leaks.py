@@ -1,5 +1,5 @@
-"""The Leaks view's work: the Scan dialog, removal requests (the Takedown dialog), the count in
-the sidebar and the details of the selected found copy."""
+"""The Leaks view's work: the Scan dialog, removal requests (the Takedown dialog), the notice
+editor of a case, the count in the sidebar and the details of the selected found copy."""
 
 from __future__ import annotations
 
@@ -17,10 +17,14 @@ class LeaksController(WindowController):
         super().__init__(window)
         self.scan_slot = DialogSlot()
         self.takedown_slot = DialogSlot()
+        self.notice_slot = DialogSlot()
         page = window.leaks_page
         page.match_selected.connect(self.selection_changed)
         page.request_deletion.connect(lambda match: self.open_takedown(match))
         page.open_request.connect(self._open_request)
+        page.cases.write_notice.connect(lambda case: self.open_notice(case))
+        page.cases.open_notice.connect(lambda case, notice: self.open_notice(case, notice))
+        page.cases.case_selected.connect(self.case_selection_changed)
         window.leaks_model.modelReset.connect(self._leaks_changed)
 
     @property
@@ -36,6 +40,7 @@ class LeaksController(WindowController):
     def close_dialogs(self) -> None:
         # The takedown dialog first: it may sit on top of the scan dialog.
         self.takedown_slot.close_for_lock()
+        self.notice_slot.close_for_lock()
         self.scan_slot.close_for_lock()
 
     def open_scan(self):
@@ -86,6 +91,28 @@ class LeaksController(WindowController):
         dialog.changed.connect(lambda _info: window.leaks_page.reload())
         return self.takedown_slot.show(dialog)
 
+    def open_notice(self, case, notice=None):
+        """The notice editor of a case (one at a time): a new notice, or a saved one."""
+        if not self.session.is_unlocked:
+            return None
+        if notice is not None and notice.legacy:
+            return self._open_legacy(notice)
+        if self.notice_slot.is_open:
+            return self.notice_slot.current()
+        from ..notice_dialog import NoticeDialog
+
+        cases = self.window.leaks_page.cases
+        dialog = NoticeDialog(self.session, case, cases.pdq, notice, parent=self.window)
+        dialog.changed.connect(lambda _notice: self.window.leaks_page.reload() or cases.reload(recheck_due=False))
+        return self.notice_slot.show(dialog)
+
+    def _open_legacy(self, notice):
+        """A per-copy request of an earlier version opens where it was made: the Takedown dialog."""
+        page = self.window.leaks_page
+        match = next((m for m in self.window.leaks_model.matches if m.id in notice.match_ids), None)
+        request = next((r for r in page.requests.get(match.id, []) if r.id == notice.id), None) if match else None
+        return self.open_takedown(match, request=request) if match is not None else None
+
     def _open_request(self, request: TakedownInfo) -> None:
         match = self.window.leaks_page.panel.match
         if match is not None and match.id == request.match_id:
@@ -109,3 +136,16 @@ class LeaksController(WindowController):
         else:
             window.detail.show_selection([info])
         window.update_actions()
+
+    def case_selection_changed(self, case) -> None:
+        """The details panel shows the photos a case is about (the Cases tab's selection)."""
+        window = self.window
+        if not window.showing_leaks:
+            return
+        infos = [info for info in (window.photo_info(pid) for pid in (case.photo_ids if case else ()))
+                 if info is not None]
+        if infos:
+            window.detail.show_selection(infos)
+        else:
+            window.detail.show_text("Select a case to see the photos it is about." if case is None else
+                                    "The photos of this case were deleted from the vault; the record is kept.")

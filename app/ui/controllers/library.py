@@ -9,11 +9,12 @@ from PySide6.QtWidgets import QMenu
 
 from app.core.vault import ExportReport, ImportReport, PhotoInfo
 from app.core.words import plural
-from app.workers.library_jobs import DeleteJob, DeleteResult, ExportJob, ImportJob, ListPhotosJob
+from app.workers.base import CallJob
+from app.workers.library_jobs import DeleteJob, DeleteResult, ExportJob, ImportJob
 
 from .. import dialogs
-from ..gallery import Roles
 from ..library_page import PAGE_LIBRARY, PAGE_UNLOCK, PAGE_VIEWER
+from ..photo_model import Roles
 from .base import WindowController
 
 
@@ -31,7 +32,8 @@ class LibraryController(WindowController):
 
     def load(self) -> None:
         """List the vault's photos (after unlocking)."""
-        self.run_job(ListPhotosJob(self.session.vault), self._photos_listed, priority=2)
+        vault = self.session.vault
+        self.run_job(CallJob(vault, vault.list_photos, newest_first=True), self._photos_listed, priority=2)
 
     def _photos_listed(self, photos: list[PhotoInfo]) -> None:
         if not self.session.is_unlocked:

@@ -4,7 +4,7 @@ image dialog."""
 from __future__ import annotations
 
 from app.core.vault import ShareInfo, ShareOutcome
-from app.workers.share_jobs import ListSharesJob, ShareList
+from app.workers.base import CallJob
 
 from ..dialog_slot import DialogSlot
 from ..shares_view import share_line
@@ -24,7 +24,8 @@ class SharesController(WindowController):
 
     def load(self) -> None:
         """List the vault's shares (after unlocking)."""
-        self.run_job(ListSharesJob(self.session.vault), self._shares_listed, priority=2)
+        vault = self.session.vault
+        self.run_job(CallJob(vault, vault.list_shares), self._shares_listed, priority=2)
 
     def close_dialogs(self) -> None:
         self.share_slot.close_for_lock()
@@ -44,9 +45,9 @@ class SharesController(WindowController):
         dialog.shared.connect(self._share_done)
         return self.share_slot.show(dialog)
 
-    def _shares_listed(self, result: ShareList) -> None:
+    def _shares_listed(self, shares: list[ShareInfo]) -> None:
         if self.session.is_unlocked:
-            self.window.shares_model.set_shares(result.shares)
+            self.window.shares_model.set_shares(shares)
 
     def _share_done(self, outcome: ShareOutcome) -> None:
         if not self.session.is_unlocked:

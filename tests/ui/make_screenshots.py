@@ -485,9 +485,9 @@ def shoot_backup(window: MainWindow, out: Path, tmp: Path) -> None:
     wait_for(lambda: window.session.backups.job is None and "Backed up" in section.status.text(), 120)
     section.verify_button.click()
     wait_for(lambda: window.session.backups.job is None and "checked" in section.status.text(), 120)
-    # Its full height: adjustSize() stops at 2/3 of the screen and squeezes the rows.
-    dialog.layout().activate()
-    dialog.resize(dialog.width(), dialog.layout().totalHeightForWidth(dialog.width()) + 40)
+    from PySide6.QtWidgets import QScrollArea
+
+    dialog.findChild(QScrollArea).ensureWidgetVisible(section, 0, 0)  # the sections scroll
     save(dialog, out, "settings-backup")
     dialog.reject()
 

@@ -71,9 +71,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     else:
         for problem in report.problems:
             print(f"problem: {problem}")
-        print(f"Restored {report.photos} photos into {report.vault}. Open it with the same passphrase "
-              "(and authenticator) or the recovery key: `sanctum --vault FOLDER list`, or choose the folder in "
-              "the app.")
+        print(f"Restored {report.photos} photos into {report.vault}. It opens with the same passphrase "
+              f"(and authenticator) or the recovery key: `sanctum --vault {report.vault}` for the app.")
     return EXIT_OK if not report.problems else EXIT_ERROR
 
 

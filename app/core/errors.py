@@ -135,3 +135,38 @@ class ExportError(SanctumError):
 
 class Cancelled(SanctumError):
     default_message = "Cancelled."
+
+
+# --- backups --------------------------------------------------------------------------------
+
+
+class BackupError(SanctumError):
+    default_message = "The backup could not be made."
+
+
+class NotABackup(BackupError):
+    default_message = (
+        "This folder is not a Sanctum backup. Choose an empty folder for a new backup, or the folder "
+        "of an earlier backup of this vault."
+    )
+
+
+class BackupDamaged(BackupError):
+    default_message = (
+        "The backup is damaged or was changed outside Sanctum: it cannot be restored as it is. "
+        "Check it with Verify to see what is wrong."
+    )
+
+
+class BackupDestinationFull(BackupError):
+    default_message = (
+        "The backup destination is full. The previous backup there is untouched; free some space "
+        "and back up again (what was copied is kept)."
+    )
+
+
+class BackupDestinationGone(BackupError):
+    default_message = (
+        "The backup destination disappeared (a drive unplugged, a network folder gone). The previous "
+        "backup there is untouched; reconnect it and back up again (what was copied is kept)."
+    )

@@ -70,6 +70,11 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
     (ProviderLookupError, "Hosting provider not found", None),  # its message says why
     (FetchError, "Could not reach the address", None),
+    (core.BackupDestinationFull, "Backup destination full", None),  # its message says what to do
+    (core.BackupDestinationGone, "Backup destination gone", None),
+    (core.NotABackup, "Not a backup folder", None),  # its message says which folder to choose
+    (core.BackupDamaged, "Backup damaged", None),
+    (core.BackupError, "Backup failed", None),
     (core.SanctumError, "Something went wrong", None),
 ]
 

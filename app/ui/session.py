@@ -19,6 +19,7 @@ from app.core.paths import VaultStatus, vault_status
 from app.workers.manager import JobManager
 
 from . import dialogs, settings
+from .backup_scheduler import BackupScheduler
 from .clipboard import SecretClipboard
 
 if TYPE_CHECKING:  # a vault is opened by a job: the unlock screen shows without loading it
@@ -103,6 +104,8 @@ class Session(QObject):
         self.idle.timed_out.connect(lambda: self.lock("idle"))
         #: Owns the clearing of a copied recovery key: it outlives the wizard that copied it.
         self.clipboard = SecretClipboard(self)
+        #: Backups and their status line: they outlive the Settings dialog that starts them.
+        self.backups = BackupScheduler(self)
         self.thumbnail_edge = settings.THUMBNAIL_SIZE.default
         self.auto_lock_minutes = settings.AUTO_LOCK_MINUTES.default
 

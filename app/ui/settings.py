@@ -56,8 +56,20 @@ LOCK_ON_SCREEN_LOCK = SettingSpec(
     "Where the system tells apps about it (Linux desktops that use systemd-logind or a screen saver "
     "service).")
 
+BACKUP_FOLDER = SettingSpec(
+    "ui.backup_folder", str, "", "Backup folder",
+    "Where Settings > Backup puts the vault's encrypted backup. Kept in the vault, so the folder's name "
+    "is not left in a plain settings file.")
+BACKUP_AUTOMATIC = SettingSpec(
+    "ui.backup_automatic", bool, False, "Back up automatically when this folder is connected",
+    "Checked when the vault is unlocked and every few minutes while it is; a backup runs when the "
+    "folder holds this vault's backup and the last one is over an hour old.")
+BACKUP_LAST = SettingSpec("ui.backup_last", str, "", "Last backup", "When the last backup finished (UTC).")
+
 ALL_SETTINGS = (AUTO_LOCK_MINUTES, THUMBNAIL_SIZE, SHARE_STRIP_LOCATION, REQUESTER_NAME, REQUESTER_EMAIL,
-                SHOW_SENSITIVE, PANIC_KEY, PANIC_GLOBAL_SHORTCUT, PANIC_NEUTRAL_WINDOW, LOCK_ON_SCREEN_LOCK)
+                SHOW_SENSITIVE, PANIC_KEY, PANIC_GLOBAL_SHORTCUT, PANIC_NEUTRAL_WINDOW, LOCK_ON_SCREEN_LOCK,
+                BACKUP_FOLDER, BACKUP_AUTOMATIC, BACKUP_LAST)
 
 __all__ = ["AUTO_LOCK_MINUTES", "THUMBNAIL_SIZE", "SHARE_STRIP_LOCATION", "REQUESTER_NAME", "REQUESTER_EMAIL", "SHOW_SENSITIVE", "PANIC_KEY",
-           "PANIC_GLOBAL_SHORTCUT", "PANIC_NEUTRAL_WINDOW", "LOCK_ON_SCREEN_LOCK", "ALL_SETTINGS", "SettingSpec", "read", "write"]
+           "PANIC_GLOBAL_SHORTCUT", "PANIC_NEUTRAL_WINDOW", "LOCK_ON_SCREEN_LOCK", "BACKUP_FOLDER", "BACKUP_AUTOMATIC",
+           "BACKUP_LAST", "ALL_SETTINGS", "SettingSpec", "read", "write"]

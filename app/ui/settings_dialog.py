@@ -1,6 +1,7 @@
 """Settings: auto-lock time, thumbnail size, showing sensitive photos, the sharing default (stored in the vault, see
 settings.py), the export of the vault's public key so others can check its signatures, and the vault's keys: change
-the passphrase, a new recovery key, new recovery codes, a new authenticator (app/ui/key_dialogs.py)."""
+the passphrase, a new recovery key, new recovery codes, a new authenticator (app/ui/key_dialogs.py), and backups
+(app/ui/backup_section.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from app.core import fingerprint
 from app.core.files import SHAREABLE_MODE, write_atomically
 
 from . import dialogs, settings
+from .backup_section import BackupSection
 from .errors import describe
 from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
 from .panic_section import PanicSection
@@ -140,6 +142,8 @@ class SettingsDialog(QDialog):
             self._show_codes_left(left)
             layout.addWidget(self.codes_left)
             layout.addWidget(self._keys_section())
+            self.backup_section = BackupSection(session, session.backups, self)
+            layout.addWidget(self.backup_section)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

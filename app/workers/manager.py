@@ -3,7 +3,9 @@
 Lanes:
 - "fast": short reads (thumbnails, the viewer, unlocking) on a few threads;
 - "vault-write": import, export and delete, one at a time, so SQLite sees one writer and a
-  thumbnail never waits behind a long import.
+  thumbnail never waits behind a long import;
+- "backup": backups and their checks, one at a time: they only read the vault (a consistent
+  snapshot), so they run beside imports rather than hold them up for minutes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class JobManager(QObject):
         super().__init__(parent)
         self._pools: dict[str, QThreadPool] = {}
         fast = fast_threads or max(2, min(4, os.cpu_count() or 2))
-        for lane, threads in (("fast", fast), ("vault-write", 1)):
+        for lane, threads in (("fast", fast), ("vault-write", 1), ("backup", 1)):
             pool = QThreadPool(self)
             pool.setMaxThreadCount(threads)
             self._pools[lane] = pool

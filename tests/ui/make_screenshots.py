@@ -151,6 +151,7 @@ def main() -> None:
         shoot_leaks(window, out, tmp)
         shoot_organise(window, out)
         shoot_settings(window, out)
+        shoot_backup(window, out, tmp)
         shoot_search(window, out)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
@@ -467,6 +468,27 @@ def shoot_settings(window: MainWindow, out: Path) -> None:
     save(dialog, out, "settings-panic")
     dialog.findChild(QScrollArea).ensureWidgetVisible(dialog.findChild(QWidget, "keysSection"))
     save(dialog, out, "settings")
+    dialog.reject()
+
+
+def shoot_backup(window: MainWindow, out: Path, tmp: Path) -> None:
+    """settings-backup.png: Settings > Backup after a backup and a check of it."""
+    from app.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.session, window)
+    dialog.show()
+    section = dialog.backup_section
+    (tmp / "USB drive").mkdir()
+    section.set_folder(str(tmp / "USB drive" / "Sanctum backup"))
+    section.automatic.setChecked(True)
+    section.back_up_button.click()
+    wait_for(lambda: window.session.backups.job is None and "Backed up" in section.status.text(), 120)
+    section.verify_button.click()
+    wait_for(lambda: window.session.backups.job is None and "checked" in section.status.text(), 120)
+    from PySide6.QtWidgets import QScrollArea
+
+    dialog.findChild(QScrollArea).ensureWidgetVisible(section, 0, 0)  # the sections scroll
+    save(dialog, out, "settings-backup")
     dialog.reject()
 
 

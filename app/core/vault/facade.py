@@ -6,6 +6,7 @@ everything an open vault does, from the parts that own each job.
     importer.py     import
     library.py      list, read, export, delete, consistency
     shares.py       protected copies and their inspection
+    backups.py      backups of the open vault, and checking one with its keys
     leaks/store.py, leaks/takedown_store.py   scan results and removal requests (delegated)
 """
 
@@ -38,6 +39,7 @@ from ..errors import (
     WrongRecoveryKey,
 )
 from ..paths import VaultStatus, vault_status
+from .backups import VaultBackups
 from .header import (
     AUTH_STATE_NAME,
     BLOBS_DIR,
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
     from ..leaks.takedown_store import TakedownStore
 
 
-class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares):
+class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
     """An unlocked vault. Obtain one with `Vault.create`, `Vault.unlock` or `Vault.recover`."""
 
     def __init__(self, path: Path, header: dict, master: bytes, *, lock: filelock.BaseFileLock):

@@ -26,6 +26,7 @@ from ..vault.records import (
     local_now,
     no_progress,
 )
+from . import capture_store
 from .matcher import Matcher, ShareReference, VaultReference
 
 if TYPE_CHECKING:
@@ -83,8 +84,13 @@ class LeakStore:
                           progress=progress, cancel=cancel)
         now = local_now()
         recorded: list[LeakMatchInfo] = []
+        page_ids: dict[str, int] = {}  # one capture per page per scan, shared by its copies
         for finding in report.findings:
             match = finding.match
+            page = report.pages.get(finding.found_on) if finding.found_on else None
+            if page is not None and finding.found_on not in page_ids:
+                with db.database.atomic():
+                    page_ids[finding.found_on] = capture_store.store_page(page)
             with db.database.atomic():
                 row = (LeakMatch.select().where((LeakMatch.source == finding.source)
                                                 & (LeakMatch.photo == match.photo_id)).first())
@@ -101,6 +107,8 @@ class LeakStore:
                 else:
                     row.last_seen = now
                     row.save()
+                if finding.capture is not None:
+                    capture_store.record_capture(row.id, finding.capture, page_ids.get(finding.found_on or ""))
             recorded.append(leak_info(row))
         return ScanOutcome(report.scanned, [FileProblem(e.source, e.reason) for e in report.errors],
                            recorded, report.cancelled)

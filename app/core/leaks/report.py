@@ -105,8 +105,9 @@ class _Report:
                 inner.set_y(-12)
                 inner.set_font("DejaVu", "", 7)
                 inner.set_text_color(90)
-                inner.cell(0, 5, f"Sanctum evidence report · {title} · page {inner.page_no()} of {{nb}} · "
-                                 f"signature in {options.file_name}.sig", align="C")
+                # The page count last: "{nb}" is sized as written, the space it leaves comes after.
+                inner.cell(0, 5, f"Sanctum evidence report · {title} · signature in {options.file_name}.sig · "
+                                 f"page {inner.page_no()} of {{nb}}", align="C")
 
         pdf = _Pdf(format="A4", unit="mm")
         for (family, style), path in _font_files().items():
@@ -135,6 +136,14 @@ class _Report:
         self.pdf.set_font("DejaVuMono" if mono else "DejaVu", "", size)
         self.pdf.multi_cell(0, size * 0.48, text, new_x="LMARGIN", new_y="NEXT",
                             wrapmode="CHAR" if mono else "WORD", align="L")
+
+    def command(self, text: str) -> None:
+        """Commands to type, in a grey box, exactly as they run."""
+        self.pdf.set_fill_color(238)
+        self.pdf.set_font("DejaVuMono", "", 7.8)
+        self.pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR", align="L",
+                            fill=True, padding=1.2)
+        self.pdf.ln(1.5)
 
     def field(self, label: str, value: str, mono: bool = False, width: float | None = None) -> None:
         pdf = self.pdf
@@ -303,22 +312,22 @@ class _Report:
                   f"{name}.sig beside it holds an Ed25519 signature of this PDF's exact bytes. With the "
                   "vault owner's public key (below; exported with `sanctum pubkey --out sanctum-public.pem`):",
                   8.5)
-        self.para(f"sanctum report --verify {name} --pubkey sanctum-public.pem", 8, mono=True)
+        self.command(f"sanctum report --verify {name} --pubkey sanctum-public.pem")
         self.para("or, without Sanctum (OpenSSL 3):", 8.5)
-        self.para(f"grep '^signature:' {name}.sig | cut -d' ' -f2 | base64 -d > {name}.sigbin\n"
-                  f"openssl pkeyutl -verify -pubin -inkey sanctum-public.pem -rawin -in {name} "
-                  f"-sigfile {name}.sigbin", 8, mono=True)
-        self.para("2. That a file is the copy listed: its SHA-256 (`sha256sum FILE`) equals the one under "
-                  "“What was fetched”.", 8.5)
+        self.command(f"grep '^signature:' {name}.sig | cut -d' ' -f2 | base64 -d > {name}.sigbin\n"
+                     f"openssl pkeyutl -verify -pubin -inkey sanctum-public.pem -rawin -in {name} "
+                     f"-sigfile {name}.sigbin")
+        self.para("2. That a file is the copy listed: its SHA-256 equals the one under “What was fetched”.", 8.5)
+        self.command("sha256sum FILE")
         self.para("3. That a copy carries this vault's signed claim (a protected copy the owner shared), "
                   "and whether an immunized copy was altered, with the same public key:", 8.5)
-        self.para("sanctum inspect COPY.jpg --pubkey sanctum-public.pem\n"
-                  "sanctum verify COPY.png --pubkey sanctum-public.pem", 8, mono=True)
+        self.command("sanctum inspect COPY.jpg --pubkey sanctum-public.pem\n"
+                     "sanctum verify COPY.png --pubkey sanctum-public.pem")
         self.para("The watermark that names a share is read with the vault's secret key, so only the "
                   "owner's Sanctum can read it again; the owner can do so in front of you.", 8.5)
         self.heading("The vault's public signing key", 10)
         self.field("SHA-256 of key", self.case.key_fingerprint, mono=True)
-        self.para(self.case.public_key_pem.strip(), 8, mono=True)
+        self.command(self.case.public_key_pem.strip())
         self.heading("What this report proves, and what it does not", 10)
         self.para("It proves what Sanctum fetched from each address at the times shown (the SHA-256 of "
                   "the bytes, the server's answer and its clock), how the photo was recognised, and that "

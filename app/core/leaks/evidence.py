@@ -176,7 +176,7 @@ def page_title(html_z: bytes) -> str | None:
     """The <title> of a captured page (what a person would recognise it by)."""
     if not html_z:
         return None
-    parser = lxml.etree.HTMLParser(recover=True, no_network=True, huge_tree=False)
+    parser = lxml.etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, huge_tree=False)
     try:
         root = lxml.etree.fromstring(page_html(html_z).encode("utf-8"), parser)
     except lxml.etree.LxmlError:

@@ -68,17 +68,26 @@ def utc(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else "—"
 
 
+FONT_FILES = {("DejaVu", ""): "DejaVuSans.ttf", ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
+              ("DejaVuMono", ""): "DejaVuSansMono.ttf"}
+
+
+def font_folders() -> list[Path]:
+    """Where the DejaVu files are: beside this module in the one-folder build (its spec copies
+    them there), else in the installed matplotlib package (found, not imported)."""
+    folders = [Path(__file__).parent / "fonts"]
+    spec = importlib.util.find_spec("matplotlib")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folders.append(Path(location) / "mpl-data" / "fonts" / "ttf")
+    return folders
+
+
 @cache
 def _font_files() -> dict[tuple[str, str], Path]:
-    spec = importlib.util.find_spec("matplotlib")  # found, not imported: only its data is used
-    folder = Path(next(iter(spec.submodule_search_locations or ()), "")) / "mpl-data" / "fonts" / "ttf" \
-        if spec else None
-    files = {("DejaVu", ""): "DejaVuSans.ttf", ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
-             ("DejaVuMono", ""): "DejaVuSansMono.ttf"}
-    if folder is None or not all((folder / name).is_file() for name in files.values()):
-        raise EvidenceError("The report's font (DejaVu, from the matplotlib package) is missing: "
-                            "reinstall Sanctum.")
-    return {key: folder / name for key, name in files.items()}
+    for folder in font_folders():
+        if all((folder / name).is_file() for name in FONT_FILES.values()):
+            return {key: folder / name for key, name in FONT_FILES.items()}
+    raise EvidenceError("The report's font (DejaVu, from the matplotlib package) is missing: reinstall Sanctum.")
 
 
 def blurred(jpeg: bytes) -> Image.Image:

@@ -79,6 +79,7 @@ def test_a_scan_keeps_what_it_fetched_and_a_rescan_adds_to_the_history(leaked):
         assert capture.http_status == 200 and capture.server_date.endswith("GMT")
         assert capture.fetched_at.tzinfo == UTC and capture.file_modified is None
         assert capture.signature == SignatureState.ABSENT  # a re-encoded copy: metadata stripped
+        assert copy.first_seen == copy.last_seen == capture.fetched_at  # seen when fetched
     # One capture of the page, shared by both copies found on it, with its HTML as fetched.
     [page_capture] = evidence.pages
     assert {copy.capture_pages for copy in evidence.copies} == {(page_capture.id,)}
@@ -95,7 +96,7 @@ def test_a_scan_keeps_what_it_fetched_and_a_rescan_adds_to_the_history(leaked):
         assert first == before.captures[0]  # the earlier look is kept as it was
         assert second.http_status == 304 and second.sha256 == first.sha256  # unchanged, per the server
         assert second.fetched_at > first.fetched_at
-        assert after.last_seen >= before.last_seen and after.first_seen == before.first_seen
+        assert after.first_seen == before.first_seen and after.last_seen == second.fetched_at
         assert after.capture_pages[0] != after.capture_pages[1]
 
 

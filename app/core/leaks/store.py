@@ -22,6 +22,7 @@ from ..vault.records import (
     LeakMatchInfo,
     Progress,
     ScanOutcome,
+    as_datetime,
     leak_info,
     local_now,
     no_progress,
@@ -91,6 +92,8 @@ class LeakStore:
             if page is not None and finding.found_on not in page_ids:
                 with db.database.atomic():
                     page_ids[finding.found_on] = capture_store.store_page(page)
+            # Seen when it was fetched (the capture's clock), not when the scan finished.
+            seen = finding.capture.fetched_at.astimezone().replace(tzinfo=None) if finding.capture else now
             with db.database.atomic():
                 row = (LeakMatch.select().where((LeakMatch.source == finding.source)
                                                 & (LeakMatch.photo == match.photo_id)).first())
@@ -102,10 +105,10 @@ class LeakStore:
                         region=json.dumps(match.region) if match.region else None, detail=match.detail,
                         found_width=match.found_size[0] if match.found_size else None,
                         found_height=match.found_size[1] if match.found_size else None,
-                        first_seen=now, last_seen=now, evidence=finding.evidence or None,
+                        first_seen=seen, last_seen=seen, evidence=finding.evidence or None,
                     )
                 else:
-                    row.last_seen = now
+                    row.last_seen = max(as_datetime(row.last_seen), seen)
                     row.save()
                 if finding.capture is not None:
                     capture_store.record_capture(row.id, finding.capture, page_ids.get(finding.found_on or ""))

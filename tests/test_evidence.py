@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 
 from app.core import fingerprint
-from app.core.leaks import capture_store
+from app.core.leaks import capture_store, report_fonts
 from app.core.leaks.capture import Capture, SignatureState
 from app.core.leaks.errors import EvidenceError
-from app.core.leaks.evidence import NoticeEvidence
+from app.core.leaks.evidence import CaseEvidence, CopyEvidence, NoticeEvidence
 from app.core.leaks.fetch import Fetcher
 from app.core.leaks.report import ReportOptions, render_report
 from app.core.leaks.report_signature import verify_report
@@ -150,6 +150,24 @@ def _pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def _embedded_characters(pdf: bytes) -> set[str]:
+    """The characters the PDF's embedded font subsets have real glyphs for (their cmaps), the
+    Last Resort placeholders aside."""
+    from fontTools.ttLib import TTFont
+
+    found: set[str] = set()
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            if "LastResort" in font.get_object()["/BaseFont"]:
+                continue
+            for descendant in font.get_object().get("/DescendantFonts", []):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                if "/FontFile2" in descriptor:
+                    subset = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+                    found |= {chr(code) for code in subset.getBestCmap() or {}}
+    return found
+
+
 def test_the_report_shows_every_address_hash_and_date_and_its_signature_verifies(leaked, tmp_path):
     vault = leaked["vault"]
     match_ids = [m.id for m in leaked["matches"].values()]
@@ -177,7 +195,10 @@ def test_the_report_shows_every_address_hash_and_date_and_its_signature_verifies
     watermarked = next(c for c in evidence.copies if c.method == "watermark")
     assert watermarked.share.share_id in flat and "invisible watermark" in text
     assert f"{watermarked.pdq_distance} of 256 bits" in text
-    assert RECIPIENT in text and PREPARED_FOR in text  # Unicode names render as text
+    assert RECIPIENT in text and PREPARED_FOR in text  # Unicode names are in the text layer...
+    assert set(RECIPIENT + PREPARED_FOR) - {" "} <= _embedded_characters(pdf)  # ...and drawn, not as boxes
+    if os.name == "posix":  # the report names where a private photo was found: owner-only
+        assert Path(written.out).stat().st_mode & 0o777 == 0o600
     assert "abuse@host.example" in text and "How to verify" in text
     assert "sanctum report --verify case.pdf --pubkey" in flat
     assert evidence.key_fingerprint in flat
@@ -219,6 +240,32 @@ def test_thumbnails_are_blurred_unless_the_user_asks(leaked):
     for original, soft, sharp in zip(stored, blurred, full, strict=True):
         assert soft < original * 0.35, (soft, original)
         assert sharp > original * 0.8, (sharp, original)
+
+
+def _case(prepared_by: str) -> CaseEvidence:
+    """A case built by hand: the report draws dataclasses, wherever they come from."""
+    seen = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+    capture = Capture("ab" * 32, 1234, seen, 200, "Wed, 06 May 2026 07:08:09 GMT")
+    copy = CopyEvidence(7, "https://img.example/a.jpg", "https://img.example/p", seen, seen, "found", "pdq",
+                        0.97, "near-identical picture (PDQ)", 4, None, None, (capture,), (None,))
+    pem = fingerprint.public_key_pem(fingerprint.public_key_of(fingerprint.new_signing_key()))
+    return CaseEvidence("A case", "img.example", (copy,), (), pem, seen, prepared_by=prepared_by)
+
+
+def test_names_in_any_script_keep_their_characters(tmp_path):
+    name = "王小明 नमस्ते ليلى 𝐀𝐁𝐂"
+    nothing = tmp_path / "no-fonts"
+    nothing.mkdir()
+    # No font for CJK, Devanagari or math letters: labelled boxes, the characters kept as text.
+    boxes = render_report(_case(name), ReportOptions(font_folders=(nothing,)))
+    assert "王小明" in _pdf_text(boxes) and "𝐀𝐁𝐂" in _pdf_text(boxes)
+    assert not {"王", "𝐀"} & _embedded_characters(boxes)
+    # A font on the computer that draws some of them (STIX: the math letters) is used for those.
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    shutil.copy(report_fonts.bundled_fonts()["DejaVu", ""].with_name("STIXGeneral.ttf"), fonts)
+    drawn = render_report(_case(name), ReportOptions(font_folders=(fonts,)))
+    assert "𝐀𝐁𝐂" in _pdf_text(drawn) and {"𝐀", "𝐁", "𝐂"} <= _embedded_characters(drawn)
 
 
 def test_the_report_takes_notices_from_a_case_and_refuses_unknown_copies(leaked, tmp_path):

@@ -6,10 +6,8 @@ project, embeds TrueType fonts as subsets with full Unicode and shapes right-to-
 scripts through HarfBuzz (uharfbuzz). reportlab would do as well, but it needs its own C
 extensions and wraps Unicode text less willingly.
 
-Text is set in DejaVu Sans, the TrueType family that ships inside matplotlib (already installed
-with the watermark's LDPC decoder): Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic
-and more. Nothing is downloaded. Names in scripts it lacks (Chinese, Japanese, Korean, Indic)
-keep their exact characters in the PDF's text (searchable, copyable) but show as boxes.
+Text is set in DejaVu Sans, shipped inside matplotlib; characters it lacks come from the
+computer's own fonts, or at worst a labelled placeholder (report_fonts). Nothing is downloaded.
 
 Thumbnails are the stored evidence pictures, blurred by default (`blur_radius`): a report is
 read by people who need to know which photo, not to see it.
@@ -17,18 +15,16 @@ read by people who need to know which photo, not to see it.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageFilter
 
+from . import report_fonts
 from .capture import Capture, SignatureState
-from .errors import EvidenceError
 from .evidence import CaseEvidence, CopyEvidence, NoticeEvidence, PageEvidence
 
 THUMB_WIDTH_MM = 48
@@ -62,32 +58,12 @@ class ReportOptions:
     file_name: str = "report.pdf"  # what the verify commands in the report name
     full_thumbnails: bool = False  # the user chose to show the found pictures unblurred
     attach_pages: bool = True  # the captured pages' HTML as files inside the PDF
+    # Where to look for fonts for characters DejaVu lacks; None: the computer's font folders.
+    font_folders: tuple[Path, ...] | None = None
 
 
 def utc(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment is not None else "—"
-
-
-FONT_FILES = {("DejaVu", ""): "DejaVuSans.ttf", ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
-              ("DejaVuMono", ""): "DejaVuSansMono.ttf"}
-
-
-def font_folders() -> list[Path]:
-    """Where the DejaVu files are: beside this module in the one-folder build (its spec copies
-    them there), else in the installed matplotlib package (found, not imported)."""
-    folders = [Path(__file__).parent / "fonts"]
-    spec = importlib.util.find_spec("matplotlib")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        folders.append(Path(location) / "mpl-data" / "fonts" / "ttf")
-    return folders
-
-
-@cache
-def _font_files() -> dict[tuple[str, str], Path]:
-    for folder in font_folders():
-        if all((folder / name).is_file() for name in FONT_FILES.values()):
-            return {key: folder / name for key, name in FONT_FILES.items()}
-    raise EvidenceError("The report's font (DejaVu, from the matplotlib package) is missing: reinstall Sanctum.")
 
 
 def blurred(jpeg: bytes) -> Image.Image:
@@ -119,9 +95,7 @@ class _Report:
                                  f"page {inner.page_no()} of {{nb}}", align="C")
 
         pdf = _Pdf(format="A4", unit="mm")
-        for (family, style), path in _font_files().items():
-            pdf.add_font(family, style, str(path))
-        pdf.set_text_shaping(True)  # joined and right-to-left scripts, through HarfBuzz
+        self.fonts(pdf)
         pdf.set_margins(15, 15, 15)
         pdf.set_auto_page_break(True, margin=16)
         pdf.set_creation_date(case.generated_at)
@@ -129,6 +103,23 @@ class _Report:
         pdf.set_creator("Sanctum")
         pdf.set_producer("Sanctum")
         self.pdf = pdf
+
+    def fonts(self, pdf) -> None:
+        """DejaVu, then for characters it lacks the computer's own fonts, then Last Resort
+        (report_fonts): every name comes out as written, or at worst as a labelled box."""
+        bundled = report_fonts.bundled_fonts()
+        for (family, style), path in bundled.items():
+            if family != "LastResort":
+                pdf.add_font(family, style, str(path))
+        missing = report_fonts.missing_characters(list(report_fonts.texts_of(self.case)))
+        if missing:
+            fallbacks = []
+            for number, font in enumerate(report_fonts.system_fallbacks(missing, self.options.font_folders)):
+                pdf.add_font(f"Fallback{number}", "", str(font.path), collection_font_number=font.number)
+                fallbacks.append(f"Fallback{number}")
+            pdf.add_font("LastResort", "", str(bundled["LastResort", ""]))
+            pdf.set_fallback_fonts([*fallbacks, "LastResort"], exact_match=False)
+        pdf.set_text_shaping(True)  # joined and right-to-left scripts, through HarfBuzz
 
     # --- drawing helpers ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ on 127.0.0.1; the report is read back with a PDF text extractor (pypdf)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -278,6 +279,9 @@ def test_the_report_takes_notices_from_a_case_and_refuses_unknown_copies(leaked,
     text = _pdf_text(render_report(evidence))
     assert "Case Ω-7" in text and "legal@host.example" in text
     assert "2026-03-04 05:06:07 UTC" in text and "Трудно сказать" in text
+    unrecorded = dataclasses.replace(evidence.copies[0], captures=(), capture_pages=(), thumbnail_jpeg=None)
+    text = _pdf_text(render_report(dataclasses.replace(evidence, copies=(unrecorded,), pages=())))
+    assert "found before Sanctum kept" in text and "No picture kept" in text
     with pytest.raises(EvidenceError, match="999"):
         vault.case_evidence([match.id, 999])
     with pytest.raises(EvidenceError):

@@ -2,14 +2,14 @@
 
 Pure rendering: dataclasses in, PDF bytes out (the vault gathers and signs, `Vault.write_report`).
 Made with fpdf2: pure Python (nothing to compile on any platform), maintained by the py-pdf
-project, embeds TrueType fonts as subsets with full Unicode and shapes right-to-left and joined
-scripts through HarfBuzz (uharfbuzz). reportlab would do as well, but it needs its own C
-extensions and wraps Unicode text less willingly.
+project, with TrueType subsetting, fallback fonts and HarfBuzz text shaping (uharfbuzz: joined
+and right-to-left scripts) built in. reportlab would do too; it brings C extensions of its own
+and no shaping engine.
 
 Text is set in DejaVu Sans, shipped inside matplotlib; characters it lacks come from the
 computer's own fonts, or at worst a labelled placeholder (report_fonts). Nothing is downloaded.
 
-Thumbnails are the stored evidence pictures, blurred by default (`blur_radius`): a report is
+Thumbnails are the stored evidence pictures, blurred by default (`BLUR_FRACTION`): a report is
 read by people who need to know which photo, not to see it.
 """
 

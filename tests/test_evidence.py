@@ -288,6 +288,28 @@ def test_the_report_takes_notices_from_a_case_and_refuses_unknown_copies(leaked,
         vault.case_evidence([])
 
 
+def test_a_case_report_has_its_copies_notices_and_replies(leaked, tmp_path):
+    from app.core.leaks.notices import Sender
+
+    vault = leaked["vault"]
+    [case] = vault.list_cases()
+    notice = vault.draft_notice(case.id, "take-it-down", Sender(PREPARED_FOR, "anh@example.org", PREPARED_FOR))
+    sent = vault.mark_notice_sent(notice.id)
+    vault.record_reply(case.id, "more-info", "Please confirm — Пожалуйста", notice_id=notice.id)
+    evidence = vault.case_report_evidence(case.id, prepared_by=PREPARED_FOR)
+    assert {c.match_id for c in evidence.copies} == set(case.match_ids)
+    assert evidence.title == f"Case {case.id}: 127.0.0.1"
+    [reported] = evidence.notices
+    assert reported.subject == notice.subject and reported.sent_at == sent.sent_at.astimezone(UTC)
+    assert reported.replies and "Please confirm — Пожалуйста" in reported.replies[0]
+    written = vault.write_report(evidence, tmp_path / "case.pdf")
+    text = _pdf_text(Path(written.out).read_bytes())
+    flat = text.replace("\n", "")
+    assert "TAKE IT DOWN Act" in text and notice.subject in flat and "Пожалуйста" in text
+    assert f"{reported.sent_at:%Y-%m-%d %H:%M:%S} UTC" in text and f"{reported.detail}" in text
+    assert all(copy.address in flat for copy in evidence.copies)
+
+
 def test_a_legacy_vault_migrates_and_captures_its_scans(tmp_path):
     import pyotp
 
@@ -311,12 +333,17 @@ def test_cli_report_and_verify(leaked, tmp_path):
     match_ids = [str(m.id) for m in leaked["matches"].values()]
     pem = tmp_path / "sanctum-public.pem"
     pem.write_text(fingerprint.public_key_pem(vault.signing_public_key()))
+    [case] = vault.list_cases()  # cases are made when first listed
     vault_path = vault.path
     vault.lock()
     out = tmp_path / "case.pdf"
     made = json.loads(sanctum("report", "--match", match_ids[0], "--match", match_ids[1], "--out", str(out),
                               "--json", vault=vault_path).stdout)
     assert made == {"out": str(out), "signature": str(out) + ".sig"}
+    by_case = json.loads(sanctum("report", str(case.id), "--out", str(tmp_path / "by-case.pdf"), "--json",
+                                 vault=vault_path).stdout)
+    assert by_case == {"out": str(tmp_path / "by-case.pdf"), "signature": str(tmp_path / "by-case.pdf") + ".sig"}
+    assert f"Case {case.id}: 127.0.0.1" in _pdf_text((tmp_path / "by-case.pdf").read_bytes())
     checked = sanctum("report", "--verify", str(out), "--pubkey", str(pem), "--json", vault=vault_path)
     assert json.loads(checked.stdout) == {"valid": True}
     data = bytearray(out.read_bytes())

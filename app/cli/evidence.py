@@ -1,8 +1,10 @@
-"""Evidence reports: a signed PDF of found copies for the police or a lawyer, and checking one."""
+"""Evidence reports: a signed PDF of a case (or of found copies) for the police or a lawyer, and
+checking one."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from .common import EXIT_ERROR, EXIT_OK, CliError, print_json, read_input, unlock
@@ -11,13 +13,18 @@ from .common import EXIT_ERROR, EXIT_OK, CliError, print_json, read_input, unloc
 def cmd_report(args: argparse.Namespace) -> int:
     if args.verify:
         return _verify(args)
-    if not args.match or not args.out:
-        raise CliError("Name the found copies with --match ID (repeatable) and the file with --out FILE.pdf; "
-                       "or check a report with --verify FILE.pdf --pubkey PEM.")
+    if (args.case_id is None) == (not args.match) or not args.out:
+        raise CliError("Name a case (sanctum report CASE_ID --out FILE.pdf) or found copies (--match ID, "
+                       "repeatable), not both; or check a report with --verify FILE.pdf --pubkey PEM.")
     if args.out.suffix.lower() != ".pdf":
         raise CliError("The report file must end in .pdf.")
     with unlock(args) as vault:
-        evidence = vault.case_evidence(args.match, title=args.title, prepared_by=args.name)
+        if args.case_id is not None:
+            evidence = vault.case_report_evidence(args.case_id, prepared_by=args.name)
+            if args.title:
+                evidence = dataclasses.replace(evidence, title=args.title)
+        else:
+            evidence = vault.case_evidence(args.match, title=args.title, prepared_by=args.name)
         written = vault.write_report(evidence, args.out, full_thumbnails=args.full_thumbnails,
                                      attach_pages=not args.no_pages)
     if args.json:
@@ -49,9 +56,11 @@ def _verify(args: argparse.Namespace) -> int:
 
 def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentParser]) -> None:
     p = subs.add_parser("report", parents=common,
-                        help="write a signed PDF evidence report of found copies (or check one with --verify)")
+                        help="write a signed PDF evidence report of a case or of found copies (or check one "
+                             "with --verify)")
+    p.add_argument("case_id", type=int, nargs="?", metavar="CASE_ID", help="the case to report on (see `sanctum cases`)")
     p.add_argument("--match", type=int, action="append", metavar="ID",
-                   help="a found copy to report on (see `sanctum matches`); repeat for several")
+                   help="instead of a case: a found copy to report on (see `sanctum matches`); repeat for several")
     p.add_argument("--out", type=Path, metavar="FILE.pdf", help="the report; its signature goes to FILE.pdf.sig")
     p.add_argument("--title", help="the report's title (default: the sites the copies are on)")
     p.add_argument("--name", metavar="NAME", help="the name of the person the report is for")

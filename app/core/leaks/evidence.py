@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -24,6 +25,9 @@ from ..urls import is_url
 from . import capture_store
 from .capture import Capture, page_html
 from .errors import EvidenceError
+
+if TYPE_CHECKING:
+    from .cases import CaseInfo
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,37 @@ def _recipient_words(kind: str, contact_json: str) -> str:
     if kind == "imgur_api":
         return "Imgur's API (the upload's delete hash)"
     return contact.get("abuse_email") or "the host (email)"
+
+
+AUDIENCE_WORDS = {"site": "the site", "provider": "the site's hosting provider", "search": "the search engine"}
+
+
+def notices_from_case(case: CaseInfo) -> list[NoticeEvidence]:
+    """A case's notices (earlier per-copy requests included) with the replies recorded to each;
+    a reply tied to no notice goes with the latest notice sent before it."""
+    replies: dict[int | None, list[str]] = {}
+    sent = sorted((n for n in case.notices if n.sent_at is not None and not n.legacy), key=lambda n: n.sent_at)
+    for reply in case.replies:
+        notice_id = reply.notice_id
+        if notice_id is None:
+            earlier = [n.id for n in sent if n.sent_at <= reply.received_at]
+            notice_id = earlier[-1] if earlier else None
+        words = f"{as_utc(reply.received_at):%Y-%m-%d %H:%M:%S} UTC, {reply.outcome}" + (
+            f": {reply.text}" if reply.text else "")
+        replies.setdefault(notice_id, []).append(words)
+    found = []
+    for notice in case.notices:
+        detail = f"due {as_utc(notice.due_at):%Y-%m-%d %H:%M:%S} UTC" if notice.due_at else ""
+        # A legacy request's id is a removal request's, not a case notice's: no reply names it.
+        own = replies.pop(notice.id, []) if not notice.legacy else []
+        found.append(NoticeEvidence(
+            kind=notice.kind, to=notice.to or AUDIENCE_WORDS.get(notice.audience, notice.audience),
+            subject=notice.subject, sent_at=as_utc(notice.sent_at) if notice.sent_at else None,
+            status=notice.status, detail=detail, replies=tuple(own)))
+    if replies:  # answers recorded before any notice was sent
+        found.append(NoticeEvidence("reply", "—", "answers recorded without a notice", None, "recorded",
+                                    replies=tuple(text for texts in replies.values() for text in texts)))
+    return found
 
 
 def case_from_matches(match_ids: Sequence[int], public_key_pem: str, *, title: str | None = None,

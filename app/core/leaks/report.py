@@ -50,7 +50,11 @@ SIGNATURE_WORDS = {
 }
 STATUS_WORDS = {"found": "found", "drafted": "removal request drafted", "sent": "removal requested",
                 "removed": "removed", "dismissed": "dismissed by the user (not their photo)"}
-NOTICE_KINDS = {"deletion_link": "deletion link", "imgur_api": "Imgur API request", "notice": "notice (email)"}
+NOTICE_KINDS = {"deletion_link": "deletion link", "imgur_api": "Imgur API request", "notice": "notice (email)",
+                "take-it-down": "notice under the US TAKE IT DOWN Act",
+                "dsa": "notice under the EU Digital Services Act, Art. 16",
+                "copyright": "copyright notice (DMCA § 512(c))", "search-delisting": "search delisting request",
+                "reply": "answers"}
 
 
 @dataclass(frozen=True)
@@ -295,7 +299,8 @@ class _Report:
         if not notices:
             self.para("None recorded yet.", 8.5)
         for notice in notices:
-            self.para(f"{NOTICE_KINDS.get(notice.kind, notice.kind)} to {notice.to}", 9)
+            to = f" to {notice.to}" if notice.to and notice.to != "—" else ""
+            self.para(f"{NOTICE_KINDS.get(notice.kind, notice.kind)}{to}", 9)
             if notice.subject:
                 self.field("Subject", notice.subject)
             self.field("Sent", utc(notice.sent_at) if notice.sent_at else "not sent (drafted)")

@@ -377,6 +377,14 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
         return case_from_matches(match_ids, fingerprint.public_key_pem(self.signing_public_key()),
                                  title=title, notices=notices, prepared_by=prepared_by)
 
+    def case_report_evidence(self, case_id: int, *, prepared_by: str | None = None) -> CaseEvidence:
+        """What a report on a case says: its found copies, and its notices with their replies."""
+        from ..leaks.evidence import notices_from_case
+
+        case = self.case(case_id)
+        return self.case_evidence(list(case.match_ids), title=f"Case {case.id}: {case.host}",
+                                  notices=notices_from_case(case), prepared_by=prepared_by)
+
     def write_report(self, evidence: CaseEvidence, out: str | Path, *, full_thumbnails: bool = False,
                      attach_pages: bool = True) -> ReportWritten:
         """Render `evidence` as a PDF at `out`, signed with this vault's Ed25519 key: the

@@ -13,11 +13,11 @@ import logging
 import sys
 
 from ..core import errors
-from . import backup, cases, keys, leaks, library, sharing
+from . import backup, cases, evidence, keys, leaks, library, sharing
 from .common import EXIT_ERROR, EXIT_USAGE, CliError, common_options
 
 # In the order `sanctum --help` lists them.
-SUBJECTS = (library, sharing, leaks, cases, keys, backup)
+SUBJECTS = (library, sharing, leaks, cases, evidence, keys, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

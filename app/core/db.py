@@ -139,6 +139,37 @@ class LeakMatch(BaseModel):
         indexes = ((("source", "photo"), False),)
 
 
+class PageCapture(BaseModel):
+    """A page a found copy was on, as one scan fetched it (leaks.capture.PageSnapshot): kept
+    so a report shows what was there after removal. One per page per scan."""
+
+    url = TextField()
+    final_url = TextField(null=True)  # after redirects, when different
+    http_status = IntegerField()
+    server_date = TextField(null=True)  # the Date header, verbatim
+    fetched_at = DateTimeField()  # UTC (unlike the local times elsewhere in this DB)
+    sha256 = CharField()  # of the page bytes as fetched
+    size_bytes = IntegerField()
+    html_z = BlobField()  # zlib of the HTML, capped (capture.MAX_CAPTURED_HTML)
+    truncated = BooleanField(default=False)
+
+
+class CopyCapture(BaseModel):
+    """One look at a found copy (leaks.capture.Capture): the hash of the bytes fetched, the
+    HTTP facts, and the page capture it was on. Bounded history per copy (capture_store)."""
+
+    match = ForeignKeyField(LeakMatch, backref="captures", on_delete="CASCADE")
+    page = ForeignKeyField(PageCapture, null=True, backref="copies", on_delete="SET NULL")
+    sha256 = CharField()
+    size_bytes = IntegerField()
+    fetched_at = DateTimeField(index=True)  # UTC
+    http_status = IntegerField(null=True)  # None for a local file
+    server_date = TextField(null=True)
+    final_url = TextField(null=True)
+    file_modified = DateTimeField(null=True)  # UTC, local files only
+    signature = CharField(default="absent")  # capture.SignatureState
+
+
 class UrlCache(BaseModel):
     """Schema history only: version 3 kept validators of fetched images here between sessions;
     version 5 drops the table (replayed ETags let a host recognise the user, like a cookie).
@@ -240,7 +271,8 @@ class PhotoAnalysis(BaseModel):
 
 
 MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch,
-          TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis, LeakCase, CaseNotice, CaseReply]
+          TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis, LeakCase, CaseNotice, CaseReply,
+          PageCapture, CopyCapture]
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -291,9 +323,14 @@ def _migrate_add_cases(db: SqlCipherDatabase) -> None:
     db.create_tables([LeakCase, CaseNotice, CaseReply])
 
 
+def _migrate_add_captures(db: SqlCipherDatabase) -> None:
+    # Copies found before version 8 have no captures: a report says so for them.
+    db.create_tables([PageCapture, CopyCapture])
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
     1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
-    6: _migrate_drop_unused_hashes, 7: _migrate_add_cases,
+    6: _migrate_drop_unused_hashes, 7: _migrate_add_cases, 8: _migrate_add_captures,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

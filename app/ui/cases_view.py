@@ -9,6 +9,7 @@ actions. Cases whose notice fell due are re-checked when the tab loads (`Recheck
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -34,7 +35,7 @@ from app.core.leaks.cases import CaseInfo, CaseNoticeInfo
 from app.core.leaks.enums import CaseStatus, MatchStatus, NoticeAudience, ReplyOutcome
 from app.core.leaks.notices import LAWS
 from app.workers.base import CallJob
-from app.workers.case_jobs import CaseList, RecheckCasesJob, case_list
+from app.workers.case_jobs import CaseList, RecheckCasesJob, ReportRequest, case_list, write_case_report
 
 from .errors import describe
 from .match_panel import FittedList
@@ -172,6 +173,7 @@ class CasePanel(QFrame):
     check_again = Signal(object)  # CaseInfo
     find_provider = Signal(object)  # CaseInfo
     open_notice = Signal(object, object)  # CaseInfo, CaseNoticeInfo
+    make_report = Signal(object)  # CaseInfo
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -208,6 +210,7 @@ class CasePanel(QFrame):
                                             self.find_provider)
         self.provider_button.setToolTip("Ask the internet registries (RDAP) who hosts this site and where to "
                                         "report abuse to them; the site itself is not contacted")
+        self.report_button = self._button(buttons, "Evidence report…", "caseReport", self.make_report)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.status = QLabel()
@@ -282,6 +285,7 @@ class CasePanel(QFrame):
         self.reply_button.setEnabled(enabled and has and bool(self.case.notices))
         self.check_button.setEnabled(enabled and has)
         self.provider_button.setEnabled(enabled and live)
+        self.report_button.setEnabled(enabled and has)
 
 
 class CasesPage(QWidget):
@@ -339,6 +343,7 @@ class CasesPage(QWidget):
         self.panel.check_again.connect(lambda case: self.recheck([case.id]))
         self.panel.find_provider.connect(self.find_provider)
         self.panel.record_reply.connect(self.ask_reply)
+        self.panel.make_report.connect(self.ask_report)
 
     def attach(self, session) -> None:
         self.session = session
@@ -447,4 +452,21 @@ class CasesPage(QWidget):
                       lane="vault-write")
         job.signals.finished.connect(lambda _reply: (self._done("Answer recorded."), self.reload(recheck_due=False)))
         self._start(job, "Recording the answer…")
+        return job
+
+    def ask_report(self, case: CaseInfo) -> None:
+        from .report_dialog import ReportDialog
+
+        documents = Path.home() / "Documents"
+        dialog = ReportDialog(case, documents if documents.is_dir() else Path.home(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.save_report(dialog.request())
+
+    def save_report(self, request: ReportRequest) -> CallJob | None:
+        if not self._ready or self._busy:
+            return None
+        job = CallJob(self.session.vault, write_case_report, self.session.vault, request, title="Evidence report")
+        job.signals.finished.connect(lambda written: self._done(
+            f"Report saved: {written.out} (signature: {Path(written.signature).name})."))
+        self._start(job, "Writing the evidence report…")
         return job

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from app.core import errors as core
-from app.core.leaks.errors import FetchError, NoticeIncomplete, ProviderLookupError, TakedownError
+from app.core.leaks.errors import (
+    EvidenceError,
+    FetchError,
+    NoticeIncomplete,
+    ProviderLookupError,
+    TakedownError,
+)
 from app.core.urls import is_url
 from app.core.vision.errors import VisionUnavailable
 
@@ -67,6 +73,7 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
      "in this installation. Your photos are safe; reinstall Sanctum to get them back."),
     (core.Cancelled, "Cancelled", "Cancelled."),  # before FetchError: a cancelled fetch is one too
     (NoticeIncomplete, "Notice not complete", None),  # its message names each missing part
+    (EvidenceError, "Report not made", None),  # its message says why (no such copy, a bad .sig file)
     (TakedownError, "Removal request not sent", None),  # its message says why (HTTP status…)
     (ProviderLookupError, "Hosting provider not found", None),  # its message says why
     (FetchError, "Could not reach the address", None),

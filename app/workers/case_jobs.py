@@ -1,4 +1,5 @@
-"""Cases: listing them (with the hashes a notice cites), re-checking their addresses."""
+"""Cases: listing them (with the hashes a notice cites), re-checking their addresses, their
+evidence report."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.core.leaks.cases import CaseInfo
-from app.core.vault import Vault
+from app.core.vault import ReportWritten, Vault
 
 from .base import Job
 from .leak_jobs import _fetcher_for
@@ -31,6 +32,24 @@ def case_list(vault: Vault) -> CaseList:
         if prints is not None:
             pdq[photo_id] = prints.pdq.hex()
     return CaseList(cases, pdq, vault.cases_due_for_recheck())
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """An evidence report of one case, as the user asked for it in the report dialog."""
+
+    case_id: int
+    out: str  # the PDF; its signature goes beside it as out + ".sig"
+    full_thumbnails: bool = False  # the found pictures unblurred: only when the user chose it
+    attach_pages: bool = True
+    prepared_by: str | None = None
+
+
+def write_case_report(vault: Vault, request: ReportRequest) -> ReportWritten:
+    """Gather, render and sign (run as `CallJob(vault, write_case_report, vault, request)`)."""
+    evidence = vault.case_report_evidence(request.case_id, prepared_by=request.prepared_by or None)
+    return vault.write_report(evidence, request.out, full_thumbnails=request.full_thumbnails,
+                              attach_pages=request.attach_pages)
 
 
 class RecheckCasesJob(Job):

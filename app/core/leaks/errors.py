@@ -47,3 +47,9 @@ class NoticeIncomplete(TakedownError):
 
 class ProviderLookupError(FetchError):
     """The site's hosting provider could not be found by RDAP (the message says why)."""
+
+
+class EvidenceError(SanctumError):
+    """An evidence report could not be made or read (no such copy, a damaged signature file)."""
+
+    default_message = "The evidence report could not be made."

@@ -8,7 +8,7 @@ import dataclasses
 import io
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,15 @@ from PIL import Image, ImageOps
 from .. import imaging
 from ..errors import ImageTooLarge, SanctumError, UnsupportedImage
 from ..progress import Progress
+from .capture import (
+    Capture,
+    PageSnapshot,
+    file_capture,
+    http_capture,
+    not_modified,
+    page_snapshot,
+    signature_state,
+)
 from .fetch import CacheEntry, Fetched, Fetcher
 from .matcher import Matcher, MatchResult
 from .sources import MAX_PAGE_BYTES, Candidate, images_on_page, is_url, local_candidates, looks_like_html
@@ -46,6 +55,7 @@ class Finding:
     found_on: str | None  # the page it was on
     match: MatchResult
     evidence: bytes  # small JPEG of the found image, kept (encrypted) as evidence
+    capture: Capture | None = None  # what this look saw: hash of the bytes, HTTP status, times
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,9 @@ class ScanReport:
     findings: list[Finding] = field(default_factory=list)
     errors: list[SourceProblem] = field(default_factory=list)
     cancelled: bool = False
+    # The pages the user's sources expanded from, as fetched, by their address: the vault keeps
+    # those that showed a found copy (capture_store).
+    pages: dict[str, PageSnapshot] = field(default_factory=dict)
 
 
 class ScanCache:
@@ -152,7 +165,7 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
         if cancel.is_set():
             break
         try:
-            found, fetched = _expand_one(source, fetcher, cache, cancel)
+            found, fetched, page = _expand_one(source, fetcher, cache, cancel)
         except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
             if not isinstance(exc, (SanctumError, OSError)):
                 log.warning("reading a scan source failed: %s", type(exc).__name__)
@@ -160,17 +173,19 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
             continue
         if fetched is not None:
             prefetched[source] = fetched
+        if page is not None:
+            report.pages[source] = page
         candidates.extend(found)
     return candidates, prefetched
 
 
 def _expand_one(source: str, fetcher: Fetcher, cache: ScanCache, cancel: threading.Event
-                ) -> tuple[list[Candidate], Fetched | None]:
+                ) -> tuple[list[Candidate], Fetched | None, PageSnapshot | None]:
     if not is_url(source):
         path = Path(source).expanduser()
         if not path.exists():
             raise SanctumError("no such file or folder")
-        return local_candidates(path), None  # an unreadable folder raises PermissionError here
+        return local_candidates(path), None, None  # an unreadable folder raises PermissionError here
     cached = cache.get(source)
     fetched = fetcher.get(source, cached[0] if cached else None, cancel)
     content = fetched.content or b""
@@ -180,8 +195,8 @@ def _expand_one(source: str, fetcher: Fetcher, cache: ScanCache, cancel: threadi
         page_images = images_on_page(content[:MAX_PAGE_BYTES].decode("utf-8", "replace"), fetched.url)
         if not page_images:
             raise SanctumError("a web page with no images on this site")
-        return [Candidate(url, source) for url in page_images], None
-    return [Candidate(source)], fetched
+        return [Candidate(url, source) for url in page_images], None, page_snapshot(fetched, source)
+    return [Candidate(source)], fetched, None
 
 
 def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, cache: ScanCache,
@@ -191,17 +206,21 @@ def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, c
         path = Path(candidate.location)
         if path.stat().st_size > imaging.MAX_FILE_BYTES:  # never read a huge file into memory
             raise ImageTooLarge(f"the file is larger than {imaging.MAX_FILE_BYTES // 2**20} MB")
-        return _findings(candidate, path.read_bytes(), matcher, budget)
+        data = path.read_bytes()
+        return _findings(candidate, data, matcher, budget, lambda signature: file_capture(path, data, signature))
     cached = cache.get(candidate.location)
     # An image found on a page may reach only the networks the page the user typed is on.
     fetched = prefetched.pop(candidate.location, None) or fetcher.get(
         candidate.location, cached[0] if cached else None, cancel, origin=candidate.found_on)
     if fetched.status == 304 and cached:
-        return cached[1]
+        # Unchanged since this session hashed it: the same findings, this look's own facts.
+        return [dataclasses.replace(finding, capture=not_modified(finding.capture, fetched))
+                if finding.capture else finding for finding in cached[1]]
     data = fetched.content or b""
     if imaging.sniff_kind(data[:32]) is None and looks_like_html(data, fetched.content_type):
         raise UnsupportedImage("a web page, not an image (a login or error page?)")
-    findings = _findings(candidate, data, matcher, budget)
+    findings = _findings(candidate, data, matcher, budget,
+                         lambda signature: http_capture(fetched, data, candidate.location, signature))
     if fetched.etag or fetched.last_modified:
         cache.put(candidate.location, CacheEntry(fetched.etag, fetched.last_modified), findings)
     return findings
@@ -253,7 +272,8 @@ def _header(data: bytes) -> _Header | None:
         return None
 
 
-def _findings(candidate: Candidate, data: bytes, matcher: Matcher, budget: _DecodeBudget) -> list[Finding]:
+def _findings(candidate: Candidate, data: bytes, matcher: Matcher, budget: _DecodeBudget,
+              capture: Callable[[str], Capture]) -> list[Finding]:
     header = _header(data)
     if header is not None and header.cost > MAX_CANDIDATE_BYTES:
         most = MAX_CANDIDATE_BYTES / _BYTES_PER_PIXEL.get(header.kind, _BYTES_PER_PIXEL_OTHER)
@@ -265,7 +285,10 @@ def _findings(candidate: Candidate, data: bytes, matcher: Matcher, budget: _Deco
         if not matches:
             return []
         evidence = _evidence(data)
-    return [Finding(candidate.location, candidate.found_on, m, evidence) for m in matches]
+        signing_public = matcher.keys.signing_public if matcher.keys is not None else None
+        signature = signature_state(data, signing_public, {m.share_id for m in matches if m.share_id})
+    facts = capture(signature)
+    return [Finding(candidate.location, candidate.found_on, m, evidence, facts) for m in matches]
 
 
 def _evidence(data: bytes) -> bytes:

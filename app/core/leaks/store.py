@@ -22,10 +22,12 @@ from ..vault.records import (
     LeakMatchInfo,
     Progress,
     ScanOutcome,
+    as_datetime,
     leak_info,
     local_now,
     no_progress,
 )
+from . import capture_store
 from .matcher import Matcher, ShareReference, VaultReference
 
 if TYPE_CHECKING:
@@ -83,8 +85,15 @@ class LeakStore:
                           progress=progress, cancel=cancel)
         now = local_now()
         recorded: list[LeakMatchInfo] = []
+        page_ids: dict[str, int] = {}  # one capture per page per scan, shared by its copies
         for finding in report.findings:
             match = finding.match
+            page = report.pages.get(finding.found_on) if finding.found_on else None
+            if page is not None and finding.found_on not in page_ids:
+                with db.database.atomic():
+                    page_ids[finding.found_on] = capture_store.store_page(page)
+            # Seen when it was fetched (the capture's clock), not when the scan finished.
+            seen = finding.capture.fetched_at.astimezone().replace(tzinfo=None) if finding.capture else now
             with db.database.atomic():
                 row = (LeakMatch.select().where((LeakMatch.source == finding.source)
                                                 & (LeakMatch.photo == match.photo_id)).first())
@@ -96,11 +105,13 @@ class LeakStore:
                         region=json.dumps(match.region) if match.region else None, detail=match.detail,
                         found_width=match.found_size[0] if match.found_size else None,
                         found_height=match.found_size[1] if match.found_size else None,
-                        first_seen=now, last_seen=now, evidence=finding.evidence or None,
+                        first_seen=seen, last_seen=seen, evidence=finding.evidence or None,
                     )
                 else:
-                    row.last_seen = now
+                    row.last_seen = max(as_datetime(row.last_seen), seen)
                     row.save()
+                if finding.capture is not None:
+                    capture_store.record_capture(row.id, finding.capture, page_ids.get(finding.found_on or ""))
             recorded.append(leak_info(row))
         return ScanOutcome(report.scanned, [FileProblem(e.source, e.reason) for e in report.errors],
                            recorded, report.cancelled)

@@ -44,6 +44,7 @@ from .records import (
     LeakMatchInfo,
     PhotoInfo,
     Progress,
+    ReportWritten,
     ScanOutcome,
     ShareInfo,
     ShareOutcome,
@@ -54,6 +55,6 @@ from .records import (
 __all__ = [
     "AUTH_STATE_NAME", "BLOBS_DIR", "DB_NAME", "FORMAT_NAME", "FORMAT_VERSION", "HEADER_NAME", "LOCK_NAME",
     "MIN_PASSPHRASE_LENGTH", "Duplicate", "ExportProblem", "ExportReport", "ExportedFile", "FileProblem", "ImportReport",
-    "KeysRotated", "LeakMatchInfo", "PhotoInfo", "Progress", "ScanOutcome", "ShareInfo", "ShareOutcome",
+    "KeysRotated", "LeakMatchInfo", "PhotoInfo", "Progress", "ReportWritten", "ScanOutcome", "ShareInfo", "ShareOutcome",
     "TakedownInfo", "Vault", "VaultCreated", "VaultStatus", "default_vault_path", "expand_paths", "image_uid_of",
 ]

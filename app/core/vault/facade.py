@@ -65,6 +65,7 @@ from .library import PhotoLibrary
 from .records import (
     LeakMatchInfo,
     Progress,
+    ReportWritten,
     ScanOutcome,
     TakedownInfo,
     VaultCreated,
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from ..leaks import takedown
     from ..leaks.case_store import CaseStore
     from ..leaks.cases import CaseInfo, CaseNoticeInfo, CaseReplyInfo
+    from ..leaks.evidence import CaseEvidence, NoticeEvidence
     from ..leaks.fetch import Fetcher
     from ..leaks.matcher import Matcher
     from ..leaks.notices import Sender
@@ -360,3 +362,43 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
 
     def lookup_provider(self, case_id: int, resolve=None, bootstrap: str | None = None) -> ProviderContact:
         return self._cases.lookup_provider(case_id, resolve, bootstrap)
+
+    # --- evidence reports (app.core.leaks.evidence, report, report_signature) --------------------
+
+    def case_evidence(self, match_ids: Sequence[int], *, title: str | None = None,
+                      notices: Sequence[NoticeEvidence] | None = None,
+                      prepared_by: str | None = None) -> CaseEvidence:
+        """What a report on these found copies says: their records and captures, the pages they
+        were on, and `notices` (by default the removal requests recorded for them)."""
+        from .. import fingerprint
+        from ..leaks.evidence import case_from_matches
+
+        self._require_open()
+        return case_from_matches(match_ids, fingerprint.public_key_pem(self.signing_public_key()),
+                                 title=title, notices=notices, prepared_by=prepared_by)
+
+    def case_report_evidence(self, case_id: int, *, prepared_by: str | None = None) -> CaseEvidence:
+        """What a report on a case says: its found copies, and its notices with their replies."""
+        from ..leaks.evidence import notices_from_case
+
+        case = self.case(case_id)
+        return self.case_evidence(list(case.match_ids), title=f"Case {case.id}: {case.host}",
+                                  notices=notices_from_case(case), prepared_by=prepared_by)
+
+    def write_report(self, evidence: CaseEvidence, out: str | Path, *, full_thumbnails: bool = False,
+                     attach_pages: bool = True) -> ReportWritten:
+        """Render `evidence` as a PDF at `out`, signed with this vault's Ed25519 key: the
+        signature goes to `out` + ".sig" (report_signature). Both replace files of those names;
+        the PDF is owner-only (it names the places a private photo was found)."""
+        from ..files import write_atomically
+        from ..leaks.report import ReportOptions, render_report
+        from ..leaks.report_signature import sign_report
+
+        self._require_open()
+        out = Path(out)
+        pdf = render_report(evidence, ReportOptions(out.name, full_thumbnails, attach_pages))
+        signature = sign_report(pdf, self._signing_key(), out.name)
+        sig_path = out.with_name(out.name + ".sig")
+        write_atomically(out, pdf)
+        write_atomically(sig_path, signature)
+        return ReportWritten(str(out), str(sig_path))

@@ -159,7 +159,11 @@ class PhotoLibrary:
                     # The row itself loses its photo through the foreign key (SET NULL).
                     LeakMatch.update(evidence=None).where(LeakMatch.photo == photo_id).execute()
                 else:
-                    LeakMatch.delete().where(LeakMatch.photo == photo_id).execute()  # requests cascade
+                    LeakMatch.delete().where(LeakMatch.photo == photo_id).execute()  # requests, captures cascade
+                    # The pages those copies were on go too, unless another copy was found there.
+                    from ..leaks import capture_store  # the scan's modules load with a scan, not here
+
+                    capture_store.drop_unreferenced_pages()
                 if Photo.delete().where(Photo.id == photo_id).execute() == 0:
                     raise PhotoNotFound(f"No photo with id {photo_id} in this vault.")
             self._forget_cached_scans(photo_id)

@@ -196,6 +196,17 @@ class TakedownInfo:
 
 
 @dataclass(frozen=True)
+class ReportWritten:
+    """An evidence report written (`Vault.write_report`): the PDF and its signature file."""
+
+    out: str
+    signature: str
+
+    def to_json(self) -> dict:
+        return json_fields(self)
+
+
+@dataclass(frozen=True)
 class ScanOutcome:
     scanned: int
     errors: list[FileProblem]

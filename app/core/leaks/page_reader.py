@@ -94,6 +94,13 @@ def images_on_page(html: str, page_url: str, max_images: int = MAX_IMAGES_PER_PA
     return read_page(html, page_url, max_images).images
 
 
+def looks_like_html(content: bytes, content_type: str) -> bool:
+    if "html" in content_type.lower():
+        return True
+    head = content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
 def _parse(html: str) -> lxml.etree._Element | None:
     data = html.encode("utf-8", "replace")[:MAX_PAGE_BYTES]
     if not data.strip():

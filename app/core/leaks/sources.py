@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..urls import is_url
-from .page_reader import MAX_IMAGES_PER_PAGE, MAX_PAGE_BYTES, images_on_page, read_page, site_of
+from .page_reader import (
+    MAX_IMAGES_PER_PAGE,
+    MAX_PAGE_BYTES,
+    images_on_page,
+    looks_like_html,
+    read_page,
+    site_of,
+)
 
 __all__ = ["MAX_IMAGES_PER_PAGE", "MAX_PAGE_BYTES", "Candidate", "images_on_page", "is_url", "local_candidates",
            "looks_like_html", "read_page", "site_of"]
@@ -35,10 +42,3 @@ def local_candidates(path: Path) -> list[Candidate]:
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         ]
     return [Candidate(str(path))]
-
-
-def looks_like_html(content: bytes, content_type: str) -> bool:
-    if "html" in content_type.lower():
-        return True
-    head = content[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head

@@ -22,9 +22,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BrowserUnavailable, FetchCancelled, FetchError
-from .fetch import Fetcher
+
+if TYPE_CHECKING:  # light to import: the scan dialog asks find_browser() whether to offer it
+    from .fetch import Fetcher
 
 RENDER_BUDGET = 30.0  # seconds for one page: load, scripts, scrolling for lazy images
 SETTLE_SECONDS = 1.5  # quiet network time after which a page counts as built

@@ -17,10 +17,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import FetchCancelled, FetchError
-from .fetch import Fetched, Fetcher
-from .page_reader import MAX_PAGE_BYTES, looks_like_html, read_page
+
+if TYPE_CHECKING:  # light to import: the command line reads PageOptions for its arguments
+    from .fetch import Fetched, Fetcher
 
 MAX_DEPTH = 5
 MAX_PAGES_LIMIT = 500
@@ -63,6 +65,8 @@ Render = Callable[[str, threading.Event | None], str]
 def read_site(source: str, first: Fetched, fetcher: Fetcher, options: PageOptions,
               cancel: threading.Event | None = None, render: Render | None = None) -> SiteRead:
     """The pages reached from `source` (already fetched as `first`) within `options`."""
+    from .page_reader import MAX_PAGE_BYTES, looks_like_html, read_page
+
     site = SiteRead()
     queue: deque[tuple[str, Fetched | None, int]] = deque([(source, first, options.depth)])
     seen = {source, first.url}

@@ -29,6 +29,9 @@ class Candidate:
 
     location: str
     found_on: str | None = None  # the page that linked it, if any
+    # The address the user typed that led here (a page deep in a site: that site's first page);
+    # it decides which networks fetching the image may reach.
+    origin: str | None = None
 
     @property
     def is_url(self) -> bool:

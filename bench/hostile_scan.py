@@ -63,7 +63,7 @@ IMAGES = [("PNG", 100, {}), ("PNG", 36, {}), ("WEBP", 100, {"quality": 50}), ("W
 
 
 def main() -> None:
-    from app.core.leaks.sources import images_on_page
+    from app.core.leaks.page_reader import images_on_page
 
     print("| page (100 KB+) | seconds |\n|---|---|")
     for name, html in PAGES.items():

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from app.core.leaks import matcher
 from app.core.leaks.fetch import Fetcher, FetchPolicy
-from app.core.leaks.sources import images_on_page
+from app.core.leaks.page_reader import images_on_page, read_page
 from app.core.sharing import ShareOptions
 
 from .conftest import PHOTOS, encode, framed_repost
@@ -65,12 +65,13 @@ def test_page_scan_finds_altered_copies(stocked_vault, host, fetcher, tmp_path):
     shared_url, _ = host.upload(reupload)
     crop_url, _ = host.upload(jpeg(crop))
     rotated_url, _ = host.upload(jpeg(horses))
+    rotated_url = rotated_url.replace("127.0.0.1", "localhost")  # on a "CDN": another host name
     unrelated_url, _ = host.upload(jpeg(photo("cat.jpg")))
     page = host.add_page("profile", f"""<!doctype html><html><head>
         <meta property="og:image" content="{shared_url}"></head><body>
         <img srcset="{crop_url}?w=300 300w, {crop_url} 1200w" src="{crop_url}?w=300">
         <div style="background-image: url('{rotated_url}')"></div>
-        <img src="{unrelated_url}"><img src="https://elsewhere.example/other.jpg">
+        <img src="{unrelated_url}">
         </body></html>""")
 
     outcome = vault.scan([page], fetcher=fetcher)
@@ -84,7 +85,7 @@ def test_page_scan_finds_altered_copies(stocked_vault, host, fetcher, tmp_path):
     assert found[(rotated_url, ids["horses"])].method == "features"
     assert not any(m.source == unrelated_url for m in outcome.matches)
     assert all(m.found_on == page for m in outcome.matches)
-    assert outcome.scanned == 5  # og:image, srcset, src, CSS background, unrelated; not the off-site one
+    assert outcome.scanned == 5  # og:image, srcset, src, CSS background (on the CDN), unrelated
     assert vault.match_evidence(found[(crop_url, ids["parrots"])].id)[:3] == b"\xff\xd8\xff"
 
 
@@ -197,7 +198,40 @@ def test_images_on_page_parsing():
         "https://www.site.example/media/a.jpg",
         "https://www.site.example/media/hero.png",
         "https://cdn.site.example/c.jpg",
+        "https://tracker.other.example/pixel.gif",
     ]
+
+
+def test_a_real_pages_images_lazy_loaded_linked_and_in_data():
+    # The ways real pages put images where a plain <img src> reader misses them.
+    html = """<html><head>
+      <script type="application/ld+json">{"@type": "ImageObject", "contentUrl": "https://cdn.example/ld.jpg",
+        "author": {"name": "x", "url": "https://site.example/u/x"},
+        "thumbnail": {"@type": "ImageObject", "url": "https://cdn.example/ld-thumb.jpg"}}</script>
+      <meta property="og:image" content="https://cdn.example/og.jpg"></head><body>
+      <img src="placeholder.gif" data-src="https://cdn.example/lazy.jpg">
+      <img data-lazy-src="/wp/lazy2.png" data-srcset="/wp/s-300.webp 300w, /wp/s-1200.webp 1200w">
+      <img data-original="https://img.other.example/jq.jpg">
+      <noscript><img src="https://cdn.example/noscript.jpg"></noscript>
+      <a href="https://cdn.example/full/photo.JPG?size=orig"><img src="https://cdn.example/t/photo.jpg"></a>
+      <a href="/thread/2">2</a> <a class="pager-next" href="/thread/next">›</a>
+      <link rel="next" href="/thread/3"><a href="/about">About us</a><a href="https://elsewhere.example/">x</a>
+      <video poster="https://cdn.example/poster.jpg"></video>
+      <script>window.__DATA__ = {"photos": [{"src": "https:\\/\\/cdn.example\\/inline.jpg"}],
+        "avatar": "https://cdn.example/a.png?w=64", "page": "https://site.example/p"};</script>
+    </body></html>"""
+    page = read_page(html, "https://www.site.example/thread/1")
+    assert page.images == [
+        "https://cdn.example/ld.jpg", "https://cdn.example/ld-thumb.jpg", "https://cdn.example/og.jpg",
+        "https://www.site.example/thread/placeholder.gif", "https://cdn.example/lazy.jpg",
+        "https://www.site.example/wp/lazy2.png", "https://www.site.example/wp/s-1200.webp",
+        "https://img.other.example/jq.jpg", "https://cdn.example/noscript.jpg",
+        "https://cdn.example/full/photo.JPG?size=orig", "https://cdn.example/t/photo.jpg",
+        "https://cdn.example/poster.jpg", "https://cdn.example/inline.jpg", "https://cdn.example/a.png?w=64",
+    ]
+    assert page.next_pages == ["https://www.site.example/thread/2", "https://www.site.example/thread/next",
+                               "https://www.site.example/thread/3"]
+    assert page.links == ["https://www.site.example/about"]
 
 
 def test_cli_scan_json(stocked_vault, host, tmp_path):

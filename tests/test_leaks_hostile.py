@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.core.leaks import fetch, sources
+from app.core.leaks import fetch, page_reader
 from app.core.leaks.fetch import BlockedAddress, Fetcher, FetchError, FetchPolicy
-from app.core.leaks.sources import css_image_urls, images_on_page
+from app.core.leaks.page_reader import css_image_urls, images_on_page, read_page
 
 from .conftest import PHOTOS
 from .hostile_host import HostileHost
@@ -40,6 +40,10 @@ HOSTILE_PAGES = {
     "processing instructions": "<?" * 100_000,
     "deep nesting": "<div>" * 100_000,
     "many attributes": "<img " + "a=b " * 50_000,
+    "a script of http: without an end": "<script>" + "http://" * 20_000 + "</script>",
+    "a script of escaped slashes": "<script>" + "https:\\/\\/a" * 20_000 + ".jpg</script>",
+    "deeply nested JSON-LD": '<script type="application/ld+json">' + '{"image":[' * 20_000 + "</script>",
+    "many pagination links": '<a href="/p">1</a>' * 10_000,
 }
 
 
@@ -72,25 +76,27 @@ def test_css_scanner_reads_background_urls_only():
 
 def test_a_page_costs_at_most_its_caps(monkeypatch):
     # Addresses beyond MAX_URLS_SEEN and bytes beyond MAX_PAGE_BYTES are not read at all.
-    monkeypatch.setattr(sources, "MAX_URLS_SEEN", 100)
-    many = "".join(f'<img src="https://other.example/{i}.jpg">' for i in range(200)) + '<img src="mine.jpg">'
+    monkeypatch.setattr(page_reader, "MAX_URLS_SEEN", 100)
+    many = "".join(f'<a href="https://site.example/{i}">{i}</a>' for i in range(200)) + '<img src="mine.jpg">'
     assert images_on_page(many, "https://site.example/") == []
-    monkeypatch.setattr(sources, "MAX_PAGE_BYTES", 10_000)
+    monkeypatch.setattr(page_reader, "MAX_PAGE_BYTES", 10_000)
     late = '<img src="early.jpg">' + " " * 20_000 + '<img src="late.jpg">'
     assert images_on_page(late, "https://site.example/") == ["https://site.example/early.jpg"]
 
 
 def test_same_site_follows_the_public_suffix_list():
+    # Images may be anywhere (a CDN); the links a deeper scan follows stay on the page's site.
     page = "https://alice.github.io/gallery"
-    html = """<img src="https://alice.github.io/a.jpg"><img src="https://bob.github.io/b.jpg">
-              <img src="https://img.alice.github.io/c.jpg">"""
-    assert images_on_page(html, page) == ["https://alice.github.io/a.jpg", "https://img.alice.github.io/c.jpg"]
+    html = """<a href="https://alice.github.io/2">next</a><a href="https://bob.github.io/b">b</a>
+              <a href="https://img.alice.github.io/c">c</a>"""
+    assert read_page(html, page).next_pages == ["https://alice.github.io/2"]
+    assert read_page(html, page).links == ["https://img.alice.github.io/c"]
     # A country-code second level: example.co.uk, not "co.uk", is the site.
-    html = '<img src="https://cdn.example.co.uk/a.jpg"><img src="https://other.co.uk/b.jpg">'
-    assert images_on_page(html, "https://www.example.co.uk/") == ["https://cdn.example.co.uk/a.jpg"]
+    html = '<a href="https://cdn.example.co.uk/a">a</a><a href="https://other.co.uk/b">b</a>'
+    assert read_page(html, "https://www.example.co.uk/").links == ["https://cdn.example.co.uk/a"]
     # An IP address is its own site: 10.0.0.2 is not "0.2", shared with 10.1.0.2.
-    html = '<img src="http://10.0.0.2/a.jpg"><img src="http://10.1.0.2/b.jpg"><img src="http://[::1]/c.jpg">'
-    assert images_on_page(html, "http://10.0.0.2/") == ["http://10.0.0.2/a.jpg"]
+    html = '<a href="http://10.0.0.2/a">a</a><a href="http://10.1.0.2/b">b</a><a href="http://[::1]/c">c</a>'
+    assert read_page(html, "http://10.0.0.2/").links == ["http://10.0.0.2/a"]
 
 
 # --- hosts: fixtures ---------------------------------------------------------------------------

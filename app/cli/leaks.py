@@ -5,19 +5,28 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..core.leaks.crawl import MAX_DEPTH, PageOptions
 from .common import (
     EXIT_OK,
+    CliError,
     print_json,
     progress_bar,
     unlock,
 )
 
 
+def page_options(args: argparse.Namespace) -> PageOptions:
+    try:
+        return PageOptions(depth=args.depth, max_pages=args.max_pages, browser=args.browser)
+    except ValueError as exc:
+        raise CliError(f"{exc}.") from None
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     with unlock(args) as vault:
         bar = progress_bar(args, "Scanning", "image")
         try:
-            outcome = vault.scan(args.sources, progress=bar.update_to)
+            outcome = vault.scan(args.sources, progress=bar.update_to, pages=page_options(args))
         finally:
             bar.close()
         shares = {m.share_id: vault.find_share(m.share_id) for m in outcome.matches if m.share_id}
@@ -34,7 +43,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     for m in outcome.matches:
         who = shares.get(m.share_id) if m.share_id else None
         print(f"  #{m.id} {m.source}: photo {m.photo_id} by {m.method} (score {m.score})"
-              + (f" — the copy shared with {who.recipient}" if who else ""))
+              + (f" — the copy shared with {who.recipient}" if who else "")
+              + (f", on {m.found_on}" if m.found_on else ""))
     for problem in outcome.errors:
         print(f"  {problem.path}: {problem.reason}")
     return EXIT_OK
@@ -95,8 +105,16 @@ def cmd_hashes(args: argparse.Namespace) -> int:
 
 def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentParser]) -> None:
     p = subs.add_parser("scan", parents=common,
-                            help="look for your photos in files, folders, image URLs and web pages")
+                        help="look for your photos in files, folders, image URLs and web pages")
     p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--depth", type=int, default=0, metavar="N",
+                   help=f"also read a page's next pages and the links on its site up to N clicks away "
+                        f"(0-{MAX_DEPTH}; default 0: only the page given)")
+    p.add_argument("--max-pages", type=int, default=PageOptions.max_pages, metavar="N",
+                   help=f"read at most N pages per address given (default {PageOptions.max_pages})")
+    p.add_argument("--browser", action="store_true",
+                   help="run each page in an installed Chromium, Chrome or Edge first (pages that build "
+                        "their images with JavaScript)")
     p.set_defaults(run=cmd_scan)
 
     p = subs.add_parser("matches", parents=common, help="list copies of your photos found by scans")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from app.core import errors as core
 from app.core.leaks.errors import (
+    BrowserUnavailable,
     EvidenceError,
     FetchError,
     NoticeIncomplete,
@@ -82,6 +83,7 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.NotABackup, "Not a backup folder", None),  # its message says which folder to choose
     (core.BackupDamaged, "Backup damaged", None),
     (core.BackupError, "Backup failed", None),
+    (BrowserUnavailable, "No browser to read this page", None),  # its message says what to install
     (core.SanctumError, "Something went wrong", None),
 ]
 

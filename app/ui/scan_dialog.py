@@ -36,6 +36,7 @@ from app.workers.leak_jobs import EvidenceJob, MatchEvidence, ScanJob
 from . import dialogs
 from .errors import describe, place_problem
 from .leaks_view import rescan_places
+from .page_reach import PageReach
 from .scan_addresses import parse_addresses, read_addresses
 from .scan_results import ScanResultRow, outcome_words
 from .session import Session
@@ -113,6 +114,8 @@ class ScanDialog(QDialog):
         self.address_problem.setWordWrap(True)
         self.address_problem.hide()
         layout.addWidget(self.address_problem)
+        self.reach = PageReach()
+        layout.addWidget(self.reach)
         files_label = QLabel("Files and folders on this computer — downloads, screenshots, a phone's backup")
         files_label.setObjectName("scanSection")
         layout.addWidget(files_label)
@@ -329,7 +332,7 @@ class ScanDialog(QDialog):
             self._show_error("The vault was locked. Unlock it and try again.")
             return None
         self.error.hide()
-        job = ScanJob(self.session.vault, sources, self.policy)
+        job = ScanJob(self.session.vault, sources, self.policy, self.reach.options())
         job.signals.progress.connect(self._progress)
         job.signals.finished.connect(self._finished)
         job.signals.failed.connect(self._failed)

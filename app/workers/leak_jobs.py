@@ -17,6 +17,7 @@ from .base import Job, JobSignals
 from .pictures import NOTHING_REVEALED, RevealState, blurred_image, sensitive_ids
 
 if TYPE_CHECKING:  # the scan stack (OpenCV, httpx) loads only when a scan runs
+    from app.core.leaks.crawl import PageOptions
     from app.core.leaks.fetch import FetchPolicy
 
 
@@ -40,15 +41,17 @@ class ScanJob(Job):
     lane = "vault-write"
     title = "Scanning for leaks"
 
-    def __init__(self, vault: Vault, sources: list[str], policy: FetchPolicy | None = None):
+    def __init__(self, vault: Vault, sources: list[str], policy: FetchPolicy | None = None,
+                 pages: PageOptions | None = None):
         super().__init__(vault)
         self.sources = tuple(str(s) for s in sources)
         self.policy = policy
+        self.pages = pages
 
     def work(self) -> ScanOutcome:
         with _fetcher_for(self.policy) as fetcher:
             return self.vault.scan(list(self.sources), progress=self.report_progress,
-                                   cancel=self.cancel_event, fetcher=fetcher)
+                                   cancel=self.cancel_event, fetcher=fetcher, pages=self.pages)
 
 
 @dataclass(frozen=True)

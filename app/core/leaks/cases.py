@@ -46,9 +46,9 @@ def site_of(address: str) -> str | None:
     host = urlsplit(address).hostname
     if not host:
         return None
-    from .sources import _site  # the scan's own notion of "same site", by the public-suffix list
+    from .page_reader import site_of as host_site  # the scan's notion of "same site" (public suffixes)
 
-    return _site(host)
+    return host_site(host)
 
 
 def due_after(kind: str, sent_at: datetime) -> datetime:

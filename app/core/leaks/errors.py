@@ -53,3 +53,9 @@ class EvidenceError(SanctumError):
     """An evidence report could not be made or read (no such copy, a damaged signature file)."""
 
     default_message = "The evidence report could not be made."
+
+
+class BrowserUnavailable(SanctumError):
+    """No Chromium, Chrome or Edge to read a page that builds its images with JavaScript."""
+
+    default_message = "No Chromium, Chrome or Edge was found to read pages built by JavaScript."

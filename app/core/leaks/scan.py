@@ -27,9 +27,10 @@ from .capture import (
     page_snapshot,
     signature_state,
 )
+from .crawl import PageOptions, Render, read_site
 from .fetch import CacheEntry, Fetched, Fetcher
 from .matcher import Matcher, MatchResult
-from .sources import MAX_PAGE_BYTES, Candidate, images_on_page, is_url, local_candidates, looks_like_html
+from .sources import Candidate, is_url, local_candidates, looks_like_html
 
 EVIDENCE_SIDE = 480
 # What checking a found image costs, in bytes per pixel, by how Pillow decodes it (measured on
@@ -112,8 +113,10 @@ def run_scan(
     progress: Progress = lambda done, total: None,
     cancel: threading.Event | None = None,
     workers: int = 4,
+    pages: PageOptions | None = None,
 ) -> ScanReport:
     cancel = cancel or threading.Event()
+    pages = pages or PageOptions()
     cache = cache or ScanCache()
     report = ScanReport()
     own_fetcher = fetcher is None
@@ -121,7 +124,7 @@ def run_scan(
     lock = threading.Lock()
     budget = _DecodeBudget(DECODE_BUDGET_BYTES)
     try:
-        candidates, prefetched = _expand(list(sources), fetcher, cache, report, cancel)
+        candidates, prefetched = _expand(list(sources), fetcher, cache, report, cancel, pages)
         total = len(candidates)
         done = 0
         progress(0, total)
@@ -156,47 +159,72 @@ def run_scan(
 
 
 def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: ScanReport,
-            cancel: threading.Event) -> tuple[list[Candidate], dict[str, Fetched]]:
+            cancel: threading.Event, pages: PageOptions) -> tuple[list[Candidate], dict[str, Fetched]]:
     """Turn sources into image candidates. URLs are fetched here once: a page contributes its
-    images (each then checked and reported on its own), an image keeps its downloaded bytes."""
+    images (each then checked and reported on its own), and with `pages.depth` those of its next
+    pages and links; an image keeps its downloaded bytes."""
     candidates: list[Candidate] = []
     prefetched: dict[str, Fetched] = {}
-    for source in sources:
-        if cancel.is_set():
-            break
-        try:
-            found, fetched, page = _expand_one(source, fetcher, cache, cancel)
-        except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
-            if not isinstance(exc, (SanctumError, OSError)):
-                log.warning("reading a scan source failed: %s", type(exc).__name__)
-            report.errors.append(SourceProblem(source, _reason(exc)))
-            continue
-        if fetched is not None:
-            prefetched[source] = fetched
-        if page is not None:
-            report.pages[source] = page
-        candidates.extend(found)
+    with contextlib.ExitStack() as resources:
+        render = _browser(resources, fetcher) if pages.browser else None
+        for source in sources:
+            if cancel.is_set():
+                break
+            try:
+                found, fetched = _expand_one(source, fetcher, cache, cancel, pages, render, report)
+            except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
+                if not isinstance(exc, (SanctumError, OSError)):
+                    log.warning("reading a scan source failed: %s", type(exc).__name__)
+                report.errors.append(SourceProblem(source, _reason(exc)))
+                continue
+            if fetched is not None:
+                prefetched[source] = fetched
+            candidates.extend(found)
     return candidates, prefetched
 
 
-def _expand_one(source: str, fetcher: Fetcher, cache: ScanCache, cancel: threading.Event
-                ) -> tuple[list[Candidate], Fetched | None, PageSnapshot | None]:
+def _browser(resources: contextlib.ExitStack, fetcher: Fetcher) -> Render:
+    """One headless browser for the scan's pages, started at the first page that needs it (a
+    scan of files and image addresses never starts one)."""
+    from .browser import PageRenderer
+
+    renderer: list[PageRenderer] = []
+
+    def render(url: str, cancel: threading.Event | None) -> str:
+        if not renderer:
+            renderer.append(resources.enter_context(PageRenderer(fetcher)))
+        return renderer[0].render(url, cancel).html
+
+    return render
+
+
+def _expand_one(source: str, fetcher: Fetcher, cache: ScanCache, cancel: threading.Event, pages: PageOptions,
+                render: Render | None, report: ScanReport) -> tuple[list[Candidate], Fetched | None]:
     if not is_url(source):
         path = Path(source).expanduser()
         if not path.exists():
             raise SanctumError("no such file or folder")
-        return local_candidates(path), None, None  # an unreadable folder raises PermissionError here
+        return local_candidates(path), None  # an unreadable folder raises PermissionError here
     cached = cache.get(source)
     fetched = fetcher.get(source, cached[0] if cached else None, cancel)
     content = fetched.content or b""
-    if fetched.status != 304 and imaging.sniff_kind(content[:32]) is None and looks_like_html(
+    if fetched.status == 304 or imaging.sniff_kind(content[:32]) is not None or not looks_like_html(
             content, fetched.content_type):
-        # Only what the parser will read is decoded (a page may be up to the 25 MB fetch cap).
-        page_images = images_on_page(content[:MAX_PAGE_BYTES].decode("utf-8", "replace"), fetched.url)
-        if not page_images:
-            raise SanctumError("a web page with no images on this site")
-        return [Candidate(url, source) for url in page_images], None, page_snapshot(fetched, source)
-    return [Candidate(source)], fetched, None
+        return [Candidate(source)], fetched
+    site = read_site(source, fetched, fetcher, pages, cancel, render)
+    report.errors.extend(SourceProblem(page, f"a linked page could not be read: {why}") for page, why in site.problems)
+    candidates: list[Candidate] = []
+    seen: set[str] = set()
+    for page in site.pages:
+        report.pages[page.url] = page_snapshot(page.fetched, page.url)
+        for url in page.images:
+            if url not in seen:  # an image shown on several pages is checked once, on the first
+                seen.add(url)
+                candidates.append(Candidate(url, page.url, origin=source))
+    if not candidates:
+        raise SanctumError("a web page with no images" if len(site.pages) == 1
+                           else f"no images on any of the {len(site.pages)} pages read")
+    return candidates, None
 
 
 def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, cache: ScanCache,
@@ -211,7 +239,7 @@ def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, c
     cached = cache.get(candidate.location)
     # An image found on a page may reach only the networks the page the user typed is on.
     fetched = prefetched.pop(candidate.location, None) or fetcher.get(
-        candidate.location, cached[0] if cached else None, cancel, origin=candidate.found_on)
+        candidate.location, cached[0] if cached else None, cancel, origin=candidate.origin or candidate.found_on)
     if fetched.status == 304 and cached:
         # Unchanged since this session hashed it: the same findings, this look's own facts.
         return [dataclasses.replace(finding, capture=not_modified(finding.capture, fetched))

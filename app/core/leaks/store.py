@@ -32,6 +32,7 @@ from .matcher import Matcher, ShareReference, VaultReference
 
 if TYPE_CHECKING:
     from ..vault import Vault
+    from .crawl import PageOptions
     from .fetch import Fetcher
     from .scan import ScanCache
 
@@ -72,8 +73,10 @@ class LeakStore:
         progress: Progress = no_progress,
         cancel: threading.Event | None = None,
         fetcher: Fetcher | None = None,
+        pages: PageOptions | None = None,
     ) -> ScanOutcome:
-        """Look for vault photos in files, folders, image URLs and pages; record what is found.
+        """Look for vault photos in files, folders, image URLs and pages (read as far as `pages`
+        says); record what is found.
 
         A copy already recorded (same source, same photo) is updated, not duplicated."""
         from .scan import ScanCache, run_scan
@@ -82,7 +85,7 @@ class LeakStore:
         if self._scan_cache is None:
             self._scan_cache = ScanCache()
         report = run_scan(sources, matcher, fetcher=fetcher, cache=self._scan_cache,
-                          progress=progress, cancel=cancel)
+                          progress=progress, cancel=cancel, pages=pages)
         now = local_now()
         recorded: list[LeakMatchInfo] = []
         page_ids: dict[str, int] = {}  # one capture per page per scan, shared by its copies

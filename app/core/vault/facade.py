@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from ..leaks import takedown
     from ..leaks.case_store import CaseStore
     from ..leaks.cases import CaseInfo, CaseNoticeInfo, CaseReplyInfo
+    from ..leaks.crawl import PageOptions
     from ..leaks.evidence import CaseEvidence, NoticeEvidence
     from ..leaks.fetch import Fetcher
     from ..leaks.matcher import Matcher
@@ -300,8 +301,9 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
         progress: Progress = no_progress,
         cancel: threading.Event | None = None,
         fetcher: Fetcher | None = None,
+        pages: PageOptions | None = None,
     ) -> ScanOutcome:
-        return self._leaks.scan(sources, progress, cancel, fetcher)
+        return self._leaks.scan(sources, progress, cancel, fetcher, pages)
 
     def list_matches(self) -> list[LeakMatchInfo]:
         return self._leaks.list_matches()

@@ -100,10 +100,11 @@ def time_import_batches(batches: list[list[Path]], workdir: Path, order: list[st
             staged.mkdir()
             for path in batch:  # the import takes a folder, like a user's drop
                 os.link(path, staged / path.name)
+            # Bound now (default arguments): each contender runs in this iteration, on this batch.
             contenders = {
-                "baseline": lambda: time_baseline(batch, 1),
-                "baseline x2": lambda: time_baseline(batch, 2),
-                "import": lambda: _timed_import(vault, staged, len(batch)),
+                "baseline": lambda batch=batch: time_baseline(batch, 1),
+                "baseline x2": lambda batch=batch: time_baseline(batch, 2),
+                "import": lambda batch=batch, staged=staged: _timed_import(vault, staged, len(batch)),
             }
             rotation = order[index % len(order):] + order[: index % len(order)]
             for name in rotation:

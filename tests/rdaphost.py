@@ -5,9 +5,9 @@ IANA-style registry map pointing every lookup here, for `rdap.abuse_contact(boot
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .loopback_host import LoopbackHost, QuietHandler
 
 
 def _vcard(name: str, email: str | None = None) -> list:
@@ -17,26 +17,15 @@ def _vcard(name: str, email: str | None = None) -> list:
     return ["vcard", items]
 
 
-class RdapHost:
+class RdapHost(LoopbackHost):
     def __init__(self) -> None:
         self.records: dict[str, dict] = {}
         self.hits: Counter[str] = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="rdaphost", daemon=True)
+        super().__init__(self._handler(), name="rdaphost")
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def start(self) -> RdapHost:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return super().base + "/"  # RDAP base URLs end in a slash
 
     def add_network(self, address: str, name: str, organisation: str, abuse_email: str) -> None:
         self.records[address] = {
@@ -65,19 +54,12 @@ class RdapHost:
     def _handler(self):
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 host.hits[self.path] += 1
                 address = self.path.rsplit("/", 1)[-1]
                 record = host.records.get(address) if self.path.startswith("/ip/") else None
                 body = json.dumps(record or {"errorCode": 404, "title": "Not Found"}).encode()
-                self.send_response(200 if record else 404)
-                self.send_header("Content-Type", "application/rdap+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._send(200 if record else 404, body, "application/rdap+json")
 
         return Handler

@@ -135,3 +135,12 @@ class ExportError(SanctumError):
 
 class Cancelled(SanctumError):
     default_message = "Cancelled."
+
+
+# --- the second passphrase and the integrity check ------------------------------------------
+
+
+class SecondPassphraseRefused(SanctumError):
+    """The second passphrase cannot be set from this session, or is this vault's own."""
+
+    default_message = "A second passphrase cannot be set from here."

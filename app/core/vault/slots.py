@@ -254,7 +254,11 @@ class VaultSlots:
         db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         name = new_database_name()
         target = self.path / name
-        data = (self.path / database_name(self._header)).read_bytes()
+        old_name = database_name(self._header)
+        data = (self.path / old_name).read_bytes()
+        # The schema backups just taken under the same key follow the database's new name.
+        for backup in self.path.glob(f"{old_name}.before-v*.bak"):
+            os.replace(backup, self.path / (name + backup.name[len(old_name):]))
         with hardening.open_private(target) as out:
             out.write(data)
             out.flush()

@@ -67,8 +67,10 @@ def size_class(size: int) -> int:
 
 def pad_database(conn: peewee.Database, target: int) -> None:
     """Grow the database file to within a few pages below `target` with an encrypted padding
-    table (its pages are ciphertext like any other). Never shrinks; halves the gap each step, so
-    the last insert cannot overshoot into the next class."""
+    table, then empty it again: SQLite never shrinks a file by itself (no auto-vacuum), so the
+    size stays and the freed pages (zeroed by secure_delete, encrypted like any other) take the
+    next imports' rows. Halves the gap each step, so the last insert cannot overshoot into the
+    next class."""
     page_size = int(conn.execute_sql("PRAGMA page_size").fetchone()[0])
     conn.execute_sql("CREATE TABLE IF NOT EXISTS padding (id INTEGER PRIMARY KEY, data BLOB)")
     for _ in range(64):
@@ -78,6 +80,7 @@ def pad_database(conn: peewee.Database, target: int) -> None:
         if missing <= 8 * page_size:
             break
         conn.execute_sql("INSERT INTO padding (data) VALUES (zeroblob(?))", (missing // 2 + free * (page_size // 2),))
+    conn.execute_sql("DELETE FROM padding")
     conn.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -203,6 +206,7 @@ class VaultSlots:
                     if value is not None:
                         db.put_setting(k, value)
                 db.put_setting(SIGNING_KEY, crypto.b64e(fingerprint.new_signing_key()))
+                db.put_setting("uid_key", crypto.b64e(crypto.new_file_key()))
                 db.put_setting("header_version", str(self._header.get("version")))
                 db.put_setting("blob_format", str(crypto.BLOB_VERSION))
                 for code_hash, used_at in codes:

@@ -13,11 +13,11 @@ import logging
 import sys
 
 from ..core import errors
-from . import keys, leaks, library, sharing
+from . import keys, leaks, library, sharing, vault
 from .common import EXIT_ERROR, EXIT_USAGE, CliError, common_options
 
 # In the order `sanctum --help` lists them.
-SUBJECTS = (library, sharing, leaks, keys)
+SUBJECTS = (library, sharing, leaks, keys, vault)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ from . import dialogs, settings
 from .errors import describe
 from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
 from .session import Session
+from .vault_tools import VaultToolsSection
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ class SettingsDialog(QDialog):
             self._show_codes_left(left)
             layout.addWidget(self.codes_left)
             layout.addWidget(self._keys_section())
+            layout.addWidget(_section("Decoy passphrase and integrity"))
+            self.vault_tools = VaultToolsSection(session, self)  # decoy passphrase, integrity check
+            layout.addWidget(self.vault_tools)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

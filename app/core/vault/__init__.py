@@ -35,6 +35,7 @@ from .header import (
     LOCK_NAME,
     MIN_PASSPHRASE_LENGTH,
     default_vault_path,
+    slot_databases,
 )
 from .importer import expand_paths, image_uid_of
 from .integrity import CheckReport, RepairReport, VaultProblem
@@ -61,4 +62,5 @@ __all__ = [
     "MIN_PASSPHRASE_LENGTH", "CheckReport", "Duplicate", "RepairReport", "VaultProblem", "ExportProblem", "ExportReport", "ExportedFile", "FileProblem", "ImportReport",
     "KeysRotated", "LeakMatchInfo", "PhotoInfo", "Progress", "ScanOutcome", "ShareInfo", "ShareOutcome",
     "TakedownInfo", "Vault", "VaultCreated", "VaultStatus", "default_vault_path", "expand_paths", "image_uid_of",
+    "slot_databases",
 ]

@@ -177,9 +177,14 @@ class VaultSlots:
             database=name, totp_hint=bool(self._header.get("totp_hint")),
             created_at=self._header.get("created_at", ""),
         )
-        self._make_partner_database(self.path / name, sqlcipher_key(master))
-        self._forget_partner_blobs()
-        write_slot(self.path, partner["index"], view)  # the commit point
+        with self._partner_connection() as replaced:  # the earlier second vault, if this one set it
+            self._make_partner_database(self.path / name, sqlcipher_key(master))
+            write_slot(self.path, partner["index"], view)  # the commit point
+            if replaced is not None:
+                # Its blobs, listed by its database (which is destroyed just below).
+                for (blob,) in replaced.execute_sql("SELECT name FROM blob").fetchall():
+                    with contextlib.suppress(ValueError):
+                        self.blobs.delete(blob)
         db.put_setting(_PARTNER, json.dumps({"index": partner["index"], "master": crypto.b64e(master)}))
         destroy_stale_databases(self.path, keep=slot_databases(self.path))
         self._even_out_sizes()
@@ -219,15 +224,6 @@ class VaultSlots:
         finally:
             db.database.initialize(own)
         hardening.restrict(target)
-
-    def _forget_partner_blobs(self) -> None:
-        """Destroy the blobs of the second vault being replaced (its keys go with its database)."""
-        with self._partner_connection() as conn:
-            if conn is None:
-                return
-            for (name,) in conn.execute_sql("SELECT name FROM blob").fetchall():
-                with contextlib.suppress(ValueError):
-                    self.blobs.delete(name)
 
     def _sync_partner_second_factor(self) -> None:
         """After a new authenticator or new codes here: the same in the second vault, so both

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -255,3 +256,50 @@ def test_rollback_record_has_two_entries_per_folder_either_way(tmp_path, photo_d
         entries = json.loads(record.read_text())["entries"]
         counts.append((len(entries), {len(v) for v in entries.values()}))
     assert counts[0] == counts[1] and counts[0][0] == 2
+
+
+_SET_SECOND_FOREVER = """
+import sys
+from pathlib import Path
+from app.core import crypto
+from app.core.vault import Vault
+path, first, second = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+kdf = crypto.KdfParams.new(time_cost=1, memory_kib=8192, parallelism=1)
+vault = Vault.unlock(path, first)
+print("ready", flush=True)
+n = 0
+while True:
+    vault.set_second_passphrase(f"{second} {n % 2}", kdf=kdf)
+    n += 1
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_sigkill_while_setting_the_second_passphrase(vault_path, photo_dir):
+    import random
+    import signal
+    import subprocess
+
+    _make(vault_path, [photo_dir / "cat.jpg"], second=False)
+    rng = random.Random(20261207)
+    for _ in range(3):
+        process = subprocess.Popen([sys.executable, "-c", _SET_SECOND_FOREVER, str(vault_path), PASSPHRASE, SECOND],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=Path(__file__).parent.parent)
+        assert process.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.0, 0.3))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with Vault.unlock(vault_path, PASSPHRASE) as first:  # the first vault is always whole
+            assert first.check_vault().ok
+            assert first.read_original(first.list_photos()[0].id) == (photo_dir / "cat.jpg").read_bytes()
+        opened = 0
+        for n in (0, 1):
+            try:
+                with Vault.unlock(vault_path, f"{SECOND} {n}") as second:
+                    assert second.count() == 0
+                    opened += 1
+            except WrongPassphrase:
+                pass
+        assert opened <= 1
+        assert len(slot_databases(vault_path)) == 2
+        assert {p.name for p in vault_path.glob("vault*.db")} == slot_databases(vault_path)

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -255,14 +256,11 @@ class VaultSlots:
         name = new_database_name()
         target = self.path / name
         old_name = database_name(self._header)
-        data = (self.path / old_name).read_bytes()
-        # The schema backups just taken under the same key follow the database's new name.
-        for backup in self.path.glob(f"{old_name}.before-v*.bak"):
-            os.replace(backup, self.path / (name + backup.name[len(old_name):]))
-        with hardening.open_private(target) as out:
-            out.write(data)
+        with open(self.path / old_name, "rb") as source, hardening.open_private(target) as out:
+            shutil.copyfileobj(source, out, 1 << 20)
             out.flush()
             os.fsync(out.fileno())
+        size = target.stat().st_size
         view = {**self._header, "database": name}
         view.pop("mac", None)
         view["version"] = 3
@@ -273,8 +271,12 @@ class VaultSlots:
         slots: list[dict] = [{}, {}]
         slots[index] = slot_of(view)
         slots[partner] = unused_slot(kdf)
-        fill_random(self.path / slots[partner]["database"], size_class(len(data)))
+        fill_random(self.path / slots[partner]["database"], size_class(size))
         write_header(self.path, file_header(view, slots))  # the commit point
+        # Schema backups taken under the same key follow the database's new name (else they would
+        # go with the old one as stale).
+        for backup in self.path.glob(f"{old_name}.before-v*.bak"):
+            os.replace(backup, self.path / (name + backup.name[len(old_name):]))
         old = self._db
         self._db = db.open_database(target, sqlcipher_key(self._master))
         if old is not None:

@@ -87,6 +87,11 @@ class VaultIntegrity:
         self._require_open()
         rows = list(Blob.select(Blob.photo, Blob.kind, Blob.name, Blob.wrapped_key).order_by(Blob.id).tuples())
         on_disk = set(self.blobs.names_on_disk())
+        names = dict(Photo.select(Photo.id, Photo.filename).tuples())
+
+        def photo_words(photo_id: int) -> str:
+            return f"{names.get(photo_id, 'a photo')} (photo {photo_id})"
+
         problems: list[VaultProblem] = []
         total = len(rows)
         progress(0, total)
@@ -95,10 +100,10 @@ class VaultIntegrity:
             if cancel is not None and cancel.is_set():
                 return CheckReport(tuple(problems), checked, cancelled=True)
             if name not in on_disk:
-                problems.append(VaultProblem("missing", f"photo {photo_id}: its {_words(kind)} file is missing",
+                problems.append(VaultProblem("missing", f"{photo_words(photo_id)}: its {_words(kind)} file is missing",
                                              photo_id, kind, name))
             elif not self._authenticates(name, bytes(wrapped)):
-                problems.append(VaultProblem("damaged", f"photo {photo_id}: its {_words(kind)} failed its "
+                problems.append(VaultProblem("damaged", f"{photo_words(photo_id)}: its {_words(kind)} failed its "
                                              "integrity check (damaged or altered)", photo_id, kind, name))
             checked += 1
             progress(checked, total)
@@ -107,7 +112,7 @@ class VaultIntegrity:
             .group_by(Photo.id).tuples()
         ):
             if count != _PARTS:
-                problems.append(VaultProblem("incomplete", f"photo {photo_id}: {count} stored parts instead of "
+                problems.append(VaultProblem("incomplete", f"{photo_words(photo_id)}: {count} stored parts instead of "
                                              f"{_PARTS}", photo_id))
         referenced = {name for _, _, name, _ in rows}
         for name in sorted(on_disk - referenced):

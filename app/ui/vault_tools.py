@@ -99,8 +99,10 @@ class DecoyDialog(_JobDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(_para(
             "The decoy passphrase opens a second vault in this same folder. It starts empty: unlock "
-            "with it and add the photos it should show. It looks like any vault: nothing in it "
-            "says it is a decoy, and your photos here stay hidden from it."))
+            "with it and add the photos it should show. It looks like any vault: nothing on its "
+            "screens says it is a decoy, and your photos here stay hidden from it. It fools someone "
+            "looking at the screen, not a forensic examination of the vault folder (it holds the "
+            "encrypted files of both vaults, so a count of them shows there is more)."))
         layout.addWidget(_para(
             "Setting a new decoy passphrase replaces an earlier one and removes the photos of that "
             "decoy vault. The authenticator code and recovery codes are the same for both; your "

@@ -103,3 +103,9 @@ def framed_repost(image: Image.Image, scale: float, quality: int) -> bytes:
     post = Image.new("RGB", (small.width + 40, small.height + 90), (245, 245, 245))
     post.paste(small, (20, 60))
     return encode(post, "JPEG", quality=quality)
+
+
+@pytest.fixture(autouse=True)
+def _seen_record(tmp_path_factory, monkeypatch):
+    """The rollback record (app/core/rollback.py) of each test in its own file, never the user's."""
+    monkeypatch.setenv("SANCTUM_SEEN_FILE", str(tmp_path_factory.mktemp("config") / "seen.json"))

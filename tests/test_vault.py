@@ -97,7 +97,7 @@ def test_recovery_key_reopens_and_resets_passphrase(vault_path, photo_dir):
 
 
 def test_db_is_not_plain_sqlite_and_wrong_key_fails(vault):
-    db_file = vault.path / "vault.db"
+    db_file = vault.path / vault._header["database"]
     vault.lock()
     assert not db_file.read_bytes().startswith(b"SQLite format 3")
     import sqlite3
@@ -506,7 +506,7 @@ def test_migration_chain_runs_with_backup(vault, monkeypatch):
         assert applied == [current + 1]
         assert db.schema_version(db.database.obj) == current + 1
         db.database.execute_sql("INSERT INTO note (text) VALUES ('ok')")
-    assert (vault.path / f"vault.db.before-v{current + 1}.bak").exists()
+    assert (vault.path / f"{vault._header['database']}.before-v{current + 1}.bak").exists()
     with Vault.unlock(vault.path, PASSPHRASE):  # already migrated: not run twice
         assert applied == [current + 1]
 
@@ -525,4 +525,4 @@ def test_version_1_vault_upgrades_and_gets_fingerprints(vault, photo_dir):
         assert upgraded.index_fingerprints() == len(ids)
         assert all(upgraded.fingerprint_of(i) is not None for i in ids)
         assert upgraded.index_fingerprints() == 0
-    assert (vault.path / "vault.db.before-v2.bak").exists()
+    assert (vault.path / f"{vault._header['database']}.before-v2.bak").exists()

@@ -21,6 +21,7 @@ from app.core import crypto, db
 from app.core.errors import (
     Cancelled,
     HeaderTampered,
+    TotpRequired,
     VaultIncomplete,
     WeakPassphrase,
     WrongPassphrase,
@@ -28,6 +29,7 @@ from app.core.errors import (
     WrongTotp,
 )
 from app.core.vault import HEADER_NAME, Vault
+from app.core.vault.header import slot_databases, slot_views, unseal_any_slot, unseal_master_with_passphrase
 
 from .conftest import DATA, PASSPHRASE, PHOTOS, fast_kdf
 
@@ -42,6 +44,16 @@ def _header(path: Path) -> dict:
 
 def _put_header(path: Path, header: dict) -> None:
     (path / HEADER_NAME).write_text(json.dumps(header, indent=2))
+
+
+def _own_slot(path: Path, passphrase: str = PASSPHRASE) -> int:
+    """Which of the header's slots `passphrase` opens."""
+    views = slot_views(_header(path))
+    return unseal_any_slot(views, lambda view: unseal_master_with_passphrase(view, passphrase))[0]
+
+
+def _own_view(path: Path, passphrase: str = PASSPHRASE) -> dict:
+    return slot_views(_header(path))[_own_slot(path, passphrase)]
 
 
 def _blob_versions(vault: Vault) -> set[int]:
@@ -70,21 +82,21 @@ def test_replaced_public_key_is_refused(vault_path):
     vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=False, kdf=fast_kdf())
     vault.lock()
     header = _header(vault_path)
-    header["public_key"] = crypto.b64e(crypto.new_keypair()[1])  # an attacker's key
+    header["slots"][_own_slot(vault_path)]["public_key"] = crypto.b64e(crypto.new_keypair()[1])  # an attacker's key
     _put_header(vault_path, header)
     with pytest.raises(HeaderTampered):
         Vault.unlock(vault_path, PASSPHRASE)
 
 
-@pytest.mark.parametrize("field", ["recovery_salt", "recovery_public_key", "totp_hint", "database"])
+@pytest.mark.parametrize("field", ["recovery_salt", "recovery_public_key", "database"])
 def test_any_altered_header_field_is_refused(vault_path, field):
     vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=True, kdf=fast_kdf())
     vault.lock()
     header = _header(vault_path)
-    header[field] = {
+    slot = header["slots"][_own_slot(vault_path)]
+    slot[field] = {
         "recovery_salt": crypto.b64e(os.urandom(16)),
         "recovery_public_key": crypto.b64e(crypto.new_keypair()[1]),
-        "totp_hint": False,
         "database": "vault-0badc0de.db",
     }[field]
     _put_header(vault_path, header)
@@ -93,13 +105,30 @@ def test_any_altered_header_field_is_refused(vault_path, field):
     assert "vault.json" in str(caught.value)
 
 
+def test_totp_hint_is_only_a_hint(vault_path):
+    # Outside both slots' MACs (either vault may set it); the code is enforced from the database.
+    vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=True, kdf=fast_kdf())
+    vault.lock()
+    header = _header(vault_path)
+    header["totp_hint"] = False
+    _put_header(vault_path, header)
+    with pytest.raises(TotpRequired):
+        Vault.unlock(vault_path, PASSPHRASE)
+
+
+def _downgraded(path: Path, passphrase: str = PASSPHRASE) -> dict:
+    """The slot `passphrase` opens as a one-slot header of version 1 (no MAC)."""
+    view = _own_view(path, passphrase)
+    del view["mac"]
+    view["version"] = 1
+    return view
+
+
 def test_header_stripped_of_its_mac_is_refused(vault_path):
     # A "downgrade" to the pre-MAC format would otherwise switch the check off.
     vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=False, kdf=fast_kdf())
     vault.lock()
-    header = _header(vault_path)
-    del header["mac"]
-    header["version"] = 1
+    header = _downgraded(vault_path)
     _put_header(vault_path, header)
     with pytest.raises(HeaderTampered):
         Vault.unlock(vault_path, PASSPHRASE)
@@ -128,15 +157,16 @@ def test_legacy_vault_is_migrated_at_unlock(legacy_vault):
         assert set(vault.blobs.names_on_disk()) == set(before)
         assert vault.check_consistency() == []
     header = _header(path)
-    assert header["version"] == 2 and "mac" in header and header["database"] == "vault.db"
+    view = _own_view(path)
+    assert header["version"] == 3 and "mac" in view and view["database"] != "vault.db"
+    assert not (path / "vault.db").exists() and len(slot_databases(path)) == 2
     # The recovery key and the one-time codes of the old vault keep working.
     with Vault.recover(path, secrets["recovery_key"]) as vault:
         assert vault.count() == 1
     with Vault.unlock(path, PASSPHRASE, recovery_code=secrets["recovery_codes"][0]) as vault:
         assert vault.count() == 1
     # Now that it has a MAC, taking it away again is refused.
-    del header["mac"]
-    _put_header(path, header)
+    _put_header(path, _downgraded(path))
     with pytest.raises(HeaderTampered):
         Vault.unlock(path, PASSPHRASE, totp_code=_totp_now(secrets["totp_secret"]))
 
@@ -192,7 +222,8 @@ def test_old_header_and_passphrase_open_nothing_after_a_change(vault_path, photo
     vault.import_paths([photo_dir / "dog.jpg"])  # imported after the change
     assert vault._uid_key == old_uid_key  # photo ids stay stable across rotations
     vault.lock()
-    new_header = _header(vault_path)
+    new_file, old_file = _header(vault_path), old_header
+    new_header, old_header = _own_view(vault_path, NEW_PASSPHRASE), slot_views(old_header)[vault._slot]
     assert new_header["public_key"] != old_header["public_key"]
     assert new_header["database"] != old_header["database"]
     assert not (vault_path / old_header["database"]).exists()
@@ -204,11 +235,11 @@ def test_old_header_and_passphrase_open_nothing_after_a_change(vault_path, photo
     current_db = vault_path / new_header["database"]
     with pytest.raises(Exception):  # noqa: B017 - SQLCipher's own error: the key does not fit
         db.open_database(current_db, crypto.hkdf(old_master, "sanctum sqlcipher key v1"))
-    _put_header(vault_path, old_header)
+    _put_header(vault_path, old_file)
     with pytest.raises(VaultIncomplete):
         Vault.unlock(vault_path, PASSPHRASE)
     assert len(list(vault_path.glob("blobs/??/*"))) == 6  # and nothing was lost by trying
-    _put_header(vault_path, new_header)
+    _put_header(vault_path, new_file)
     with pytest.raises(WrongPassphrase):
         Vault.unlock(vault_path, PASSPHRASE)
     with Vault.unlock(vault_path, NEW_PASSPHRASE) as reopened:
@@ -236,7 +267,8 @@ def test_cancelled_rotation_leaves_the_old_keys(vault_path, photo_dir):
     with pytest.raises(Cancelled):
         vault.change_passphrase(NEW_PASSPHRASE, kdf=fast_kdf(), cancel=cancel)
     assert _header(vault_path) == header
-    assert sorted(p.name for p in vault_path.glob("vault*.db*")) == ["vault.db", "vault.db-shm", "vault.db-wal"]
+    own = vault._header["database"]
+    assert {p.name for p in vault_path.glob("vault*.db*")} == slot_databases(vault_path) | {f"{own}-shm", f"{own}-wal"}
     assert vault.count() == len(list(photo_dir.iterdir()))  # still usable
     vault.lock()
     with Vault.unlock(vault_path, PASSPHRASE) as reopened:
@@ -335,9 +367,8 @@ def test_sigkill_during_rotation_leaves_a_vault_that_opens(vault_path, photo_dir
         time.sleep(rng.uniform(0.0, 0.4))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        named = _header(vault_path).get("database", "vault.db")
         databases = {p.name for p in vault_path.glob("vault*.db")}
-        if databases != {named}:
+        if databases != slot_databases(vault_path):
             caught_mid_rotation += 1  # a copy not yet switched to, or the old one not yet destroyed
         opened = []
         for passphrase in (PASSPHRASE, NEW_PASSPHRASE):
@@ -351,7 +382,7 @@ def test_sigkill_during_rotation_leaves_a_vault_that_opens(vault_path, photo_dir
             assert {p.filename: p.id for p in reopened.list_photos()} == originals
             for photo in reopened.list_photos():
                 assert reopened.read_original(photo.id) == (photo_dir / photo.filename).read_bytes()
-        assert {p.name for p in vault_path.glob("vault*.db")} == {_header(vault_path)["database"]}
+        assert {p.name for p in vault_path.glob("vault*.db")} == slot_databases(vault_path)
     if rounds > 1:  # one kill may land between two rotations; some of several land inside one
         assert caught_mid_rotation >= 2, "no kill landed inside a rotation"
 
@@ -463,4 +494,4 @@ def test_legacy_vault_loses_the_unused_hash_columns(legacy_vault):
         assert not {"phash", "dhash"} & (columns("photofingerprint") | columns("share"))
         prints = vault.fingerprint_of(vault.list_photos()[0].id)
         assert prints is not None and len(prints.pdq) == 32
-    assert any(path.glob("vault.db.before-v*.bak"))
+    assert any(path.glob("vault-*.db.before-v*.bak"))

@@ -13,11 +13,11 @@ import logging
 import sys
 
 from ..core import errors
-from . import backup, cases, evidence, keys, leaks, library, sharing
+from . import backup, cases, evidence, keys, leaks, library, sharing, vault
 from .common import EXIT_ERROR, EXIT_USAGE, CliError, common_options
 
 # In the order `sanctum --help` lists them.
-SUBJECTS = (library, sharing, leaks, cases, evidence, keys, backup)
+SUBJECTS = (library, sharing, leaks, cases, evidence, keys, vault, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

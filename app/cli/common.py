@@ -61,6 +61,18 @@ def secret(env_name: str, prompt: str, confirm: bool = False) -> str:
 
 
 def unlock(args: argparse.Namespace, passphrase: str | None = None) -> Vault:
+    vault = _unlock(args, passphrase)
+    if vault.rollback_warning is not None:
+        print(ROLLBACK_WARNING, file=sys.stderr)
+    return vault
+
+
+ROLLBACK_WARNING = ("sanctum: warning: this vault is older than the one last opened on this computer: the "
+                    "folder may have been replaced by an earlier copy (photos added or removed since "
+                    "then are not in it).")
+
+
+def _unlock(args: argparse.Namespace, passphrase: str | None = None) -> Vault:
     path = args.vault or default_vault_path()
     if args.recovery_key:
         return Vault.recover(path, secret("SANCTUM_RECOVERY_KEY", "Recovery key: "))

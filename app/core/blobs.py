@@ -3,12 +3,18 @@
 Blob names are random, not content hashes: a content-addressed name (e.g. SHA-256 of the
 photo) would let anyone holding a copy of a photo confirm it is in the vault by its file name.
 Duplicates are recognised through the SHA-256 kept in the encrypted DB instead.
+
+Two vaults share the folder when a second passphrase is set. A name is 8 random bytes and 8 bytes
+of a MAC of them under the vault's own tag key, so a vault tells its own files from the other's
+(which it must never remove) without a list of them, and a name says nothing to anyone else.
+Names from before tags (untagged) are treated like the other vault's: never taken for orphans.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hmac
 import logging
 import os
 import secrets
@@ -22,17 +28,31 @@ from .files import TEMP_SUFFIX, write_atomically
 log = logging.getLogger(__name__)
 
 class BlobStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, tag_key: bytes = b""):
         self.root = root
         self.tmp_dir = root / "tmp"
+        self.tag_key = tag_key  # set from the vault's DB once it is open
 
     def ensure(self) -> None:
         hardening.make_private_dir(self.root)
         hardening.make_private_dir(self.tmp_dir)
 
-    @staticmethod
-    def new_name() -> str:
-        return secrets.token_hex(16)
+    def new_name(self) -> str:
+        if not self.tag_key:
+            raise ValueError("the blob store has no tag key yet")
+        nonce = secrets.token_bytes(8)
+        return nonce.hex() + self._tag(nonce).hex()
+
+    def _tag(self, nonce: bytes) -> bytes:
+        return hmac.new(self.tag_key, nonce, "sha256").digest()[:8]
+
+    def is_own(self, name: str) -> bool:
+        """Whether this vault named the blob `name` (see the module's docstring)."""
+        try:
+            raw = bytes.fromhex(name)
+        except ValueError:
+            return False
+        return bool(self.tag_key) and len(raw) == 16 and hmac.compare_digest(raw[8:], self._tag(raw[:8]))
 
     def path_of(self, name: str) -> Path:
         if len(name) != 32 or any(c not in "0123456789abcdef" for c in name):
@@ -72,6 +92,9 @@ class BlobStore:
                 for f in sub.iterdir():
                     if len(f.name) == 32:
                         yield f.name
+
+    def temporary_files(self) -> list[Path]:
+        return sorted(self.tmp_dir.glob("*" + TEMP_SUFFIX)) if self.tmp_dir.is_dir() else []
 
     def clean_temporary(self) -> int:
         """Remove half-written blobs left by a crash."""

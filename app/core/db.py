@@ -343,6 +343,15 @@ def raw_key_pragma(key: bytes) -> str:
 
 def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
     """Open (creating if needed) and migrate the vault DB; binds the model proxy to it."""
+    db = connect_database(path, key)
+    database.initialize(db)
+    migrate(db, path)
+    return db
+
+
+def connect_database(path: Path, key: bytes) -> SqlCipherDatabase:
+    """A connection to a vault DB, checked to decrypt, not bound to the models (the vault's other
+    slot reaches its database this way, raw SQL only); AuthenticationFailed under a wrong key."""
     db = SqlCipherDatabase(
         str(path),
         passphrase=raw_key_pragma(key),
@@ -364,8 +373,6 @@ def open_database(path: Path, key: bytes) -> SqlCipherDatabase:
         db.close()
         log.debug("vault DB did not open: %s", type(exc).__name__)
         raise AuthenticationFailed("The vault database could not be decrypted.") from None
-    database.initialize(db)
-    migrate(db, path)
     return db
 
 

@@ -170,3 +170,12 @@ class BackupDestinationGone(BackupError):
         "The backup destination disappeared (a drive unplugged, a network folder gone). The previous "
         "backup there is untouched; reconnect it and back up again (what was copied is kept)."
     )
+
+
+# --- the second passphrase and the integrity check ------------------------------------------
+
+
+class SecondPassphraseRefused(SanctumError):
+    """The second passphrase cannot be set from this session, or is this vault's own."""
+
+    default_message = "A second passphrase cannot be set from here."

@@ -21,7 +21,12 @@ BLOBS_DIR = "blobs"
 AUTH_STATE_NAME = "auth-state.json"
 LOCK_NAME = "vault.lock"
 FORMAT_NAME = "sanctum-vault"
-FORMAT_VERSION = 2  # 2: the header carries a MAC and names its database; 1 is migrated at unlock
+# 3: two key slots, each with its own MAC and database (docs/threat-model.md, "A second
+# passphrase"); 2: one set of keys under one MAC; 1: no MAC. Older ones are migrated at unlock.
+FORMAT_VERSION = 3
+SLOT_COUNT = 2
+_SLOT_FIELDS = ("kdf", "sealed_master_passphrase", "sealed_master_recovery", "public_key",
+                "sealed_private_key", "database", "mac")
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,16 @@ def read_header(path: Path) -> dict:
         header = json.loads(header_path.read_text(encoding="utf-8"))
         if header.get("format") != FORMAT_NAME:
             raise ValueError
-        for key in ("kdf", "sealed_master_passphrase", "sealed_master_recovery", "public_key", "sealed_private_key"):
-            header[key]  # noqa: B018 - presence check
+        if int(header.get("version", 0)) >= 3:
+            slots = header["slots"]
+            if not isinstance(slots, list) or len(slots) != SLOT_COUNT:
+                raise ValueError
+            for slot in slots:
+                for key in _SLOT_FIELDS:
+                    slot[key]  # noqa: B018 - presence check
+        else:
+            for key in _SLOT_FIELDS[:5]:
+                header[key]  # noqa: B018 - presence check
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise NotAVault(f"{path} is not a Sanctum vault, or its header is damaged.") from None
     if int(header.get("version", 0)) > FORMAT_VERSION:

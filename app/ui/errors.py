@@ -61,6 +61,7 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.WeakPassphrase, "Passphrase too weak", None),  # its message carries the advice
     (core.HeaderTampered, "Vault header altered", None),  # its message says what to restore
     (core.VaultIncomplete, "Vault database missing", None),
+    (core.SecondPassphraseRefused, "Second passphrase not set", None),  # its message says why
     (core.VaultLocked, "Vault locked", "The vault was locked. Unlock it and try again."),
     (core.AuthenticationFailed, "Damaged data",
      "Part of the vault failed its integrity check: it is damaged or was tampered with. "

@@ -48,6 +48,7 @@ from .sidebar import Scope, SidebarModel, SidebarView
 from .single_file_drop import local_paths
 from .thumbnails import ThumbnailLoader
 from .unlock import UnlockPage
+from .vault_tools import show_rollback_warning
 from .viewer import ViewerPage
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,8 @@ class MainWindow(QMainWindow):
         self.leaks_page.reload()
         self.organiser.refresh_summary()
         self.organiser.request()  # photos left pending by an earlier session
+        if vault.rollback_warning is not None:
+            show_rollback_warning(self)
 
     def _on_locking(self, reason: str) -> None:
         # Everything that shows or holds a decrypted photo goes now, before the keys do.

@@ -34,6 +34,7 @@ from .errors import describe
 from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
 from .panic_section import PanicSection
 from .session import Session
+from .vault_tools import VaultToolsSection
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,9 @@ class SettingsDialog(QDialog):
             layout.addWidget(self._keys_section())
             self.backup_section = BackupSection(session, session.backups, self)
             layout.addWidget(self.backup_section)
+            layout.addWidget(_section("Decoy passphrase and integrity"))
+            self.vault_tools = VaultToolsSection(session, self)  # decoy passphrase, integrity check
+            layout.addWidget(self.vault_tools)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -16,6 +16,7 @@ from app.core.vault import (
     KeysRotated,
     Vault,
     VaultCreated,
+    slot_databases,
 )
 
 from .base import Job
@@ -81,8 +82,9 @@ def remove_new_vault(vault: Vault) -> None:
     path = vault.path
     if vault.is_open and vault.count() != 0:
         raise RuntimeError("refusing to remove a vault that holds photos")
+    databases = slot_databases(path)  # both slots' (vault.py's header names them)
     vault.lock()
-    for name in _NEW_VAULT_FILES:
+    for name in (*_NEW_VAULT_FILES, *(f"{db}{end}" for db in databases for end in ("", "-wal", "-shm"))):
         (path / name).unlink(missing_ok=True)
     blobs = path / BLOBS_DIR
     if blobs.is_dir():

@@ -5,6 +5,8 @@ everything an open vault does, from the parts that own each job.
     keys.py         rotation, recovery codes, authenticator, unlock-time migrations
     importer.py     import
     library.py      list, read, export, delete, consistency
+    slots.py        the two key slots: the second passphrase, the layout, padded sizes
+    integrity.py    the integrity check and its repair
     shares.py       protected copies and their inspection
     backups.py      backups of the open vault, and checking one with its keys
     leaks/store.py, leaks/takedown_store.py   scan results and removal requests (delegated)
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import threading
 import time
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 import filelock
 import peewee
 
-from .. import auth, crypto, db, hardening, strength
+from .. import auth, crypto, db, hardening, rollback, strength
 from ..blobs import BlobStore
 from ..errors import (
     AuthenticationFailed,
@@ -43,7 +46,6 @@ from .backups import VaultBackups
 from .header import (
     AUTH_STATE_NAME,
     BLOBS_DIR,
-    DB_NAME,
     HEADER_NAME,
     LOCK_NAME,
     MIN_PASSPHRASE_LENGTH,
@@ -51,15 +53,20 @@ from .header import (
     check_header,
     database_name,
     destroy_stale_databases,
+    new_database_name,
     read_header,
     recovery_fields,
+    slot_databases,
+    slot_views,
     sqlcipher_key,
+    unseal_any_slot,
     unseal_master_with_passphrase,
     unseal_master_with_recovery,
     unseal_private_key,
     write_header,
 )
 from .importer import PhotoImporter
+from .integrity import VaultIntegrity
 from .keys import VaultKeys
 from .library import PhotoLibrary
 from .records import (
@@ -73,6 +80,9 @@ from .records import (
     utc_now,
 )
 from .shares import VaultShares
+from .slots import MIN_DB_CLASS, VaultSlots, fill_random, new_layout, partner_record
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ..leaks import takedown
@@ -88,12 +98,18 @@ if TYPE_CHECKING:
     from ..leaks.takedown_store import TakedownStore
 
 
-class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
-    """An unlocked vault. Obtain one with `Vault.create`, `Vault.unlock` or `Vault.recover`."""
+class Vault(VaultKeys, VaultSlots, PhotoImporter, PhotoLibrary, VaultIntegrity, VaultShares, VaultBackups):
+    """An unlocked vault. Obtain one with `Vault.create`, `Vault.unlock` or `Vault.recover`.
 
-    def __init__(self, path: Path, header: dict, master: bytes, *, lock: filelock.BaseFileLock):
+    Either passphrase of a folder opens a `Vault` that behaves the same: nothing here tells which
+    slot it is (see slots.py)."""
+
+    def __init__(self, path: Path, header: dict, master: bytes, *, lock: filelock.BaseFileLock, slot: int = 0):
         self.path = path
         self._header = header
+        self._slot = slot
+        #: Set at unlock when the vault is older than the last one opened on this computer.
+        self.rollback_warning: rollback.RollbackWarning | None = None
         self._master: bytes | None = master
         self._private_key: bytes | None = unseal_private_key(header, master)
         self._public_key = crypto.b64d(header["public_key"])
@@ -131,13 +147,19 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
         recovery_raw = crypto.new_recovery_key()
         header = build_header(
             passphrase, kdf, master, crypto.new_keypair(), recovery_fields(recovery_raw, os.urandom(16), master),
-            database=DB_NAME, totp_hint=enable_totp, created_at=utc_now().isoformat(timespec="seconds"),
+            database=new_database_name(), totp_hint=enable_totp, created_at=utc_now().isoformat(timespec="seconds"),
         )
-        write_header(path, header)
-        vault = cls._open(path, header, master, new=True)
+        # Every vault has two slots from the start, one of them unused, and a database for each.
+        layout, index = new_layout(header, kdf)
+        for view in slot_views(layout):
+            if view["database"] != header["database"]:
+                fill_random(path / view["database"], MIN_DB_CLASS)
+        write_header(path, layout)
+        vault = cls._open(path, header, master, index, new=True)
         codes = auth.new_recovery_codes()
         enrollment = auth.new_totp() if enable_totp else None
-        vault._store_first_secrets(codes, enrollment)
+        vault._store_first_secrets(codes, enrollment, partner_record(index))
+        vault._even_out_sizes()
         return vault, VaultCreated(crypto.format_recovery_key(recovery_raw), codes, enrollment)
 
     @classmethod
@@ -152,15 +174,15 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
     ) -> Vault:
         """Passphrase first (it decrypts), then the second factor (it gates)."""
         path = Path(path)
-        header = read_header(path)
+        views = slot_views(read_header(path))
         gate = auth.BackoffGate(path / AUTH_STATE_NAME, clock)
         gate.check()
         try:
-            master = unseal_master_with_passphrase(header, passphrase)
+            index, master = unseal_any_slot(views, lambda view: unseal_master_with_passphrase(view, passphrase))
         except AuthenticationFailed:
             gate.record_failure()
             raise WrongPassphrase() from None
-        vault = cls._open(path, header, master)
+        vault = cls._open(path, views[index], master, index)
         try:
             vault._check_second_factor(totp_code, recovery_code, clock())
         except BaseException as exc:
@@ -175,23 +197,23 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
     def recover(cls, path: Path, recovery_key: str) -> Vault:
         """Open with the recovery key alone (lost passphrase and phone). Set a new passphrase next."""
         path = Path(path)
-        header = read_header(path)
+        views = slot_views(read_header(path))
         gate = auth.BackoffGate(path / AUTH_STATE_NAME)
         gate.check()
         raw = crypto.parse_recovery_key(recovery_key)
         try:
-            master = unseal_master_with_recovery(header, raw)
-        except (AuthenticationFailed, ValueError, KeyError, TypeError):
+            index, master = unseal_any_slot(views, lambda view: unseal_master_with_recovery(view, raw))
+        except AuthenticationFailed:
             gate.record_failure()
             raise WrongRecoveryKey() from None
         gate.record_success()
-        vault = cls._open(path, header, master)
+        vault = cls._open(path, views[index], master, index)
         if "recovery_public_key" not in vault._header:
             vault._legacy_recovery_raw = raw
         return vault
 
     @classmethod
-    def _open(cls, path: Path, header: dict, master: bytes, *, new: bool = False) -> Vault:
+    def _open(cls, path: Path, header: dict, master: bytes, slot: int = 0, *, new: bool = False) -> Vault:
         # Not thread-local: the GUI unlocks on a worker thread and locks on the UI thread.
         lock = filelock.FileLock(str(path / LOCK_NAME), timeout=0, thread_local=False)
         try:
@@ -204,7 +226,7 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
             # Keys are about to be in memory: keep them out of core dumps from now on.
             hardening.disable_core_dumps()
             hardening.restrict(path)
-            vault = cls(path, header, master, lock=lock)
+            vault = cls(path, header, master, lock=lock, slot=slot)
             vault.blobs.ensure()
             database = database_name(header)
             if not new and not (path / database).is_file():
@@ -215,11 +237,17 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
             vault._db = db.open_database(path / database, sqlcipher_key(master))
             vault._check_header_version()
             vault._load_durable_keys()
+            if int(header.get("version", 1)) < 3:
+                vault._upgrade_layout()
+            vault._header_migrated()
             # A key rotation interrupted before or after its switch leaves one database that the
             # header does not name: it is either never used (before) or replaced (after).
-            destroy_stale_databases(path, keep=database)
+            destroy_stale_databases(path, keep=slot_databases(path))
             vault._pad_legacy_blobs()
             vault._collect_garbage()
+            vault.rollback_warning = vault._check_rollback()
+            if not new:
+                vault._even_out_sizes()
             # Vaults made before 0700/0600 (and SQLite's own -wal/-shm, created with the umask).
             hardening.restrict_tree(path)
         except BaseException:
@@ -234,6 +262,11 @@ class Vault(VaultKeys, PhotoImporter, PhotoLibrary, VaultShares, VaultBackups):
         """Close the DB and drop the keys. Python cannot wipe memory; dropping references is
         the best it offers (the threat model says so)."""
         if self._db is not None:
+            try:
+                # Imports may have taken the database into a larger size class.
+                self._even_out_sizes()
+            except Exception as exc:  # noqa: BLE001 - locking must always drop the keys
+                log.warning("could not pad the database at lock: %s", type(exc).__name__)
             with contextlib.suppress(Exception):
                 self._db.close()
             self._db = None

@@ -1,8 +1,15 @@
 """The vault folder's header (vault.json) and the files beside it, and the keys the header seals.
 
-The header holds the KDF parameters, the master secret sealed under the passphrase and under
-the recovery key, the public key, the sealed private key, the database's file name, and a MAC
-over all of it under a key from the master secret. No photo data, no names.
+Since version 3 the header holds two key slots. Each slot holds the KDF parameters, the master
+secret sealed under a passphrase and under a recovery key, the public key, the sealed private
+key, its database's file name, and a MAC over its own fields under a key from its master secret.
+A slot nobody uses is sealed under random keys nobody has: the same fields, lengths and kinds of
+values as a used one. One passphrase opens one slot; an open vault only ever reads and rewrites
+its own slot and leaves the other as it found it. No photo data, no names.
+
+The rest of the code sees one slot at a time as a flat "view" shaped like a version-2 header
+(`slot_views`), so key rotation and migrations work on it as before; `write_slot` puts it back
+in its place.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import json
 import logging
 import os
 import re
+import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from .. import crypto, files
@@ -24,6 +33,7 @@ from ..paths import (  # noqa: F401 - the folder's names live in paths (light: t
     FORMAT_VERSION,
     HEADER_NAME,
     LOCK_NAME,
+    SLOT_COUNT,
     default_vault_path,
     read_header,
 )
@@ -39,6 +49,11 @@ _PURPOSE_MASTER_PASSPHRASE = "sanctum master secret, passphrase v1"
 _PURPOSE_MASTER_RECOVERY = "sanctum master secret, recovery key v1"
 _PURPOSE_PRIVATE_KEY = "sanctum x25519 private key v1"
 _HEADER_MAC_INFO = "sanctum vault header mac v2"
+_SLOT_MAC_INFO = "sanctum vault slot mac v3"
+# Beside the slots, shared by both and under neither MAC: totp_hint is read before anything is
+# decrypted (the code itself is enforced from the database), created_at is for people.
+_SHARED_FIELDS = ("format", "version", "created_at", "totp_hint")
+_UNMACED_FIELDS = ("mac", "created_at", "totp_hint")
 _SQLCIPHER_INFO = "sanctum sqlcipher key v1"
 _PRIVATE_SEAL_INFO = "sanctum private key seal v1"
 
@@ -102,15 +117,28 @@ def build_header(
     totp_hint: bool,
     created_at: str,
 ) -> dict:
+    return _build_view(crypto.derive_passphrase_key(passphrase, kdf), kdf, master, keypair, recovery,
+                       database=database, totp_hint=totp_hint, created_at=created_at)
+
+
+def _build_view(
+    passphrase_key: bytes,
+    kdf: crypto.KdfParams,
+    master: bytes,
+    keypair: tuple[bytes, bytes],
+    recovery: dict,
+    *,
+    database: str,
+    totp_hint: bool,
+    created_at: str,
+) -> dict:
     private, public = keypair
     header = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "created_at": created_at,
         "kdf": kdf.to_json(),
-        "sealed_master_passphrase": crypto.b64e(
-            crypto.seal(crypto.derive_passphrase_key(passphrase, kdf), master, _PURPOSE_MASTER_PASSPHRASE)
-        ),
+        "sealed_master_passphrase": crypto.b64e(crypto.seal(passphrase_key, master, _PURPOSE_MASTER_PASSPHRASE)),
         **recovery,
         "public_key": crypto.b64e(public),
         "sealed_private_key": crypto.b64e(
@@ -124,10 +152,97 @@ def build_header(
 
 
 def header_mac(master: bytes, header: dict) -> str:
-    """HMAC-SHA256 over the canonical JSON of every header field but the MAC itself."""
-    body = {k: v for k, v in header.items() if k != "mac"}
+    """HMAC-SHA256 over the canonical JSON of the header's fields: since version 3, a slot's own
+    fields with the format and version (the other slot, which this master cannot know, and the
+    shared hint are left out); before, every field but the MAC itself."""
+    if int(header.get("version", 1)) >= 3:
+        body = {k: v for k, v in header.items() if k not in _UNMACED_FIELDS}
+        info = _SLOT_MAC_INFO
+    else:
+        body = {k: v for k, v in header.items() if k != "mac"}
+        info = _HEADER_MAC_INFO
     data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    return crypto.b64e(hmac.new(crypto.hkdf(master, _HEADER_MAC_INFO), data, "sha256").digest())
+    return crypto.b64e(hmac.new(crypto.hkdf(master, info), data, "sha256").digest())
+
+
+# --- the two slots -------------------------------------------------------------------------------
+
+
+def slot_views(file_header: dict) -> list[dict]:
+    """Each slot of a header as a flat view (a header before version 3 is its one slot)."""
+    if int(file_header.get("version", 1)) < 3:
+        return [dict(file_header)]
+    shared = {k: file_header[k] for k in _SHARED_FIELDS if k in file_header}
+    return [{**shared, **slot} for slot in file_header["slots"]]
+
+
+def slot_of(view: dict) -> dict:
+    return {k: v for k, v in view.items() if k not in _SHARED_FIELDS}
+
+
+def new_database_name() -> str:
+    return f"vault-{os.urandom(4).hex()}.db"
+
+
+def unused_slot(kdf: crypto.KdfParams) -> dict:
+    """A slot sealed under random keys that are then forgotten: the same fields, lengths and
+    kinds of values (real X25519 public keys, a valid KDF) as a used slot, opened by nothing."""
+    view = _build_view(
+        crypto.new_file_key(), crypto.KdfParams(kdf.time_cost, kdf.memory_kib, kdf.parallelism,
+                                                secrets.token_bytes(16)),
+        crypto.new_file_key(), crypto.new_keypair(),
+        recovery_fields(crypto.new_recovery_key(), os.urandom(16), crypto.new_file_key()),
+        database=new_database_name(), totp_hint=False, created_at="",
+    )
+    return slot_of(view)
+
+
+def file_header(view: dict, slots: list[dict]) -> dict:
+    """The header file's content: the shared fields (from `view`) and the slots in order."""
+    shared = {k: view[k] for k in _SHARED_FIELDS if k in view}
+    return {**shared, "version": FORMAT_VERSION, "slots": slots}
+
+
+def write_slot(path: Path, index: int, view: dict) -> None:
+    """Put `view` back as slot `index` of the header on disk; the other slot is kept as it is
+    (this master cannot tell whether anyone uses it)."""
+    current = read_header(path)
+    if int(current.get("version", 1)) < 3:
+        raise HeaderTampered()
+    slots = list(current["slots"])
+    slots[index] = slot_of(view)
+    write_header(path, file_header({**view, "created_at": current.get("created_at", "")}, slots))
+
+
+def unseal_any_slot(views: list[dict], unseal) -> tuple[int, bytes]:
+    """(index, master secret) of the slot `unseal(view)` opens; AuthenticationFailed if none.
+    Every slot is tried, whichever opens, so the time taken does not tell which one did."""
+    found: tuple[int, bytes] | None = None
+    for index, view in enumerate(views):
+        try:
+            master = unseal(view)
+        except (AuthenticationFailed, ValueError, KeyError, TypeError):
+            continue
+        if found is None:
+            found = (index, master)
+    if found is None:
+        raise AuthenticationFailed()
+    return found
+
+
+def slot_databases(path: Path) -> set[str]:
+    """The database file names the header on disk names, in any slot."""
+    names = set()
+    for view in slot_views(read_header(path)):
+        try:
+            names.add(database_name(view))
+        except HeaderTampered:
+            continue
+    return names
+
+
+def other_slot(index: int) -> int:
+    return (index + 1) % SLOT_COUNT
 
 
 def check_header(header: dict, master: bytes) -> None:
@@ -155,13 +270,15 @@ def database_name(header: dict) -> str:
     return name
 
 
-def destroy_stale_databases(path: Path, keep: str) -> None:
-    """Overwrite and remove every database file but `keep` and its own companions: copies left by
-    an interrupted key rotation, the database of the previous key set, and DB backups taken
-    under it. Under an old key, they would let an old passphrase read current blob keys."""
+def destroy_stale_databases(path: Path, keep: Iterable[str]) -> None:
+    """Overwrite and remove every database file but those in `keep` (every slot's) and their own
+    companions: copies left by an interrupted key rotation, the database of the previous key set,
+    and DB backups taken under it. Under an old key, they would let an old passphrase read
+    current blob keys."""
+    keep = set(keep)
     for entry in path.iterdir():
         match = _DB_FILE_PATTERN.fullmatch(entry.name)
-        if match is None or match.group(1) == keep or not entry.is_file():
+        if match is None or match.group(1) in keep or not entry.is_file():
             continue
         _overwrite_and_unlink(entry)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import peewee
 
-from .. import auth, crypto, db, files, fingerprint, hardening, strength
+from .. import auth, crypto, db, files, fingerprint, hardening, rollback, strength
 from ..blobs import BlobStore
 from ..db import Blob, RecoveryCode
 from ..errors import AuthenticationFailed, Cancelled, HeaderTampered, TotpRequired, WrongPassphrase, WrongTotp
@@ -29,9 +29,10 @@ from .header import (
     destroy_stale_databases,
     header_mac,
     recovery_fields,
+    slot_databases,
     sqlcipher_key,
     unseal_master_with_passphrase,
-    write_header,
+    write_slot,
 )
 from .records import KeysRotated, Progress, no_progress, utc_now
 
@@ -50,6 +51,12 @@ _BLOB_FORMAT = "blob_format"
 TOTP_SECRET = "totp_secret"
 SIGNING_KEY = "ed25519_private"
 TOTP_LAST_STEP = "totp_last_step"
+# Random keys made once per vault, kept in its DB: the tag in its blob names (so it can tell its
+# own files from the other slot's), and the two entries of the rollback record (rollback.py).
+BLOB_TAG_KEY = "blob_tag_key"
+ROLLBACK_KEY = "rollback_key"
+ROLLBACK_PARTNER_KEY = "rollback_partner_key"
+_UNLOCK_COUNT = "unlock_count"
 
 
 
@@ -59,6 +66,7 @@ class VaultKeys:
     path: Path
     blobs: BlobStore
     _header: dict
+    _slot: int
     _master: bytes | None
     _private_key: bytes | None
     _public_key: bytes
@@ -67,9 +75,11 @@ class VaultKeys:
     _legacy_recovery_raw: bytes | None
     _db: peewee.Database | None
 
-    def _store_first_secrets(self, codes: list[str], enrollment: auth.TotpEnrollment | None) -> None:
-        """A new vault's authenticator, recovery codes and signing key, in one transaction."""
+    def _store_first_secrets(self, codes: list[str], enrollment: auth.TotpEnrollment | None, partner: str) -> None:
+        """A new vault's authenticator, recovery codes, signing key and which slot is its
+        partner (slots.py), in one transaction."""
         with db.database.atomic():
+            db.put_setting("second_slot", partner)
             if enrollment:
                 db.put_setting(TOTP_SECRET, enrollment.secret)
                 db.put_setting(TOTP_LAST_STEP, "-1")
@@ -199,7 +209,7 @@ class VaultKeys:
             totp_hint=bool(self._header.get("totp_hint")),
             created_at=self._header.get("created_at", utc_now().isoformat(timespec="seconds")),
         )
-        write_header(self.path, header)  # the commit point
+        write_slot(self.path, self._slot, header)  # the commit point; the other slot stays as it is
         # From here on the new key set is the vault; switch to it, then destroy the old one.
         old_db = self._db
         self._db = db.open_database(new_path, sql_key)
@@ -211,7 +221,7 @@ class VaultKeys:
         self._private_key = private
         self._public_key = public
         self._legacy_recovery_raw = None
-        destroy_stale_databases(self.path, keep=new_database)
+        destroy_stale_databases(self.path, keep=slot_databases(self.path))
         hardening.restrict_tree(self.path)
         log.info("vault keys rotated (%d blob keys re-wrapped; database %s replaced)", rewrapped, old_database)
         return KeysRotated(shown_key, rewrapped)
@@ -271,6 +281,7 @@ class VaultKeys:
             RecoveryCode.delete().execute()
             for code in codes:
                 RecoveryCode.create(code_hash=auth.hash_recovery_code(self._code_key, code))
+        self._sync_partner_second_factor()
         return codes
 
     def begin_totp_enrollment(self) -> auth.TotpEnrollment:
@@ -290,6 +301,7 @@ class VaultKeys:
         with db.database.atomic():
             db.put_setting(TOTP_SECRET, enrollment.secret)
             db.put_setting(TOTP_LAST_STEP, str(step))
+        self._sync_partner_second_factor()
         if not self._header.get("totp_hint"):
             self._rewrite_header(totp_hint=True)
 
@@ -307,22 +319,39 @@ class VaultKeys:
         header.update(changes)
         header["version"] = FORMAT_VERSION
         header["mac"] = header_mac(self._master, header)
-        write_header(self.path, header)
+        write_slot(self.path, self._slot, header)
         self._header = header
 
     def _check_header_version(self) -> None:
-        """Refuse a header without a MAC once this vault had one; give a legacy header its MAC."""
+        """Refuse a header older than this vault's (a MAC stripped, a slot posing as a one-slot
+        header); a legacy header is migrated next (`_upgrade_layout`: the MAC it gets covers the
+        fields as they are now, which unlocking just proved)."""
         reached = int(db.get_setting(_HEADER_VERSION, "1"))
-        if "mac" not in self._header:
-            if reached >= 2:
-                raise HeaderTampered()
-            # Migration from header version 1: the MAC covers the fields as they are now, which
-            # unlocking just proved (the passphrase or recovery key unsealed the master secret,
-            # and the key pair matches).
-            self._rewrite_header(database=database_name(self._header))
-            log.info("vault header migrated to version %d", FORMAT_VERSION)
-        if reached < FORMAT_VERSION:
+        version = int(self._header.get("version", 1))
+        if ("mac" not in self._header and reached >= 2) or version < min(reached, FORMAT_VERSION):
+            raise HeaderTampered()
+
+    def _header_migrated(self) -> None:
+        if int(db.get_setting(_HEADER_VERSION, "1")) < FORMAT_VERSION:
             db.put_setting(_HEADER_VERSION, str(FORMAT_VERSION))
+
+    def _durable_key(self, name: str) -> bytes:
+        stored = db.get_setting(name)
+        if stored is None:
+            key = os.urandom(crypto.KEY_BYTES)
+            db.put_setting(name, crypto.b64e(key))
+            return key
+        return crypto.b64d(stored)
+
+    def _check_rollback(self) -> rollback.RollbackWarning | None:
+        """Count this unlock, and compare with the highest count this computer saw."""
+        count = int(db.get_setting(_UNLOCK_COUNT, "0"))
+        following, warning = rollback.record_unlock(
+            self._durable_key(ROLLBACK_KEY), self._durable_key(ROLLBACK_PARTNER_KEY), count)
+        db.put_setting(_UNLOCK_COUNT, str(following))
+        if warning is not None:
+            log.warning("this vault is older than the one last opened on this computer")
+        return warning
 
     def _load_durable_keys(self) -> None:
         """Keys that must outlive a master-secret rotation live in the encrypted DB."""
@@ -337,6 +366,7 @@ class VaultKeys:
         else:
             self._uid_key = crypto.b64d(stored_uid)
             self._code_key = crypto.b64d(stored_code)
+        self.blobs.tag_key = self._durable_key(BLOB_TAG_KEY)
 
     def _pad_legacy_blobs(self, budget_seconds: float = 3.0) -> int:
         """Migration to blob format 2: re-encrypt unpadded (v1) blobs, padded, under the same

@@ -185,7 +185,8 @@ class PhotoLibrary:
         """
         removed_tmp = self.blobs.clean_temporary()
         referenced = {name for (name,) in Blob.select(Blob.name).tuples()}
-        orphans = [name for name in self.blobs.names_on_disk() if name not in referenced]
+        # Only this vault's own names: the other slot's blobs are not orphans (blobs.py).
+        orphans = [name for name in self.blobs.names_on_disk() if name not in referenced and self.blobs.is_own(name)]
         for name in orphans:
             self.blobs.delete(name)
         if removed_tmp or orphans:
@@ -200,7 +201,7 @@ class PhotoLibrary:
             if name not in on_disk:
                 problems.append(f"photo {photo_id}: blob {name} missing")
         referenced = {name for (name,) in Blob.select(Blob.name).tuples()}
-        problems += [f"blob {name} has no row" for name in on_disk - referenced]
+        problems += [f"blob {name} has no row" for name in on_disk - referenced if self.blobs.is_own(name)]
         for photo_id, count in (
             Photo.select(Photo.id, peewee.fn.COUNT(Blob.id)).join(Blob, peewee.JOIN.LEFT_OUTER)
             .group_by(Photo.id).tuples()

@@ -97,7 +97,8 @@ def test_incremental_backup_copies_only_what_changed(vault, tmp_path, photo_dir)
     assert (after.photos, after.blobs_copied, after.blobs_kept, after.blobs_removed) == (2, 3, 3, 3)
     names_in_backup = {p.name for p in (dest / "blobs").rglob("*") if p.is_file()}
     assert names_in_backup == set(backup.read_manifest(dest).blobs)
-    assert len(list((dest / "files").iterdir())) == 2  # the header and this run's database, nothing stale
+    # The header, this run's database and the other slot's (unused: random bytes), nothing stale.
+    assert len(list((dest / "files").iterdir())) == 3
     check = vault.verify_backup(dest)
     assert check.ok and check.blobs_authenticated == 6 and check.photos == 2 and check.manifest_authenticated
 
@@ -329,3 +330,34 @@ def test_backups_across_a_passphrase_change(vault, vault_path, tmp_path, photo_d
         assert opened.check_consistency() == []
         assert {p.filename: opened.read_original(p.id) for p in opened.list_photos()} == {
             name: (photo_dir / name).read_bytes() for name in ("cat.jpg", "dog.jpg")}
+
+
+def test_a_backup_restores_either_vault_of_a_folder_with_a_decoy(vault_path, tmp_path):
+    # A backup copies the folder as it is: made from the first vault, it restores the decoy too,
+    # with the decoy passphrase; each passphrase opens only its own vault, bit for bit.
+    decoy_passphrase = "a different but equally long passphrase"
+    vault, _ = Vault.create(vault_path, PASSPHRASE, enable_totp=False, kdf=fast_kdf())
+    with vault:
+        vault.import_paths([PHOTOS / "cat.jpg", PHOTOS / "dog.jpg"])
+        vault.set_second_passphrase(decoy_passphrase, kdf=fast_kdf())
+    with Vault.unlock(vault_path, decoy_passphrase) as decoy:
+        decoy.import_paths([PHOTOS / "horses.jpg"])
+    dest = tmp_path / "backup"
+    with Vault.unlock(vault_path, PASSPHRASE) as first:
+        first.backup(dest)
+    as_first = backup.restore_backup(dest, tmp_path / "first", passphrase=PASSPHRASE)
+    as_decoy = backup.restore_backup(dest, tmp_path / "decoy", passphrase=decoy_passphrase)
+    assert (as_first.photos, as_decoy.photos) == (2, 1)
+    assert as_first.problems == as_decoy.problems == ()
+    for folder, passphrase, names in ((tmp_path / "first", PASSPHRASE, ["cat.jpg", "dog.jpg"]),
+                                      (tmp_path / "decoy", decoy_passphrase, ["horses.jpg"])):
+        with Vault.unlock(folder, passphrase) as restored:
+            assert restored.check_consistency() == []
+            out = tmp_path / f"out-{folder.name}"
+            restored.export([p.id for p in restored.list_photos()], out)
+            assert sorted(p.name for p in out.iterdir()) == names
+            assert all((out / name).read_bytes() == (PHOTOS / name).read_bytes() for name in names)
+    # The decoy passphrase checks the backup too (all but the manifest's MAC, which only the
+    # vault that made the backup can check).
+    check = backup.check_backup(dest, passphrase=decoy_passphrase)
+    assert check.ok and check.blobs_authenticated >= 3 and not check.manifest_authenticated

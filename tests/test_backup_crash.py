@@ -141,7 +141,7 @@ def test_sigkill_during_restore_leaves_the_whole_vault_or_none(vault_path, tmp_p
 
 
 def test_a_full_destination_leaves_the_previous_backup(vault_path, tmp_path):
-    """A real ENOSPC: the backup goes to a 1 MB tmpfs, mounted in a user namespace (no root needed
+    """A real ENOSPC: the backup goes to a 3 MB tmpfs (the first, 1.7 MB, fits; the second needs 2 MB more), mounted in a user namespace (no root needed
     where unprivileged namespaces are allowed; skipped elsewhere)."""
     if not shutil.which("unshare"):
         pytest.skip("no unshare here")
@@ -157,7 +157,7 @@ def test_a_full_destination_leaves_the_previous_backup(vault_path, tmp_path):
     vault_arg = f"--vault {shlex.quote(str(vault_path))}"
     dest = shlex.quote(str(small / "backup"))
     script = " && ".join([
-        f"mount -t tmpfs -o size=1m tmpfs {shlex.quote(str(small))}",
+        f"mount -t tmpfs -o size=3m tmpfs {shlex.quote(str(small))}",
         f"{app} backup {dest} {vault_arg} --json",
         f"{app} import {' '.join(shlex.quote(str(p)) for p in more)} {vault_arg} --json >/dev/null",
         f"{{ {app} backup {dest} {vault_arg} --json; echo \"exit=$?\"; }}",

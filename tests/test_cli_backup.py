@@ -57,7 +57,7 @@ def test_backup_verify_restore_from_the_command_line(tmp_path):
     data[5000] ^= 0x01
     snapshot.write_bytes(bytes(data))
     worse = json.loads(sanctum("backup", "--verify", str(dest), "--json", vault=vault, check=False).stdout)
-    assert worse["ok"] is False and any("vault.db" in problem for problem in worse["problems"])
+    assert worse["ok"] is False and any(manifest.database in problem for problem in worse["problems"])
     assert any(name in problem for problem in worse["problems"])
 
 

@@ -44,7 +44,9 @@ from ..vault.header import (
     HEADER_NAME,
     check_header,
     database_name,
+    slot_views,
     sqlcipher_key,
+    unseal_any_slot,
     unseal_master_with_passphrase,
     unseal_master_with_recovery,
     unseal_private_key,
@@ -57,7 +59,7 @@ from .manifest import Entry, Manifest, blob_path, read_manifest, stored_file
 class BackupKeys:
     """What opens a backup's content: from its own header and database (see open_backup)."""
 
-    mac_key: bytes  # the backup key: the manifest's MAC must be under it
+    mac_key: bytes | None  # the backup key: the manifest's MAC must be under it (None: see open_backup)
     blob_keys: dict[str, bytes]  # blob name -> file key, for every blob the database lists
     photos: int | None
     # False: keys of the open vault, not of the backup's own database (which could not be opened
@@ -88,34 +90,57 @@ class RestoreReport:
 def open_backup(dest: Path, manifest: Manifest, *, passphrase: str | None = None,
                 recovery_key: str | None = None, master: bytes | None = None) -> BackupKeys:
     """The backup's keys from its own header (WrongPassphrase / WrongRecoveryKey when the secret
-    does not open it; with `master`, HeaderTampered when it is not that master's header)."""
-    header = _header(dest, manifest)
-    if master is None and passphrase is not None:
-        try:
-            master = unseal_master_with_passphrase(header, passphrase)
-        except AuthenticationFailed:
+    does not open it; with `master`, HeaderTampered when it is not that master's header).
+
+    The header holds two slots (a decoy passphrase's or an unused one): whichever the secret
+    opens is the vault restored, with its database — the snapshot when that vault made the
+    backup, else its file as copied. Only the vault that made the backup holds the key of its
+    manifest's MAC; the other one's keys leave the MAC unchecked (`mac_key` None), its header,
+    database pages and blobs still authenticate."""
+    views = slot_views(_header(dest, manifest))
+    try:
+        if master is not None:
+            index = _slot_of_master(views, master)
+        elif passphrase is not None:
+            index, master = unseal_any_slot(views, lambda view: unseal_master_with_passphrase(view, passphrase))
+        elif recovery_key is not None:
+            raw = crypto.parse_recovery_key(recovery_key)
+            index, master = unseal_any_slot(views, lambda view: unseal_master_with_recovery(view, raw))
+        else:
+            raise ValueError("open_backup needs a passphrase, a recovery key or a master secret")
+    except AuthenticationFailed:
+        if passphrase is not None:
             raise WrongPassphrase("That passphrase does not open this backup.") from None
-    elif master is None and recovery_key is not None:
-        try:
-            master = unseal_master_with_recovery(header, crypto.parse_recovery_key(recovery_key))
-        except (AuthenticationFailed, ValueError, KeyError, TypeError):
-            raise WrongRecoveryKey("That recovery key does not open this backup.") from None
-    elif master is None:
-        raise ValueError("open_backup needs a passphrase, a recovery key or a master secret")
+        raise WrongRecoveryKey("That recovery key does not open this backup.") from None
+    except (KeyError, TypeError):  # a recovery key of the wrong shape
+        raise WrongRecoveryKey("That recovery key does not open this backup.") from None
+    header = views[index]
     try:
         check_header(header, master)
+        database = database_name(header)
     except HeaderTampered:
         raise BackupDamaged("The backup's copy of the vault header was changed or damaged.") from None
-    if database_name(header) != manifest.database:
-        raise BackupDamaged("The backup's header and manifest name different databases.")
+    if database not in manifest.files:
+        raise BackupDamaged("The backup holds no database for this vault.")
     private = unseal_private_key(header, master)
-    rows, backup_key, photos = _read_database(stored_file(dest, manifest.files[manifest.database]),
-                                                   sqlcipher_key(master))
+    rows, backup_key, photos = _read_database(stored_file(dest, manifest.files[database]), sqlcipher_key(master),
+                                              need_backup_key=database == manifest.database)
     keys = {}
     for name, wrapped in rows:
         with contextlib.suppress(AuthenticationFailed):  # reported as that blob's problem
             keys[name] = crypto.unwrap_key(private, bytes(wrapped))
-    return BackupKeys(crypto.b64d(backup_key), keys, photos)
+    return BackupKeys(crypto.b64d(backup_key) if backup_key else None, keys, photos)
+
+
+def _slot_of_master(views: list[dict], master: bytes) -> int:
+    for index, view in enumerate(views):
+        try:
+            check_header(view, master)
+        except HeaderTampered:
+            continue
+        return index
+    # The backup's header was sealed under another master: changed, or made before a key change.
+    raise BackupDamaged("The backup's copy of the vault header was changed or damaged.")
 
 
 def _header(dest: Path, manifest: Manifest) -> dict:
@@ -129,7 +154,8 @@ def _header(dest: Path, manifest: Manifest) -> dict:
         raise BackupDamaged("The backup's copy of the vault header is missing or damaged.") from None
 
 
-def _read_database(path: Path, key: bytes) -> tuple[list[tuple[str, bytes]], str, int]:
+def _read_database(path: Path, key: bytes, need_backup_key: bool = True
+                   ) -> tuple[list[tuple[str, bytes]], str | None, int]:
     """Blob rows, the backup key and the photo count of a database snapshot, opened read-only
     (immutable: nothing is written beside it, the backup stays as it is)."""
     import sqlcipher3
@@ -148,9 +174,9 @@ def _read_database(path: Path, key: bytes) -> tuple[list[tuple[str, bytes]], str
         raise BackupDamaged("The backup's database is damaged or not this vault's.") from None
     finally:
         conn.close()
-    if backup_key is None:
+    if backup_key is None and need_backup_key:
         raise BackupDamaged("The backup's database holds no backup key.")
-    return rows, backup_key[0], photos
+    return rows, backup_key[0] if backup_key else None, photos
 
 
 def verify_backup(dest: Path, *, keys: BackupKeys | None = None, progress: Progress = lambda done, total: None,
@@ -162,7 +188,7 @@ def verify_backup(dest: Path, *, keys: BackupKeys | None = None, progress: Progr
     except BackupDamaged as exc:
         return BackupCheck(False, (str(exc),), 0, "", 0, 0, 0, None, False)
     problems: list[str] = []
-    if keys is not None and not manifest.mac_ok(keys.mac_key):
+    if keys is not None and keys.mac_key is not None and not manifest.mac_ok(keys.mac_key):
         problems.append("The manifest was changed or damaged, or is not this vault's (its MAC does not match).")
     total = len(manifest.files) + len(manifest.blobs)
     progress(0, total)
@@ -184,7 +210,7 @@ def verify_backup(dest: Path, *, keys: BackupKeys | None = None, progress: Progr
         problems += [f"blob {name}: listed by the backup's database but not in the backup" for name in missing]
     return BackupCheck(not problems, tuple(problems), manifest.generation, manifest.created_at,
                        len(manifest.files), len(manifest.blobs), authenticated,
-                       keys.photos if keys else None, keys is not None)
+                       keys.photos if keys else None, keys is not None and keys.mac_key is not None)
 
 
 def check_backup(dest: Path, *, passphrase: str | None = None, recovery_key: str | None = None,
@@ -238,7 +264,7 @@ def restore_backup(dest: Path, target: Path, *, passphrase: str | None = None, r
     dest = Path(dest)
     manifest = read_manifest(dest)
     keys = open_backup(dest, manifest, passphrase=passphrase, recovery_key=recovery_key)
-    if not manifest.mac_ok(keys.mac_key):
+    if keys.mac_key is not None and not manifest.mac_ok(keys.mac_key):
         raise BackupDamaged("The backup's manifest was changed: its MAC is not the vault's.")
     target = Path(target).expanduser().absolute()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

@@ -20,8 +20,11 @@ def test_backup_verify_restore_from_the_command_line(tmp_path):
     made = json.loads(sanctum("backup", str(dest), "--json", vault=vault).stdout)
     assert made == {"dest": str(dest), "photos": 2, "bytes_written": made["bytes_written"]}
     assert made["bytes_written"] > (PHOTOS / "cat.jpg").stat().st_size
+    blobs = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (dest / "blobs").rglob("*") if p.is_file()}
     again = json.loads(sanctum("backup", str(dest), "--json", vault=vault).stdout)
-    assert again["bytes_written"] < made["bytes_written"] / 2  # only a new database snapshot
+    # Only a new database snapshot: no photo's blob is written again (the same files, untouched).
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (dest / "blobs").rglob("*") if p.is_file()} == blobs
+    assert 0 < again["bytes_written"] < made["bytes_written"]
 
     assert json.loads(sanctum("backup", "--verify", str(dest), "--json", vault=vault).stdout) == {
         "ok": True, "problems": []}

@@ -248,7 +248,7 @@ class UnlockPage(QWidget):
         """A line said on this screen until the next try (after a restore: what came back)."""
         self._lock_note = text
         self.message.setText(text)
-        self.message.setProperty("role", "")
+        self.message.setProperty("role", "ok")
         repolish(self.message)
 
     def _check_backoff(self) -> None:

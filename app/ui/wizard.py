@@ -52,8 +52,7 @@ class SetupWizard(QWizard):
         self.setWindowTitle("Set up Sanctum")
         self.setWindowIcon(app_icon())
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
-        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
-        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.currentIdChanged.connect(self._last_page_buttons)
         self.setMinimumSize(700, 540)
         self.location_page = LocationPage(default_path or default_vault_path())
         self.passphrase_page = PassphrasePage(self)
@@ -67,6 +66,13 @@ class SetupWizard(QWizard):
             self.setPage(page_id, page)
         self.setStartId(PAGE_LOCATION)
         self._skip_confirm = False
+
+    def _last_page_buttons(self, page_id: int) -> None:
+        # Done has no way back (the vault exists), but the restore page is a last page too, and
+        # there Back (another folder) and Cancel must stay: Qt's options apply to every last page.
+        done = page_id == PAGE_DONE
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, done)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, done)
 
     def set_created(self, created: CreatedVault) -> None:
         self.created = created

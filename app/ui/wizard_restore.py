@@ -79,8 +79,7 @@ class RestorePage(QWizardPage):
         self.recovery_key.setPlaceholderText("XXXX-XXXX-…")
         self.recovery_key.hide()
         for edit in (self.passphrase, self.recovery_key):
-            edit.textChanged.connect(self.completeChanged)
-            edit.returnPressed.connect(self._wizard.accept)  # the Restore button's action
+            edit.textChanged.connect(self.completeChanged)  # Enter: Restore is the default button
             grid.addWidget(edit, 2, 1)
         self.secret_hint = para("", muted=True)
         grid.addWidget(self.secret_hint, 3, 1)

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QWizard
 
 from app.core.backup import MANIFEST_NAME
 from app.core.vault import Vault
-from app.workers.base import Job
 from app.ui.session import Session
 from app.ui.wizard import PAGE_LOCATION, PAGE_RESTORE, SetupWizard
+from app.workers.base import Job
 
 from .conftest import FAST_KDF, PASSPHRASE
 
@@ -85,6 +85,8 @@ def test_restore_from_the_first_window_then_unlock_shows_every_photo(qtbot, tmp_
     _to_restore_page(wizard, made_backup.folder)
     page = wizard.restore_page
     assert page.folder_note.text().startswith("✓ A Sanctum backup")
+    for way_out in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
+        assert wizard.button(way_out).isVisible() and wizard.button(way_out).isEnabled()  # a last page too
     assert not _restore_button(wizard).isEnabled()  # no passphrase yet
     page.passphrase.setText(PASSPHRASE)
     with qtbot.waitSignal(wizard.vault_restored, timeout=60_000) as restored:

@@ -241,8 +241,9 @@ class AppController(QObject):
     def _vault_restored(self, report) -> None:
         """The wizard restored a backup: its vault is locked, and opens like any other, on the
         unlock screen (with the authenticator code, when it has one)."""
+        by_key = self.wizard is not None and self.wizard.restore_page.use_recovery_key
         self.session.vault_path = Path(report.vault)
-        window = self._unlock_window(restored_note(report, self.session.status().totp_hint))
+        window = self._unlock_window(restored_note(report, self.session.status().totp_hint, by_key))
         if self.wizard is not None:
             window.move(self.wizard.pos())
         window.show()
@@ -258,11 +259,13 @@ class AppController(QObject):
         self.session.shutdown()
 
 
-def restored_note(report, totp: bool) -> str:
+def restored_note(report, totp: bool, by_recovery_key: bool = False) -> str:
     """The unlock screen's line after a restore (`report`: app.core.backup.RestoreReport)."""
     photos = f"{report.photos} photo{'' if report.photos == 1 else 's'}"
     text = (f"Restored {photos} from the backup. Unlock with the passphrase the vault had"
             f"{' and a code from your authenticator app' if totp else ''}.")
+    if by_recovery_key:  # who restored with the key may not know the passphrase: the key opens it too
+        text += " Don't know it? “Forgot your passphrase?” opens it with the recovery key again."
     if report.problems:
         count = len(report.problems)
         text += (f" {count} file{' was' if count == 1 else 's were'} damaged in the backup: the photos "

@@ -4,6 +4,7 @@ the recovery key), folders that are not backups, a destination that is not empty
 
 from __future__ import annotations
 
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,10 @@ from pathlib import Path
 import pyotp
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QApplication, QWizard
 
-from app.core.backup import MANIFEST_NAME
+from app.core.backup import MANIFEST_NAME, read_manifest
+from app.core.backup.manifest import blob_path, stored_file
 from app.core.vault import Vault
 from app.ui.session import Session
 from app.ui.wizard import PAGE_LOCATION, PAGE_RESTORE, SetupWizard
@@ -117,7 +119,9 @@ def test_restore_from_the_first_window_then_unlock_shows_every_photo(qtbot, tmp_
     window.deleteLater()
     controller.shutdown()
     controller.session.idle.uninstall()
-    qtbot.wait(100)  # the ended jobs' queued signals reach the manager while it still exists
+    # shutdown() waited for every job: their queued `ended` signals are posted, and reach the
+    # manager now, while it still exists.
+    QApplication.processEvents()
 
 
 def test_a_wrong_passphrase_is_said_then_the_recovery_key_restores(qtbot, wizard, tmp_path, made_backup):
@@ -168,6 +172,10 @@ def test_a_folder_that_is_not_a_backup_is_said_at_once(qtbot, wizard, tmp_path, 
     assert not _restore_button(wizard).isEnabled()
     page.folder_edit.setText(str(made_backup.folder))
     assert _restore_button(wizard).isEnabled()
+    wizard.location_page.path_edit.setText(str(made_backup.folder / "vault"))  # as if chosen before Back
+    page.initializePage()
+    assert "cannot go inside its own backup folder" in page.folder_note.text()
+    assert not _restore_button(wizard).isEnabled()
     assert not (tmp_path / "new").exists()
 
 
@@ -238,3 +246,51 @@ def test_cancel_stops_the_restore_and_leaves_no_vault_folder(qtbot, wizard, tmp_
     assert page.status.text().startswith("Restore cancelled. Nothing was left in")
     assert not target.exists() and not _partial(target).exists()
     assert _restore_button(wizard).isEnabled() and not page.progress.isVisible()
+
+
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_backup_is_said_in_words_and_leaves_nothing(qtbot, wizard, tmp_path, made_backup):
+    target = tmp_path / "new" / "vault"
+    damaged = tmp_path / "damaged backup"
+    shutil.copytree(made_backup.folder, damaged)
+    manifest = read_manifest(damaged)
+    _flip_byte(stored_file(damaged, manifest.files[manifest.database]))
+    _to_restore_page(wizard, damaged)
+    page = wizard.restore_page
+    assert page.folder_note.text().startswith("✓")  # the list reads; the damage shows in restoring
+    page.passphrase.setText(PASSPHRASE)
+    _restore_button(wizard).click()
+    qtbot.waitUntil(lambda: not page.working, timeout=30_000)
+    assert "The backup's" in page.status.text() and "damaged" in page.status.text()
+    assert not target.exists() and not _partial(target).exists()
+
+
+def test_a_damaged_photo_in_the_backup_is_named_on_the_unlock_screen(qtbot, tmp_path, made_backup):
+    """One blob fails its check: the others are restored, and the unlock screen says so."""
+    from app.ui.application import AppController
+
+    damaged = tmp_path / "damaged backup"
+    shutil.copytree(made_backup.folder, damaged)
+    _flip_byte(blob_path(damaged, sorted(read_manifest(damaged).blobs)[0]))
+    controller = AppController(tmp_path / "new" / "vault", kdf=FAST_KDF)
+    wizard = controller.start()
+    _to_restore_page(wizard, damaged)
+    wizard.restore_page.switch.click()
+    wizard.restore_page.recovery_key.setText(made_backup.recovery_key)
+    with qtbot.waitSignal(wizard.vault_restored, timeout=60_000) as restored:
+        _restore_button(wizard).click()
+    assert len(restored.args[0].problems) == 1 and restored.args[0].photos == PHOTOS
+    note = controller.unlock_window.unlock_page.message.text()
+    assert f"Restored {PHOTOS} photos" in note and "1 file was damaged in the backup" in note
+    assert "recovery key" in note  # restored with the key: the way in without the passphrase
+    controller.unlock_window.close()
+    controller.shutdown()
+    controller.session.idle.uninstall()
+    # shutdown() waited for every job: their queued `ended` signals are posted, and reach the
+    # manager now, while it still exists.
+    QApplication.processEvents()

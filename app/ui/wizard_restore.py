@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import BackupError, NotABackup, WrongPassphrase, WrongRecoveryKey
+from app.core.paths import default_vault_path
 
 from . import dialogs
 from .backup_scheduler import when
@@ -113,8 +114,13 @@ class RestorePage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802
         target = self._wizard.location_page.path()
-        self.target_note.setText(f"The vault will be restored into <b>{_html(str(target))}</b> "
-                                 "(change it with Back). Nothing else on this computer is touched.")
+        text = (f"The vault will be restored into <b>{_html(str(target))}</b> (change it with Back). "
+                "Nothing else on this computer is touched.")
+        if target.absolute() != default_vault_path().absolute():
+            # Sanctum remembers no other folder: say how to find this one again.
+            text += (" Sanctum opens its default folder when it starts; to open this one, start it with "
+                     f"<code>sanctum --vault \"{_html(str(target))}\"</code>.")
+        self.target_note.setText(text)
         self._check_folder()
         self.status.setText("")
 

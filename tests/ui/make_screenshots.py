@@ -499,6 +499,8 @@ def shoot_restore(out: Path, tmp: Path) -> None:
     from app.ui.session import Session
 
     target = tmp / "new computer" / "vault"
+    previous = os.environ.get("SANCTUM_VAULT")
+    os.environ["SANCTUM_VAULT"] = str(target)  # the new computer's default folder, as most people keep it
     session = Session(target, kdf=FAST_KDF)
     wizard = SetupWizard(session, target)
     wizard.resize(760, 560)
@@ -511,6 +513,10 @@ def shoot_restore(out: Path, tmp: Path) -> None:
     wizard.reject()
     session.shutdown()
     session.idle.uninstall()
+    if previous is None:
+        del os.environ["SANCTUM_VAULT"]
+    else:
+        os.environ["SANCTUM_VAULT"] = previous
 
 
 def shoot_search(window: MainWindow, out: Path) -> None:

@@ -295,3 +295,15 @@ def test_a_damaged_photo_in_the_backup_is_named_on_the_unlock_screen(qtbot, tmp_
     # shutdown() waited for every job: their queued `ended` signals are posted, and reach the
     # manager now, while it still exists.
     QApplication.processEvents()
+
+
+def test_a_vault_outside_the_default_folder_says_how_to_open_it(qtbot, wizard, tmp_path, made_backup,
+                                                                monkeypatch):
+    monkeypatch.setenv("SANCTUM_VAULT", str(tmp_path / "new" / "vault"))  # the default folder here
+    _to_restore_page(wizard, made_backup.folder)
+    assert "sanctum --vault" not in wizard.restore_page.target_note.text()
+    wizard.back()
+    wizard.location_page.path_edit.setText(str(tmp_path / "external drive" / "vault"))
+    wizard.next()
+    note = wizard.restore_page.target_note.text()
+    assert "external drive/vault" in note and "sanctum --vault" in note

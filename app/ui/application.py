@@ -118,7 +118,7 @@ class UnlockWindow(QWidget):
     window, which is built while the passphrase is being checked and then takes its place.
     Later locks show the main window's own unlock page."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, note: str = ""):
         super().__init__()
         from .unlock import UnlockPage
 
@@ -130,6 +130,8 @@ class UnlockWindow(QWidget):
         self.unlock_page = UnlockPage(session)
         layout.addWidget(self.unlock_page)
         self.unlock_page.reset()
+        if note:  # e.g. after a restore: how many photos came back
+            self.unlock_page.show_note(note)
 
 
 def load_vault_modules_in_background() -> None:
@@ -198,18 +200,22 @@ class AppController(QObject):
 
     def _first_window(self) -> QWidget:
         if self.session.status().exists:
-            self.unlock_window = UnlockWindow(self.session)
-            # Every way in (passphrase, recovery key or code) runs a job: the first job start
-            # is the moment to build the main window, before `unlocked` which it listens to.
-            self.session.jobs.job_started.connect(self._prepare_main_window)
-            self.session.unlocked.connect(self._first_unlock)
-            return self.unlock_window
+            return self._unlock_window()
         from .wizard import SetupWizard
 
         self.wizard = SetupWizard(self.session, self.session.vault_path)
         self.wizard.vault_ready.connect(self._vault_created)
+        self.wizard.vault_restored.connect(self._vault_restored)
         self.wizard.rejected.connect(self._wizard_cancelled)
         return self.wizard
+
+    def _unlock_window(self, note: str = "") -> UnlockWindow:
+        self.unlock_window = UnlockWindow(self.session, note)
+        # Every way in (passphrase, recovery key or code) runs a job: the first job start
+        # is the moment to build the main window, before `unlocked` which it listens to.
+        self.session.jobs.job_started.connect(self._prepare_main_window)
+        self.session.unlocked.connect(self._first_unlock)
+        return self.unlock_window
 
     def _prepare_main_window(self, _job=None) -> None:
         self.session.jobs.job_started.disconnect(self._prepare_main_window)
@@ -232,6 +238,17 @@ class AppController(QObject):
         window.show()
         self.wizard = None
 
+    def _vault_restored(self, report) -> None:
+        """The wizard restored a backup: its vault is locked, and opens like any other, on the
+        unlock screen (with the authenticator code, when it has one)."""
+        by_key = self.wizard is not None and self.wizard.restore_page.use_recovery_key
+        self.session.vault_path = Path(report.vault)
+        window = self._unlock_window(restored_note(report, self.session.status().totp_hint, by_key))
+        if self.wizard is not None:
+            window.move(self.wizard.pos())
+        window.show()
+        self.wizard = None
+
     def _wizard_cancelled(self) -> None:
         if self.window is None or not self.window.isVisible():
             self.session.shutdown()
@@ -240,6 +257,20 @@ class AppController(QObject):
     def shutdown(self) -> None:
         self.panic.shutdown()
         self.session.shutdown()
+
+
+def restored_note(report, totp: bool, by_recovery_key: bool = False) -> str:
+    """The unlock screen's line after a restore (`report`: app.core.backup.RestoreReport)."""
+    photos = f"{report.photos} photo{'' if report.photos == 1 else 's'}"
+    text = (f"Restored {photos} from the backup. Unlock with the passphrase the vault had"
+            f"{' and a code from your authenticator app' if totp else ''}.")
+    if by_recovery_key:  # who restored with the key may not know the passphrase: the key opens it too
+        text += " Don't know it? “Forgot your passphrase?” opens it with the recovery key again."
+    if report.problems:
+        count = len(report.problems)
+        text += (f" {count} file{' was' if count == 1 else 's were'} damaged in the backup: the photos "
+                 "concerned will say so; every other one is whole.")
+    return text
 
 
 class StartupTrace(QObject):

@@ -244,6 +244,13 @@ class UnlockPage(QWidget):
         self._update_enabled()
         self.passphrase.setFocus()
 
+    def show_note(self, text: str) -> None:
+        """A line said on this screen until the next try (after a restore: what came back)."""
+        self._lock_note = text
+        self.message.setText(text)
+        self.message.setProperty("role", "ok")
+        repolish(self.message)
+
     def _check_backoff(self) -> None:
         try:
             auth.BackoffGate(self.session.vault_path / AUTH_STATE_NAME).check()

@@ -1,6 +1,6 @@
-"""The setup wizard's pages but the authenticator's (`wizard_totp`): where the vault lives, the
-passphrase (strength meter, confirmation; "Create vault" makes it in a job), the recovery key
-shown once, and done."""
+"""The setup wizard's pages but the authenticator's (`wizard_totp`) and the restore's
+(`wizard_restore`): a new vault or a restore, and where the vault lives; the passphrase (strength
+meter, confirmation; "Create vault" makes it in a job), the recovery key shown once, and done."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWizard,
     QWizardPage,
@@ -60,8 +62,29 @@ class LocationPage(QWizardPage):
         self.setSubTitle("Sanctum keeps your private photos in an encrypted vault on this computer. "
                          "Nothing in it can be read without your passphrase.")
         layout = QVBoxLayout(self)
-        layout.addWidget(para("Choose where the vault is kept. The default is fine for most "
-                              "people; a folder on an encrypted or external drive works too."))
+        # The first question, because someone setting up a new computer after losing the old one
+        # must find the way to their photos here, not an empty vault.
+        self.create_choice = QRadioButton("Create a new vault")
+        self.create_choice.setObjectName("createVault")
+        self.restore_choice = QRadioButton("Restore from a backup")
+        self.restore_choice.setObjectName("restoreVault")
+        self.create_choice.setChecked(True)
+        choices = QButtonGroup(self)
+        for button, text in (
+            (self.create_choice, "Start with an empty vault and a passphrase of your choice."),
+            (self.restore_choice, "Get every photo back from a Sanctum backup folder, on a new computer or "
+                                  "after losing the old one. You need its passphrase or recovery key."),
+        ):
+            button.setStyleSheet("font-weight: 600;")
+            choices.addButton(button)
+            layout.addWidget(button)
+            note = para(text, muted=True)
+            note.setContentsMargins(24, 0, 0, 6)
+            layout.addWidget(note)
+        self.restore_choice.toggled.connect(self._on_changed)
+        layout.addSpacing(8)
+        self.where = para("")
+        layout.addWidget(self.where)
         row = QHBoxLayout()
         self.path_edit = QLineEdit(str(default))
         self.path_edit.setObjectName("vaultPath")
@@ -77,6 +100,10 @@ class LocationPage(QWizardPage):
         layout.addStretch(1)
         layout.addWidget(para("Sanctum never uploads anything. Photos stay encrypted on this "
                               "computer; you decide what leaves it.", muted=True))
+        self._on_changed()
+
+    def restoring(self) -> bool:
+        return self.restore_choice.isChecked()
 
     def _browse(self) -> None:
         folder = dialogs.choose_folder(self, "Folder for the vault", str(Path(self.path_edit.text()).parent))
@@ -96,11 +123,16 @@ class LocationPage(QWizardPage):
             return "There is already a vault here. Choose another folder, or quit and unlock that one."
         if path.exists() and not path.is_dir():
             return "That is a file, not a folder."
-        if path.is_dir() and any(p for p in path.iterdir() if not p.name.startswith(".")):
+        # A restore refuses any file there (it never mixes with someone's files), hidden ones too.
+        if path.is_dir() and any(p for p in path.iterdir() if self.restoring() or not p.name.startswith(".")):
             return "That folder is not empty. Choose an empty or new folder."
         return ""
 
     def _on_changed(self) -> None:
+        self.where.setText("Choose where the restored vault goes. The default is where Sanctum looks "
+                           "when it starts." if self.restoring() else
+                           "Choose where the vault is kept. The default is fine for most "
+                           "people; a folder on an encrypted or external drive works too.")
         self.problem.setText(self._problem())
         self.completeChanged.emit()
 

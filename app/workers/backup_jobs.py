@@ -1,4 +1,5 @@
-"""Backup jobs: make a backup of the open vault, or check one with its keys.
+"""Backup jobs: make a backup of the open vault, check one with its keys, or restore one into a
+new vault folder (from the setup wizard: no vault is open then).
 
 On the "backup" lane, one at a time: a backup reads a consistent snapshot of the vault, so it
 runs beside imports; a key rotation waits for every job to end before it starts.
@@ -6,14 +7,14 @@ runs beside imports; a key rotation waits for every job to end before it starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import Job
 
 if TYPE_CHECKING:  # the session makes the scheduler at start-up: the unlock screen loads no vault code
-    from app.core.backup import BackupCheck, BackupReport
+    from app.core.backup import BackupCheck, BackupReport, RestoreReport
     from app.core.vault import Vault
 
 
@@ -54,3 +55,30 @@ class VerifyBackupJob(Job):
 
     def work(self) -> BackupCheck:
         return self.vault.verify_backup(self.dest, progress=self.report_progress, cancel=self.cancel_event)
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    backup: Path  # the backup folder (it holds sanctum-backup.json)
+    target: Path  # the new vault folder: absent or empty
+    passphrase: str | None = field(default=None, repr=False)  # one of the two
+    recovery_key: str | None = field(default=None, repr=False)
+
+
+class RestoreJob(Job):
+    """The whole backup into a new vault folder; cancelled or failed, nothing is left there (the
+    core assembles it in a hidden folder beside the target and renames it when complete)."""
+
+    lane = "backup"
+    title = "Restoring the vault…"
+
+    def __init__(self, request: RestoreRequest):
+        super().__init__()
+        self.request = request
+
+    def work(self) -> RestoreReport:
+        from app.core.backup import restore_backup
+
+        r = self.request
+        return restore_backup(r.backup, r.target, passphrase=r.passphrase, recovery_key=r.recovery_key,
+                              progress=self.report_progress, cancel=self.cancel_event)

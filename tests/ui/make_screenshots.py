@@ -152,6 +152,7 @@ def main() -> None:
         shoot_organise(window, out)
         shoot_settings(window, out)
         shoot_backup(window, out, tmp)
+        shoot_restore(out, tmp)
         shoot_search(window, out)
         window.session.lock("manual")
         wait_for(lambda: window.session.state == "locked")
@@ -490,6 +491,32 @@ def shoot_backup(window: MainWindow, out: Path, tmp: Path) -> None:
     dialog.findChild(QScrollArea).ensureWidgetVisible(section, 0, 0)  # the sections scroll
     save(dialog, out, "settings-backup")
     dialog.reject()
+
+
+def shoot_restore(out: Path, tmp: Path) -> None:
+    """wizard-restore.png: the first-run wizard on a new computer, restoring the backup that
+    shoot_backup made: the folder recognised, the passphrase typed."""
+    from app.ui.session import Session
+
+    target = tmp / "new computer" / "vault"
+    previous = os.environ.get("SANCTUM_VAULT")
+    os.environ["SANCTUM_VAULT"] = str(target)  # the new computer's default folder, as most people keep it
+    session = Session(target, kdf=FAST_KDF)
+    wizard = SetupWizard(session, target)
+    wizard.resize(760, 560)
+    wizard.show()
+    wizard.location_page.restore_choice.click()
+    wizard.next()
+    wizard.restore_page.folder_edit.setText(str(tmp / "USB drive" / "Sanctum backup"))
+    wizard.restore_page.passphrase.setText("juniper lantern quietly orbits")
+    save(wizard, out, "wizard-restore")
+    wizard.reject()
+    session.shutdown()
+    session.idle.uninstall()
+    if previous is None:
+        del os.environ["SANCTUM_VAULT"]
+    else:
+        os.environ["SANCTUM_VAULT"] = previous
 
 
 def shoot_search(window: MainWindow, out: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QWizard
 
 from app.core.vault import Vault
 from app.ui import dialogs
@@ -72,6 +73,8 @@ def test_wizard_end_to_end_with_authenticator(qtbot, wizard, tmp_path, monkeypat
     wizard.recovery_page.confirm_box.setChecked(True)
     wizard.next()
     assert wizard.currentId() == PAGE_DONE
+    assert not wizard.button(QWizard.WizardButton.BackButton).isVisible()  # the vault exists: no way back
+    assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
     with qtbot.waitSignal(wizard.vault_ready, timeout=5000) as blocker:
         wizard.accept()
     vault = blocker.args[0]

@@ -21,7 +21,7 @@ from .manifest import BLOBS_DIR, FILES_DIR, MANIFEST_NAME, README_NAME, README_T
 
 CHUNK = 1 << 20
 
-_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 # What an unplugged drive or a vanished network share answers with.
 _GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESTALE, errno.ENOTCONN)
 
@@ -138,7 +138,7 @@ def destination_errors(dest: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno in _FULL:
+        if exc.errno in FULL:
             raise BackupDestinationFull() from None
         if exc.errno in _GONE or not dest.is_dir():
             raise BackupDestinationGone() from None

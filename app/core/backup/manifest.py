@@ -47,7 +47,8 @@ VERSION = 1
 README_TEXT = (
     "This folder holds an encrypted backup of a Sanctum vault.\n\n"
     "It opens only with the vault's passphrase or its recovery key. Restore it with Sanctum\n"
-    "(Settings > Backup, or `sanctum restore THIS-FOLDER --to NEW-FOLDER`), and check it with\n"
+    "(on a computer without a vault, choose \"Restore from a backup\" when it starts, or run\n"
+    "`sanctum restore THIS-FOLDER --to NEW-FOLDER`), and check it with\n"
     "`sanctum backup --verify THIS-FOLDER`. Do not change or rename files here.\n"
 )
 

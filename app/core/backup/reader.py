@@ -51,7 +51,7 @@ from ..vault.header import (
     unseal_master_with_recovery,
     unseal_private_key,
 )
-from .copying import Tee, copy_hashed, make_durable, new_file
+from .copying import FULL, Tee, copy_hashed, make_durable, new_file
 from .manifest import Entry, Manifest, blob_path, read_manifest, stored_file
 
 
@@ -265,7 +265,9 @@ def restore_backup(dest: Path, target: Path, *, passphrase: str | None = None, r
     manifest = read_manifest(dest)
     keys = open_backup(dest, manifest, passphrase=passphrase, recovery_key=recovery_key)
     if keys.mac_key is not None and not manifest.mac_ok(keys.mac_key):
-        raise BackupDamaged("The backup's manifest was changed: its MAC is not the vault's.")
+        # Words for a person: the restore page shows this text as it is.
+        raise BackupDamaged("The backup's list of files (sanctum-backup.json) was changed or damaged since "
+                            "the backup was made, so it cannot be restored as it is.")
     target = Path(target).expanduser().absolute()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise VaultExists(f"{target} is not empty: restore into a new or empty folder (nothing was changed).")
@@ -282,6 +284,9 @@ def restore_backup(dest: Path, target: Path, *, passphrase: str | None = None, r
         fsync_folder(target.parent)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
+        if exc.errno in FULL:  # the commonest failure on a new computer's small disk: say what to do
+            raise BackupError(f"There is not enough free space for the restored vault at {target.parent}. "
+                              "Nothing was left there: free some space, or choose another place.") from None
         raise BackupError(f"The vault could not be written to {target}: {exc.strerror or exc}.") from None
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

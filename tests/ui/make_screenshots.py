@@ -402,7 +402,9 @@ def shoot_cases(window: MainWindow, out: Path) -> None:
     checked = []
     page.checked.connect(checked.append)
     window.leaks_page.show_cases()
-    wait_for(lambda: bool(checked) and not page._busy and page.model.rowCount() == 2, 60)
+    # The overdue case is re-checked when the tab opens (perhaps before `checked` was connected).
+    wait_for(lambda: not page._busy and page.model.rowCount() == 2
+             and (bool(checked) or any(c.checked_at for c in page.model.cases)), 60)
     pump(300)
     page.select_case(page.model.cases[0].id)
     pump(200)

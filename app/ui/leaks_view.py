@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
+    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -77,6 +78,7 @@ class LeaksPage(QWidget):
     hashes_saved = Signal(str)  # the file written
     request_deletion = Signal(object)  # LeakMatchInfo
     open_request = Signal(object)  # TakedownInfo
+    open_watched = Signal()  # the "Watched places…" button
 
     EMPTY = ("No copies of your photos found yet.\n\nChoose “Scan for leaks…” and paste the addresses "
              "of pages or images you are worried about, or pick folders (downloads, screenshots). "
@@ -115,6 +117,12 @@ class LeaksPage(QWidget):
         self.tabs.addTab(splitter, "Found copies")
         self.tabs.addTab(self.cases, "Cases")
         self.tabs.currentChanged.connect(self._tab_changed)
+        # The watch list sits with the copies it finds (watch_dialog.py).
+        self.watched_button = QPushButton("Watched places…")
+        self.watched_button.setObjectName("watchedPlacesButton")
+        self.watched_button.setToolTip("Pages and folders Sanctum checks again while it is open")
+        self.watched_button.clicked.connect(self.open_watched)
+        self.tabs.setCornerWidget(self.watched_button)
         layout.addWidget(self.tabs)
         self.session = None  # the app's Session, once attached
         self._fetch_policy = None

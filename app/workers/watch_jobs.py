@@ -1,0 +1,49 @@
+"""The watch list's jobs: the scheduled check of the places that are due, and the list itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.core.vault import Vault
+
+from .base import Job
+from .leak_jobs import _fetcher_for
+
+if TYPE_CHECKING:  # the scan stack loads only when a check runs
+    from app.core.leaks.fetch import FetchPolicy
+    from app.core.leaks.watch import WatchedPlaceInfo, WatchOutcome
+
+
+class WatchJob(Job):
+    """Re-check the watched places that are due (all of them with `due_only=False`).
+
+    On its own "watch" lane, so a scheduled check never queues in front of the user's scans;
+    it writes match rows in short transactions like a scan does. Cancelling (the vault locking)
+    stops between images; a stopped place stays due."""
+
+    lane = "watch"
+    title = "Checking watched places"
+
+    def __init__(self, vault: Vault, *, due_only: bool = True, now: datetime | None = None,
+                 policy: FetchPolicy | None = None):
+        super().__init__(vault)
+        self.due_only = due_only
+        self.now = now
+        self.policy = policy
+
+    def work(self) -> WatchOutcome:
+        with _fetcher_for(self.policy) as fetcher:
+            return self.vault.scan_watched(due_only=self.due_only, now=self.now, progress=self.report_progress,
+                                           cancel=self.cancel_event, fetcher=fetcher)
+
+
+def list_watched(vault: Vault) -> list[WatchedPlaceInfo]:
+    """The watch list (run as `CallJob(vault, list_watched, vault)`)."""
+    return vault.list_watched()
+
+
+def unwatch(vault: Vault, place_id: int) -> list[WatchedPlaceInfo]:
+    """Stop watching one place; the list as it is now (`CallJob(..., lane="vault-write")`)."""
+    vault.unwatch_place(place_id)
+    return vault.list_watched()

@@ -179,3 +179,16 @@ def test_cli_watch_and_scan_watched(stocked_vault, host):  # noqa: F811
     assert missing.returncode != 0 and "No watched place" in missing.stderr
     both = sanctum("scan", page, "--watched", vault=vault_path, check=False)
     assert both.returncode == 2
+
+
+def test_what_a_place_remembers_is_bounded(stocked_vault, host, fetcher, monkeypatch):  # noqa: F811
+    vault, _ = stocked_vault
+    monkeypatch.setattr(watch, "MAX_CHECKED", 2)
+    urls = [host.upload(jpeg(photo(name).resize((200, 150)), 70))[0] for name in ("cat.jpg", "dog.jpg", "horses.jpg")]
+    page = host.add_page("three", "".join(f'<img src="{url}">' for url in urls))
+    vault.watch_place(page, now=T0)
+    vault.scan_watched(now=T0, fetcher=fetcher)
+    assert vault.list_watched()[0].remembered == 2
+    again = vault.scan_watched(due_only=False, now=T0 + timedelta(hours=1), fetcher=fetcher)
+    assert again.results[0].scanned == 1 and again.results[0].skipped == 2
+    assert sum(host.hits[_path(url)] for url in urls) == 4

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 # What a place remembers having looked at, at most: the most recently listed are kept, so a
 # page's current images stay remembered and an address it dropped long ago goes first.
 MAX_CHECKED = 5000
+MAX_CHECKED_FILES = 20_000  # a phone's backup folder holds more than a page ever shows
 DEFAULT_EVERY_HOURS = 24.0
 MIN_EVERY_HOURS = 0.25
 MAX_EVERY_HOURS = 24.0 * 90
@@ -268,7 +269,8 @@ class WatchStore:
         # Still-listed places last (most recent), then bounded from the oldest.
         kept = {k: v for k, v in earlier.items() if k not in looked}
         kept.update(looked)
-        bounded = dict(list(kept.items())[-MAX_CHECKED:])
+        bound = MAX_CHECKED_FILES if place.kind == PlaceKind.FILES else MAX_CHECKED
+        bounded = dict(list(kept.items())[-bound:])
         finished = not report.cancelled
         result = WatchResult(place.id, now, report.scanned, report.skipped, len(outcome.matches), new, changed,
                              len(report.errors), report.cancelled)

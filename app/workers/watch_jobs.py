@@ -43,6 +43,11 @@ def list_watched(vault: Vault) -> list[WatchedPlaceInfo]:
     return vault.list_watched()
 
 
+def watch_source(vault: Vault, source: str) -> WatchedPlaceInfo:
+    """Watch one address with the default options ("Watch this page" on a found copy)."""
+    return vault.watch_place(source)
+
+
 def unwatch(vault: Vault, place_id: int) -> list[WatchedPlaceInfo]:
     """Stop watching one place; the list as it is now (`CallJob(..., lane="vault-write")`)."""
     vault.unwatch_place(place_id)

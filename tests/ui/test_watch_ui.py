@@ -123,3 +123,24 @@ def test_watch_these_places_from_the_scan_dialog_then_the_list(qtbot, stocked, p
         watch.remove_button.click()
     assert watch.table.rowCount() == 0 and "No watched places" in watch.status.text()
     watch.accept()
+
+
+def test_watch_this_page_from_a_found_copy(qtbot, stocked, photo_dir, image_host):
+    session, window, ids = stocked
+    crop_url, _ = image_host.upload(_crop(photo_dir / "photo01.jpg"))
+    page = image_host.add_page("thread", f'<html><body><img src="{crop_url}"></body></html>')
+    from app.core.leaks.fetch import Fetcher
+
+    with Fetcher(fast_fetch_policy()) as fetcher:
+        assert len(session.vault.scan([page], fetcher=fetcher).matches) == 1
+    window.sidebar.select_scope(Scope("leaks"))
+    with qtbot.waitSignal(window.leaks_page.loaded, timeout=20_000):
+        window.leaks_page.reload()
+    leaks = window.leaks_page
+    assert leaks.select_match(window.leaks_model.match_at(0).id)
+    assert leaks.panel.watch_button.isEnabled()
+    with qtbot.waitSignal(leaks.checked, timeout=20_000) as said:
+        leaks.panel.watch_button.click()
+    assert said.args[0].startswith("Watched: Sanctum checks this page again every day")
+    (place,) = session.vault.list_watched()
+    assert place.source == page and place.every_hours == 24 and place.checked_at is None

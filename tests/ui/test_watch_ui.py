@@ -34,11 +34,11 @@ def stocked(qtbot, unlocked, photo_dir):
     window.fetch_policy = fast_fetch_policy()
     with qtbot.waitSignal(window.import_finished, timeout=60_000):
         window.start_import([str(photo_dir / "photo00.jpg"), str(photo_dir / "photo01.jpg")])
-    return session, window, {p.filename: p.id for p in window.model.photos}
+    return session, window, {p.filename: p.id for p in window.model.photos}, _made
 
 
 def test_the_scheduler_checks_due_places_notifies_and_stops_on_lock(qtbot, stocked, photo_dir, image_host):
-    session, window, ids = stocked
+    session, window, ids, made = stocked
     crop_url, _ = image_host.upload(_crop(photo_dir / "photo01.jpg"))
     cat_url, _ = image_host.upload((DATA / "photos" / "cat.jpg").read_bytes())
     page = image_host.add_page("wall", f'<html><body><img src="{crop_url}"><img src="{cat_url}"></body></html>')
@@ -78,17 +78,24 @@ def test_the_scheduler_checks_due_places_notifies_and_stops_on_lock(qtbot, stock
 
     # Locking stops the timer and a running check; nothing starts while locked.
     image_host.add_page("wall", "".join(f'<img src="{image_host.base}/slow.jpg?n={n}">' for n in range(6)))
-    assert scheduler.check_all() is not None
+    scheduler.clock = lambda: T0 + timedelta(hours=7)
+    assert scheduler.check_all() is not None and scheduler.running
     window.watch_banner.announce(1)
     with qtbot.waitSignal(session.locked, timeout=30_000):
         session.lock()
     assert not scheduler.timer.isActive() and scheduler.job is None
     assert not window.watch_banner.isVisible()
     assert scheduler.check_due() is None
+    # The stopped check left the place as the last finished one did: still due next time.
+    window.unlock_page.passphrase.setText(made.passphrase)
+    with qtbot.waitSignal(window.photos_loaded, timeout=20_000):
+        window.unlock_page.unlock_button.click()
+    (place,) = session.vault.list_watched()
+    assert place.checked_at == T0 + timedelta(hours=6) and scheduler.timer.isActive()
 
 
 def test_watch_these_places_from_the_scan_dialog_then_the_list(qtbot, stocked, photo_dir, image_host):
-    session, window, ids = stocked
+    session, window, ids, _ = stocked
     crop_url, _ = image_host.upload(_crop(photo_dir / "photo01.jpg"))
     page = image_host.add_page("profile", f'<html><body><img src="{crop_url}"></body></html>')
     window.scan_action.trigger()
@@ -126,7 +133,7 @@ def test_watch_these_places_from_the_scan_dialog_then_the_list(qtbot, stocked, p
 
 
 def test_watch_this_page_from_a_found_copy(qtbot, stocked, photo_dir, image_host):
-    session, window, ids = stocked
+    session, window, _, _ = stocked
     crop_url, _ = image_host.upload(_crop(photo_dir / "photo01.jpg"))
     page = image_host.add_page("thread", f'<html><body><img src="{crop_url}"></body></html>')
     from app.core.leaks.fetch import Fetcher

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from app.core.vault import Vault
-
 from .base import Job
-from .leak_jobs import _fetcher_for
 
-if TYPE_CHECKING:  # the scan stack loads only when a check runs
+if TYPE_CHECKING:  # light at start-up: the session holds a scheduler before any vault is open
     from app.core.leaks.fetch import FetchPolicy
     from app.core.leaks.watch import WatchedPlaceInfo, WatchOutcome
+    from app.core.vault import Vault
 
 
 class WatchJob(Job):
@@ -33,6 +31,8 @@ class WatchJob(Job):
         self.policy = policy
 
     def work(self) -> WatchOutcome:
+        from .leak_jobs import _fetcher_for  # the scan stack loads only when a check runs
+
         with _fetcher_for(self.policy) as fetcher:
             return self.vault.scan_watched(due_only=self.due_only, now=self.now, progress=self.report_progress,
                                            cancel=self.cancel_event, fetcher=fetcher)

@@ -66,8 +66,11 @@ class ScanJob(Job):
                 ids.append(self.vault.watch_place(source, self.pages, self.watch_every).id)
             except SanctumError as exc:  # a place that cannot be watched is that place's problem
                 refused.append(FileProblem(source, str(exc)))
-        scan = self.vault.scan_watched(ids, due_only=False, progress=self.report_progress, cancel=self.cancel_event,
-                                       fetcher=fetcher).scan if ids else ScanOutcome(0, [], [], False)
+        # A full check: the user asked for this scan, so it looks at every image, as a plain scan
+        # would, even at a place watched before; what it looks at is remembered for the next.
+        scan = self.vault.scan_watched(ids, due_only=False, full=True, progress=self.report_progress,
+                                       cancel=self.cancel_event, fetcher=fetcher).scan if ids else ScanOutcome(
+            0, [], [], False)
         return dataclasses.replace(scan, errors=refused + scan.errors)
 
 

@@ -125,6 +125,22 @@ def test_watch_these_places_from_the_scan_dialog_then_the_list(qtbot, stocked, p
     qtbot.waitUntil(lambda: watch.places and watch.places[0].last_result.skipped == 1, timeout=10_000)
     assert image_host.hits[urlsplit(crop_url).path] == 1 and image_host.hits["/page/profile"] == 2
 
+    # Scanned again by the user, the watched page is looked at in full: the copy is still shown.
+    watch.accept()
+    window.scan_action.trigger()
+    again = window.leaks_controller.scan_slot.dialog
+    again.urls.setPlainText(page)
+    again.watch_choice.watch.setChecked(True)
+    with qtbot.waitSignal(again.scan_finished, timeout=60_000) as done:
+        again.start_button.click()
+    assert [m.source for m in done.args[0].matches] == [crop_url] and done.args[0].scanned == 1
+    qtbot.waitUntil(lambda: again.job is None and again.evidence_job is None, timeout=20_000)
+    again.accept()
+    window.leaks_page.watched_button.click()
+    watch = window.leaks_controller.watch_slot.dialog
+    qtbot.waitUntil(lambda: watch.table.rowCount() == 1, timeout=10_000)
+    assert watch.table.item(0, 2).text() == "day"  # the interval chosen this time
+
     watch.table.selectRow(0)
     with qtbot.waitSignal(watch.listed, timeout=10_000):
         watch.remove_button.click()

@@ -13,11 +13,11 @@ import logging
 import sys
 
 from ..core import errors
-from . import backup, cases, evidence, keys, leaks, library, sharing, vault
+from . import backup, cases, evidence, keys, leaks, library, sharing, vault, watch
 from .common import EXIT_ERROR, EXIT_USAGE, CliError, common_options
 
 # In the order `sanctum --help` lists them.
-SUBJECTS = (library, sharing, leaks, cases, evidence, keys, vault, backup)
+SUBJECTS = (library, sharing, leaks, watch, cases, evidence, keys, vault, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

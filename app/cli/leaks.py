@@ -23,6 +23,16 @@ def page_options(args: argparse.Namespace) -> PageOptions:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    if args.watched:
+        if args.sources:
+            raise CliError("give sources or --watched, not both.")
+        from .watch import scan_watched
+
+        return scan_watched(args)
+    if not args.sources:
+        raise CliError("give at least one SOURCE, or --watched.")
+    if args.all or args.full:
+        raise CliError("--all and --full go with --watched.")
     with unlock(args) as vault:
         bar = progress_bar(args, "Scanning", "image")
         try:
@@ -106,7 +116,7 @@ def cmd_hashes(args: argparse.Namespace) -> int:
 def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentParser]) -> None:
     p = subs.add_parser("scan", parents=common,
                         help="look for your photos in files, folders, image URLs and web pages")
-    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("sources", nargs="*", metavar="SOURCE")
     p.add_argument("--depth", type=int, default=0, metavar="N",
                    help=f"also read a page's next pages and the links on its site up to N clicks away "
                         f"(0-{MAX_DEPTH}; default 0: only the page given)")
@@ -115,6 +125,12 @@ def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentPar
     p.add_argument("--browser", action="store_true",
                    help="run each page in an installed Chromium, Chrome or Edge first (pages that build "
                         "their images with JavaScript)")
+    p.add_argument("--watched", action="store_true",
+                   help="check the watched places that are due (sanctum watch add); for cron or Task "
+                        "Scheduler: exits 0 whether or not a copy was found")
+    p.add_argument("--all", action="store_true", help="with --watched: every watched place, due or not")
+    p.add_argument("--full", action="store_true",
+                   help="with --watched: download every image again, even those already looked at")
     p.set_defaults(run=cmd_scan)
 
     p = subs.add_parser("matches", parents=common, help="list copies of your photos found by scans")

@@ -182,6 +182,23 @@ class UrlCache(BaseModel):
     checked_at = DateTimeField()
 
 
+class WatchedPlace(BaseModel):
+    """A page, image address or folder the user wants re-checked (leaks.watch). Its address
+    stays here, in the encrypted DB, and nowhere else (never in a log)."""
+
+    source = TextField()
+    depth = IntegerField(default=0)  # crawl.PageOptions, for a page
+    max_pages = IntegerField(default=20)
+    browser = BooleanField(default=False)
+    every_hours = FloatField(default=24.0)
+    created_at = DateTimeField()
+    checked_at = DateTimeField(null=True)  # local time of the last finished check
+    last_result = TextField(default="")  # JSON watch.WatchResult summary of the last check
+    # JSON of what was already looked at: image address -> SHA-256 of what it served, or a
+    # file's path -> [size, mtime_ns]. Never HTTP validators (those would act as a cookie).
+    checked = TextField(default="{}")
+
+
 class TakedownRequest(BaseModel):
     """A removal request for a found copy and where it stands."""
 
@@ -328,9 +345,16 @@ def _migrate_add_captures(db: SqlCipherDatabase) -> None:
     db.create_tables([PageCapture, CopyCapture])
 
 
+def _migrate_add_watch_list(db: SqlCipherDatabase) -> None:
+    # The watch list starts empty.
+    db.create_tables([WatchedPlace])
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
     1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
     6: _migrate_drop_unused_hashes, 7: _migrate_add_cases, 8: _migrate_add_captures,
+    # 9 and 10 are reserved by branches not merged yet: the chain below skips missing numbers.
+    11: _migrate_add_watch_list,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 
@@ -393,7 +417,7 @@ def migrate(db: SqlCipherDatabase, path: Path) -> None:
         # Back up the (still encrypted) DB before changing its shape.
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copy2(path, path.with_name(f"{path.name}.before-v{version + 1}.bak"))
-    for step in range(version + 1, CURRENT_SCHEMA + 1):
+    for step in sorted(n for n in MIGRATIONS if version < n <= CURRENT_SCHEMA):
         with db.atomic():
             MIGRATIONS[step](db)
             Setting.replace(key=SCHEMA_VERSION_KEY, value=str(step)).execute()

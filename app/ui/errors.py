@@ -23,6 +23,7 @@ from app.core.leaks.errors import (
     NoticeIncomplete,
     ProviderLookupError,
     TakedownError,
+    WatchError,
 )
 from app.core.urls import is_url
 from app.core.vision.errors import VisionUnavailable
@@ -85,6 +86,7 @@ _TABLE: list[tuple[type[BaseException], str, str | None]] = [
     (core.BackupDamaged, "Backup damaged", None),
     (core.BackupError, "Backup failed", None),
     (BrowserUnavailable, "No browser to read this page", None),  # its message says what to install
+    (WatchError, "Watch list not changed", None),  # its message says why
     (core.SanctumError, "Something went wrong", None),
 ]
 

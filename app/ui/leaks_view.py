@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
+    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -37,6 +38,7 @@ from app.workers.leak_jobs import (
     match_list,
 )
 from app.workers.pictures import RevealState
+from app.workers.watch_jobs import watch_source
 
 from . import dialogs
 from .cases_view import CasesPage
@@ -61,6 +63,7 @@ from .leak_words import (  # noqa: F401 - re-exported
 )
 from .leaks_table import LeakColumn, LeakRoles, LeaksFilterProxy, LeaksTable, LeaksTableModel  # noqa: F401
 from .match_panel import FittedList, MatchPanel  # noqa: F401 - re-exported
+from .watch_dialog import every_words
 
 
 class LeaksPage(QWidget):
@@ -77,6 +80,7 @@ class LeaksPage(QWidget):
     hashes_saved = Signal(str)  # the file written
     request_deletion = Signal(object)  # LeakMatchInfo
     open_request = Signal(object)  # TakedownInfo
+    open_watched = Signal()  # the "Watched places…" button
 
     EMPTY = ("No copies of your photos found yet.\n\nChoose “Scan for leaks…” and paste the addresses "
              "of pages or images you are worried about, or pick folders (downloads, screenshots). "
@@ -115,6 +119,12 @@ class LeaksPage(QWidget):
         self.tabs.addTab(splitter, "Found copies")
         self.tabs.addTab(self.cases, "Cases")
         self.tabs.currentChanged.connect(self._tab_changed)
+        # The watch list sits with the copies it finds (watch_dialog.py).
+        self.watched_button = QPushButton("Watched places…")
+        self.watched_button.setObjectName("watchedPlacesButton")
+        self.watched_button.setToolTip("Pages and folders Sanctum checks again while it is open")
+        self.watched_button.clicked.connect(self.open_watched)
+        self.tabs.setCornerWidget(self.watched_button)
         layout.addWidget(self.tabs)
         self.session = None  # the app's Session, once attached
         self._fetch_policy = None
@@ -128,6 +138,7 @@ class LeaksPage(QWidget):
         self.panel.open_request.connect(self.open_request)
         self.panel.check_again.connect(self.check_again)
         self.panel.export_hashes.connect(self.export_hashes)
+        self.panel.watch_page.connect(self.watch_page)
 
     def attach(self, session) -> None:
         self.session = session
@@ -274,6 +285,19 @@ class LeaksPage(QWidget):
         self._busy = False
         if self.panel.match is not None:
             self.panel.set_status_text(self.panel.status.text())
+
+    def watch_page(self, match: LeakMatchInfo) -> CallJob | None:
+        """The page the copy was on (or the image's address) joins the watch list."""
+        if not self._ready:
+            return None
+        job = CallJob(self.session.vault, watch_source, self.session.vault, match.found_on or match.source,
+                      lane="vault-write")
+        job.signals.finished.connect(lambda place, match=match: self._checked(
+            match, f"Watched: Sanctum checks this {'page' if match.found_on else 'address'} again every "
+                   f"{every_words(place.every_hours)} while it is open (Watched places…)."))
+        job.signals.failed.connect(lambda exc, match=match: self._check_failed(match, exc))
+        self.session.jobs.start(job)
+        return job
 
     # --- hashes ----------------------------------------------------------------------------------
 

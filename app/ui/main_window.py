@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QToolBar,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -50,6 +51,7 @@ from .thumbnails import ThumbnailLoader
 from .unlock import UnlockPage
 from .vault_tools import show_rollback_warning
 from .viewer import ViewerPage
+from .watch_notice import WatchBanner
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,15 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.unlock_page)
         self.stack.addWidget(self.library)
         self.stack.addWidget(self.viewer)
-        self.setCentralWidget(self.stack)
+        # Above every page: the watch list's "new copy found" line (watch_notice.py).
+        self.watch_banner = WatchBanner()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.watch_banner)
+        central_layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.overlay = DropOverlay(self)
         self.scope = Scope("all")
 

@@ -82,6 +82,7 @@ class MatchPanel(QFrame):
     request_deletion = Signal(object)  # LeakMatchInfo
     check_again = Signal(object)  # LeakMatchInfo
     export_hashes = Signal(object)  # LeakMatchInfo
+    watch_page = Signal(object)  # LeakMatchInfo: add the page it was on (or its address) to the watch list
     open_request = Signal(object)  # TakedownInfo (double-click on a request)
 
     def __init__(self, parent: QWidget | None = None):
@@ -153,6 +154,12 @@ class MatchPanel(QFrame):
         buttons.addWidget(self.request_button)
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.hashes_button)
+        self.watch_button = QPushButton("Watch this page")
+        self.watch_button.setObjectName("watchPage")
+        self.watch_button.setToolTip("Check the page this copy was on again every day while Sanctum is open, "
+                                     "and say when a new copy of one of your photos appears there")
+        self.watch_button.clicked.connect(lambda: self.match and self.watch_page.emit(self.match))
+        buttons.addWidget(self.watch_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         # Why "Request deletion…" is greyed out, in words on the panel (not only in a tooltip).
@@ -243,6 +250,7 @@ class MatchPanel(QFrame):
             "Look at the address again: marks the copy removed when it is gone or no longer your photo"
             if self.requests else "Scan the address again to see whether the copy is still there")
         self.hashes_button.setEnabled(has and self.match.photo_id is not None)
+        self.watch_button.setEnabled(has and not local)
 
     def _request_activated(self, item: QListWidgetItem) -> None:
         request = item.data(Qt.ItemDataRole.UserRole)

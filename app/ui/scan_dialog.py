@@ -40,6 +40,7 @@ from .page_reach import PageReach
 from .scan_addresses import parse_addresses, read_addresses
 from .scan_results import ScanResultRow, outcome_words
 from .session import Session
+from .watch_choice import WatchChoice
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ class ScanDialog(QDialog):
         layout.addWidget(self.address_problem)
         self.reach = PageReach()
         layout.addWidget(self.reach)
+        self.watch_choice = WatchChoice()
+        layout.addWidget(self.watch_choice)
         files_label = QLabel("Files and folders on this computer — downloads, screenshots, a phone's backup")
         files_label.setObjectName("scanSection")
         layout.addWidget(files_label)
@@ -332,7 +335,8 @@ class ScanDialog(QDialog):
             self._show_error("The vault was locked. Unlock it and try again.")
             return None
         self.error.hide()
-        job = ScanJob(self.session.vault, sources, self.policy, self.reach.options())
+        job = ScanJob(self.session.vault, sources, self.policy, self.reach.options(),
+                      watch_every=self.watch_choice.every_hours())
         job.signals.progress.connect(self._progress)
         job.signals.finished.connect(self._finished)
         job.signals.failed.connect(self._failed)

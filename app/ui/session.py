@@ -21,6 +21,7 @@ from app.workers.manager import JobManager
 from . import dialogs, settings
 from .backup_scheduler import BackupScheduler
 from .clipboard import SecretClipboard
+from .watch_scheduler import WatchScheduler
 
 if TYPE_CHECKING:  # a vault is opened by a job: the unlock screen shows without loading it
     from app.core import crypto
@@ -106,6 +107,8 @@ class Session(QObject):
         self.clipboard = SecretClipboard(self)
         #: Backups and their status line: they outlive the Settings dialog that starts them.
         self.backups = BackupScheduler(self)
+        #: The watch list's background checks while unlocked (ui/watch_scheduler.py).
+        self.watch = WatchScheduler(self)
         self.thumbnail_edge = settings.THUMBNAIL_SIZE.default
         self.auto_lock_minutes = settings.AUTO_LOCK_MINUTES.default
 

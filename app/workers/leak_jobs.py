@@ -4,14 +4,15 @@ sending and rechecking a removal request."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
-from app.core.errors import PhotoNotFound
-from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo, Vault
+from app.core.errors import PhotoNotFound, SanctumError
+from app.core.vault import FileProblem, LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo, Vault
 
 from .base import Job, JobSignals
 from .pictures import NOTHING_REVEALED, RevealState, blurred_image, sensitive_ids
@@ -36,22 +37,41 @@ class ScanJob(Job):
     On the vault-write lane: it writes match rows. Cancelling stops between images; the matches
     found until then are recorded and returned (`ScanOutcome.cancelled` says it stopped early).
     `policy` sets the HTTP limits (tests use short timeouts against a host on 127.0.0.1).
+    With `watch_every` (hours) the sources join the watch list first and this scan is their first
+    check, so what it looks at is remembered and the next check fetches only what is new.
     """
 
     lane = "vault-write"
     title = "Scanning for leaks"
 
     def __init__(self, vault: Vault, sources: list[str], policy: FetchPolicy | None = None,
-                 pages: PageOptions | None = None):
+                 pages: PageOptions | None = None, watch_every: float | None = None):
         super().__init__(vault)
         self.sources = tuple(str(s) for s in sources)
         self.policy = policy
         self.pages = pages
+        self.watch_every = watch_every
 
     def work(self) -> ScanOutcome:
         with _fetcher_for(self.policy) as fetcher:
-            return self.vault.scan(list(self.sources), progress=self.report_progress,
-                                   cancel=self.cancel_event, fetcher=fetcher, pages=self.pages)
+            if self.watch_every is None:
+                return self.vault.scan(list(self.sources), progress=self.report_progress,
+                                       cancel=self.cancel_event, fetcher=fetcher, pages=self.pages)
+            return self._watch_and_scan(fetcher)
+
+    def _watch_and_scan(self, fetcher) -> ScanOutcome:
+        ids, refused = [], []
+        for source in self.sources:
+            try:
+                ids.append(self.vault.watch_place(source, self.pages, self.watch_every).id)
+            except SanctumError as exc:  # a place that cannot be watched is that place's problem
+                refused.append(FileProblem(source, str(exc)))
+        # A full check: the user asked for this scan, so it looks at every image, as a plain scan
+        # would, even at a place watched before; what it looks at is remembered for the next.
+        scan = self.vault.scan_watched(ids, due_only=False, full=True, progress=self.report_progress,
+                                       cancel=self.cancel_event, fetcher=fetcher).scan if ids else ScanOutcome(
+            0, [], [], False)
+        return dataclasses.replace(scan, errors=refused + scan.errors)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ class JobManager(QObject):
         super().__init__(parent)
         self._pools: dict[str, QThreadPool] = {}
         fast = fast_threads or max(2, min(4, os.cpu_count() or 2))
-        for lane, threads in (("fast", fast), ("vault-write", 1), ("backup", 1)):
+        # "watch": the watch list's scheduled checks, one at a time, never in the way of the user's own.
+        for lane, threads in (("fast", fast), ("vault-write", 1), ("backup", 1), ("watch", 1)):
             pool = QThreadPool(self)
             pool.setMaxThreadCount(threads)
             self._pools[lane] = pool

@@ -149,6 +149,7 @@ def main() -> None:
         shoot_check_merged(window, out, tmp)
         shoot_scan_nothing_checked(window, out, tmp)
         shoot_leaks(window, out, tmp)
+        shoot_watch(window, out, tmp)
         shoot_organise(window, out)
         shoot_settings(window, out)
         shoot_backup(window, out, tmp)
@@ -374,6 +375,61 @@ def shoot_leaks(window: MainWindow, out: Path, tmp: Path) -> None:
         pump(300)
         save(window, out, "leaks-view")
         shoot_cases(window, out)
+        window.sidebar.select_scope(Scope("all"))
+    finally:
+        host.stop()
+
+
+def shoot_watch(window: MainWindow, out: Path, tmp: Path) -> None:
+    """scan-watch.png, watch-notice.png and watched-places.png: a page scanned with "Watch these
+    places" ticked, a later background check that finds a new copy on it (the banner: no photo, no
+    address), and the Watched places dialog."""
+    sys.path.insert(0, str(ROOT))  # tests.leakhost
+    from app.core.leaks.fetch import FetchPolicy
+    from tests.leakhost import ImageHost
+
+    sources = {p.stem: p for p in kodak_sources()}
+
+    def crop_of(stem: str) -> bytes:
+        image = Image.open(sources[stem]).convert("RGB")
+        buf = io.BytesIO()
+        image.crop((0, 0, int(image.width * 0.7), int(image.height * 0.8))).save(buf, "JPEG", quality=80)
+        return buf.getvalue()
+
+    host = ImageHost().start()
+    try:
+        first_url, _ = host.upload(crop_of("kodim23"))
+        page = host.add_page("profile-aa17", f'<img src="{first_url}">')
+        window.fetch_policy = FetchPolicy(read_timeout=2, connect_timeout=2, retries=0, min_host_interval=0)
+        dialog = window.open_scan()
+        dialog.urls.setPlainText(page)
+        dialog.watch_choice.watch.setChecked(True)
+        dialog.watch_choice.every.setValue(6)
+        pump(200)
+        save(dialog, out, "scan-watch")
+        outcome = []
+        dialog.scan_finished.connect(outcome.append)
+        dialog.start_button.click()
+        wait_for(lambda: bool(outcome) and dialog.job is None and dialog.evidence_job is None, 120)
+        dialog.accept()
+
+        # Later, the page shows one more photo: the background check finds it.
+        second_url, _ = host.upload(crop_of("kodim04"))
+        host.add_page("profile-aa17", f'<img src="{first_url}"><img src="{second_url}">')
+        window.sidebar.select_scope(Scope("all"))
+        notified = []
+        window.leaks_controller.watch_notice.notified.connect(notified.append)
+        window.session.watch.check_all()
+        wait_for(lambda: bool(notified) and window.session.watch.job is None, 120)
+        pump(300)
+        save(window, out, "watch-notice")
+        window.watch_banner.show_button.click()
+        window.leaks_page.watched_button.click()
+        watch = window.leaks_controller.watch_slot.dialog
+        wait_for(lambda: watch.table.rowCount() > 0, 30)
+        pump(300)
+        save(watch, out, "watched-places")
+        watch.accept()
         window.sidebar.select_scope(Scope("all"))
     finally:
         host.stop()

@@ -59,3 +59,9 @@ class BrowserUnavailable(SanctumError):
     """No Chromium, Chrome or Edge to read a page that builds its images with JavaScript."""
 
     default_message = "No Chromium, Chrome or Edge was found to read pages built by JavaScript."
+
+
+class WatchError(SanctumError):
+    """The watch list refused a change: no such place, nothing to watch, an interval out of range."""
+
+    default_message = "The watch list could not be changed."

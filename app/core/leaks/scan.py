@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import logging
 import threading
@@ -74,6 +75,10 @@ class ScanReport:
     # The pages the user's sources expanded from, as fetched, by their address: the vault keeps
     # those that showed a found copy (capture_store).
     pages: dict[str, PageSnapshot] = field(default_factory=dict)
+    # Every image checked to the end, by its address or path: the SHA-256 of the bytes looked at
+    # ("" when an unchanged image was answered from the session's cache). The watch list keeps it.
+    checked: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0  # sources and images the caller's `skip` left out
 
 
 class ScanCache:
@@ -114,7 +119,11 @@ def run_scan(
     cancel: threading.Event | None = None,
     workers: int = 4,
     pages: PageOptions | None = None,
+    skip: Callable[[Candidate], bool] | None = None,
 ) -> ScanReport:
+    """Check `sources` for vault photos. `skip`, when given, is asked about each source and each
+    image found before anything is fetched for it: True leaves it out (the watch list passes one
+    that knows what earlier checks looked at); every ordinary scan passes none."""
     cancel = cancel or threading.Event()
     pages = pages or PageOptions()
     cache = cache or ScanCache()
@@ -124,7 +133,11 @@ def run_scan(
     lock = threading.Lock()
     budget = _DecodeBudget(DECODE_BUDGET_BYTES)
     try:
-        candidates, prefetched = _expand(list(sources), fetcher, cache, report, cancel, pages)
+        candidates, prefetched = _expand(list(sources), fetcher, cache, report, cancel, pages, skip)
+        if skip is not None:
+            kept = [candidate for candidate in candidates if not skip(candidate)]
+            report.skipped += len(candidates) - len(kept)
+            candidates = kept
         total = len(candidates)
         done = 0
         progress(0, total)
@@ -134,9 +147,10 @@ def run_scan(
             if cancel.is_set():
                 return
             try:
-                findings = _check_candidate(candidate, matcher, fetcher, cache, cancel, prefetched, budget)
+                findings, sha256 = _check_candidate(candidate, matcher, fetcher, cache, cancel, prefetched, budget)
                 with lock:
                     report.findings.extend(findings)
+                    report.checked[candidate.location] = sha256
                     report.scanned += 1
             except Exception as exc:  # noqa: BLE001 - one item's failure, whatever it is, is that item's error
                 if not isinstance(exc, (SanctumError, OSError)):
@@ -159,7 +173,8 @@ def run_scan(
 
 
 def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: ScanReport,
-            cancel: threading.Event, pages: PageOptions) -> tuple[list[Candidate], dict[str, Fetched]]:
+            cancel: threading.Event, pages: PageOptions, skip: Callable[[Candidate], bool] | None = None
+            ) -> tuple[list[Candidate], dict[str, Fetched]]:
     """Turn sources into image candidates. URLs are fetched here once: a page contributes its
     images (each then checked and reported on its own), and with `pages.depth` those of its next
     pages and links; an image keeps its downloaded bytes."""
@@ -170,6 +185,9 @@ def _expand(sources: list[str], fetcher: Fetcher, cache: ScanCache, report: Scan
         for source in sources:
             if cancel.is_set():
                 break
+            if skip is not None and skip(Candidate(source)):  # an image address looked at before
+                report.skipped += 1
+                continue
             try:
                 found, fetched = _expand_one(source, fetcher, cache, cancel, pages, render, report)
             except Exception as exc:  # noqa: BLE001 - one source's failure, whatever it is, is that source's error
@@ -229,13 +247,16 @@ def _expand_one(source: str, fetcher: Fetcher, cache: ScanCache, cancel: threadi
 
 def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, cache: ScanCache,
                      cancel: threading.Event, prefetched: dict[str, Fetched], budget: _DecodeBudget
-                     ) -> list[Finding]:
+                     ) -> tuple[list[Finding], str]:
+    """The findings of one image and the SHA-256 of the bytes looked at ("" when the session's
+    cache answered for an unchanged image)."""
     if not candidate.is_url:
         path = Path(candidate.location)
         if path.stat().st_size > imaging.MAX_FILE_BYTES:  # never read a huge file into memory
             raise ImageTooLarge(f"the file is larger than {imaging.MAX_FILE_BYTES // 2**20} MB")
         data = path.read_bytes()
-        return _findings(candidate, data, matcher, budget, lambda signature: file_capture(path, data, signature))
+        return (_findings(candidate, data, matcher, budget, lambda signature: file_capture(path, data, signature)),
+                hashlib.sha256(data).hexdigest())
     cached = cache.get(candidate.location)
     # An image found on a page may reach only the networks the page the user typed is on.
     fetched = prefetched.pop(candidate.location, None) or fetcher.get(
@@ -243,7 +264,7 @@ def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, c
     if fetched.status == 304 and cached:
         # Unchanged since this session hashed it: the same findings, this look's own facts.
         return [dataclasses.replace(finding, capture=not_modified(finding.capture, fetched))
-                if finding.capture else finding for finding in cached[1]]
+                if finding.capture else finding for finding in cached[1]], ""
     data = fetched.content or b""
     if imaging.sniff_kind(data[:32]) is None and looks_like_html(data, fetched.content_type):
         raise UnsupportedImage("a web page, not an image (a login or error page?)")
@@ -251,7 +272,7 @@ def _check_candidate(candidate: Candidate, matcher: Matcher, fetcher: Fetcher, c
                          lambda signature: http_capture(fetched, data, candidate.location, signature))
     if fetched.etag or fetched.last_modified:
         cache.put(candidate.location, CacheEntry(fetched.etag, fetched.last_modified), findings)
-    return findings
+    return findings, hashlib.sha256(data).hexdigest()
 
 
 class _DecodeBudget:

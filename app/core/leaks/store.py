@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import db
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from ..vault import Vault
     from .crawl import PageOptions
     from .fetch import Fetcher
-    from .scan import ScanCache
+    from .scan import ScanCache, ScanReport
+    from .sources import Candidate
 
 
 class LeakStore:
@@ -79,14 +80,24 @@ class LeakStore:
         says); record what is found.
 
         A copy already recorded (same source, same photo) is updated, not duplicated."""
+        report = self.run(sources, progress, cancel, fetcher, pages)
+        return self.record(report)[0]
+
+    def run(self, sources: Sequence[str], progress: Progress = no_progress, cancel: threading.Event | None = None,
+            fetcher: Fetcher | None = None, pages: PageOptions | None = None,
+            skip: Callable[[Candidate], bool] | None = None, matcher: Matcher | None = None) -> ScanReport:
+        """A scan with this session's cache, nothing recorded yet (`record` does that)."""
         from .scan import ScanCache, run_scan
 
-        matcher = self.build_matcher()
         if self._scan_cache is None:
             self._scan_cache = ScanCache()
-        report = run_scan(sources, matcher, fetcher=fetcher, cache=self._scan_cache,
-                          progress=progress, cancel=cancel, pages=pages)
+        return run_scan(sources, matcher or self.build_matcher(), fetcher=fetcher, cache=self._scan_cache,
+                        progress=progress, cancel=cancel, pages=pages, skip=skip)
+
+    def record(self, report: ScanReport) -> tuple[ScanOutcome, list[int]]:
+        """Keep what a scan found; also says which copies were not recorded before (their ids)."""
         now = local_now()
+        new: list[int] = []
         recorded: list[LeakMatchInfo] = []
         page_ids: dict[str, int] = {}  # one capture per page per scan, shared by its copies
         for finding in report.findings:
@@ -110,6 +121,7 @@ class LeakStore:
                         found_height=match.found_size[1] if match.found_size else None,
                         first_seen=seen, last_seen=seen, evidence=finding.evidence or None,
                     )
+                    new.append(row.id)
                 else:
                     row.last_seen = max(as_datetime(row.last_seen), seen)
                     row.save()
@@ -117,7 +129,7 @@ class LeakStore:
                     capture_store.record_capture(row.id, finding.capture, page_ids.get(finding.found_on or ""))
             recorded.append(leak_info(row))
         return ScanOutcome(report.scanned, [FileProblem(e.source, e.reason) for e in report.errors],
-                           recorded, report.cancelled)
+                           recorded, report.cancelled), new
 
     def list_matches(self) -> list[LeakMatchInfo]:
         self._vault._require_open()

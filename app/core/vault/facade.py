@@ -96,6 +96,7 @@ if TYPE_CHECKING:
     from ..leaks.rdap import ProviderContact
     from ..leaks.store import LeakStore
     from ..leaks.takedown_store import TakedownStore
+    from ..leaks.watch import WatchedPlaceInfo, WatchOutcome, WatchStore
 
 
 class Vault(VaultKeys, VaultSlots, PhotoImporter, PhotoLibrary, VaultIntegrity, VaultShares, VaultBackups):
@@ -276,6 +277,7 @@ class Vault(VaultKeys, VaultSlots, PhotoImporter, PhotoLibrary, VaultIntegrity, 
         self.__dict__.pop("_leaks", None)  # with its scan cache: validators live for one session only
         self.__dict__.pop("_takedowns", None)
         self.__dict__.pop("_cases", None)
+        self.__dict__.pop("_watch", None)
         if self._lock.is_locked:
             self._lock.release()
 
@@ -321,6 +323,12 @@ class Vault(VaultKeys, VaultSlots, PhotoImporter, PhotoLibrary, VaultIntegrity, 
 
         return CaseStore(self, self._leaks)
 
+    @functools.cached_property
+    def _watch(self) -> WatchStore:
+        from ..leaks.watch import WatchStore
+
+        return WatchStore(self, self._leaks)
+
     def _forget_cached_scans(self, photo_id: int) -> None:
         if "_leaks" in self.__dict__:  # no scan yet, nothing cached
             self._leaks.forget_photo(photo_id)
@@ -337,6 +345,25 @@ class Vault(VaultKeys, VaultSlots, PhotoImporter, PhotoLibrary, VaultIntegrity, 
         pages: PageOptions | None = None,
     ) -> ScanOutcome:
         return self._leaks.scan(sources, progress, cancel, fetcher, pages)
+
+    # (app.core.leaks.watch: places re-checked on a schedule; only new or changed images fetched)
+    def watch_place(self, source: str, pages: PageOptions | None = None, every_hours: float = 24.0,
+                    now: datetime | None = None) -> WatchedPlaceInfo:
+        return self._watch.add(source, pages, every_hours, now)
+
+    def unwatch_place(self, place_id: int) -> None:
+        self._watch.remove(place_id)
+
+    def list_watched(self) -> list[WatchedPlaceInfo]:
+        return self._watch.list()
+
+    def scan_watched(self, place_ids: list[int] | None = None, *, due_only: bool = True, full: bool = False,
+                     now: datetime | None = None, progress: Progress = no_progress,
+                     cancel: threading.Event | None = None, fetcher: Fetcher | None = None) -> WatchOutcome:
+        """Re-check the watched places (the due ones, unless `due_only` is False) and record what
+        they show; `WatchOutcome.new` names the copies not recorded before."""
+        return self._watch.scan(place_ids, due_only=due_only, full=full, now=now, progress=progress,
+                                cancel=cancel, fetcher=fetcher)
 
     def list_matches(self) -> list[LeakMatchInfo]:
         return self._leaks.list_matches()

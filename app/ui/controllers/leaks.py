@@ -9,6 +9,8 @@ from app.core.vault import LeakMatchInfo, ScanOutcome, ShareInfo, TakedownInfo
 
 from ..dialog_slot import DialogSlot
 from ..leaks_view import rescan_places
+from ..sidebar import Scope
+from ..watch_notice import WatchNotifier
 from .base import WindowController
 
 
@@ -26,6 +28,10 @@ class LeaksController(WindowController):
         page.cases.open_notice.connect(lambda case, notice: self.open_notice(case, notice))
         page.cases.case_selected.connect(self.case_selection_changed)
         window.leaks_model.modelReset.connect(self._leaks_changed)
+        self.watch_slot = DialogSlot()
+        page.open_watched.connect(self.open_watched)
+        self.session.watch.checked.connect(self._watch_checked)
+        self.watch_notice = WatchNotifier(self.session, window.watch_banner, self._show_found, parent=window)
 
     @property
     def fetch_policy(self):
@@ -36,12 +42,32 @@ class LeaksController(WindowController):
     @fetch_policy.setter
     def fetch_policy(self, policy) -> None:
         self.window.leaks_page.fetch_policy = policy
+        self.session.watch.policy = policy
 
     def close_dialogs(self) -> None:
         # The takedown dialog first: it may sit on top of the scan dialog.
         self.takedown_slot.close_for_lock()
         self.notice_slot.close_for_lock()
         self.scan_slot.close_for_lock()
+        self.watch_slot.close_for_lock()
+
+    def open_watched(self):
+        """The "Watched places" dialog (one at a time)."""
+        if not self.session.is_unlocked:
+            return None
+        if self.watch_slot.is_open:
+            return self.watch_slot.current()
+        from ..watch_dialog import WatchDialog
+
+        return self.watch_slot.show(WatchDialog(self.session, parent=self.window))
+
+    def _watch_checked(self, outcome) -> None:
+        if self.session.is_unlocked and outcome.new:
+            self.window.leaks_page.reload()
+
+    def _show_found(self) -> None:
+        if self.session.is_unlocked:
+            self.window.sidebar.select_scope(Scope("leaks"))
 
     def open_scan(self):
         """The "Scan for leaks" dialog (one at a time)."""

@@ -353,8 +353,7 @@ def _migrate_add_watch_list(db: SqlCipherDatabase) -> None:
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
     1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
     6: _migrate_drop_unused_hashes, 7: _migrate_add_cases, 8: _migrate_add_captures,
-    # 9 and 10 are reserved by branches not merged yet: the chain below skips missing numbers.
-    11: _migrate_add_watch_list,
+    9: _migrate_add_watch_list,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

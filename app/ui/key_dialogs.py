@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import strength
-from app.core.vault import MIN_PASSPHRASE_LENGTH, KeysRotated
+from app.core.vault import KeysRotated
 from app.workers.base import CallJob
 from app.workers.key_jobs import KeyChangeRequest, RotateKeysJob
 
@@ -32,6 +31,7 @@ from .errors import describe
 from .qr import qr_pixmap
 from .secrets_panel import SecretsPanel
 from .session import Session
+from .strength import pair_hint
 
 log = logging.getLogger(__name__)
 
@@ -189,20 +189,11 @@ class ChangeKeysDialog(_JobDialog):
     def _new_ok(self) -> bool:
         if self.new_recovery_key:
             return True
-        s = strength.estimate(self.first.text(), MIN_PASSPHRASE_LENGTH)
-        return s.score >= strength.MIN_SCORE and self.first.text() == self.second.text()
+        return pair_hint(self.first.text(), self.second.text())[1]
 
     def _update_enabled(self) -> None:
         if not self.new_recovery_key:
-            s = strength.estimate(self.first.text(), MIN_PASSPHRASE_LENGTH)
-            if not self.first.text():
-                self.hint.setText(" ")
-            elif s.score < strength.MIN_SCORE:
-                self.hint.setText(f"{s.label}: {s.advice}")
-            elif self.second.text() != self.first.text():
-                self.hint.setText(f"{s.label}. Type it again above.")
-            else:
-                self.hint.setText(f"{s.label}. ✓ They match.")
+            self.hint.setText(pair_hint(self.first.text(), self.second.text())[0])
         ready = bool(self.current.text()) and self._new_ok() and not self._running
         self.start_button.setEnabled(ready)
         self.cancel_button.setEnabled(not self._running)

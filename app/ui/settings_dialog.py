@@ -29,6 +29,7 @@ from app.core import fingerprint
 from app.core.files import SHAREABLE_MODE, write_atomically
 
 from . import dialogs, settings
+from .action_rows import add_action_rows
 from .backup_section import BackupSection
 from .errors import describe
 from .key_dialogs import AuthenticatorDialog, ChangeKeysDialog, RecoveryCodesDialog
@@ -194,20 +195,7 @@ class SettingsDialog(QDialog):
             ("newAuthenticator", "New authenticator…", self.new_authenticator,
              "A new phone, or a code someone may have copied: set up the app again."),
         )
-        self.key_buttons: dict[str, QPushButton] = {}
-        for name, text, slot, help_text in rows:
-            row = QHBoxLayout()
-            button = QPushButton(text)
-            button.setObjectName(name)
-            button.clicked.connect(slot)
-            button.setMinimumWidth(170)
-            self.key_buttons[name] = button
-            row.addWidget(button)
-            explanation = QLabel(help_text)
-            explanation.setWordWrap(True)
-            explanation.setProperty("muted", True)
-            row.addWidget(explanation, 1)
-            layout.addLayout(row)
+        self.key_buttons = add_action_rows(layout, rows)
         return box
 
     def _show_codes_left(self, left: int | None) -> None:

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from app.core import auth
 from app.core.errors import LockedOut, TotpRequired, TotpReused, WrongTotp
 from app.core.paths import AUTH_STATE_NAME
-from app.core.strength import MIN_PASSPHRASE_LENGTH
 from app.core.words import duration
 
 from . import strength
@@ -398,19 +397,10 @@ class UnlockPage(QWidget):
         self._show_panel(2)
 
     def _new_ok(self) -> bool:
-        s = strength.estimate(self.new_first.text(), MIN_PASSPHRASE_LENGTH)
-        return s.score >= 2 and self.new_first.text() == self.new_second.text()
+        return strength.pair_hint(self.new_first.text(), self.new_second.text())[1]
 
     def _update_new_hint(self) -> None:
-        s = strength.estimate(self.new_first.text(), MIN_PASSPHRASE_LENGTH)
-        if not self.new_first.text():
-            self.new_hint.setText(" ")
-        elif s.score < 2:
-            self.new_hint.setText(f"{s.label}: {s.advice}")
-        elif self.new_second.text() != self.new_first.text():
-            self.new_hint.setText(f"{s.label}. Type it again below.")
-        else:
-            self.new_hint.setText(f"{s.label}. ✓ They match.")
+        self.new_hint.setText(strength.pair_hint(self.new_first.text(), self.new_second.text(), "below")[0])
         self._update_enabled()
 
     def _save_new_passphrase(self) -> None:

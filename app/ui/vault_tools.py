@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import strength
-from app.core.strength import MIN_PASSPHRASE_LENGTH
 from app.core.vault import CheckReport, RepairReport
 from app.workers.vault_check_jobs import CheckRequest, CheckVaultJob, SecondPassphraseJob
 
+from .action_rows import add_action_rows
 from .key_dialogs import _JobDialog, _para, _password_field
 from .session import Session
+from .strength import pair_hint
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +63,7 @@ class VaultToolsSection(QWidget):
             ("checkVault", "Check vault…", self.open_check,
              "Reads back every stored photo and finds damaged or missing files."),
         )
-        self.buttons: dict[str, QPushButton] = {}
-        for name, text, slot, help_text in rows:
-            row = QHBoxLayout()
-            button = QPushButton(text)
-            button.setObjectName(name)
-            button.setMinimumWidth(170)
-            button.clicked.connect(slot)
-            self.buttons[name] = button
-            row.addWidget(button)
-            explanation = QLabel(help_text)
-            explanation.setWordWrap(True)
-            explanation.setProperty("muted", True)
-            row.addWidget(explanation, 1)
-            layout.addLayout(row)
+        self.buttons = add_action_rows(layout, rows)
 
     def _open(self, dialog: QDialog) -> QDialog:
         self.dialog = dialog
@@ -130,16 +117,8 @@ class DecoyDialog(_JobDialog):
         self._update_enabled()
 
     def _update_enabled(self) -> None:
-        s = strength.estimate(self.first.text(), MIN_PASSPHRASE_LENGTH)
-        if not self.first.text():
-            self.hint.setText(" ")
-        elif s.score < strength.MIN_SCORE:
-            self.hint.setText(f"{s.label}: {s.advice}")
-        elif self.second.text() != self.first.text():
-            self.hint.setText(f"{s.label}. Type it again above.")
-        else:
-            self.hint.setText(f"{s.label}. ✓ They match.")
-        ok = s.score >= strength.MIN_SCORE and self.first.text() == self.second.text()
+        hint, ok = pair_hint(self.first.text(), self.second.text())
+        self.hint.setText(hint)
         self.start_button.setEnabled(ok and not self._running)
         self.cancel_button.setEnabled(not self._running)
         for field in (self.first, self.second):

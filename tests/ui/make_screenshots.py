@@ -436,9 +436,9 @@ def shoot_watch(window: MainWindow, out: Path, tmp: Path) -> None:
 
 
 def shoot_cases(window: MainWindow, out: Path) -> None:
-    """cases-view.png, notice-editor.png and notice-delisting.png: the copies on the test host
-    as one case whose TAKE IT DOWN notice was sent 49 hours ago (overdue, re-checked, escalation
-    next), a second site with nothing sent yet, and the notice editor on it."""
+    """cases-view.png, notice-editor.png and notice-delisting.png: a site whose TAKE IT DOWN
+    notice was sent 49 hours ago (overdue, re-checked, escalation next), the test host's case
+    with the request sent from the scan dialog, and the notice editor on that one."""
     from datetime import datetime, timedelta
 
     from app.core import db
@@ -450,8 +450,10 @@ def shoot_cases(window: MainWindow, out: Path) -> None:
     db.LeakMatch.create(source="https://cdn.pics-board.example/u/8812/img_0042.jpg",
                         found_on="https://pics-board.example/t/8812", photo=some_photo, method="pdq", score=0.97,
                         first_seen=now - timedelta(days=1), last_seen=now - timedelta(days=1))
-    local = next(c for c in vault.list_cases() if c.host == "127.0.0.1")
-    sent = vault.draft_notice(local.id, "take-it-down", Sender("Dana Example", "dana@example.org", "Dana Example"))
+    # The test host's case has the removal request sent from the scan dialog just now (a
+    # follow-up in 7 days); the other site gets a TAKE IT DOWN notice sent 49 hours ago.
+    board = next(c for c in vault.list_cases() if c.host == "pics-board.example")
+    sent = vault.draft_notice(board.id, "take-it-down", Sender("Dana Example", "dana@example.org", "Dana Example"))
     vault.mark_notice_sent(sent.id, sent_at=now - timedelta(hours=49))
     page = window.leaks_page.cases
     window.sidebar.select_scope(Scope("leaks"))
@@ -465,8 +467,8 @@ def shoot_cases(window: MainWindow, out: Path) -> None:
     page.select_case(page.model.cases[0].id)
     pump(200)
     save(window, out, "cases-view")
-    board = next(c for c in page.model.cases if c.host == "pics-board.example")
-    page.select_case(board.id)
+    local = next(c for c in page.model.cases if c.host == "127.0.0.1")
+    page.select_case(local.id)
     page.panel.notice_button.click()
     editor = window.leaks_controller.notice_slot.dialog
     editor.resize(1180, 760)

@@ -52,8 +52,11 @@ class ScreenLockWatcher(QObject):
         if system_bus is None and session_bus is None:
             if not supported():
                 return []
-            from PySide6.QtDBus import QDBusConnection
-
+            try:
+                from PySide6.QtDBus import QDBusConnection
+            except ImportError:  # a Qt without its D-Bus module: the panic key still works
+                log.warning("cannot listen for screen lock and sleep: Qt's D-Bus module is missing")
+                return []
             system_bus, session_bus = QDBusConnection.systemBus(), QDBusConnection.sessionBus()
         for bus, signals in ((system_bus, SYSTEM_SIGNALS), (session_bus, SESSION_SIGNALS)):
             if bus is None or not bus.isConnected():

@@ -33,6 +33,7 @@ from PIL import Image, ImageOps
 from .. import fingerprint, imaging, metadata
 from ..local_features import LocalFeatures, grey_at, local_features
 from ..perceptual import HammingIndex
+from .feature_index import FeatureIndex
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,9 @@ class Matcher:
     keys: object | None = None  # sharing.ShareKeys; None: no metadata MAC or watermark checks
     # photo id -> what its shares were made from (the vault decrypts it); None: blind reads only
     share_sources: Callable[[int], list[ShareSource]] | None = None
+    # Every vault photo's local features, searchable (feature_index); None: built from
+    # `references`' features.
+    feature_index: FeatureIndex | None = None
 
     def __post_init__(self) -> None:
         self._by_photo = {ref.photo_id: ref for ref in self.references}
@@ -125,20 +129,13 @@ class Matcher:
                 prints.append(share.pdq)
         if ids:
             self._pdq_index.add_many(ids, prints)
-        # All reference descriptors stacked, with the photo each row belongs to.
-        with_features = [r for r in self.references if r.features is not None and len(r.features.points)]
-        if with_features:
-            self._descriptors = np.vstack([r.features.descriptors for r in with_features])
-            self._owner = np.concatenate([np.full(len(r.features.points), r.photo_id) for r in with_features])
-            self._row_start = {}
-            offset = 0
-            for r in with_features:
-                self._row_start[r.photo_id] = offset
-                offset += len(r.features.points)
-        else:
-            self._descriptors = np.zeros((0, 32), np.uint8)
-            self._owner = np.zeros(0, np.int64)
-            self._row_start = {}
+        if self.feature_index is None:
+            # An exact index of these references (tests, one-off matchers); the vault passes
+            # its session's index instead of stacking every descriptor for each matcher.
+            self.feature_index = FeatureIndex()
+            for ref in self.references:
+                if ref.features is not None:
+                    self.feature_index.add(ref.photo_id, ref.features)
         import cv2  # lazily, see local_features
 
         self._bf = cv2.BFMatcher(cv2.NORM_HAMMING)
@@ -307,7 +304,7 @@ class Matcher:
                 results[photo_id] = MatchResult(photo_id, None, "pdq", round(1 - distance / 256, 3),
                                                 pdq_distance=distance, detail="near-identical picture (PDQ)")
         weak = set(hash_candidates)
-        if len(self._descriptors):
+        if self.feature_index.descriptor_count():
             found, voted = self._by_features(image, set(hash_candidates) - set(results))
             weak |= voted
             for match in found:
@@ -326,29 +323,37 @@ class Matcher:
         query = local_features(image, QUERY_SIDE, FEATURES_PER_QUERY)
         if len(query.points) < MIN_INLIERS:
             return [], set()
-        pairs = self._bf.knnMatch(query.descriptors, self._descriptors, k=2)
-        good_query, good_ref = [], []
-        for pair in pairs:
-            if len(pair) == 2 and pair[0].distance < RATIO_TEST * pair[1].distance:
-                good_query.append(pair[0].queryIdx)
-                good_ref.append(pair[0].trainIdx)
-        if not good_ref:
-            return [], set()
-        good_query_arr = np.array(good_query)
-        good_ref_arr = np.array(good_ref)
-        owners = self._owner[good_ref_arr]
-        votes = {int(pid): int(n) for pid, n in zip(*np.unique(owners, return_counts=True), strict=True)}
-        ranked = sorted(votes, key=lambda pid: -votes[pid])
-        candidates = [pid for pid in ranked[:5] if votes[pid] >= MIN_INLIERS // 2]
-        candidates += [pid for pid in extra_candidates if pid not in candidates and votes.get(pid, 0) >= 4]
+        # Shortlist by nearest-neighbour votes over the whole vault, then the ratio test against
+        # each shortlisted photo's own descriptors: over the whole pool the second neighbour
+        # would come from some other photo ever more often as the vault grows.
+        votes, voted_for = self.feature_index.shortlist(query.descriptors)
+        candidates = list(votes)
+        candidates += [pid for pid in extra_candidates if pid not in votes and pid in self.feature_index]
+        matched: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        weak: set[int] = set()
+        for photo_id in candidates:
+            ref = self.feature_index.features(photo_id)
+            if len(ref.points) < 2:
+                continue
+            good_query, good_ref = [], []
+            for pair in self._bf.knnMatch(query.descriptors, ref.descriptors, k=2):
+                if len(pair) == 2 and pair[0].distance < RATIO_TEST * pair[1].distance:
+                    good_query.append(pair[0].queryIdx)
+                    good_ref.append(pair[0].trainIdx)
+            good_query_arr = np.array(good_query, dtype=np.int64)
+            # Weak evidence (a watermark read) as before: matches whose nearest neighbour in the
+            # whole vault is in this photo too, not every chance pair a lone photo gives.
+            if int((voted_for[good_query_arr] == photo_id).sum()) >= WEAK_VOTES:
+                weak.add(photo_id)
+            if len(good_query) >= (MIN_INLIERS // 2 if photo_id in votes else 4):
+                matched[photo_id] = (good_query_arr, np.array(good_ref, dtype=np.int64))
         scale = query.width / image.width
         text: np.ndarray | None = None  # the query's text-like regions, found once when needed
         found: list[MatchResult] = []
-        for photo_id in candidates:
-            mask = owners == photo_id
-            ref = self._by_photo[photo_id].features
-            ref_points = ref.points[good_ref_arr[mask] - self._row_start[photo_id]]
-            query_points = query.points[good_query_arr[mask]]
+        for photo_id, (good_query_arr, good_ref_arr) in matched.items():
+            ref = self.feature_index.features(photo_id)
+            ref_points = ref.points[good_ref_arr]
+            query_points = query.points[good_query_arr]
             verified = _verify_homography(ref_points, query_points, ref.width, ref.height)
             if verified is None:
                 continue
@@ -364,7 +369,7 @@ class Matcher:
             found.append(MatchResult(photo_id, None, "features", score, inliers=inliers, region=region,
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
-        return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
+        return found, weak
 
 
 def _reduced(image: Image.Image, long_side: int) -> Image.Image:

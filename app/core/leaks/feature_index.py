@@ -44,7 +44,16 @@ ROW_BITS = 10
 def _faiss():
     import faiss  # lazily: only scans need it, and it loads in ~0.2 s
 
+    global _single_threaded
+    if not _single_threaded:
+        # One thread per search: a scan already checks several images at once, and OpenMP
+        # threads spinning for cores the other workers hold made a search 6× slower.
+        faiss.omp_set_num_threads(1)
+        _single_threaded = True
     return faiss
+
+
+_single_threaded = False
 
 
 def assign_cells(centroids: np.ndarray, descriptors: np.ndarray) -> np.ndarray:

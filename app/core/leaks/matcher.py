@@ -341,11 +341,14 @@ class Matcher:
                     good_query.append(pair[0].queryIdx)
                     good_ref.append(pair[0].trainIdx)
             good_query_arr = np.array(good_query, dtype=np.int64)
-            # Weak evidence (a watermark read) as before: matches whose nearest neighbour in the
-            # whole vault is in this photo too, not every chance pair a lone photo gives.
-            if int((voted_for[good_query_arr] == photo_id).sum()) >= WEAK_VOTES:
+            # Evidence counts the matches whose nearest neighbour in the whole vault is in this
+            # photo too: a lone photo's 500 descriptors give any query some chance pairs, and
+            # RANSAC over those alone costs ~20 ms a photo for nothing. The thresholds are those
+            # the whole-pool ratio test had (weak: a watermark read; then verification).
+            consistent = int((voted_for[good_query_arr] == photo_id).sum()) if len(good_query) else 0
+            if consistent >= WEAK_VOTES:
                 weak.add(photo_id)
-            if len(good_query) >= (MIN_INLIERS // 2 if photo_id in votes else 4):
+            if consistent >= (MIN_INLIERS // 2 if photo_id in votes else 4):
                 matched[photo_id] = (good_query_arr, np.array(good_ref, dtype=np.int64))
         scale = query.width / image.width
         text: np.ndarray | None = None  # the query's text-like regions, found once when needed

@@ -28,8 +28,8 @@ from ..vault.records import (
 from .matcher import Matcher, ShareReference, VaultReference
 
 if TYPE_CHECKING:
-    from .feature_index import FeatureIndex
     from ..vault import Vault
+    from .feature_index import FeatureIndex
     from .fetch import Fetcher
     from .scan import ScanCache
 

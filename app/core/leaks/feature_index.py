@@ -67,9 +67,11 @@ def assign_cells(centroids: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
     return nearest[:, 0].astype(np.uint16)
 
 
-def train_vocabulary(sample: np.ndarray, cells: int = VOCABULARY_CELLS, seed: int = 1234) -> np.ndarray:
-    """Binary k-means centroids (cells × 32 bytes) of a sample of ORB descriptors."""
+def train_vocabulary(sample: np.ndarray, cells: int | None = None, seed: int = 1234) -> np.ndarray:
+    """Binary k-means centroids (cells × 32 bytes, VOCABULARY_CELLS by default) of a sample of
+    ORB descriptors."""
     faiss = _faiss()
+    cells = cells or VOCABULARY_CELLS
     index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(256), 256, cells)
     index.cp.seed = seed  # the same sample trains the same vocabulary
     index.cp.verbose = False
@@ -148,6 +150,22 @@ class FeatureIndex:
                     continue
                 first = photo_id << ROW_BITS
                 self._index.remove_ids(faiss.IDSelectorRange(first, first + (1 << ROW_BITS)))
+
+    def filed(self) -> dict[int, np.ndarray]:
+        """The cell each photo's descriptors are filed in, read back from the inverted lists
+        (photo id -> one cell per descriptor row): what two indexes are compared by."""
+        faiss = _faiss()
+        rows: dict[int, list[tuple[int, int]]] = {}
+        with self._lock:
+            lists = self._index.invlists
+            for cell in range(len(self.centroids)):
+                size = lists.list_size(cell)
+                if not size:
+                    continue
+                ids = faiss.rev_swig_ptr(lists.get_ids(cell), size).copy()
+                for entry in ids.tolist():
+                    rows.setdefault(entry >> ROW_BITS, []).append((entry & ((1 << ROW_BITS) - 1), cell))
+        return {pid: np.array([cell for _, cell in sorted(pairs)], np.uint16) for pid, pairs in rows.items()}
 
     def shortlist(self, descriptors: np.ndarray, count: int = SHORTLIST) -> tuple[dict[int, int], np.ndarray]:
         """(votes of the `count` photos with most, the photo each query descriptor voted for

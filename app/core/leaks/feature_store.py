@@ -73,10 +73,15 @@ def synced(index: FeatureIndex | None, progress: Progress = lambda done, total: 
 def rebuild(progress: Progress = lambda done, total: None, cancel: threading.Event | None = None
             ) -> FeatureIndex:
     """A new vocabulary trained on the vault as it is now, and the index built again (the
-    vocabulary was trained when the vault was small, or the stored cells are in doubt)."""
-    with db.database.atomic():
-        PhotoFeatureCells.delete().execute()
-        FeatureVocabulary.delete().execute()
+    vocabulary was trained when the vault was small, or the stored cells are in doubt); a vault
+    too small for one is loaded again as it is."""
+    stored = sorted(pid for (pid,) in PhotoFeatures.select(PhotoFeatures.photo).tuples())
+    if len(stored) >= TRAIN_MIN_PHOTOS:
+        # The new row is made before the old ones go, so its id is new: an id used again would
+        # make cells filed under the old centroids (an import running meanwhile) look current.
+        vocabulary_id, _ = _train(stored)
+        with db.database.atomic():
+            FeatureVocabulary.delete().where(FeatureVocabulary.id != vocabulary_id).execute()
     return synced(None, progress, cancel)
 
 

@@ -22,7 +22,6 @@ Qt-free and DB-free: the vault builds `VaultReference`s and persists the results
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,6 +99,12 @@ class MatchResult:
     read_against_original: bool = False
 
 
+@dataclass(frozen=True)
+class Checked:
+    results: list[MatchResult]
+    picture: Image.Image  # upright, reduced to about QUERY_SIDE: what was matched
+
+
 @dataclass
 class Matcher:
     references: list[VaultReference]
@@ -151,13 +156,17 @@ class Matcher:
         `thorough` (one image the user asked about, not a page of them): when nothing is found,
         look for a mirrored copy with local features too, which ORB cannot see (PDQ covers
         mirrored copies only while little else is in the picture)."""
+        return self.check(data, thorough).results
+
+    def check(self, data: bytes, thorough: bool = False) -> Checked:
+        """`match_bytes`, with the upright picture it matched (at most about QUERY_SIDE): the
+        scan makes its evidence from it instead of decoding the image again."""
         decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
         full_size = decoded.display_size
         image = _reduced(decoded.oriented, QUERY_SIDE)
         reduced = decoded.reduced or image.size != decoded.oriented.size
+        found_ids = metadata.read_ids(decoded.source)  # from the decode: no second one
         del decoded  # the full-size pixels: all below works on the reduced copy
-        with Image.open(io.BytesIO(data)) as opened:
-            found_ids = metadata.read_ids(opened)
         rgb = np.asarray(image.convert("RGB"))
         claimed = self._claimed_share(found_ids)
         if claimed is not None and self._exact_copy(found_ids.ids, reduced, rgb, data):
@@ -183,12 +192,12 @@ class Matcher:
                 results = self._with_claimed_share(results, claimed, rgb)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
         factor = full_size[0] / image.width
-        return [
+        return Checked([
             dataclasses.replace(
                 m, found_size=full_size,
                 region=[(x * factor, y * factor) for x, y in m.region] if m.region else None)
             for m in results
-        ]
+        ], image)
 
     def _claimed_share(self, found: metadata.FoundIds | None) -> ShareReference | None:
         """The share the metadata names, when it is one of ours and its MAC checks out; forged
@@ -203,7 +212,8 @@ class Matcher:
     @staticmethod
     def _exact_copy(ids: metadata.EmbeddedIds, reduced: bool, rgb: np.ndarray, data: bytes) -> bool:
         """Whether the pixels are exactly those the claim signed (decoded at full size when the
-        cascade's decode was reduced)."""
+        cascade's decode was reduced: the only second decode, and only for a share ID whose MAC
+        checked out, since the signature covers the full-size pixels)."""
         if reduced:
             rgb = np.asarray(imaging.decode(data).oriented.convert("RGB"))
         return ids.pixel_sha256 == fingerprint.pixel_sha256(rgb)

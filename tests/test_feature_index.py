@@ -4,6 +4,7 @@ through imports and deletes, and the same when rebuilt from what the DB stores."
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -161,3 +162,12 @@ def test_rebuilt_from_scratch_equals_incremental(vault, photo_dir, small_vocabul
     assert {vocabulary for vocabulary, _ in stored_cells().values()} == {rebuilt.vocabulary_id}
     for query in queries:
         assert next(iter(rebuilt.shortlist(query)[0])) == next(iter(incremental.shortlist(query)[0]))
+
+
+def test_cli_reindex(vault, photo_dir, small_vocabulary):
+    ids = vault.import_paths(sorted(photo_dir.iterdir())[:4]).imported
+    vault_path = vault.path
+    vault.lock()
+    from .test_cli import sanctum
+
+    assert json.loads(sanctum("reindex", "--json", vault=vault_path).stdout) == {"photos": len(ids)}

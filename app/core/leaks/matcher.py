@@ -53,6 +53,7 @@ RATIO_TEST = 0.8
 # found image; near-identical copies of text-only pictures are still found by PDQ.
 MIN_NON_TEXT_INLIERS = 8
 WEAK_VOTES = 5  # feature votes that make a photo worth a watermark read
+FULL_VERIFY = 2  # shortlisted photos verified with all their ratio-tested matches (see _by_features)
 # Inspect (one image the user asked about) also reads the mark against this many shared photos
 # nearest by PDQ, however far: a rotated scan of a text page got 1 feature vote and no PDQ match,
 # yet its own photo was the nearest or second nearest by PDQ in a 60-photo vault.
@@ -339,7 +340,7 @@ class Matcher:
         votes, voted_for = self.feature_index.shortlist(query.descriptors)
         candidates = list(votes)
         candidates += [pid for pid in extra_candidates if pid not in votes and pid in self.feature_index]
-        matched: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        matched: dict[int, tuple] = {}
         weak: set[int] = set()
         for photo_id in candidates:
             ref = self.feature_index.features(photo_id)
@@ -351,15 +352,25 @@ class Matcher:
                     good_query.append(pair[0].queryIdx)
                     good_ref.append(pair[0].trainIdx)
             good_query_arr = np.array(good_query, dtype=np.int64)
+            good_ref_arr = np.array(good_ref, dtype=np.int64)
             # Evidence counts the matches whose nearest neighbour in the whole vault is in this
-            # photo too: a lone photo's 500 descriptors give any query some chance pairs, and
-            # RANSAC over those alone costs ~20 ms a photo for nothing. The thresholds are those
-            # the whole-pool ratio test had (weak: a watermark read; then verification).
-            consistent = int((voted_for[good_query_arr] == photo_id).sum()) if len(good_query) else 0
+            # photo too ("consistent"): a lone photo's 500 descriptors give any query some chance
+            # pairs. The thresholds are those the whole-pool ratio test had (weak: a watermark
+            # read; then verification).
+            keep = voted_for[good_query_arr] == photo_id if len(good_query) else np.zeros(0, bool)
+            consistent = int(keep.sum())
             if consistent >= WEAK_VOTES:
                 weak.add(photo_id)
             if consistent >= (MIN_INLIERS // 2 if photo_id in votes else 4):
-                matched[photo_id] = (good_query_arr, np.array(good_ref, dtype=np.int64))
+                matched[photo_id] = (consistent, good_query_arr, good_ref_arr, keep)
+        # RANSAC sees every ratio-tested match of the two photos with the most consistent ones
+        # (the inverted file's approximate neighbours cannot lose a copy's matches there), and
+        # only the consistent matches of the others: over every chance pair RANSAC runs all its
+        # iterations, ~25 ms a photo, which was most of a scan's time.
+        ranked = sorted(matched, key=lambda pid: -matched[pid][0])
+        matched = {pid: (matched[pid][1], matched[pid][2]) if rank < FULL_VERIFY
+                   else (matched[pid][1][matched[pid][3]], matched[pid][2][matched[pid][3]])
+                   for rank, pid in enumerate(ranked)}
         scale = query.width / image.width
         text: np.ndarray | None = None  # the query's text-like regions, found once when needed
         found: list[MatchResult] = []

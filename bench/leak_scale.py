@@ -70,8 +70,8 @@ def _variants(args: tuple[str, int, int]) -> list[tuple[str, bytes, bytes, int, 
         else:
             area = rng.uniform(0.35, 0.9)
             aspect = rng.uniform(0.6, 1.6)
-            w = max(64, min(base.width, round((area * base.width * base.height * aspect) ** 0.5)))
-            h = max(64, min(base.height, round(area * base.width * base.height / w)))
+            w = min(base.width, max(32, round((area * base.width * base.height * aspect) ** 0.5)))
+            h = min(base.height, max(32, round(area * base.width * base.height / w)))
             x, y = rng.randint(0, base.width - w), rng.randint(0, base.height - h)
             image = base.crop((x, y, x + w, y + h))
             if rng.random() < 0.5:

@@ -40,7 +40,9 @@ SOURCE_SIDE = 1280  # distractor sources are decoded once at this long side; cro
 def distractor_sources(data: Path, exclude: set[Path]) -> list[Path]:
     """Every real photo that may be a vault distractor (see the module's docstring)."""
     skip = ("natural/easyocr/example", "natural/skimage/motorcycle_right", "neardup/cameratrap",
-            "neardup/face_recognition_obama")
+            "neardup/face_recognition_obama",
+            # a crop of faces/_multi/two_people.jpg, a collage filler: its crops would be copies
+            "faces/joe_biden/biden.jpg")
     found = []
     for path in sorted(data.rglob("*")):
         relative = str(path.relative_to(data))

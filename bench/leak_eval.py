@@ -11,6 +11,11 @@ is reported as a ratio to plain download + decode of the same images.
 
     python bench/leak_eval.py [--photos 60] [--distractors 1000] [--out bench/out/leak_eval.md]
 
+`--vault-size N` (issue 23) fills the vault with distractor photos up to N (`bench/leak_scale.py`
+says which and how) and reports the feature index's build time and the peak memory; `--matcher
+pool` measures the local-feature stage as it was before the shortlist, `exact` the shortlist
+without the inverted file.
+
 `--widened` (issue 23) adds, in the same run, text-heavy vault photos (signs, pages, rendered chat,
 post and document screenshots), look-alikes that are not copies, nine new transformation chains
 and hard distractors (screenshots with the same UI and other text or photos, document pages, the
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -39,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.core import crypto, pdq, perceptual  # noqa: E402
 from app.core.sharing import ShareOptions  # noqa: E402
 from app.core.vault import Vault  # noqa: E402
-from bench import leak_widened  # noqa: E402
+from bench import leak_scale, leak_widened  # noqa: E402
 from bench.report import publish  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -191,6 +197,11 @@ def main() -> int:
                         help="comma-separated transform names to run (default: all); 'new' = the widened ones")
     parser.add_argument("--kinds", default="unprotected,protected", help="unprotected, protected or both")
     parser.add_argument("--no-throughput", action="store_true", help="skip the HTTP scan throughput")
+    parser.add_argument("--throughput-every", type=int, default=25, help="every k-th query joins the 100 "
+                        "images of the throughput run")
+    parser.add_argument("--vault-size", type=int, default=0, help="fill the vault with distractor photos up to N")
+    parser.add_argument("--matcher", choices=("shortlist", "exact", "pool"), default="shortlist",
+                        help="exact: the shortlist without the inverted file; pool: before issue 23")
     args = parser.parse_args()
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
@@ -252,6 +263,9 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
         protected[photo_id] = Image.open(out.out).convert("RGB")
     fillers = [ImageOps.exif_transpose(Image.open(p)).convert("RGB") for p in other_paths[:40]]
     table = transforms(rng, fillers)
+    scale_lines, vault_sources = [], {}
+    if args.vault_size > len(vault_paths):
+        vault, scale_lines, vault_sources = grow(args, vault, vault_paths, other_paths[:40], work)
     new_names: list[str] = []
     if args.widened:
         widened = leak_widened.transforms(rng, fillers)
@@ -265,6 +279,9 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     hard = leak_widened.hard_distractors(rng, fillers, look_alikes) if args.widened else None
     matcher = vault.build_matcher()
+    if args.matcher == "pool":
+        matcher = leak_scale.PoolMatcher(matcher.references, matcher.shares, matcher.keys, matcher.share_sources,
+                                         feature_index=matcher.feature_index)
 
     def distractors():
         made = 0
@@ -277,7 +294,7 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
                 image = base if name == "none" or name in new_names else table[name](base)
                 if image is not None:
                     made += 1
-                    yield "distractor", name, None, image
+                    yield "distractor", name, None, image, path
 
     def queries():
         """(set, transform, expected photo id or None, image), made one at a time (thousands of
@@ -294,7 +311,7 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
                         continue
                     result = fn(source)
                     if result is not None:
-                        yield kind, name, photo_id, result
+                        yield kind, name, photo_id, result, None
             for _ in range(min(per_photo, args.distractors - made)):
                 made += 1
                 yield next(unrelated)
@@ -302,7 +319,7 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
                 for _ in range(min(per_photo_hard, args.hard_distractors - made_hard)):
                     made_hard += 1
                     hard_kind, image = next(hard)
-                    yield "distractor", hard_kind, None, image
+                    yield "distractor", hard_kind, None, image, None
 
     hits = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # method -> (set, transform) -> [found, n]
     text_heavy = {Path(name).name for name in leak_widened.TEXT_FILES} if args.widened else set()
@@ -315,13 +332,18 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     n_queries = n_distractors = 0
     print("matching ...", flush=True)
     started = time.perf_counter()
-    for kind, name, expected, image in queries():
+    distractor_copies = 0
+    for kind, name, expected, image, source in queries():
         data = encoded(image)
         n_queries += 1
         n_distractors += expected is None
-        if n_queries % 25 == 0 and len(throughput_sample) < 100:
+        if n_queries % args.throughput_every == 0 and len(throughput_sample) < 100:
             throughput_sample.append(data)
         matches = matcher.match_bytes(data)
+        # A distractor query whose crops are in the vault (--vault-size) is a copy of those.
+        copies = {m.photo_id for m in matches if source is not None and vault_sources.get(m.photo_id) == source}
+        distractor_copies += len(copies)
+        matches = [m for m in matches if m.photo_id not in copies]
         sanctum = {m.photo_id for m in matches}
         decoded = Image.open(io.BytesIO(data)).convert("RGB")
         outcomes = {"Sanctum": sanctum, **{m.name: m.predict(decoded) for m in plain}}
@@ -361,8 +383,43 @@ def run(args, rng, vault_paths, other_paths, work: Path) -> int:
     report = render(args, hits, false_positives, predictions, n_queries, n_distractors, match_seconds,
                     throughput, table, kinds, new_names, false_by_kind, false_seen, len(originals),
                     by_picture)
+    if scale_lines:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        report += "\n".join(["", *scale_lines, f"Matches of distractor queries to vault crops of the same photo "
+                             f"(copies, not counted as false): {distractor_copies}.",
+                             f"Peak memory of the benchmark process (max RSS): {peak:.0f} MB.", ""])
     publish(report, args.out)
     return 0
+
+
+def grow(args, vault: Vault, vault_paths: list[Path], fillers: list[Path], work: Path):
+    """Fill the vault with distractors up to --vault-size; time the feature index's build from
+    scratch (vocabulary trained, every cell assigned) and its reload from the DB at unlock."""
+    from app.core.leaks import feature_store
+
+    if args.matcher == "exact":
+        feature_store.TRAIN_MIN_PHOTOS = 10**9
+    sources = leak_scale.distractor_sources(DATA, set(vault_paths) | set(fillers))
+    count = args.vault_size - vault.count()
+    started = time.perf_counter()
+    vault_sources = leak_scale.fill_vault(sources, count, args.seed)
+    fill = time.perf_counter() - started
+    started = time.perf_counter()
+    photos = vault.rebuild_feature_index()
+    build = time.perf_counter() - started
+    vault.lock()
+    vault = Vault.unlock(work / "vault", "benchmark passphrase")
+    started = time.perf_counter()
+    vault.build_matcher()
+    reload = time.perf_counter() - started
+    per_thousand = 1000 / photos
+    lines = [f"Vault of {vault.count()} photos: the evaluation photos and {len(vault_sources)} distractors "
+             f"from {len(set(vault_sources.values()))} real photos (features computed in {fill:.0f} s, 2 processes).",
+             f"Feature index ({args.matcher}): built from scratch in {build:.1f} s ({build * per_thousand:.2f} s per "
+             f"1,000 photos, vocabulary training included); loaded at unlock from the stored cells in "
+             f"{reload:.1f} s ({reload * per_thousand:.2f} s per 1,000 photos, with the matcher's other parts)."]
+    print("\n".join(lines), flush=True)
+    return vault, lines, vault_sources
 
 
 def scan_throughput(vault: Vault, images: list[bytes]) -> tuple[float, float, int]:

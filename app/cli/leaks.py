@@ -1,4 +1,4 @@
-"""Commands on leaks: scan for copies, list them, ask for removal, re-check, hashes."""
+"""Commands on leaks: scan for copies, list them, ask for removal, re-check, hashes, reindex."""
 
 from __future__ import annotations
 
@@ -106,6 +106,20 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    with unlock(args) as vault:
+        bar = progress_bar(args, "Feature index", "photo")
+        try:
+            photos = vault.rebuild_feature_index(progress=bar.update_to)
+        finally:
+            bar.close()
+    if args.json:
+        print_json({"photos": photos})
+    else:
+        print(f"Rebuilt the scan's feature index of {photos} photo(s).")
+    return EXIT_OK
+
+
 def cmd_hashes(args: argparse.Namespace) -> int:
     with unlock(args) as vault:
         exported = vault.hash_export(args.id)
@@ -156,6 +170,10 @@ def register(subs: argparse._SubParsersAction, common: list[argparse.ArgumentPar
     p = subs.add_parser("recheck", parents=common, help="check whether a requested removal happened")
     p.add_argument("takedown_id", type=int, metavar="REQUEST_ID")
     p.set_defaults(run=cmd_recheck)
+
+    p = subs.add_parser("reindex", parents=common,
+                        help="rebuild the index scans search your photos' local features in (after the vault grew a lot)")
+    p.set_defaults(run=cmd_reindex)
 
     p = subs.add_parser("hashes", parents=common, help="PDQ + MD5 of a photo for hash-sharing programmes")
     p.add_argument("id", type=int, metavar="ID")

@@ -115,6 +115,25 @@ class PhotoFeatures(BaseModel):
     data = BlobField()
 
 
+class FeatureVocabulary(BaseModel):
+    """The binary centroids the leak scan's feature index files descriptors under
+    (`leaks.feature_index`): derived data, trained on the vault's own descriptors."""
+
+    centroids = BlobField()  # cells × 32 bytes
+    trained_on = IntegerField()  # photos the vault had when it was trained
+    created_at = DateTimeField()
+
+
+class PhotoFeatureCells(BaseModel):
+    """The vocabulary cell of each of a photo's stored descriptors (uint16 each, in the order of
+    `PhotoFeatures.data`): what lets the feature index be rebuilt without assigning them again.
+    Derived data; cells of another vocabulary are stale and computed again."""
+
+    photo = ForeignKeyField(Photo, unique=True, backref="feature_cells", on_delete="CASCADE")
+    vocabulary = IntegerField()  # a FeatureVocabulary id
+    cells = BlobField()
+
+
 class LeakMatch(BaseModel):
     """A copy of a vault photo found by a scan, with the evidence."""
 
@@ -289,7 +308,7 @@ class PhotoAnalysis(BaseModel):
 
 MODELS = [Setting, Photo, Blob, RecoveryCode, PhotoFingerprint, Share, PhotoFeatures, LeakMatch,
           TakedownRequest, Person, Face, PhotoTag, PhotoAnalysis, LeakCase, CaseNotice, CaseReply,
-          PageCapture, CopyCapture]
+          PageCapture, CopyCapture, FeatureVocabulary, PhotoFeatureCells]
 SCHEMA_VERSION_KEY = "schema_version"
 
 
@@ -350,10 +369,16 @@ def _migrate_add_watch_list(db: SqlCipherDatabase) -> None:
     db.create_tables([WatchedPlace])
 
 
+def _migrate_add_feature_index(db: SqlCipherDatabase) -> None:
+    # The leak scan's feature index (issue 23). Derived data: existing photos get their cells
+    # when the index is first built (leaks.feature_store).
+    db.create_tables([FeatureVocabulary, PhotoFeatureCells])
+
+
 MIGRATIONS: dict[int, Callable[[SqlCipherDatabase], None]] = {
     1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4, 5: _migrate_to_5,
     6: _migrate_drop_unused_hashes, 7: _migrate_add_cases, 8: _migrate_add_captures,
-    9: _migrate_add_watch_list,
+    9: _migrate_add_watch_list, 10: _migrate_add_feature_index,
 }
 CURRENT_SCHEMA = max(MIGRATIONS)
 

@@ -156,6 +156,9 @@ class DecodedPhoto:
     reduced: bool
     oriented: Image.Image  # displayed orientation (EXIF honoured), for thumbnails
     exif_taken_at: datetime | None
+    # The image as Pillow opened and loaded it, for its metadata: a PNG's text chunks come after
+    # its pixels, and reading them from a freshly opened file decodes the whole image again.
+    source: Image.Image | None = None
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -222,7 +225,7 @@ def decode(data: bytes, min_long_side: int | None = None) -> DecodedPhoto:
     except Exception:  # a broken orientation tag must not lose the photo
         oriented = pixels
     reduced = pixels.size != (width, height)
-    return DecodedPhoto(kind, MIME_BY_KIND[kind], width, height, pixels, reduced, oriented, exif_taken_at)
+    return DecodedPhoto(kind, MIME_BY_KIND[kind], width, height, pixels, reduced, oriented, exif_taken_at, image)
 
 
 def _reason_from_pillow(kind: str, exc: BaseException) -> str:

@@ -22,7 +22,6 @@ Qt-free and DB-free: the vault builds `VaultReference`s and persists the results
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from PIL import Image, ImageOps
 from .. import fingerprint, imaging, metadata
 from ..local_features import LocalFeatures, grey_at, local_features
 from ..perceptual import HammingIndex
+from .feature_index import FeatureIndex
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ RATIO_TEST = 0.8
 # found image; near-identical copies of text-only pictures are still found by PDQ.
 MIN_NON_TEXT_INLIERS = 8
 WEAK_VOTES = 5  # feature votes that make a photo worth a watermark read
+FULL_VERIFY = 2  # shortlisted photos verified with all their ratio-tested matches (see _by_features)
 # Inspect (one image the user asked about) also reads the mark against this many shared photos
 # nearest by PDQ, however far: a rotated scan of a text page got 1 feature vote and no PDQ match,
 # yet its own photo was the nearest or second nearest by PDQ in a 60-photo vault.
@@ -99,6 +100,12 @@ class MatchResult:
     read_against_original: bool = False
 
 
+@dataclass(frozen=True)
+class Checked:
+    results: list[MatchResult]
+    picture: Image.Image  # upright, reduced to about QUERY_SIDE: what was matched
+
+
 @dataclass
 class Matcher:
     references: list[VaultReference]
@@ -106,6 +113,9 @@ class Matcher:
     keys: object | None = None  # sharing.ShareKeys; None: no metadata MAC or watermark checks
     # photo id -> what its shares were made from (the vault decrypts it); None: blind reads only
     share_sources: Callable[[int], list[ShareSource]] | None = None
+    # Every vault photo's local features, searchable (feature_index); None: built from
+    # `references`' features.
+    feature_index: FeatureIndex | None = None
 
     def __post_init__(self) -> None:
         self._by_photo = {ref.photo_id: ref for ref in self.references}
@@ -125,20 +135,13 @@ class Matcher:
                 prints.append(share.pdq)
         if ids:
             self._pdq_index.add_many(ids, prints)
-        # All reference descriptors stacked, with the photo each row belongs to.
-        with_features = [r for r in self.references if r.features is not None and len(r.features.points)]
-        if with_features:
-            self._descriptors = np.vstack([r.features.descriptors for r in with_features])
-            self._owner = np.concatenate([np.full(len(r.features.points), r.photo_id) for r in with_features])
-            self._row_start = {}
-            offset = 0
-            for r in with_features:
-                self._row_start[r.photo_id] = offset
-                offset += len(r.features.points)
-        else:
-            self._descriptors = np.zeros((0, 32), np.uint8)
-            self._owner = np.zeros(0, np.int64)
-            self._row_start = {}
+        if self.feature_index is None:
+            # An exact index of these references (tests, one-off matchers); the vault passes
+            # its session's index instead of stacking every descriptor for each matcher.
+            self.feature_index = FeatureIndex()
+            for ref in self.references:
+                if ref.features is not None:
+                    self.feature_index.add(ref.photo_id, ref.features)
         import cv2  # lazily, see local_features
 
         self._bf = cv2.BFMatcher(cv2.NORM_HAMMING)
@@ -154,13 +157,17 @@ class Matcher:
         `thorough` (one image the user asked about, not a page of them): when nothing is found,
         look for a mirrored copy with local features too, which ORB cannot see (PDQ covers
         mirrored copies only while little else is in the picture)."""
+        return self.check(data, thorough).results
+
+    def check(self, data: bytes, thorough: bool = False) -> Checked:
+        """`match_bytes`, with the upright picture it matched (at most about QUERY_SIDE): the
+        scan makes its evidence from it instead of decoding the image again."""
         decoded = imaging.decode(data, min_long_side=QUERY_SIDE)
         full_size = decoded.display_size
         image = _reduced(decoded.oriented, QUERY_SIDE)
         reduced = decoded.reduced or image.size != decoded.oriented.size
+        found_ids = metadata.read_ids(decoded.source)  # from the decode: no second one
         del decoded  # the full-size pixels: all below works on the reduced copy
-        with Image.open(io.BytesIO(data)) as opened:
-            found_ids = metadata.read_ids(opened)
         rgb = np.asarray(image.convert("RGB"))
         claimed = self._claimed_share(found_ids)
         if claimed is not None and self._exact_copy(found_ids.ids, reduced, rgb, data):
@@ -186,12 +193,12 @@ class Matcher:
                 results = self._with_claimed_share(results, claimed, rgb)
         # Matching ran on a reduced decode; report regions in the found image's own pixels.
         factor = full_size[0] / image.width
-        return [
+        return Checked([
             dataclasses.replace(
                 m, found_size=full_size,
                 region=[(x * factor, y * factor) for x, y in m.region] if m.region else None)
             for m in results
-        ]
+        ], image)
 
     def _claimed_share(self, found: metadata.FoundIds | None) -> ShareReference | None:
         """The share the metadata names, when it is one of ours and its MAC checks out; forged
@@ -206,7 +213,8 @@ class Matcher:
     @staticmethod
     def _exact_copy(ids: metadata.EmbeddedIds, reduced: bool, rgb: np.ndarray, data: bytes) -> bool:
         """Whether the pixels are exactly those the claim signed (decoded at full size when the
-        cascade's decode was reduced)."""
+        cascade's decode was reduced: the only second decode, and only for a share ID whose MAC
+        checked out, since the signature covers the full-size pixels)."""
         if reduced:
             rgb = np.asarray(imaging.decode(data).oriented.convert("RGB"))
         return ids.pixel_sha256 == fingerprint.pixel_sha256(rgb)
@@ -307,7 +315,7 @@ class Matcher:
                 results[photo_id] = MatchResult(photo_id, None, "pdq", round(1 - distance / 256, 3),
                                                 pdq_distance=distance, detail="near-identical picture (PDQ)")
         weak = set(hash_candidates)
-        if len(self._descriptors):
+        if self.feature_index.descriptor_count():
             found, voted = self._by_features(image, set(hash_candidates) - set(results))
             weak |= voted
             for match in found:
@@ -326,29 +334,50 @@ class Matcher:
         query = local_features(image, QUERY_SIDE, FEATURES_PER_QUERY)
         if len(query.points) < MIN_INLIERS:
             return [], set()
-        pairs = self._bf.knnMatch(query.descriptors, self._descriptors, k=2)
-        good_query, good_ref = [], []
-        for pair in pairs:
-            if len(pair) == 2 and pair[0].distance < RATIO_TEST * pair[1].distance:
-                good_query.append(pair[0].queryIdx)
-                good_ref.append(pair[0].trainIdx)
-        if not good_ref:
-            return [], set()
-        good_query_arr = np.array(good_query)
-        good_ref_arr = np.array(good_ref)
-        owners = self._owner[good_ref_arr]
-        votes = {int(pid): int(n) for pid, n in zip(*np.unique(owners, return_counts=True), strict=True)}
-        ranked = sorted(votes, key=lambda pid: -votes[pid])
-        candidates = [pid for pid in ranked[:5] if votes[pid] >= MIN_INLIERS // 2]
-        candidates += [pid for pid in extra_candidates if pid not in candidates and votes.get(pid, 0) >= 4]
+        # Shortlist by nearest-neighbour votes over the whole vault, then the ratio test against
+        # each shortlisted photo's own descriptors: over the whole pool the second neighbour
+        # would come from some other photo ever more often as the vault grows.
+        votes, voted_for = self.feature_index.shortlist(query.descriptors)
+        candidates = list(votes)
+        candidates += [pid for pid in extra_candidates if pid not in votes and pid in self.feature_index]
+        matched: dict[int, tuple] = {}
+        weak: set[int] = set()
+        for photo_id in candidates:
+            ref = self.feature_index.features(photo_id)
+            if len(ref.points) < 2:
+                continue
+            good_query, good_ref = [], []
+            for pair in self._bf.knnMatch(query.descriptors, ref.descriptors, k=2):
+                if len(pair) == 2 and pair[0].distance < RATIO_TEST * pair[1].distance:
+                    good_query.append(pair[0].queryIdx)
+                    good_ref.append(pair[0].trainIdx)
+            good_query_arr = np.array(good_query, dtype=np.int64)
+            good_ref_arr = np.array(good_ref, dtype=np.int64)
+            # Evidence counts the matches whose nearest neighbour in the whole vault is in this
+            # photo too ("consistent"): a lone photo's 500 descriptors give any query some chance
+            # pairs. The thresholds are those the whole-pool ratio test had (weak: a watermark
+            # read; then verification).
+            keep = voted_for[good_query_arr] == photo_id if len(good_query) else np.zeros(0, bool)
+            consistent = int(keep.sum())
+            if consistent >= WEAK_VOTES:
+                weak.add(photo_id)
+            if consistent >= (MIN_INLIERS // 2 if photo_id in votes else 4):
+                matched[photo_id] = (consistent, good_query_arr, good_ref_arr, keep)
+        # RANSAC sees every ratio-tested match of the two photos with the most consistent ones
+        # (the inverted file's approximate neighbours cannot lose a copy's matches there), and
+        # only the consistent matches of the others: over every chance pair RANSAC runs all its
+        # iterations, ~25 ms a photo, which was most of a scan's time.
+        ranked = sorted(matched, key=lambda pid: -matched[pid][0])
+        matched = {pid: (matched[pid][1], matched[pid][2]) if rank < FULL_VERIFY
+                   else (matched[pid][1][matched[pid][3]], matched[pid][2][matched[pid][3]])
+                   for rank, pid in enumerate(ranked)}
         scale = query.width / image.width
         text: np.ndarray | None = None  # the query's text-like regions, found once when needed
         found: list[MatchResult] = []
-        for photo_id in candidates:
-            mask = owners == photo_id
-            ref = self._by_photo[photo_id].features
-            ref_points = ref.points[good_ref_arr[mask] - self._row_start[photo_id]]
-            query_points = query.points[good_query_arr[mask]]
+        for photo_id, (good_query_arr, good_ref_arr) in matched.items():
+            ref = self.feature_index.features(photo_id)
+            ref_points = ref.points[good_ref_arr]
+            query_points = query.points[good_query_arr]
             verified = _verify_homography(ref_points, query_points, ref.width, ref.height)
             if verified is None:
                 continue
@@ -364,7 +393,7 @@ class Matcher:
             found.append(MatchResult(photo_id, None, "features", score, inliers=inliers, region=region,
                                      detail=f"{inliers} matching local features (crop, rotation or inside "
                                             f"a larger picture)"))
-        return found, {pid for pid, n in votes.items() if n >= WEAK_VOTES}
+        return found, weak
 
 
 def _reduced(image: Image.Image, long_side: int) -> Image.Image:

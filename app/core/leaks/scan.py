@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .. import imaging
 from ..errors import ImageTooLarge, SanctumError, UnsupportedImage
@@ -330,27 +330,24 @@ def _findings(candidate: Candidate, data: bytes, matcher: Matcher, budget: _Deco
             f"too large to check ({header.width:,} × {header.height:,} pixels; a found "
             f"{header.kind.upper()} image is checked up to {most / 1e6:.0f} megapixels)")
     with budget.hold(header.cost if header else 0):
-        matches = matcher.match_bytes(data)
-        if not matches:
+        checked = matcher.check(data)
+        if not checked.results:
             return []
-        evidence = _evidence(data)
+        evidence = _evidence(checked.picture)
         signing_public = matcher.keys.signing_public if matcher.keys is not None else None
-        signature = signature_state(data, signing_public, {m.share_id for m in matches if m.share_id})
+        signature = signature_state(data, signing_public, {m.share_id for m in checked.results if m.share_id})
     facts = capture(signature)
-    return [Finding(candidate.location, candidate.found_on, m, evidence, facts) for m in matches]
+    return [Finding(candidate.location, candidate.found_on, m, evidence, facts) for m in checked.results]
 
 
-def _evidence(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        # Reduced first (draft for JPEG, reduce for the rest), then turned and converted: the
-        # copies those make are of the small picture, not the full one.
-        image.draft("RGB", (EVIDENCE_SIDE, EVIDENCE_SIDE))
-        image.thumbnail((EVIDENCE_SIDE, EVIDENCE_SIDE))
-        # Upright, like the frame the match region is given in.
-        thumb = ImageOps.exif_transpose(image).convert("RGB")
-        out = io.BytesIO()
-        thumb.save(out, "JPEG", quality=80)
-        return out.getvalue()
+def _evidence(picture: Image.Image) -> bytes:
+    """A small JPEG of the picture the matcher decoded (already upright, like the frame the
+    match region is given in, and already reduced): the image is not decoded a second time."""
+    thumb = picture.copy()
+    thumb.thumbnail((EVIDENCE_SIDE, EVIDENCE_SIDE))
+    out = io.BytesIO()
+    thumb.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _reason(exc: BaseException) -> str:

@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import db
-from ..db import LeakMatch, PhotoFeatures, PhotoFingerprint, Share
+from ..db import LeakMatch, PhotoFingerprint, Share
 from ..errors import SanctumError
-from ..local_features import LocalFeatures
 from ..vault.records import (
     FileProblem,
     LeakMatchInfo,
@@ -33,6 +32,7 @@ from .matcher import Matcher, ShareReference, VaultReference
 if TYPE_CHECKING:
     from ..vault import Vault
     from .crawl import PageOptions
+    from .feature_index import FeatureIndex
     from .fetch import Fetcher
     from .scan import ScanCache, ScanReport
     from .sources import Candidate
@@ -48,25 +48,51 @@ class LeakStore:
         # gone with the session: validators replayed across sessions would let a host recognise the
         # user, like a cookie (db migration 5 dropped the ones older versions stored).
         self._scan_cache: ScanCache | None = None
+        # Every photo's local features, searchable: loaded at the session's first scan, then
+        # kept in step with the DB (feature_store.synced) instead of rebuilt for each matcher.
+        self._feature_index: FeatureIndex | None = None
+        self._index_lock = threading.Lock()
 
     def forget_photo(self, photo_id: int) -> None:
-        """A deleted photo leaves the scan cache (it would point a later scan at nothing)."""
+        """A deleted photo leaves the scan cache (it would point a later scan at nothing) and
+        the feature index (it is never a candidate again)."""
         if self._scan_cache is not None:
             self._scan_cache.forget_photo(photo_id)
+        if self._feature_index is not None:
+            self._feature_index.remove([photo_id])
+
+    def feature_index(self, progress: Progress = no_progress, cancel: threading.Event | None = None
+                      ) -> FeatureIndex:
+        """The session's feature index, brought up to date with the DB."""
+        from . import feature_store
+
+        self._vault._require_open()
+        with self._index_lock:
+            self._feature_index = feature_store.synced(self._feature_index, progress, cancel)
+            return self._feature_index
+
+    def rebuild_feature_index(self, progress: Progress = no_progress, cancel: threading.Event | None = None
+                              ) -> int:
+        """Train the vocabulary again on the vault as it is and rebuild the index; returns
+        how many photos it holds."""
+        from . import feature_store
+
+        self._vault._require_open()
+        with self._index_lock:
+            self._feature_index = feature_store.rebuild(progress, cancel)
+            return len(self._feature_index)
 
     def build_matcher(self) -> Matcher:
         """A matcher over every vault photo and shared copy (built once per scan)."""
         self._vault._require_open()
-        features = {row.photo_id: bytes(row.data) for row in PhotoFeatures.select()}
-        references = [
-            VaultReference(row.photo_id, bytes(row.pdq), row.pdq_quality,
-                           LocalFeatures.from_bytes(features[row.photo_id]) if row.photo_id in features else None)
-            for row in PhotoFingerprint.select()
-        ]
+        index = self.feature_index()
+        # Local features come from the index; references carry the PDQ fingerprints only.
+        references = [VaultReference(row.photo_id, bytes(row.pdq), row.pdq_quality, None)
+                      for row in PhotoFingerprint.select()]
         shares = [ShareReference(row.share_id, row.photo_id, bytes(row.pdq)) for row in Share.select()]
         # A page often shows one photo several times: decrypt and rebuild its share pixels once.
         return Matcher(references, shares, self._vault.share_keys(), share_sources=functools.lru_cache(maxsize=2)(
-            self._vault.share_sources))
+            self._vault.share_sources), feature_index=index)
 
     def scan(
         self,

@@ -336,6 +336,10 @@ class Vault(VaultKeys, VaultSlots, PhotoImporter, PhotoLibrary, VaultIntegrity, 
     def build_matcher(self) -> Matcher:
         return self._leaks.build_matcher()
 
+    def rebuild_feature_index(self, progress: Progress = no_progress, cancel: threading.Event | None = None) -> int:
+        """Train the leak scan's feature vocabulary again and rebuild its index (photos held)."""
+        return self._leaks.rebuild_feature_index(progress, cancel)
+
     def scan(
         self,
         sources: Sequence[str],

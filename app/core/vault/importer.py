@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import peewee
 
 from .. import crypto, db, fingerprint, imaging
 from ..blobs import BlobStore
-from ..db import Blob, Photo, PhotoFeatures, PhotoFingerprint
+from ..db import Blob, Photo, PhotoFeatureCells, PhotoFeatures, PhotoFingerprint
 from ..errors import UnsupportedImage
+from ..leaks import feature_store
 from ..local_features import local_features
 from .files import os_reason, reason
 from .records import Duplicate, FileProblem, ImportReport, Progress, local_now, no_progress
@@ -37,6 +39,7 @@ class _PreparedPhoto:
     photo_fields: dict
     fingerprint: fingerprint.PerceptualFingerprint
     features: bytes  # local_features.LocalFeatures, serialised
+    cells: tuple[int, bytes] | None  # (vocabulary id, cells) for the leak scan's feature index
     blobs: list[tuple[str, str, bytes, int]]  # (kind, name, wrapped key, stored size)
 
 
@@ -79,6 +82,9 @@ class PhotoImporter:
         pending: dict[Future, Path] = {}
         queue = iter(files)
         known = {sha for (sha,) in Photo.select(Photo.sha256).tuples()}
+        # Photos go into the leak scan's feature index as they come (a missing or stale cell
+        # list is computed at the next scan instead).
+        vocabulary = feature_store.current_vocabulary()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sanctum-import") as pool:
             try:
                 while True:
@@ -86,7 +92,7 @@ class PhotoImporter:
                         path = next(queue, None)
                         if path is None:
                             break
-                        pending[pool.submit(self._prepare_photo, path, known)] = path
+                        pending[pool.submit(self._prepare_photo, path, known, vocabulary)] = path
                     if not pending:
                         break
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -139,7 +145,8 @@ class PhotoImporter:
         if on_imported:
             on_imported(photo_id)
 
-    def _prepare_photo(self, path: Path, known_sha256: set[str]) -> _PreparedPhoto:
+    def _prepare_photo(self, path: Path, known_sha256: set[str],
+                       vocabulary: tuple[int, np.ndarray] | None = None) -> _PreparedPhoto:
         """Read, validate, decode, fingerprint and encrypt one file (runs on a pool thread).
 
         Touches no DB: the pool threads never open a database connection of their own.
@@ -156,7 +163,8 @@ class PhotoImporter:
         image_uid = image_uid_of(self._uid_key, decoded)
         thumbnails = imaging.make_thumbnails(decoded.oriented)
         prints = fingerprint.perceptual_fingerprint(decoded.oriented)
-        features = local_features(decoded.oriented).to_bytes()
+        features = local_features(decoded.oriented)
+        cells = feature_store.cells_for_import(vocabulary, features)
         if decoded.exif_taken_at:
             taken_at, taken_source = decoded.exif_taken_at, "exif"
         else:
@@ -173,7 +181,7 @@ class PhotoImporter:
             "taken_at_source": taken_source,
         }
         del decoded
-        prepared = _PreparedPhoto(path, sha256, fields, prints, features, [])
+        prepared = _PreparedPhoto(path, sha256, fields, prints, features.to_bytes(), cells, [])
         try:
             for kind, content in (("original", data), *thumbnails.items()):
                 prepared.blobs.append(self._store_blob(kind, content))
@@ -200,6 +208,9 @@ class PhotoImporter:
                     Blob.create(name=name, photo=photo, kind=kind, wrapped_key=wrapped, size_bytes=size)
                 _save_fingerprint(photo.id, prepared.fingerprint)
                 PhotoFeatures.replace(photo=photo.id, data=prepared.features).execute()
+                if prepared.cells is not None:
+                    PhotoFeatureCells.replace(photo=photo.id, vocabulary=prepared.cells[0],
+                                              cells=prepared.cells[1]).execute()
         except peewee.IntegrityError:
             self._discard_blobs(prepared)
             if self._photo_id_by_sha(prepared.sha256) is not None:  # same bytes twice in a batch

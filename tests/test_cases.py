@@ -103,7 +103,7 @@ def test_a_local_file_and_a_dismissed_copy_have_no_case(stocked, tmp_path):
     dismissed = _record_copy(vault, "https://img.example.net/a.jpg", ids["dog"])
     vault.dismiss_match(dismissed)
     assert vault.list_cases() == []
-    assert site_of("https://i.sub.example.co.uk/x.jpg") == "example.co.uk" and site_of("/home/x.jpg") is None
+    assert site_of("https://i.sub.example.co.uk/x.jpg") == "example.co.uk" and site_of("photos/x.jpg") is None
 
 
 # --- the notices and their laws ------------------------------------------------------------------

@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import Signal
 
 from app.workers.backup_jobs import BackupJob, BackupRequest, VerifyBackupJob
 from app.workers.base import Job
 
 from . import settings
 from .errors import describe
+from .session_scheduler import SessionScheduler
 
 if TYPE_CHECKING:
     from .session import Session
@@ -39,22 +40,12 @@ def when(iso: str) -> str:
     return moment.astimezone().strftime("%a %d %b %Y, %H:%M")
 
 
-class BackupScheduler(QObject):
-    status_changed = Signal(str)
+class BackupScheduler(SessionScheduler):
     progress = Signal(int, int)
-    running_changed = Signal(bool)
     last_changed = Signal(str)  # the new "last backup" time, ISO
 
     def __init__(self, session: Session):
-        super().__init__(session)
-        self.session = session
-        self.job: Job | None = None
-        self.status = ""
-        self.timer = QTimer(self)
-        self.timer.setInterval(CHECK_INTERVAL_MS)
-        self.timer.timeout.connect(self.check_automatic)
-        session.unlocked.connect(self._unlocked)
-        session.locking.connect(self._locking)
+        super().__init__(session, self.check_automatic, CHECK_INTERVAL_MS, FIRST_CHECK_DELAY_MS)
 
     # --- starting work -------------------------------------------------------------------------
 
@@ -94,10 +85,8 @@ class BackupScheduler(QObject):
         job.signals.progress.connect(self.progress)
         job.signals.failed.connect(self._failed)
         job.signals.cancelled.connect(self._cancelled)
-        job.signals.ended.connect(self._ended)
-        self.job = job
+        self._track(job)
         self._set_status(status)
-        self.running_changed.emit(True)
         return self.session.jobs.start(job)
 
     # --- results -------------------------------------------------------------------------------
@@ -129,24 +118,6 @@ class BackupScheduler(QObject):
 
     def _cancelled(self) -> None:
         self._set_status("Stopped. The previous backup is intact; the next one goes on from here.")
-
-    def _ended(self) -> None:
-        self.job = None
-        self.running_changed.emit(False)
-
-    def _set_status(self, text: str) -> None:
-        self.status = text
-        self.status_changed.emit(text)
-
-    # --- the session -----------------------------------------------------------------------------
-
-    def _unlocked(self) -> None:
-        self._set_status("")
-        self.timer.start()
-        QTimer.singleShot(FIRST_CHECK_DELAY_MS, self.check_automatic)
-
-    def _locking(self, _reason: str) -> None:
-        self.timer.stop()  # the session cancels the running job itself
 
 
 def _age(iso: str) -> timedelta:

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import Signal
 
 from app.workers.watch_jobs import WatchJob
 
 from .errors import describe
+from .session_scheduler import SessionScheduler
 
 if TYPE_CHECKING:
     from app.core.leaks.watch import WatchOutcome
@@ -32,33 +33,15 @@ CHECK_INTERVAL_MS = 10 * 60 * 1000  # how often the list is asked what is due
 FIRST_CHECK_DELAY_MS = 60_000  # after unlocking: the gallery and the user's own work first
 
 
-class WatchScheduler(QObject):
-    running_changed = Signal(bool)
+class WatchScheduler(SessionScheduler):
     checked = Signal(object)  # WatchOutcome of a check that ran to its end (or was stopped)
     new_copies = Signal(list)  # ids of copies found for the first time
-    status_changed = Signal(str)
 
     def __init__(self, session: Session):
-        super().__init__(session)
-        self.session = session
-        self.job: WatchJob | None = None
-        self.status = ""
+        super().__init__(session, self.check_due, CHECK_INTERVAL_MS, FIRST_CHECK_DELAY_MS)
         self.policy = None  # FetchPolicy (tests shorten the timeouts); None: the core's defaults
         #: The time checks take as "now" (local, naive like the database); None: the clock. Tests set one.
         self.clock: Callable[[], datetime] | None = None
-        self.timer = QTimer(self)
-        self.timer.setInterval(CHECK_INTERVAL_MS)
-        self.timer.timeout.connect(self.check_due)
-        self._first = QTimer(self)
-        self._first.setSingleShot(True)
-        self._first.setInterval(FIRST_CHECK_DELAY_MS)
-        self._first.timeout.connect(self.check_due)
-        session.unlocked.connect(self._unlocked)
-        session.locking.connect(self._locking)
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None
 
     def check_due(self) -> WatchJob | None:
         """Check the places that are due, unless a check already runs."""
@@ -75,9 +58,7 @@ class WatchScheduler(QObject):
                        policy=self.policy)
         job.signals.finished.connect(self._finished)
         job.signals.failed.connect(self._failed)
-        job.signals.ended.connect(self._ended)
-        self.job = job
-        self.running_changed.emit(True)
+        self._track(job)
         return self.session.jobs.start(job)
 
     def _finished(self, outcome: WatchOutcome) -> None:
@@ -95,20 +76,3 @@ class WatchScheduler(QObject):
         message = describe(exc)
         log.info("a watch list check failed: %s", type(exc).__name__)  # never the place
         self._set_status(f"Watched places: {message.title}. {message.text}")
-
-    def _ended(self) -> None:
-        self.job = None
-        self.running_changed.emit(False)
-
-    def _set_status(self, text: str) -> None:
-        self.status = text
-        self.status_changed.emit(text)
-
-    def _unlocked(self) -> None:
-        self._set_status("")
-        self.timer.start()
-        self._first.start()
-
-    def _locking(self, _reason: str) -> None:
-        self.timer.stop()
-        self._first.stop()
